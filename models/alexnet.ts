@@ -1,0 +1,112 @@
+/**
+ * AlexNet, four ways, because "AlexNet" names four different parameter counts.
+ */
+import { GraphBuilder, conv, dense, dropout, flatten, input, maxPool, relu, softmax, type Graph } from '../src/graph.js';
+
+/** Local response normalization as in the paper (sec. 3.3): k = 2, n = 5, alpha = 1e-4, beta = 0.75. */
+const lrn = { kind: 'lrn', size: 5, alpha: 1e-4, beta: 0.75, k: 2 } as const;
+
+/**
+ * Krizhevsky, Sutskever, Hinton 2012, sec. 3.5 and Fig. 2; layer names as in Caffe's bvlc_alexnet.
+ * The two-GPU split survives as groups=2 on conv2, conv4 and conv5 (kernels 5x5x48, 3x3x192, 3x3x192);
+ * conv3 and the FC layers see both halves. 227 input: (227 - 11) / 4 + 1 = 55 exactly (224 does not divide).
+ */
+function original(name: string, groups: number, description: string): Graph {
+  const g = new GraphBuilder({
+    name,
+    description,
+    source: 'Krizhevsky et al. 2012, "ImageNet Classification with Deep CNNs", sec. 3.5 and Fig. 2; Caffe bvlc_alexnet deploy.prototxt',
+    framework: 'caffe',
+  });
+  g.add('data', input([227, 227, 3]));
+  g.add('conv1', conv(96, 11, { stride: 4 }));
+  g.add('relu1', relu);
+  g.add('norm1', lrn);
+  g.add('pool1', maxPool(3, 2));
+  g.add('conv2', conv(256, 5, { pad: 2, groups }));
+  g.add('relu2', relu);
+  g.add('norm2', lrn);
+  g.add('pool2', maxPool(3, 2));
+  g.add('conv3', conv(384, 3, { pad: 1 }));
+  g.add('relu3', relu);
+  g.add('conv4', conv(384, 3, { pad: 1, groups }));
+  g.add('relu4', relu);
+  g.add('conv5', conv(256, 3, { pad: 1, groups }));
+  g.add('relu5', relu);
+  g.add('pool5', maxPool(3, 2));
+  g.add('flatten', flatten);
+  g.add('fc6', dense(4096));
+  g.add('relu6', relu);
+  g.add('drop6', dropout(0.5));
+  g.add('fc7', dense(4096));
+  g.add('relu7', relu);
+  g.add('drop7', dropout(0.5));
+  g.add('fc8', dense(1000));
+  g.add('prob', softmax);
+  return g.build();
+}
+
+export const alexnet = (): Graph =>
+  original('alexnet', 2, 'original two-GPU AlexNet: groups=2 on conv2, conv4, conv5; LRN after conv1 and conv2; 227x227 input');
+
+export const alexnetOneTower = (): Graph =>
+  original('alexnet-onetower', 1, 'AlexNet on one GPU: the same layers without grouping (every conv sees all input channels)');
+
+/** torchvision.models.alexnet: the "one weird trick" variant (Krizhevsky 2014), 64-192-384-256-256, no LRN, adaptive pool. */
+export function alexnetTorchvision(): Graph {
+  const g = new GraphBuilder({
+    name: 'alexnet-torchvision',
+    description: 'torchvision alexnet: 64-192-384-256-256 channels, no LRN, no grouping, AdaptiveAvgPool2d(6x6); 224x224 input',
+    source: 'torchvision/models/alexnet.py; Krizhevsky 2014, "One weird trick for parallelizing CNNs"',
+    framework: 'pytorch',
+  });
+  g.add('input', input([224, 224, 3]));
+  g.add('features.0', conv(64, 11, { stride: 4, pad: 2 }));
+  g.add('features.1', relu);
+  g.add('features.2', maxPool(3, 2));
+  g.add('features.3', conv(192, 5, { pad: 2 }));
+  g.add('features.4', relu);
+  g.add('features.5', maxPool(3, 2));
+  g.add('features.6', conv(384, 3, { pad: 1 }));
+  g.add('features.7', relu);
+  g.add('features.8', conv(256, 3, { pad: 1 }));
+  g.add('features.9', relu);
+  g.add('features.10', conv(256, 3, { pad: 1 }));
+  g.add('features.11', relu);
+  g.add('features.12', maxPool(3, 2));
+  g.add('avgpool', { kind: 'adaptiveAvgPool2d', output: [6, 6] });
+  g.add('flatten', flatten);
+  g.add('classifier.0', dropout(0.5));
+  g.add('classifier.1', dense(4096));
+  g.add('classifier.2', relu);
+  g.add('classifier.3', dropout(0.5));
+  g.add('classifier.4', dense(4096));
+  g.add('classifier.5', relu);
+  g.add('classifier.6', dense(1000));
+  return g.build();
+}
+
+/**
+ * Seed 000's Keras Sequential, exactly: no Flatten before the Dense layers (so each Dense acts on the
+ * last axis of a 13x13 map) and no third pool. Keras reports 25,678,184 parameters for it.
+ */
+export function alexnetKerasSeed(): Graph {
+  const g = new GraphBuilder({
+    name: 'alexnet-keras-seed',
+    description: "seed 000's Keras Sequential: no Flatten, no third pool, so Dense layers act on a 13x13x256 map's last axis",
+    source: 'seed 000 (a Keras user\'s AlexNet, tf.keras Sequential summary: 25,678,184 params)',
+    framework: 'keras',
+  });
+  g.add('input_1', input([227, 227, 3]));
+  g.add('conv2d', conv(96, 11, { stride: 4, activation: 'relu' }));
+  g.add('max_pooling2d', maxPool(3, 2));
+  g.add('conv2d_1', conv(256, 5, { pad: 'same', activation: 'relu' }));
+  g.add('max_pooling2d_1', maxPool(3, 2));
+  g.add('conv2d_2', conv(384, 3, { pad: 'same', activation: 'relu' }));
+  g.add('conv2d_3', conv(384, 3, { pad: 'same', activation: 'relu' }));
+  g.add('conv2d_4', conv(256, 3, { pad: 'same', activation: 'relu' }));
+  g.add('dense', dense(4096, { activation: 'relu' }));
+  g.add('dense_1', dense(4096, { activation: 'relu' }));
+  g.add('dense_2', dense(1000, { activation: 'softmax' }));
+  return g.build();
+}

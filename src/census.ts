@@ -1,0 +1,291 @@
+/**
+ * The analytic census. Two stages, as torchinfo separates them: `inferLayers` walks the graph and collects
+ * each layer's shapes and weight tensors; `census` turns those into figures under named conventions.
+ * Formatting lives in `format.ts`. No tensors are created here.
+ */
+import { NetcensusError } from './errors.js';
+import { checked, mul, prod, sum } from './exact.js';
+import { topoSort, type Graph, type GraphNode, type Shape } from './graph.js';
+import { layerDef, type WeightSpec } from './layers.js';
+
+export type ParamConvention = 'keras' | 'pytorch';
+export type MacConvention = 'weights' | 'torchinfo-1.8' | 'torch-summary-1.3';
+export type NeuronConvention = 'seed002' | 'seed002WithInput';
+
+export const PARAM_CONVENTIONS: Record<ParamConvention, string> = {
+  keras: 'Keras / TensorFlow.js count_params(): BatchNorm moving mean and variance counted as non-trainable weights',
+  pytorch: 'PyTorch sum(p.numel() for p in parameters()): BatchNorm running statistics are buffers, not parameters',
+};
+
+export const MAC_CONVENTIONS: Record<MacConvention, { meaning: string; printedBy: string }> = {
+  weights: {
+    meaning: 'multiply-accumulates of conv and dense weights; no bias adds, activations or pooling',
+    printedBy: 'torchvision docs ("GFLOPS"), fvcore, thop, the ResNet paper ("FLOPs (multiply-adds)")',
+  },
+  'torchinfo-1.8': {
+    meaning: 'weights plus biases times output positions for convs; weights plus biases for other layers with parameters (BatchNorm included)',
+    printedBy: 'torchinfo 1.8 "Total mult-adds"',
+  },
+  'torch-summary-1.3': {
+    meaning: 'torchinfo\'s weight MACs for leaf layers (BatchNorm adds its gamma), plus every container adding the raw element count of each "weight" tensor below it again',
+    printedBy: 'torch-summary 1.3 (legacy) "Total mult-adds", as in seed 002\'s tables',
+  },
+};
+
+export const FLOP_CONVENTION = 'FLOPs = 2 x MACs (one multiply and one add per MAC; weights convention)';
+export const NEURON_CONVENTION = 'neurons (seed 002): output elements of conv and dense layers, before pooling, per example; input not included';
+export const BYTES_CONVENTION = 'float32, 4 bytes per element; MB = 10^6 bytes, MiB = 2^20 bytes';
+
+const BYTES_PER_ELEMENT = 4;
+
+/** What `inferLayers` collects for each node. */
+export interface LayerInfo {
+  node: GraphNode;
+  inputShapes: Shape[];
+  /** Per example, without the batch dimension. */
+  outputShape: Shape;
+  weights: WeightSpec[];
+  /** Weight MACs per example. */
+  macs: number;
+}
+
+export interface CensusOptions {
+  /** Spatial input size: [H, W] (channels kept) or a full [H, W, C]. */
+  input?: readonly number[];
+  batch?: number;
+  params?: ParamConvention;
+}
+
+export interface LayerCensus {
+  name: string;
+  scope: string;
+  /** Layer class, as Keras names it. */
+  type: string;
+  kind: string;
+  detail: string;
+  inputs: string[];
+  /** With the batch dimension first. */
+  outputShape: number[];
+  params: number;
+  trainableParams: number;
+  nonTrainableParams: number;
+  weights: number;
+  biases: number;
+  macs: number;
+  flops: number;
+  neurons: number;
+  paramBytes: number;
+  activationBytes: number;
+}
+
+export interface Totals {
+  params: number;
+  trainableParams: number;
+  nonTrainableParams: number;
+  weights: number;
+  biases: number;
+  macs: number;
+  flops: number;
+  neurons: number;
+  paramBytes: number;
+  activationBytes: number;
+}
+
+export interface Census {
+  model: string;
+  description: string;
+  source: string;
+  /** Input shape with the batch dimension first: [N, H, W, C]. */
+  input: number[];
+  batch: number;
+  conventions: { params: ParamConvention; paramsMeaning: string; macs: MacConvention; macsMeaning: string; flops: string; neurons: string; bytes: string };
+  layers: LayerCensus[];
+  totals: Totals;
+  /** Every total under every convention, so the published figures can be told apart. */
+  byConvention: {
+    params: Record<ParamConvention, number>;
+    trainableParams: Record<ParamConvention, number>;
+    macs: Record<MacConvention, number>;
+    flops: { '2xMACs': number; '2xMACs+biasAdds': number };
+    neurons: Record<NeuronConvention, number>;
+    memory: {
+      inputBytes: number;
+      paramBytes: Record<ParamConvention, number>;
+      activationBytes: number;
+      /** torch-summary 1.3: forward/backward pass = 2 x outputs of leaf layers with parameters. */
+      torchSummary: { inputMiB: number; forwardBackwardMiB: number; paramsMiB: number; totalMiB: number };
+    };
+  };
+}
+
+/** Resolves `--input` against the graph's own input: [H, W] keeps the channels. */
+function inputShapeFor(node: GraphNode & { config: { kind: 'input' } }, override: readonly number[] | undefined): Shape {
+  const own = node.config.shape;
+  if (override === undefined) return own;
+  if (override.some((d) => !Number.isSafeInteger(d) || d < 1)) {
+    throw new NetcensusError(`--input: sizes must be positive integers, got ${override.join('x')}`);
+  }
+  if (own.length !== 3) throw new NetcensusError(`--input: input layer "${node.name}" has shape [${own.join(', ')}], not H x W x C`);
+  if (override.length === 2) return [override[0]!, override[1]!, own[2]!];
+  if (override.length === 3) return [...override];
+  throw new NetcensusError(`--input: expected H, HxW or HxWxC, got ${override.join('x')}`);
+}
+
+/** Stage one: shapes and weights of every layer, in topological order. */
+export function inferLayers(graph: Graph, input?: readonly number[]): LayerInfo[] {
+  const order = topoSort(graph);
+  const shapes = new Map<string, Shape>();
+  const inputs = order.filter((n) => n.config.kind === 'input');
+  if (input !== undefined && inputs.length !== 1) throw new NetcensusError(`--input: the model has ${inputs.length} inputs; only single-input models can be resized`);
+  return order.map((node) => {
+    const def = layerDef(node.config);
+    const inputShapes = node.inputs.map((n) => shapes.get(n)!);
+    const outputShape =
+      node.config.kind === 'input'
+        ? def.outputShape({ ...node.config, shape: inputShapeFor(node as GraphNode & { config: { kind: 'input' } }, input) }, [], node.name)
+        : def.outputShape(node.config, inputShapes, node.name);
+    shapes.set(node.name, outputShape);
+    const weights = def.weights(node.config, inputShapes);
+    return { node, inputShapes, outputShape, weights, macs: def.macs(node.config, inputShapes, outputShape) };
+  });
+}
+
+const counted = (w: WeightSpec, conv: ParamConvention): boolean => conv === 'keras' || w.torchName !== 'buffer';
+const size = (w: WeightSpec): number => prod(w.shape);
+
+function paramsOf(info: LayerInfo, conv: ParamConvention, filter: (w: WeightSpec) => boolean = () => true): number {
+  return sum('params', info.weights.filter((w) => counted(w, conv) && filter(w)).map(size));
+}
+
+/** Output positions a conv's bias is added at (H x W); 1 for everything else. */
+function biasPositions(info: LayerInfo): number {
+  return layerDef(info.node.config).convLike ? prod(info.outputShape.slice(0, -1)) : 1;
+}
+
+/** torchinfo 1.8: per leaf layer with parameters, (weight + bias elements) x output positions for convs, x 1 otherwise; times batch. */
+function torchinfoMacs(info: LayerInfo, batch: number): number {
+  const torchParams = sum('params', info.weights.filter((w) => w.torchName !== 'buffer').map(size));
+  return mul('MACs', torchParams, biasPositions(info), batch);
+}
+
+/** Elements of tensors PyTorch names "weight" (conv and linear kernels, BN gamma). */
+const torchWeightElements = (info: LayerInfo): number => sum('params', info.weights.filter((w) => w.torchName === 'weight').map(size));
+
+/**
+ * torch-summary 1.3 hooked every module, containers included. A leaf adds weight x output positions
+ * (convs) or its weight count (linear, BN gamma); each container adds the raw size of every tensor named
+ * "*weight" below it, once more per nesting level. Containers are the proper prefixes of module paths.
+ */
+function torchSummaryMacs(infos: LayerInfo[]): number {
+  let total = 0;
+  for (const info of infos) {
+    const weightElems = torchWeightElements(info);
+    if (weightElems === 0) continue;
+    // output_size[2:] in torch-summary: spatial positions only, so this convention ignores the batch size.
+    const leaf = layerDef(info.node.config).convLike ? mul('MACs', weightElems, prod(info.outputShape.slice(0, -1))) : weightElems;
+    const containers = info.node.scope.split('.').length - 1;
+    total = checked(total + leaf + mul('MACs', containers, weightElems), 'MACs');
+  }
+  return total;
+}
+
+const MIB = 2 ** 20;
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+/** Stage two: figures per layer and in total. */
+export function census(graph: Graph, options: CensusOptions = {}): Census {
+  const batch = options.batch ?? 1;
+  if (!Number.isSafeInteger(batch) || batch < 1) throw new NetcensusError(`--batch: must be a positive integer, got ${batch}`);
+  const conv = options.params ?? 'keras';
+  const infos = inferLayers(graph, options.input);
+  const inputInfo = infos.find((i) => i.node.config.kind === 'input')!;
+
+  const layers: LayerCensus[] = infos.map((info) => {
+    const def = layerDef(info.node.config);
+    const params = paramsOf(info, conv);
+    const trainable = paramsOf(info, conv, (w) => w.trainable);
+    const biases = paramsOf(info, conv, (w) => w.role === 'bias');
+    const macs = mul('MACs', info.macs, batch);
+    const isNeuron = info.macs > 0;
+    const outElems = prod(info.outputShape);
+    return {
+      name: info.node.name,
+      scope: info.node.scope,
+      type: def.title,
+      kind: info.node.config.kind,
+      detail: def.describe(info.node.config),
+      inputs: [...info.node.inputs],
+      outputShape: [batch, ...info.outputShape],
+      params,
+      trainableParams: trainable,
+      nonTrainableParams: params - trainable,
+      weights: params - biases,
+      biases,
+      macs,
+      flops: mul('FLOPs', 2, macs),
+      neurons: isNeuron ? outElems : 0,
+      paramBytes: mul('bytes', params, BYTES_PER_ELEMENT),
+      activationBytes: mul('bytes', outElems, batch, BYTES_PER_ELEMENT),
+    };
+  });
+
+  const total = (key: keyof Totals): number => sum(key, layers.map((l) => l[key]));
+  const totals: Totals = {
+    params: total('params'),
+    trainableParams: total('trainableParams'),
+    nonTrainableParams: total('nonTrainableParams'),
+    weights: total('weights'),
+    biases: total('biases'),
+    macs: total('macs'),
+    flops: total('flops'),
+    neurons: total('neurons'),
+    paramBytes: total('paramBytes'),
+    // The input tensor is not an activation of the network; torch-summary reports it apart as well.
+    activationBytes: sum('bytes', layers.filter((l) => l.kind !== 'input').map((l) => l.activationBytes)),
+  };
+
+  const paramsUnder = (c: ParamConvention): number => sum('params', infos.map((i) => paramsOf(i, c)));
+  const trainableUnder = (c: ParamConvention): number => sum('params', infos.map((i) => paramsOf(i, c, (w) => w.trainable)));
+  const biasAdds = sum('bias adds', infos.map((i) => mul('bias adds', sum('bias', i.weights.filter((w) => w.role === 'bias').map(size)), biasPositions(i), batch)));
+  const inputElems = mul('input size', prod(inputInfo.outputShape), batch);
+  const leafOutputsWithParams = sum('outputs', infos.filter((i) => i.weights.some((w) => w.torchName !== 'buffer')).map((i) => mul('outputs', prod(i.outputShape), batch)));
+  const tsInput = (inputElems * BYTES_PER_ELEMENT) / MIB;
+  const tsFwdBwd = (2 * leafOutputsWithParams * BYTES_PER_ELEMENT) / MIB;
+  const tsParams = (paramsUnder('pytorch') * BYTES_PER_ELEMENT) / MIB;
+
+  return {
+    model: graph.name,
+    description: graph.description,
+    source: graph.source,
+    input: [batch, ...inputInfo.outputShape],
+    batch,
+    conventions: {
+      params: conv,
+      paramsMeaning: PARAM_CONVENTIONS[conv],
+      macs: 'weights',
+      macsMeaning: MAC_CONVENTIONS.weights.meaning,
+      flops: FLOP_CONVENTION,
+      neurons: NEURON_CONVENTION,
+      bytes: BYTES_CONVENTION,
+    },
+    layers,
+    totals,
+    byConvention: {
+      params: { keras: paramsUnder('keras'), pytorch: paramsUnder('pytorch') },
+      trainableParams: { keras: trainableUnder('keras'), pytorch: trainableUnder('pytorch') },
+      macs: {
+        weights: totals.macs,
+        'torchinfo-1.8': sum('MACs', infos.map((i) => (i.weights.some((w) => w.torchName !== 'buffer') ? torchinfoMacs(i, batch) : 0))),
+        'torch-summary-1.3': torchSummaryMacs(infos),
+      },
+      flops: { '2xMACs': totals.flops, '2xMACs+biasAdds': checked(totals.flops + biasAdds, 'FLOPs') },
+      neurons: { seed002: totals.neurons, seed002WithInput: checked(totals.neurons + prod(inputInfo.outputShape), 'neurons') },
+      memory: {
+        inputBytes: mul('bytes', inputElems, BYTES_PER_ELEMENT),
+        paramBytes: { keras: mul('bytes', paramsUnder('keras'), BYTES_PER_ELEMENT), pytorch: mul('bytes', paramsUnder('pytorch'), BYTES_PER_ELEMENT) },
+        activationBytes: totals.activationBytes,
+        torchSummary: { inputMiB: round2(tsInput), forwardBackwardMiB: round2(tsFwdBwd), paramsMiB: round2(tsParams), totalMiB: round2(tsInput + tsFwdBwd + tsParams) },
+      },
+    },
+  };
+}

@@ -1,7 +1,7 @@
 /**
  * AlexNet, four ways, because "AlexNet" names four different parameter counts.
  */
-import { GraphBuilder, conv, dense, dropout, flatten, input, maxPool, relu, softmax, type Graph } from '../src/graph.js';
+import { GraphBuilder, conv, dense, dropout, flatten, input, maxPool, relu, softmax, type Graph, type PublishedFigure } from '../src/graph.js';
 
 /** Local response normalization as in the paper (sec. 3.3): k = 2, n = 5, alpha = 1e-4, beta = 0.75. */
 const lrn = { kind: 'lrn', size: 5, alpha: 1e-4, beta: 0.75, k: 2 } as const;
@@ -43,8 +43,30 @@ function original(name: string, groups: number, description: string): Graph {
   g.add('drop7', dropout(0.5));
   g.add('fc8', dense(1000));
   g.add('prob', softmax);
+  if (groups === 2) g.published(ALEXNET_PUBLISHED);
   return g.build();
 }
+
+const ALEXNET_PUBLISHED: PublishedFigure[] = [
+  { source: 'paper, abstract', text: '60 million parameters', value: 60_000_000, precision: 1e7, measure: { kind: 'total', key: 'params' }, why: 'a rounded figure' },
+  {
+    source: 'seed 002 (course notes)',
+    text: 'total 60,955,224 parameters',
+    value: 60_955_224,
+    measure: { kind: 'total', key: 'params' },
+    why: 'arithmetic slip: its sum uses 4,087,000 for fc8, but 4096 x 1000 weights + 1000 biases = 4,097,000',
+  },
+  { source: 'seed 002 (course notes)', text: 'fc8: 4,087,000 in the sum', value: 4_087_000, measure: { kind: 'layerParams', layer: 'fc8' }, why: 'the same slip; its own table of layers implies 4,097,000' },
+  { source: 'paper, abstract', text: '650,000 neurons', value: 650_000, precision: 1e4, measure: { kind: 'neurons', convention: 'seed002' }, why: 'a rounded figure; seed 002 counts conv and dense outputs before pooling: 659,272' },
+  { source: 'seed 002 (course notes)', text: '813,859 neurons with the input', value: 813_859, measure: { kind: 'neurons', convention: 'seed002WithInput' }, why: '' },
+  {
+    source: 'paper, Fig. 2 caption',
+    text: 'first layer: 253,440 neurons',
+    value: 253_440,
+    measure: { kind: 'layerNeurons', layer: 'conv1' },
+    why: 'the caption is inconsistent with sec. 3.5: 55 x 55 x 96 = 290,400; 253,440 / 96 = 2,640 is not a square number, so no square 96-channel map has that size',
+  },
+];
 
 export const alexnet = (): Graph =>
   original('alexnet', 2, 'original two-GPU AlexNet: groups=2 on conv2, conv4, conv5; LRN after conv1 and conv2; 227x227 input');
@@ -83,6 +105,19 @@ export function alexnetTorchvision(): Graph {
   g.add('classifier.4', dense(4096));
   g.add('classifier.5', relu);
   g.add('classifier.6', dense(1000));
+  g.published([
+    { source: 'torchvision docs', text: '61,100,840 params', value: 61_100_840, measure: { kind: 'total', key: 'params', convention: 'pytorch' }, why: '' },
+    { source: 'torchvision docs', text: '0.71 GFLOPS', value: 710_000_000, precision: 1e7, measure: { kind: 'macs', convention: 'weights' }, why: 'torchvision\'s "GFLOPS" are weight multiply-accumulates (GMACs)' },
+    { source: 'torchinfo 1.8', text: 'Total mult-adds 714,682,664', value: 714_682_664, measure: { kind: 'macs', convention: 'torchinfo-1.8' }, why: 'torchinfo also multiplies each conv bias by its output positions' },
+    {
+      source: 'seed 002 (torch-summary 1.3)',
+      text: 'Total mult-adds (M): 775.28',
+      value: 775_280_000,
+      precision: 1e4,
+      measure: { kind: 'macs', convention: 'torch-summary-1.3' },
+      why: 'the legacy tool adds the raw weight count of the features and classifier containers again: 714,188,480 + 61,090,496',
+    },
+  ]);
   return g.build();
 }
 
@@ -108,5 +143,14 @@ export function alexnetKerasSeed(): Graph {
   g.add('dense', dense(4096, { activation: 'relu' }));
   g.add('dense_1', dense(4096, { activation: 'relu' }));
   g.add('dense_2', dense(1000, { activation: 'softmax' }));
+  g.published([
+    {
+      source: 'seed 000 (Keras summary)',
+      text: 'Total params: 25,678,184',
+      value: 25_678_184,
+      measure: { kind: 'total', key: 'params' },
+      why: 'right for this model, which is not AlexNet: without Flatten, dense sees 256 inputs instead of 6 x 6 x 256 = 9,216 (and no third pool)',
+    },
+  ]);
   return g.build();
 }

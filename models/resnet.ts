@@ -3,13 +3,43 @@
  * conv; convs have no bias; projection shortcuts, option B), and the paper's original bottleneck, whose
  * stride sits in the first 1x1 conv.
  */
-import { GraphBuilder, add, batchNorm, conv, dense, flatten, input, maxPool, relu, type Graph } from '../src/graph.js';
+import { GraphBuilder, add, batchNorm, conv, dense, flatten, input, maxPool, relu, type Graph, type PublishedFigure } from '../src/graph.js';
 
 type Block = 'basic' | 'bottleneck';
 type StrideAt = 'conv3x3' | 'conv1x1';
 
+/** torchvision's documented figures: params (PyTorch convention) and "GFLOPS" (GMACs). */
+const TORCHVISION: Record<string, [number, number]> = {
+  resnet18: [11_689_512, 1.81],
+  resnet34: [21_797_672, 3.66],
+  resnet50: [25_557_032, 4.09],
+  resnet101: [44_549_160, 7.8],
+  resnet152: [60_192_808, 11.51],
+};
+
+function published(name: string): PublishedFigure[] {
+  const tv = TORCHVISION[name];
+  if (!tv) return [];
+  const figures: PublishedFigure[] = [
+    { source: 'torchvision docs', text: `${tv[0].toLocaleString('en-US')} params`, value: tv[0], measure: { kind: 'total', key: 'params', convention: 'pytorch' }, why: 'PyTorch convention: BatchNorm running statistics are buffers' },
+    { source: 'torchvision docs', text: `${tv[1]} GFLOPS`, value: Math.round(tv[1] * 1e9), precision: 1e7, measure: { kind: 'macs', convention: 'weights' }, why: 'torchvision\'s "GFLOPS" are weight multiply-accumulates (GMACs)' },
+  ];
+  if (name === 'resnet152') {
+    figures.push({
+      source: 'seed 002 (torch-summary 1.3)',
+      text: 'Total mult-adds (G): 11.63',
+      value: 11_630_000_000,
+      precision: 1e7,
+      measure: { kind: 'macs', convention: 'torch-summary-1.3' },
+      why: 'the legacy tool adds the raw weight count again for every enclosing container (layerN, its blocks, downsample)',
+    });
+  }
+  return figures;
+}
+
 function resnet(name: string, block: Block, counts: number[], strideAt: StrideAt, source: string, description: string): Graph {
   const g = new GraphBuilder({ name, description, source, framework: 'pytorch' });
+  g.published(published(name));
   g.add('input', input([224, 224, 3]));
   g.add('conv1', conv(64, 7, { stride: 2, pad: 3, bias: false }));
   g.add('bn1', batchNorm());

@@ -2,7 +2,7 @@
  * VGG (Simonyan & Zisserman 2015), as torchvision defines it (module paths `features.N`, `classifier.N`),
  * plus the paper's A-LRN and C configurations from Table 1 that torchvision does not ship.
  */
-import { GraphBuilder, batchNorm, conv, dense, dropout, flatten, input, maxPool, relu, type Graph } from '../src/graph.js';
+import { GraphBuilder, batchNorm, conv, dense, dropout, flatten, input, maxPool, relu, type Graph, type PublishedFigure } from '../src/graph.js';
 
 /** A conv layer: output channels, and kernel size when not 3 (configuration C's 1x1 layers). 'M' is a 2x2/2 max pool; 'LRN' the A-LRN layer. */
 type Item = number | [number, 1] | 'M' | 'LRN';
@@ -15,6 +15,34 @@ const CFG: Record<string, Item[]> = {
   D: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'],
   E: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512, 512, 512, 'M', 512, 512, 512, 512, 'M'],
 };
+
+/** Simonyan & Zisserman 2015, Table 2, "Number of parameters (in millions)". */
+const TABLE2: Record<string, number> = { A: 133, 'A-LRN': 133, B: 133, C: 134, D: 138, E: 144 };
+/** torchvision's documented figures for the non-BN models (params, GFLOPS = GMACs). */
+const TORCHVISION: Record<string, [number, number]> = { A: [132_863_336, 7.61], B: [133_047_848, 11.31], D: [138_357_544, 15.47], E: [143_667_240, 19.63] };
+
+function published(cfg: string, bn: boolean): PublishedFigure[] {
+  const figures: PublishedFigure[] = [];
+  if (!bn) {
+    figures.push({ source: 'VGG paper, Table 2', text: `${TABLE2[cfg]} million parameters`, value: TABLE2[cfg]! * 1e6, precision: 1e6, measure: { kind: 'total', key: 'params' }, why: '' });
+    const tv = TORCHVISION[cfg];
+    if (tv) {
+      figures.push({ source: 'torchvision docs', text: `${tv[0].toLocaleString('en-US')} params`, value: tv[0], measure: { kind: 'total', key: 'params' }, why: '' });
+      figures.push({ source: 'torchvision docs', text: `${tv[1]} GFLOPS`, value: Math.round(tv[1] * 1e9), precision: 1e7, measure: { kind: 'macs', convention: 'weights' }, why: 'torchvision\'s "GFLOPS" are weight multiply-accumulates (GMACs)' });
+    }
+  }
+  if (cfg === 'E' && !bn) {
+    figures.push({
+      source: 'seed 002 (torch-summary 1.3)',
+      text: 'Total mult-adds (G): 19.78',
+      value: 19_780_000_000,
+      precision: 1e7,
+      measure: { kind: 'macs', convention: 'torch-summary-1.3' },
+      why: 'the legacy tool adds the raw weight count of the features and classifier containers again',
+    });
+  }
+  return figures;
+}
 
 function vgg(name: string, cfg: keyof typeof CFG, bn: boolean, source: string): Graph {
   const g = new GraphBuilder({
@@ -46,6 +74,7 @@ function vgg(name: string, cfg: keyof typeof CFG, bn: boolean, source: string): 
   g.add('classifier.4', relu);
   g.add('classifier.5', dropout(0.5));
   g.add('classifier.6', dense(1000));
+  g.published(published(cfg, bn));
   return g.build();
 }
 

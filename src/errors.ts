@@ -4,6 +4,7 @@ export const EXIT = {
   mismatch: 1,
   badInput: 2,
   backendUnavailable: 3,
+  internal: 70,
 } as const;
 
 /**

@@ -115,6 +115,27 @@ export interface GraphNode {
   inputs: readonly string[];
 }
 
+/** Which census figure a published number claims to be. */
+export type PublishedMeasure =
+  | { kind: 'total'; key: 'params' | 'macs'; convention?: 'keras' | 'pytorch' }
+  | { kind: 'layerParams'; layer: string }
+  | { kind: 'layerNeurons'; layer: string }
+  | { kind: 'neurons'; convention: 'seed002' | 'seed002WithInput' }
+  | { kind: 'macs'; convention: 'weights' | 'torchinfo-1.8' | 'torch-summary-1.3' };
+
+/**
+ * A number somebody published for this model. The census recomputes the figure from the architecture and
+ * shows both; `why` explains a difference. `precision` marks a rounded figure (60 million: 1e6).
+ */
+export interface PublishedFigure {
+  source: string;
+  text: string;
+  value: number;
+  precision?: number;
+  measure: PublishedMeasure;
+  why: string;
+}
+
 export interface Graph {
   name: string;
   description: string;
@@ -125,6 +146,8 @@ export interface Graph {
   nodes: readonly GraphNode[];
   /** Output node names; defaults to the last node. */
   outputs: readonly string[];
+  /** Figures published for this model, checked against the census by `summary`. */
+  published?: readonly PublishedFigure[];
 }
 
 export function isInput(node: GraphNode): node is GraphNode & { config: InputConfig } {
@@ -193,6 +216,12 @@ export class GraphBuilder {
   private last: string | undefined;
 
   constructor(private readonly meta: Omit<Graph, 'nodes' | 'outputs'>) {}
+
+  /** Attaches published figures to the graph being built. */
+  published(figures: readonly PublishedFigure[]): this {
+    this.meta.published = figures;
+    return this;
+  }
 
   /** Appends a node; `from` defaults to the previous node. Returns the node's name. */
   add(name: string, config: LayerConfig, opts: { from?: string | readonly string[]; scope?: string } = {}): string {

@@ -1,0 +1,105 @@
+/**
+ * The command line. Commands parse options, call the library, and print; results go to stdout, progress
+ * and diagnostics to stderr. A NetcensusError becomes one line and its exit code, never a stack trace.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { census, type ParamConvention } from './census.js';
+import { EXIT, NetcensusError } from './errors.js';
+import { formatCsv, formatMarkdown, formatSummary, int, si } from './format.js';
+import { resolveModel } from './resolve.js';
+import { ZOO_NAMES } from '../models/index.js';
+
+function parseInput(value: string): number[] {
+  if (!/^\d+(x\d+){0,2}$/i.test(value.trim())) throw new InvalidArgumentError(`expected H, HxW or HxWxC (e.g. 224 or 227x227), got "${value}"`);
+  const dims = value.trim().toLowerCase().split('x').map(Number);
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 1 || d > 1_000_000)) throw new InvalidArgumentError(`sizes must be integers from 1 to 1,000,000, got "${value}"`);
+  return dims.length === 1 ? [dims[0]!, dims[0]!] : dims;
+}
+
+function parseCount(what: string, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`${what} must be an integer from 1 to ${int(max)}, got "${value}"`);
+    return n;
+  };
+}
+
+interface SummaryOptions {
+  input?: number[];
+  batch: number;
+  params: ParamConvention;
+  json?: boolean;
+  markdown?: boolean;
+  csv?: boolean;
+}
+
+export function buildProgram(write: (s: string) => void = (s) => process.stdout.write(s)): Command {
+  const program = new Command('netcensus')
+    .description('Exact parameter, neuron, MAC and memory census of convolutional networks, verified by execution in TensorFlow.js')
+    .version('0.1.0')
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeOut: write, writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('list')
+    .description('list the model zoo with parameter and MAC totals')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => {
+      const rows = ZOO_NAMES.map((name) => {
+        const g = resolveModel(name);
+        const c = census(g);
+        return { name, description: g.description, input: c.input.slice(1), params: c.totals.params, paramsPytorch: c.byConvention.params.pytorch, macs: c.totals.macs, source: g.source };
+      });
+      if (opts.json) return write(JSON.stringify(rows, null, 2) + '\n');
+      const width = Math.max(...rows.map((r) => r.name.length));
+      write(`${'model'.padEnd(width)}  ${'input'.padEnd(11)} ${'params (keras)'.padStart(15)} ${'params (pytorch)'.padStart(17)} ${'MACs (weights)'.padStart(16)}  description\n`);
+      for (const r of rows) {
+        write(`${r.name.padEnd(width)}  ${r.input.join('x').padEnd(11)} ${int(r.params).padStart(15)} ${int(r.paramsPytorch).padStart(17)} ${si(r.macs).padStart(16)}  ${r.description}\n`);
+      }
+    });
+
+  program
+    .command('summary')
+    .description('per-layer census of a zoo model or a model file, with totals under every convention')
+    .argument('<model>', 'zoo model name (see `netcensus list`) or a Keras / TensorFlow.js model JSON file')
+    .option('--input <HxW>', 'input size: H, HxW or HxWxC (default: the model\'s own)', parseInput)
+    .option('--batch <N>', 'batch size', parseCount('--batch', 1_000_000), 1)
+    .addOption(new Option('--params <convention>', 'parameter convention').choices(['keras', 'pytorch']).default('keras'))
+    .option('--json', 'print the JSON contract (see README)')
+    .option('--markdown', 'print a Markdown table')
+    .option('--csv', 'print CSV, one row per layer and a TOTAL row')
+    .action((model: string, opts: SummaryOptions) => {
+      if ([opts.json, opts.markdown, opts.csv].filter(Boolean).length > 1) throw new NetcensusError('choose one of --json, --markdown, --csv');
+      const graph = resolveModel(model);
+      const c = census(graph, { input: opts.input, batch: opts.batch, params: opts.params });
+      if (opts.json) write(JSON.stringify(c, null, 2) + '\n');
+      else if (opts.markdown) write(formatMarkdown(c) + '\n');
+      else if (opts.csv) write(formatCsv(c) + '\n');
+      else write(formatSummary(c, graph.published ?? []) + '\n');
+    });
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit code instead of exiting, so tests can call it in-process. */
+export async function run(argv: string[], write?: (s: string) => void): Promise<number> {
+  const program = buildProgram(write);
+  program.exitOverride();
+  for (const cmd of program.commands) cmd.exitOverride();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here too, with code 0; their text is already printed.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    }
+    if (err instanceof NetcensusError) {
+      process.stderr.write(`netcensus: ${err.message}\n`);
+      return err.exitCode;
+    }
+    const e = err as Error;
+    process.stderr.write(`netcensus: internal error: ${e?.message ?? String(err)}${process.env.NETCENSUS_DEBUG ? `\n${e?.stack}` : ' (set NETCENSUS_DEBUG=1 for a stack trace)'}\n`);
+    return EXIT.internal;
+  }
+}

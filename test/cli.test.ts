@@ -1,0 +1,97 @@
+/** The command line, run in-process: output contracts, exit codes, one-line errors. */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { run } from '../src/cli.js';
+import { EXIT } from '../src/errors.js';
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+    err += String(s);
+    return true;
+  });
+  try {
+    const code = await run(argv, (s) => (out += s));
+    return { code, out, err };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('summary', () => {
+  it('--json follows the documented contract', async () => {
+    const { code, out } = await cli('summary', 'alexnet', '--json');
+    expect(code).toBe(EXIT.ok);
+    const j = JSON.parse(out);
+    expect(j.model).toBe('alexnet');
+    expect(j.input).toEqual([1, 227, 227, 3]);
+    expect(j.conventions.params).toBe('keras');
+    expect(Object.keys(j.layers[1])).toEqual(expect.arrayContaining(['name', 'type', 'outputShape', 'params', 'trainableParams', 'nonTrainableParams', 'macs', 'neurons']));
+    expect(Object.keys(j.totals)).toEqual(['params', 'trainableParams', 'nonTrainableParams', 'weights', 'biases', 'macs', 'flops', 'neurons', 'paramBytes', 'activationBytes']);
+    expect(j.totals.params).toBe(60_965_224);
+  });
+  it('the done-when figures', async () => {
+    const seed = JSON.parse((await cli('summary', 'alexnet-keras-seed', '--json')).out);
+    expect(seed.totals.params).toBe(25_678_184);
+    const vgg = JSON.parse((await cli('summary', 'vgg16', '--json')).out);
+    expect([vgg.totals.params, vgg.totals.macs]).toEqual([138_357_544, 15_470_264_320]);
+    const rn = JSON.parse((await cli('summary', 'resnet152', '--params', 'pytorch', '--json')).out);
+    expect([rn.totals.params, rn.totals.macs]).toEqual([60_192_808, 11_513_626_624]);
+  });
+  it.each([
+    ['alexnet-torchvision', '775,278,976 = 775.28M'],
+    ['vgg19', '19,775,715,008 = 19.78G'],
+    ['resnet152', '11,632,592,320 = 11.63G'],
+  ])('%s: the table shows the legacy torch-summary figure %s beside the others', async (model, legacy) => {
+    const { out } = await cli('summary', model);
+    expect(out).toMatch(/MACs \(torch-summary-1\.3\)/);
+    expect(out).toContain(legacy);
+    expect(out).toMatch(/MACs \(weights\)/);
+    expect(out).toMatch(/MACs \(torchinfo-1\.8\)/);
+  });
+  it('the table explains the seed 002 slip', async () => {
+    const { out } = await cli('summary', 'alexnet');
+    expect(out).toContain('60,955,224');
+    expect(out).toContain('4,097,000');
+    expect(out).toMatch(/differs by 10,000/);
+  });
+  it('--csv and --markdown', async () => {
+    const csv = (await cli('summary', 'resnet18', '--csv')).out.trim().split('\n');
+    expect(csv[0]).toMatch(/^name,scope,type,outputShape,params/);
+    expect(csv.at(-1)).toMatch(/^TOTAL,/);
+    expect((await cli('summary', 'vgg11', '--markdown')).out).toContain('| **Total** |');
+  });
+  it('--input and --batch', async () => {
+    const j = JSON.parse((await cli('summary', 'vgg16', '--input', '320x256', '--batch', '4', '--json')).out);
+    expect(j.input).toEqual([4, 320, 256, 3]);
+  });
+});
+
+describe('errors: one line, exit code 2, no stack trace', () => {
+  it.each([
+    [['summary', 'alexnt'], /unknown model "alexnt"; did you mean "alexnet"/],
+    [['summary', 'vgg16', '--input', 'abc'], /--input/],
+    [['summary', 'vgg16', '--input', '0'], /--input/],
+    [['summary', 'alexnet', '--input', '5'], /layer "conv1" \(conv2d\): kernel 11 is larger than its input height 5/],
+    [['summary', 'vgg16', '--batch', '-3'], /--batch/],
+    [['summary', 'vgg16', '--params', 'caffe'], /--params/],
+    [['summary', 'vgg16', '--json', '--csv'], /choose one of/],
+    [['nonsense'], /unknown command/],
+  ])('%j', async (argv, message) => {
+    const { code, out, err } = await cli(...(argv as string[]));
+    expect(code).toBe(EXIT.badInput);
+    expect(out).toBe('');
+    expect(err).toMatch(message);
+    expect(err.trim().split('\n').filter((l) => !l.startsWith('(Did you mean')).length).toBe(1);
+    expect(err).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('list', () => {
+  it('names every zoo model', async () => {
+    const rows = JSON.parse((await cli('list', '--json')).out) as Array<{ name: string }>;
+    expect(rows.map((r) => r.name)).toEqual(expect.arrayContaining(['alexnet', 'alexnet-onetower', 'alexnet-torchvision', 'alexnet-keras-seed', 'vgg11', 'vgg19-bn', 'resnet18', 'resnet152', 'resnet50-v1']));
+  });
+});

@@ -71,6 +71,7 @@ export interface GlobalPoolConfig { kind: 'globalAvgPool2d' | 'globalMaxPool2d';
 export interface AdaptiveAvgPoolConfig { kind: 'adaptiveAvgPool2d'; output: Pair }
 export interface FlattenConfig { kind: 'flatten' }
 export interface ReshapeConfig { kind: 'reshape'; target: readonly number[] }
+/** `momentum` in Keras' sense (moving = momentum * moving + (1 - momentum) * batch); PyTorch's 0.1 is Keras' 0.9. */
 export interface BatchNormConfig { kind: 'batchNorm'; epsilon: number; momentum: number; center: boolean; scale: boolean }
 export interface ActivationConfig { kind: 'activation'; fn: ActivationFn; maxValue?: number }
 export interface LrnConfig { kind: 'lrn'; size: number; alpha: number; beta: number; k: number }
@@ -280,6 +281,6 @@ export const relu: ActivationConfig = { kind: 'activation', fn: 'relu' };
 export const softmax: ActivationConfig = { kind: 'activation', fn: 'softmax' };
 export const flatten: FlattenConfig = { kind: 'flatten' };
 export const dropout = (rate: number): DropoutConfig => ({ kind: 'dropout', rate });
-export const batchNorm = (epsilon = 1e-5, momentum = 0.1): BatchNormConfig => ({ kind: 'batchNorm', epsilon, momentum, center: true, scale: true });
+export const batchNorm = (epsilon = 1e-5, momentum = 0.9): BatchNormConfig => ({ kind: 'batchNorm', epsilon, momentum, center: true, scale: true });
 export const add: MergeConfig = { kind: 'add' };
 export const input = (shape: Shape): InputConfig => ({ kind: 'input', shape });

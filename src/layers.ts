@@ -144,7 +144,9 @@ function globalPool(title: string): LayerDef<GlobalPoolConfig> {
   };
 }
 
-type Defs = { [K in LayerKind]: LayerDef<Extract<LayerConfig, { kind: K }>> };
+/** The config type of one kind; unlike Extract, it also finds configs that several kinds share (pools). */
+type ConfigOf<K extends LayerKind> = LayerConfig extends infer C ? (C extends { kind: infer CK } ? (K extends CK ? C : never) : never) : never;
+type Defs = { [K in LayerKind]: LayerDef<ConfigOf<K>> };
 
 export const LAYERS: Defs = {
   input: {

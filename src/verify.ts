@@ -1,0 +1,121 @@
+/**
+ * Verification by execution: build the census graph as real tfjs layers, run a forward pass, and compare
+ * every layer's executed output shape and countParams() with the census (Keras convention, which is
+ * what tfjs counts). Runs on whatever backend is active; backend.ts chooses it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { census, inferLayers, type Census } from './census.js';
+import type { Graph } from './graph.js';
+import { buildTfjs, type WeightInit } from './tfjs/builder.js';
+
+export interface LayerCheck {
+  name: string;
+  type: string;
+  censusShape: number[];
+  executedShape: number[];
+  censusParams: number;
+  frameworkParams: number;
+  censusTrainable: number;
+  frameworkTrainable: number;
+  ok: boolean;
+}
+
+export interface VerifyResult {
+  model: string;
+  /** tfjs' own name for the backend: tensorflow, wasm, cpu. */
+  backend: string;
+  device: string;
+  ok: boolean;
+  input: number[];
+  params: { census: number; framework: number };
+  trainableParams: { census: number; framework: number };
+  nonTrainableParams: { census: number; framework: number };
+  layers: LayerCheck[];
+  mismatches: string[];
+  timings: { censusMs: number; buildMs: number; forwardMs: number };
+  /** Tensors alive after the run minus before; anything but 0 is a leak. */
+  leakedTensors: number;
+}
+
+export interface VerifyOptions {
+  input?: readonly number[];
+  batch?: number;
+  init?: WeightInit;
+  device?: string;
+}
+
+const sizeOf = (vars: readonly tf.LayerVariable[]): number => vars.reduce((s, v) => s + v.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);
+const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+
+async function runVerification(graph: Graph, options: VerifyOptions): Promise<VerifyResult> {
+  const batch = options.batch ?? 1;
+  const t0 = performance.now();
+  const c: Census = census(graph, { input: options.input, batch, params: 'keras' });
+  const infos = inferLayers(graph, options.input);
+  const censusMs = performance.now() - t0;
+
+  const t1 = performance.now();
+  const built = buildTfjs(graph, infos, { init: options.init ?? 'zeros' });
+  const buildMs = performance.now() - t1;
+
+  let executed: tf.Tensor[] = [];
+  let forwardMs = 0;
+  const x = tf.randomNormal([batch, ...c.input.slice(1)]);
+  try {
+    const t2 = performance.now();
+    const out = built.model.predict(x);
+    executed = Array.isArray(out) ? out : [out];
+    // The timed region ends when the result is back in JS memory, not when the op is queued.
+    await executed.at(-1)!.data();
+    forwardMs = performance.now() - t2;
+
+    const byName = new Map(c.layers.map((l) => [l.name, l]));
+    const layers: LayerCheck[] = built.nodes.map((n, i) => {
+      const l = byName.get(n.name)!;
+      const frameworkParams = n.layers.reduce((s, layer) => s + layer.countParams(), 0);
+      const frameworkTrainable = n.layers.reduce((s, layer) => s + sizeOf(layer.trainableWeights), 0);
+      const executedShape = executed[i]!.shape;
+      const ok = sameShape(executedShape, l.outputShape) && frameworkParams === l.params && frameworkTrainable === l.trainableParams;
+      return { name: n.name, type: l.type, censusShape: l.outputShape, executedShape, censusParams: l.params, frameworkParams, censusTrainable: l.trainableParams, frameworkTrainable, ok };
+    });
+    const frameworkParams = built.model.countParams();
+    const frameworkTrainable = sizeOf(built.model.trainableWeights);
+    const frameworkNonTrainable = sizeOf(built.model.nonTrainableWeights);
+    const mismatches = layers
+      .filter((l) => !l.ok)
+      .map((l) => `${l.name}: census ${JSON.stringify(l.censusShape)} / ${l.censusParams} params (${l.censusTrainable} trainable), executed ${JSON.stringify(l.executedShape)} / ${l.frameworkParams} params (${l.frameworkTrainable} trainable)`);
+    if (frameworkParams !== c.totals.params) mismatches.push(`total params: census ${c.totals.params}, framework ${frameworkParams}`);
+    if (frameworkTrainable !== c.totals.trainableParams) mismatches.push(`trainable params: census ${c.totals.trainableParams}, framework ${frameworkTrainable}`);
+    if (frameworkNonTrainable !== c.totals.nonTrainableParams) mismatches.push(`non-trainable params: census ${c.totals.nonTrainableParams}, framework ${frameworkNonTrainable}`);
+    return {
+      model: graph.name,
+      backend: tf.getBackend(),
+      device: options.device ?? tf.getBackend(),
+      ok: mismatches.length === 0,
+      input: c.input,
+      params: { census: c.totals.params, framework: frameworkParams },
+      trainableParams: { census: c.totals.trainableParams, framework: frameworkTrainable },
+      nonTrainableParams: { census: c.totals.nonTrainableParams, framework: frameworkNonTrainable },
+      layers,
+      mismatches,
+      timings: { censusMs, buildMs, forwardMs },
+      leakedTensors: 0,
+    };
+  } finally {
+    tf.dispose(executed);
+    x.dispose();
+    built.model.dispose();
+  }
+}
+
+/** Verifies one graph on the active backend; a tensor left alive afterwards counts as a failure. */
+export async function verifyGraph(graph: Graph, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const before = tf.memory().numTensors;
+  const result = await runVerification(graph, options);
+  result.leakedTensors = tf.memory().numTensors - before;
+  if (result.leakedTensors !== 0) {
+    result.ok = false;
+    result.mismatches.push(`${result.leakedTensors} tensors left alive after the run`);
+  }
+  return result;
+}

@@ -122,6 +122,13 @@ function pool2d(title: string): LayerDef<Pool2dConfig> {
     title,
     outputShape: (c, inputs, name) => {
       const [h, wd, ch] = spatial(name, c.kind, inputs);
+      if (typeof c.padding === 'object') {
+        // PyTorch's rule (Caffe's is close): a window may not start or end entirely inside the padding.
+        const p = c.padding;
+        if (Math.max(p.top, p.bottom) * 2 > c.pool[0] || Math.max(p.left, p.right) * 2 > c.pool[1]) {
+          fail(name, c.kind, `padding (${p.top}, ${p.bottom}, ${p.left}, ${p.right}) exceeds half the pool window ${c.pool[0]}x${c.pool[1]}`);
+        }
+      }
       const [oh, ow] = slide(name, c.kind, h, wd, { kernel: c.pool, strides: c.strides, dilation: [1, 1], padding: c.padding, ceilMode: c.ceilMode });
       return [oh, ow, ch];
     },

@@ -5,9 +5,16 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { census, type ParamConvention } from './census.js';
 import { EXIT, NetcensusError } from './errors.js';
-import { formatCsv, formatMarkdown, formatSummary, int, si } from './format.js';
+import { formatCsv, formatDiff, formatMarkdown, formatSummary, formatVerify, formatZoo, int, si } from './format.js';
 import { resolveModel } from './resolve.js';
-import { ZOO_NAMES } from '../models/index.js';
+import { ZOO, ZOO_NAMES } from '../models/index.js';
+import { diagnose } from './diagnose.js';
+import { diffGraphs } from './diff.js';
+import type { BackendChoice, BackendInfo } from './backend.js';
+const useBackend = async (c: BackendChoice): Promise<BackendInfo> => (await import('./backend.js')).useBackend(c);
+import type { Graph } from './graph.js';
+import type { WeightInit } from './tfjs/builder.js';
+import { verifyGraph, type VerifyResult } from './verify.js';
 
 function parseInput(value: string): number[] {
   if (!/^\d+(x\d+){0,2}$/i.test(value.trim())) throw new InvalidArgumentError(`expected H, HxW or HxWxC (e.g. 224 or 227x227), got "${value}"`);
@@ -70,16 +77,90 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     .option('--csv', 'print CSV, one row per layer and a TOTAL row')
     .action((model: string, opts: SummaryOptions) => {
       if ([opts.json, opts.markdown, opts.csv].filter(Boolean).length > 1) throw new NetcensusError('choose one of --json, --markdown, --csv');
-      const graph = resolveModel(model);
+      const graph = resolveModel(model, { input: opts.input });
       const c = census(graph, { input: opts.input, batch: opts.batch, params: opts.params });
-      if (opts.json) write(JSON.stringify(c, null, 2) + '\n');
+      const diagnostics = diagnose(graph, { input: opts.input, zoo: ZOO });
+      if (opts.json) write(JSON.stringify({ ...c, diagnostics }, null, 2) + '\n');
       else if (opts.markdown) write(formatMarkdown(c) + '\n');
       else if (opts.csv) write(formatCsv(c) + '\n');
-      else write(formatSummary(c, graph.published ?? []) + '\n');
+      else write(formatSummary(c, graph.published ?? [], diagnostics) + '\n');
+    });
+
+  program
+    .command('diff')
+    .description('align two models layer by layer and attribute every parameter and MAC of difference to a cause')
+    .argument('<a>', 'zoo model name or model JSON file')
+    .argument('<b>', 'zoo model name or model JSON file')
+    .addOption(new Option('--params <convention>', 'count both models under one convention (default: each under its own framework\'s)').choices(['keras', 'pytorch']))
+    .option('--json', 'print JSON (see README)')
+    .action((a: string, b: string, opts: { params?: ParamConvention; json?: boolean }) => {
+      const d = diffGraphs(resolveModel(a), resolveModel(b), { params: opts.params });
+      write((opts.json ? JSON.stringify(d, null, 2) : formatDiff(d)) + '\n');
+    });
+
+  program
+    .command('verify')
+    .description('build each model as real TensorFlow.js layers, run a forward pass, and check every layer\'s shape and countParams() against the census')
+    .argument('[models...]', 'zoo model names or model JSON files')
+    .option('--all', 'verify the whole zoo')
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+    .option('--input <HxW>', 'input size: H, HxW or HxWxC (default: each model\'s own)', parseInput)
+    .option('--batch <N>', 'batch size of the forward pass', parseCount('--batch', 4096), 1)
+    .addOption(new Option('--init <weights>', 'weight initialisation (shapes and counts do not depend on it)').choices(['zeros', 'random']).default('zeros'))
+    .option('--json', 'print one JSON entry per model')
+    .action(async (models: string[], opts: VerifyCliOptions) => {
+      const names = opts.all ? [...ZOO_NAMES, ...models] : models;
+      if (names.length === 0) throw new NetcensusError('verify: name at least one model, or --all');
+      const graphs = names.map((n) => resolveModel(n, { input: opts.input }));
+      const { results, backend } = await verifyMany(graphs, opts);
+      if (opts.json) write(JSON.stringify(results, null, 2) + '\n');
+      else write(formatVerify(results, backend) + '\n');
+      if (results.some((r) => !r.ok)) throw new NetcensusError(`verification failed for ${results.filter((r) => !r.ok).map((r) => r.model).join(', ')}`, EXIT.mismatch);
+    });
+
+  program
+    .command('main')
+    .description('the main job: census of the whole zoo, then verification of every model on the best available backend')
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+    .action(async (opts: { backend: BackendChoice }) => {
+      const graphs = ZOO_NAMES.map((n) => resolveModel(n));
+      const censuses = graphs.map((g) => census(g));
+      write(formatZoo(censuses) + '\n\n');
+      const { results, backend } = await verifyMany(graphs, { backend: opts.backend, batch: 1, init: 'zeros' });
+      write(formatVerify(results, backend) + '\n');
+      if (results.some((r) => !r.ok)) throw new NetcensusError(`verification failed for ${results.filter((r) => !r.ok).map((r) => r.model).join(', ')}`, EXIT.mismatch);
     });
 
   return program;
 }
+
+interface VerifyCliOptions {
+  all?: boolean;
+  backend: BackendChoice;
+  input?: number[];
+  batch: number;
+  init: WeightInit;
+  json?: boolean;
+}
+
+/** Verifies graphs one after another on one backend, with a progress line per model on stderr. */
+async function verifyMany(graphs: Graph[], opts: { backend: BackendChoice; input?: number[]; batch: number; init: WeightInit }): Promise<{ results: VerifyResult[]; backend: BackendInfo }> {
+  // Size problems are reported before any backend starts.
+  for (const g of graphs) census(g, { input: opts.input, batch: opts.batch });
+  const backend = await useBackend(opts.backend);
+  progress(`netcensus: backend ${backend.backend} (${backend.device})${backend.note ? ` - ${backend.note}` : ''}`);
+  const results: VerifyResult[] = [];
+  for (const [i, g] of graphs.entries()) {
+    const r = await verifyGraph(g, { input: opts.input, batch: opts.batch, init: opts.init, device: backend.device });
+    results.push(r);
+    progress(`[${i + 1}/${graphs.length}] ${g.name}: ${r.ok ? 'ok' : 'MISMATCH'} (build ${(r.timings.buildMs / 1000).toFixed(2)} s, forward ${(r.timings.forwardMs / 1000).toFixed(2)} s)`);
+  }
+  return { results, backend };
+}
+
+const progress = (line: string): void => {
+  process.stderr.write(line + '\n');
+};
 
 /** Runs the CLI; returns the exit code instead of exiting, so tests can call it in-process. */
 export async function run(argv: string[], write?: (s: string) => void): Promise<number> {

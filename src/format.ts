@@ -5,6 +5,9 @@
 import Table from 'cli-table3';
 import { MAC_CONVENTIONS, PARAM_CONVENTIONS, type Census, type LayerCensus, type MacConvention, type ParamConvention } from './census.js';
 import type { PublishedFigure } from './graph.js';
+import type { VerifyResult } from './verify.js';
+import type { Diagnostic } from './diagnose.js';
+import { CAUSES, type Cause, type DiffResult } from './diff.js';
 
 export const int = (n: number): string => n.toLocaleString('en-US');
 export const shape = (s: readonly number[]): string => `[${s.join(', ')}]`;
@@ -39,7 +42,7 @@ const layerType = (l: LayerCensus): string => (l.detail ? `${l.type} ${l.detail}
 const legacyUnits = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : `${(n / 1e6).toFixed(2)}M`);
 
 /** The per-layer table, then totals, then every total under every convention. */
-export function formatSummary(c: Census, published: readonly PublishedFigure[] = []): string {
+export function formatSummary(c: Census, published: readonly PublishedFigure[] = [], diagnostics: readonly Diagnostic[] = []): string {
   const out: string[] = [];
   out.push(`Model: ${c.model} - ${c.description}`);
   out.push(`Source: ${c.source}`);
@@ -73,6 +76,7 @@ export function formatSummary(c: Census, published: readonly PublishedFigure[] =
   out.push(formatConventions(c));
   const notes = formatPublished(c, published);
   if (notes) out.push(notes);
+  if (diagnostics.length) out.push(['Diagnostics', ...diagnostics.map((d) => `  [${d.code}]${d.layer ? ` ${d.layer}:` : ''} ${d.message}`)].join('\n'));
   return out.join('\n');
 }
 
@@ -168,4 +172,77 @@ export function formatMarkdown(c: Census): string {
     `| activation memory, float32 | ${bytes(c.totals.activationBytes)} |`,
   ];
   return lines.join('\n');
+}
+
+/** The zoo at a glance: the main job's census half. */
+export function formatZoo(censuses: readonly Census[]): string {
+  const rows = censuses.map((c) => [c.model, c.input.slice(1).join('x'), int(c.byConvention.params.keras), int(c.byConvention.params.pytorch), si(c.totals.macs), int(c.totals.neurons), bytes(c.totals.paramBytes)]);
+  return `Census of the zoo (batch 1; MACs = conv/dense weight multiply-accumulates; bytes float32)\n${table(
+    ['Model', 'Input', 'Params (keras)', 'Params (pytorch)', 'MACs', 'Neurons (seed 002)', 'Param memory'],
+    rows,
+    ['left', 'left', 'right', 'right', 'right', 'right', 'right'],
+  )}`;
+}
+
+/** Verification results: one row per model, then the layer-by-layer differences of any mismatch. */
+export function formatVerify(results: readonly VerifyResult[], backend: { backend: string; device: string; note?: string }): string {
+  const out = [`Verification by execution on TensorFlow.js backend "${backend.backend}" (${backend.device})${backend.note ? `\nNote: ${backend.note}` : ''}`];
+  out.push(
+    table(
+      ['Model', 'Input', 'Layers matched', 'Params (census, keras)', 'Params (tfjs countParams)', 'Trainable', 'Non-trainable', 'Build', 'Forward', 'Result'],
+      results.map((r) => [
+        r.model,
+        r.input.join('x'),
+        `${r.layers.filter((l) => l.ok).length}/${r.layers.length}`,
+        int(r.params.census),
+        int(r.params.framework),
+        r.trainableParams.census === r.trainableParams.framework ? int(r.trainableParams.framework) : `${int(r.trainableParams.census)} vs ${int(r.trainableParams.framework)}`,
+        r.nonTrainableParams.census === r.nonTrainableParams.framework ? int(r.nonTrainableParams.framework) : `${int(r.nonTrainableParams.census)} vs ${int(r.nonTrainableParams.framework)}`,
+        `${(r.timings.buildMs / 1000).toFixed(2)} s`,
+        `${(r.timings.forwardMs / 1000).toFixed(2)} s`,
+        r.ok ? 'ok' : 'MISMATCH',
+      ]),
+      ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+    ),
+  );
+  for (const r of results.filter((x) => !x.ok)) {
+    out.push(`${r.model}: ${r.mismatches.length} difference(s)`);
+    out.push(
+      table(
+        ['Layer', 'Census shape', 'Executed shape', 'Census params', 'tfjs params'],
+        r.layers.filter((l) => !l.ok).map((l) => [l.name, shape(l.censusShape), shape(l.executedShape), int(l.censusParams), int(l.frameworkParams)]),
+        ['left', 'left', 'left', 'right', 'right'],
+      ),
+    );
+    const other = r.mismatches.filter((m) => !r.layers.some((l) => !l.ok && m.startsWith(`${l.name}:`)));
+    if (other.length) out.push(other.map((m) => `  ${m}`).join('\n'));
+  }
+  const ok = results.filter((r) => r.ok).length;
+  out.push(`${ok} of ${results.length} models verified: every layer's executed shape and countParams() equal the census`);
+  return out.join('\n');
+}
+
+const signed = (n: number): string => (n > 0 ? `+${int(n)}` : int(n));
+
+/** Aligned layers with their deltas and causes, then the deltas by cause, which add up to the total. */
+export function formatDiff(d: DiffResult): string {
+  const causes = (r: Partial<Record<Cause, number>>): string =>
+    (Object.entries(r) as Array<[Cause, number]>).map(([k, v]) => `${k} ${signed(v)}`).join(', ');
+  const rows = d.pairs
+    .filter((p) => p.paramsA !== p.paramsB || p.macsA !== p.macsB || p.a === null || p.b === null)
+    .map((p) => [p.a ?? '(none)', p.b ?? '(none)', int(p.paramsA), int(p.paramsB), signed(p.paramsB - p.paramsA), signed(p.macsB - p.macsA), [causes(p.params), causes(p.macs) ? `MACs: ${causes(p.macs)}` : ''].filter(Boolean).join('; ')]);
+  const out = [
+    `${d.a.model} (${int(d.a.params)} params, ${d.a.convention} convention; ${int(d.a.macs)} MACs) -> ${d.b.model} (${int(d.b.params)} params, ${d.b.convention} convention; ${int(d.b.macs)} MACs)`,
+    rows.length ? table(['A layer', 'B layer', 'Params A', 'Params B', 'Δ params', 'Δ MACs', 'Causes'], rows, ['left', 'left', 'right', 'right', 'right', 'right', 'left'], [null, null, null, null, null, null, 60]) : 'No weighted layer differs.',
+  ];
+  const all = [...new Set([...Object.keys(d.byCause.params), ...Object.keys(d.byCause.macs)])] as Cause[];
+  out.push(
+    table(
+      ['Cause', 'Δ params', 'Δ MACs', 'Meaning'],
+      [...all.map((k) => [k, signed(d.byCause.params[k] ?? 0), signed(d.byCause.macs[k] ?? 0), CAUSES[k]]), ['total', signed(d.delta.params), signed(d.delta.macs), d.balanced ? 'the causes add up to the total difference' : 'UNBALANCED: please report this']],
+      ['left', 'right', 'right', 'left'],
+      [null, null, null, 60],
+    ),
+  );
+  return out.join('\n');
 }

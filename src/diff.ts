@@ -1,0 +1,186 @@
+/**
+ * `diff`: align the weighted layers of two models and attribute every parameter and MAC of difference to
+ * a cause. Each aligned pair is walked from A's configuration to B's one factor at a time (bias, BN
+ * statistics, kernel, grouping, widths, fan-in, spatial size), so the per-cause deltas telescope and add
+ * up exactly to the total difference.
+ */
+import { census, inferLayers, type LayerInfo, type ParamConvention } from './census.js';
+import type { Graph } from './graph.js';
+import { prod } from './exact.js';
+
+export type Cause = 'grouping' | 'bias' | 'bn-statistics' | 'fan-in' | 'widths' | 'kernel' | 'input-size' | 'layers-added-removed';
+
+export const CAUSES: Record<Cause, string> = {
+  grouping: 'grouped convolution (e.g. AlexNet\'s two-GPU split)',
+  bias: 'bias terms present or absent',
+  'bn-statistics': 'BatchNorm moving statistics counted (Keras) or not (PyTorch)',
+  'fan-in': 'dense fan-in: a missing Flatten (Dense acting on the last axis of a feature map), pooling or input size',
+  widths: 'channel widths (filters, units, input channels)',
+  kernel: 'kernel size',
+  'input-size': 'spatial size of the layer\'s output (input size, strides, pooling)',
+  'layers-added-removed': 'layers present in only one model',
+};
+
+export interface PairDiff {
+  a: string | null;
+  b: string | null;
+  kind: string;
+  paramsA: number;
+  paramsB: number;
+  macsA: number;
+  macsB: number;
+  params: Partial<Record<Cause, number>>;
+  macs: Partial<Record<Cause, number>>;
+}
+
+export interface DiffResult {
+  a: { model: string; params: number; macs: number; convention: ParamConvention };
+  b: { model: string; params: number; macs: number; convention: ParamConvention };
+  delta: { params: number; macs: number };
+  pairs: PairDiff[];
+  byCause: { params: Partial<Record<Cause, number>>; macs: Partial<Record<Cause, number>> };
+  /** True when the attributed deltas add up to the total difference (always, unless there is a bug). */
+  balanced: boolean;
+}
+
+/** The factors of a weighted layer's parameter and MAC formulas. */
+interface Factors {
+  /** 'other': a weighted layer without a factored formula (separable conv, Normalization); its params sit in cout, its MACs in positions. */
+  kind: 'conv' | 'dense' | 'bn' | 'other';
+  /** kh * kw (1 for dense); depthwise multiplier folded into widths. */
+  k: number;
+  cin: number;
+  cout: number;
+  groups: number;
+  bias: number;
+  /** Output positions per example (H x W for convs; leading dims for dense). */
+  positions: number;
+  /** BN: trainable per-channel tensors (gamma, beta) and statistics tensors counted. */
+  bnTrainable: number;
+  bnStats: number;
+}
+
+function factors(info: LayerInfo, conv: ParamConvention): Factors | undefined {
+  const c = info.node.config;
+  const out = info.outputShape;
+  const inShape = info.inputShapes[0];
+  switch (c.kind) {
+    case 'conv2d':
+      return { kind: 'conv', k: c.kernel[0] * c.kernel[1], cin: inShape![2]!, cout: c.filters, groups: c.groups, bias: c.bias ? 1 : 0, positions: out[0]! * out[1]!, bnTrainable: 0, bnStats: 0 };
+    case 'depthwiseConv2d':
+      return { kind: 'conv', k: c.kernel[0] * c.kernel[1], cin: inShape![2]!, cout: out[2]!, groups: inShape![2]!, bias: c.bias ? 1 : 0, positions: out[0]! * out[1]!, bnTrainable: 0, bnStats: 0 };
+    case 'dense':
+      return { kind: 'dense', k: 1, cin: inShape!.at(-1)!, cout: c.units, groups: 1, bias: c.bias ? 1 : 0, positions: prod(out.slice(0, -1)), bnTrainable: 0, bnStats: 0 };
+    case 'batchNorm':
+      return { kind: 'bn', k: 1, cin: out.at(-1)!, cout: out.at(-1)!, groups: 1, bias: 0, positions: 1, bnTrainable: (c.center ? 1 : 0) + (c.scale ? 1 : 0), bnStats: conv === 'keras' ? 2 : 0 };
+    default: {
+      const p = info.weights.filter((w) => conv === 'keras' || w.torchName !== 'buffer').reduce((s, w) => s + prod(w.shape), 0);
+      return p > 0 ? { kind: 'other', k: 1, cin: 1, cout: p, groups: 1, bias: 0, positions: info.macs, bnTrainable: 0, bnStats: 0 } : undefined;
+    }
+  }
+}
+
+function params(f: Factors): number {
+  if (f.kind === 'other') return f.cout;
+  if (f.kind === 'bn') return f.cout * (f.bnTrainable + f.bnStats);
+  return (f.k * f.cin * f.cout) / f.groups + f.bias * f.cout;
+}
+function macs(f: Factors): number {
+  if (f.kind === 'other') return f.positions;
+  return f.kind === 'bn' ? 0 : (f.positions * f.k * f.cin * f.cout) / f.groups;
+}
+
+/** Walks A's factors to B's in a fixed order; each step's change in params and MACs goes to its cause. */
+function attribute(a: Factors, b: Factors): { params: Partial<Record<Cause, number>>; macs: Partial<Record<Cause, number>> } {
+  const steps: Array<[Cause, (f: Factors) => Factors]> = [
+    // BN's center/scale flags add or drop beta and gamma: bias-like terms.
+    ['bias', (f) => ({ ...f, bias: b.bias, bnTrainable: b.bnTrainable })],
+    ['bn-statistics', (f) => ({ ...f, bnStats: b.bnStats })],
+    ['kernel', (f) => ({ ...f, k: b.k })],
+    ['grouping', (f) => ({ ...f, groups: b.groups })],
+    [a.kind === 'dense' ? 'fan-in' : 'widths', (f) => ({ ...f, cin: b.cin })],
+    ['widths', (f) => ({ ...f, cout: b.cout })],
+    [a.kind === 'dense' ? 'fan-in' : 'input-size', (f) => ({ ...f, positions: b.positions })],
+  ];
+  const p: Partial<Record<Cause, number>> = {};
+  const m: Partial<Record<Cause, number>> = {};
+  let cur = a;
+  for (const [cause, step] of steps) {
+    const next = step(cur);
+    const dp = params(next) - params(cur);
+    const dm = macs(next) - macs(cur);
+    if (dp !== 0) p[cause] = (p[cause] ?? 0) + dp;
+    if (dm !== 0) m[cause] = (m[cause] ?? 0) + dm;
+    cur = next;
+  }
+  // Intermediate states may be fractional (a grouping that does not divide A's widths); totals never are.
+  for (const rec of [p, m]) for (const k of Object.keys(rec) as Cause[]) rec[k] = Math.round(rec[k]!);
+  return { params: p, macs: m };
+}
+
+/** Longest common subsequence of layer kinds: the alignment that matches the most weighted layers in order. */
+function align(a: Array<{ kind: string }>, b: Array<{ kind: string }>): Array<[number | null, number | null]> {
+  const n = a.length;
+  const m = b.length;
+  const dp = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
+  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) dp[i]![j] = a[i]!.kind === b[j]!.kind ? dp[i + 1]![j + 1]! + 1 : Math.max(dp[i + 1]![j]!, dp[i]![j + 1]!);
+  const out: Array<[number | null, number | null]> = [];
+  let i = 0;
+  let j = 0;
+  while (i < n && j < m) {
+    if (a[i]!.kind === b[j]!.kind && dp[i]![j] === dp[i + 1]![j + 1]! + 1) out.push([i++, j++]);
+    else if (dp[i + 1]![j]! >= dp[i]![j + 1]!) out.push([i++, null]);
+    else out.push([null, j++]);
+  }
+  while (i < n) out.push([i++, null]);
+  while (j < m) out.push([null, j++]);
+  return out;
+}
+
+const conventionOf = (g: Graph): ParamConvention => (g.framework === 'pytorch' ? 'pytorch' : 'keras');
+
+export interface DiffOptions {
+  /** Count both models under this convention; by default each under its own framework's. */
+  params?: ParamConvention;
+}
+
+export function diffGraphs(ga: Graph, gb: Graph, options: DiffOptions = {}): DiffResult {
+  const convA = options.params ?? conventionOf(ga);
+  const convB = options.params ?? conventionOf(gb);
+  const weighted = (g: Graph, conv: ParamConvention) =>
+    inferLayers(g)
+      .map((info) => ({ info, f: factors(info, conv) }))
+      .filter((x): x is { info: LayerInfo; f: Factors } => x.f !== undefined)
+      .map((x) => ({ ...x, kind: x.f.kind }));
+  const la = weighted(ga, convA);
+  const lb = weighted(gb, convB);
+  const ca = census(ga, { params: convA });
+  const cb = census(gb, { params: convB });
+
+  const pairs: PairDiff[] = align(la, lb).map(([i, j]) => {
+    const A = i === null ? undefined : la[i]!;
+    const B = j === null ? undefined : lb[j]!;
+    const pa = A ? params(A.f) : 0;
+    const pb = B ? params(B.f) : 0;
+    const ma = A ? macs(A.f) : 0;
+    const mb = B ? macs(B.f) : 0;
+    const attributed = A && B ? attribute(A.f, B.f) : { params: pb - pa ? { 'layers-added-removed': pb - pa } : {}, macs: mb - ma ? { 'layers-added-removed': mb - ma } : {} };
+    return { a: A?.info.node.name ?? null, b: B?.info.node.name ?? null, kind: (A ?? B)!.kind, paramsA: pa, paramsB: pb, macsA: ma, macsB: mb, ...attributed };
+  });
+
+  const byCause = { params: {} as Partial<Record<Cause, number>>, macs: {} as Partial<Record<Cause, number>> };
+  for (const p of pairs) {
+    for (const [k, v] of Object.entries(p.params) as Array<[Cause, number]>) byCause.params[k] = (byCause.params[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(p.macs) as Array<[Cause, number]>) byCause.macs[k] = (byCause.macs[k] ?? 0) + v;
+  }
+  const delta = { params: cb.totals.params - ca.totals.params, macs: cb.totals.macs - ca.totals.macs };
+  const total = (r: Partial<Record<Cause, number>>): number => Object.values(r).reduce((s, v) => s + (v ?? 0), 0);
+  return {
+    a: { model: ga.name, params: ca.totals.params, macs: ca.totals.macs, convention: convA },
+    b: { model: gb.name, params: cb.totals.params, macs: cb.totals.macs, convention: convB },
+    delta,
+    pairs,
+    byCause,
+    balanced: total(byCause.params) === delta.params && total(byCause.macs) === delta.macs,
+  };
+}

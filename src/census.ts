@@ -137,7 +137,7 @@ export function inferLayers(graph: Graph, input?: readonly number[]): LayerInfo[
   const shapes = new Map<string, Shape>();
   const inputs = order.filter((n) => n.config.kind === 'input');
   if (input !== undefined && inputs.length !== 1) throw new NetcensusError(`--input: the model has ${inputs.length} inputs; only single-input models can be resized`);
-  return order.map((node) => {
+  return order.map((node) => withLayerName(node, () => {
     const def = layerDef(node.config);
     const inputShapes = node.inputs.map((n) => shapes.get(n)!);
     const outputShape =
@@ -147,7 +147,17 @@ export function inferLayers(graph: Graph, input?: readonly number[]): LayerInfo[
     shapes.set(node.name, outputShape);
     const weights = def.weights(node.config, inputShapes);
     return { node, inputShapes, outputShape, weights, macs: def.macs(node.config, inputShapes, outputShape) };
-  });
+  }));
+}
+
+/** Overflow and similar errors from deep inside a layer's arithmetic get the layer's name in front. */
+function withLayerName<T>(node: GraphNode, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof NetcensusError && !e.message.startsWith('layer "')) throw new NetcensusError(`layer "${node.name}" (${node.config.kind}): ${e.message}`, e.exitCode);
+    throw e;
+  }
 }
 
 const counted = (w: WeightSpec, conv: ParamConvention): boolean => conv === 'keras' || w.torchName !== 'buffer';
@@ -200,7 +210,7 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
   const infos = inferLayers(graph, options.input);
   const inputInfo = infos.find((i) => i.node.config.kind === 'input')!;
 
-  const layers: LayerCensus[] = infos.map((info) => {
+  const layers: LayerCensus[] = infos.map((info) => withLayerName(info.node, () => {
     const def = layerDef(info.node.config);
     const params = paramsOf(info, conv);
     const trainable = paramsOf(info, conv, (w) => w.trainable);
@@ -227,7 +237,7 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
       paramBytes: mul('bytes', params, BYTES_PER_ELEMENT),
       activationBytes: mul('bytes', outElems, batch, BYTES_PER_ELEMENT),
     };
-  });
+  }));
 
   const total = (key: keyof Totals): number => sum(key, layers.map((l) => l[key]));
   const totals: Totals = {

@@ -9,6 +9,7 @@ import { formatCsv, formatDiff, formatMarkdown, formatSummary, formatVerify, for
 import { resolveModel } from './resolve.js';
 import { ZOO, ZOO_NAMES } from '../models/index.js';
 import { diagnose } from './diagnose.js';
+import { assertFitsInMemory } from './resources.js';
 import { diffGraphs } from './diff.js';
 import type { BackendChoice, BackendInfo } from './backend.js';
 const useBackend = async (c: BackendChoice): Promise<BackendInfo> => (await import('./backend.js')).useBackend(c);
@@ -146,7 +147,7 @@ interface VerifyCliOptions {
 /** Verifies graphs one after another on one backend, with a progress line per model on stderr. */
 async function verifyMany(graphs: Graph[], opts: { backend: BackendChoice; input?: number[]; batch: number; init: WeightInit }): Promise<{ results: VerifyResult[]; backend: BackendInfo }> {
   // Size problems are reported before any backend starts.
-  for (const g of graphs) census(g, { input: opts.input, batch: opts.batch });
+  for (const g of graphs) assertFitsInMemory(census(g, { input: opts.input, batch: opts.batch }), 'verify');
   const backend = await useBackend(opts.backend);
   progress(`netcensus: backend ${backend.backend} (${backend.device})${backend.note ? ` - ${backend.note}` : ''}`);
   const results: VerifyResult[] = [];
@@ -176,7 +177,8 @@ export async function run(argv: string[], write?: (s: string) => void): Promise<
       return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
     }
     if (err instanceof NetcensusError) {
-      process.stderr.write(`netcensus: ${err.message}\n`);
+      // One line, printable: file contents can end up quoted in a message.
+      process.stderr.write(`netcensus: ${err.message.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]+/g, ' ')}\n`);
       return err.exitCode;
     }
     const e = err as Error;

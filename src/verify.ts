@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { census, inferLayers, type Census } from './census.js';
 import type { Graph } from './graph.js';
 import { buildTfjs, type WeightInit } from './tfjs/builder.js';
+import { assertFitsInMemory } from './resources.js';
 
 export interface LayerCheck {
   name: string;
@@ -51,6 +52,7 @@ async function runVerification(graph: Graph, options: VerifyOptions): Promise<Ve
   const batch = options.batch ?? 1;
   const t0 = performance.now();
   const c: Census = census(graph, { input: options.input, batch, params: 'keras' });
+  assertFitsInMemory(c, 'verify');
   const infos = inferLayers(graph, options.input);
   const censusMs = performance.now() - t0;
 

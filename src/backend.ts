@@ -1,0 +1,154 @@
+/**
+ * Backend selection. tfjs-node (native TensorFlow) and tfjs-node-gpu are optional packages, loaded
+ * lazily: a machine without them still counts and verifies, on WASM or pure-JS cpu, and says so.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import { dirname, join } from 'node:path';
+import { EXIT, NetcensusError } from './errors.js';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | BackendName;
+
+export interface BackendInfo {
+  backend: BackendName;
+  device: string;
+  native: boolean;
+  note?: string;
+}
+
+export class BackendUnavailableError extends NetcensusError {
+  constructor(message: string) {
+    super(message, EXIT.backendUnavailable);
+    this.name = 'BackendUnavailableError';
+  }
+}
+
+const require = createRequire(import.meta.url);
+// tfjs prints a "use tfjs-node" banner when it falls back to cpu; our own note says the same, once.
+tf.env().set('IS_TEST', true);
+
+/** The first line of an error, for one-line notes. */
+const firstLine = (e: unknown): string => String((e as Error)?.message ?? e).split('\n')[0]!.slice(0, 240);
+
+function cpuName(): string {
+  try {
+    const m = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) return m[1]!.trim();
+  } catch {
+    // not Linux
+  }
+  return os.cpus()[0]?.model ?? 'unknown CPU';
+}
+
+let nativeState: { gpu: boolean; error?: string } | undefined;
+
+/** Loads tfjs-node-gpu or tfjs-node once; both register the 'tensorflow' backend on our tfjs instance. */
+async function loadNative(): Promise<{ gpu: boolean; error?: string }> {
+  if (nativeState) return nativeState;
+  const errors: string[] = [];
+  for (const [pkg, gpu] of [
+    ['@tensorflow/tfjs-node-gpu', true],
+    ['@tensorflow/tfjs-node', false],
+  ] as const) {
+    try {
+      require.resolve(pkg);
+    } catch {
+      if (!gpu) errors.push(`${pkg} is not installed`);
+      continue;
+    }
+    try {
+      await import(pkg);
+      nativeState = { gpu };
+      return nativeState;
+    } catch (e) {
+      errors.push(`${pkg} failed to load: ${firstLine(e)}`);
+    }
+  }
+  nativeState = { gpu: false, error: errors.join('; ') };
+  return nativeState;
+}
+
+async function gpuName(): Promise<string | undefined> {
+  try {
+    const { execFileSync } = await import('node:child_process');
+    return execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], { encoding: 'utf8', timeout: 5000 }).split('\n')[0]!.trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let wasmReady = false;
+
+async function setWasm(): Promise<string> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  if (!wasmReady) {
+    // Resolve the .wasm files from the package itself, whatever the working directory.
+    wasm.setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '/'));
+    wasmReady = true;
+  }
+  if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") returned false');
+  await tf.ready();
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+  return `WebAssembly (SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off'}) on ${cpuName()}`;
+}
+
+async function setCpu(): Promise<string> {
+  await tf.setBackend('cpu');
+  await tf.ready();
+  return `pure JavaScript on ${cpuName()}`;
+}
+
+async function setTensorflow(): Promise<{ device: string; gpu: boolean }> {
+  const state = await loadNative();
+  if (state.error !== undefined) throw new Error(state.error);
+  if (!(await tf.setBackend('tensorflow'))) throw new Error('tf.setBackend("tensorflow") returned false');
+  await tf.ready();
+  if (state.gpu) {
+    const gpu = await gpuName();
+    return { device: `CUDA GPU: ${gpu ?? 'name unknown (nvidia-smi unavailable)'}`, gpu: true };
+  }
+  return { device: `native TensorFlow CPU: ${cpuName()} x${os.cpus().length} threads`, gpu: false };
+}
+
+/** Activates a backend; 'auto' takes the best one that works and notes why it fell back. */
+export async function useBackend(choice: BackendChoice): Promise<BackendInfo> {
+  if (choice === 'tensorflow' || choice === 'auto') {
+    try {
+      const { device } = await setTensorflow();
+      return { backend: 'tensorflow', device, native: true };
+    } catch (e) {
+      if (choice === 'tensorflow') throw new BackendUnavailableError(`backend tensorflow is unavailable: ${firstLine(e)} (run npm install to build it; see README)`);
+      const why = firstLine(e);
+      try {
+        return { backend: 'wasm', device: await setWasm(), native: false, note: `native TensorFlow unavailable (${why}); using wasm` };
+      } catch (w) {
+        return { backend: 'cpu', device: await setCpu(), native: false, note: `native TensorFlow unavailable (${why}); wasm failed too (${firstLine(w)}); using pure-JS cpu` };
+      }
+    }
+  }
+  try {
+    return { backend: choice, device: choice === 'wasm' ? await setWasm() : await setCpu(), native: false };
+  } catch (e) {
+    throw new BackendUnavailableError(`backend ${choice} is unavailable: ${firstLine(e)}`);
+  }
+}
+
+/** Backends that can be activated here, best first. Leaves the active backend as it found it. */
+export async function availableBackends(): Promise<BackendName[]> {
+  const before = tf.getBackend();
+  const out: BackendName[] = [];
+  for (const b of ['tensorflow', 'wasm', 'cpu'] as const) {
+    try {
+      await useBackend(b);
+      out.push(b);
+    } catch {
+      // not available
+    }
+  }
+  if (before) await tf.setBackend(before);
+  return out;
+}

@@ -60,6 +60,8 @@ async function loadNative(): Promise<{ gpu: boolean; error?: string }> {
       continue;
     }
     try {
+      // TensorFlow's C++ start-up chatter (oneDNN, CPU feature notices) would drown the one line that matters.
+      process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
       await import(pkg);
       nativeState = { gpu };
       return nativeState;

@@ -43,6 +43,7 @@ function denseOnFeatureMap(infos: readonly LayerInfo[]): Diagnostic[] {
 
 /** A strided window that does not tile its input: the last rows or columns are silently dropped. */
 function unevenStride(infos: readonly LayerInfo[]): Diagnostic[] {
+  const byName = new Map(infos.map((i) => [i.node.name, i]));
   const out: Diagnostic[] = [];
   for (const info of infos) {
     const c = info.node.config;
@@ -56,11 +57,17 @@ function unevenStride(infos: readonly LayerInfo[]): Diagnostic[] {
       ['height', h, p.top + p.bottom, kernel[0], c.strides[0], dilation[0]],
       ['width', w, p.left + p.right, kernel[1], c.strides[1], dilation[1]],
     ] as const;
-    const uneven = axes.filter(([, size, pad, k, s, d]) => s > 1 && (size + pad - effectiveKernel(k, d)) % s !== 0);
+    // Keras pads with a ZeroPadding2D layer in front (ResNet50's conv1_pad): that padding counts too.
+    const src = byName.get(info.node.inputs[0]!)?.node.config;
+    const padLayer = src?.kind === 'zeroPad2d' ? src.pads : { bottom: 0, right: 0 };
+    const after = [p.bottom + padLayer.bottom, p.right + padLayer.right];
+    // Only overlapping windows (kernel > stride) that leave real input, not padding, uncovered: a 1x1/2
+    // subsampling conv or a padded stem skips pixels by design.
+    const uneven = axes.filter(([, size, pad, k, s, d], i) => s > 1 && effectiveKernel(k, d) > s && (size + pad - effectiveKernel(k, d)) % s > after[i]!);
     if (uneven.length === 0) continue;
     const [axis, size, pad, k, s, d] = uneven[0]!;
     const ek = effectiveKernel(k, d);
-    const left = (size + pad - ek) % s;
+    const left = (size + pad - ek) % s - (axis === 'height' ? after[0]! : after[1]!);
     const fits = [size - left, size + (s - left)];
     out.push({
       code: 'uneven-stride',

@@ -78,6 +78,7 @@ export interface LrnConfig { kind: 'lrn'; size: number; alpha: number; beta: num
 export interface DropoutConfig { kind: 'dropout'; rate: number }
 export interface ZeroPad2dConfig { kind: 'zeroPad2d'; pads: Pads }
 export interface MergeConfig { kind: 'add' | 'multiply' }
+/** `axis` counts per-example dimensions (0 = height); negative counts from the end, -1 = channels. */
 export interface ConcatConfig { kind: 'concat'; axis: number }
 export interface RescalingConfig { kind: 'rescaling'; scale: number; offset: number }
 /** Keras Normalization: per-channel mean and variance, stored as non-trainable weights. */

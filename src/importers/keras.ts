@@ -239,8 +239,12 @@ function toConfig(r: Reader): LayerConfig {
       return { kind: 'add' };
     case 'Multiply':
       return { kind: 'multiply' };
-    case 'Concatenate':
-      return { kind: 'concat', axis: r.int('axis', -1, -8) };
+    case 'Concatenate': {
+      // Keras counts the batch as axis 0; the graph's axes are per example.
+      const axis = r.int('axis', -1, -8);
+      if (axis === 0) r.fail('axis', '0 (the batch axis) is not supported');
+      return { kind: 'concat', axis: axis > 0 ? axis - 1 : axis };
+    }
     case 'Rescaling':
       return { kind: 'rescaling', scale: r.num('scale', 1), offset: r.num('offset', 0) };
     case 'Normalization':

@@ -141,7 +141,8 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
         case 'multiply':
           return use(tf.layers.multiply({ name: node.name }), ins);
         case 'concat':
-          return use(tf.layers.concatenate({ name: node.name, axis: c.axis }), ins);
+          // tfjs counts the batch as axis 0.
+          return use(tf.layers.concatenate({ name: node.name, axis: c.axis < 0 ? c.axis : c.axis + 1 }), ins);
         case 'rescaling':
           return use(tf.layers.rescaling({ name: node.name, scale: c.scale, offset: c.offset }), x);
         case 'normalization':

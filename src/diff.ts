@@ -118,23 +118,68 @@ function attribute(a: Factors, b: Factors): { params: Partial<Record<Cause, numb
   return { params: p, macs: m };
 }
 
-/** Longest common subsequence of layer kinds: the alignment that matches the most weighted layers in order. */
-function align(a: Array<{ kind: string }>, b: Array<{ kind: string }>): Array<[number | null, number | null]> {
+/** How alike two weighted layers of the same kind are: the number of equal factors. */
+function similarity(a: Factors, b: Factors): number {
+  return Number(a.k === b.k) + Number(a.cin === b.cin) + Number(a.cout === b.cout) + Number(a.groups === b.groups) + Number(a.positions === b.positions);
+}
+
+/**
+ * Aligns weighted layers in order (Needleman-Wunsch: layers of one kind may pair, the more alike the
+ * better), then pairs alike leftovers, so that a block whose branches are listed in another order (Keras
+ * puts a shortcut conv before the main branch's last conv) still pairs.
+ */
+function align(a: Array<{ f: Factors }>, b: Array<{ f: Factors }>): Array<[number | null, number | null]> {
   const n = a.length;
   const m = b.length;
-  const dp = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) dp[i]![j] = a[i]!.kind === b[j]!.kind ? dp[i + 1]![j + 1]! + 1 : Math.max(dp[i + 1]![j]!, dp[i]![j + 1]!);
+  const score = (i: number, j: number): number => (a[i]!.f.kind === b[j]!.f.kind ? 2 + similarity(a[i]!.f, b[j]!.f) : -Infinity);
+  const dp = Array.from({ length: n + 1 }, () => new Float64Array(m + 1));
+  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) dp[i]![j] = Math.max(dp[i + 1]![j]!, dp[i]![j + 1]!, dp[i + 1]![j + 1]! + score(i, j));
   const out: Array<[number | null, number | null]> = [];
   let i = 0;
   let j = 0;
   while (i < n && j < m) {
-    if (a[i]!.kind === b[j]!.kind && dp[i]![j] === dp[i + 1]![j + 1]! + 1) out.push([i++, j++]);
-    else if (dp[i + 1]![j]! >= dp[i]![j + 1]!) out.push([i++, null]);
+    if (dp[i]![j] === dp[i + 1]![j + 1]! + score(i, j)) out.push([i++, j++]);
+    else if (dp[i]![j] === dp[i + 1]![j]) out.push([i++, null]);
     else out.push([null, j++]);
   }
   while (i < n) out.push([i++, null]);
   while (j < m) out.push([null, j++]);
-  return out;
+  // Second pass: pair leftovers of one kind that are alike and sit at about the same depth of their
+  // networks (relative position), wherever the first pass left them.
+  const freeB = new Set(out.filter((p) => p[0] === null).map((p) => p[1]!));
+  const pairedB = new Set<number>();
+  const result: Array<[number | null, number | null]> = [];
+  for (const [ai, bj] of out) {
+    if (ai === null) continue;
+    if (bj !== null) {
+      result.push([ai, bj]);
+      continue;
+    }
+    const depth = (x: number, len: number): number => x / Math.max(len - 1, 1);
+    let best: number | undefined;
+    for (const cand of freeB) {
+      if (b[cand]!.f.kind !== a[ai]!.f.kind || similarity(a[ai]!.f, b[cand]!.f) < 3 || Math.abs(depth(ai, n) - depth(cand, m)) > 0.1) continue;
+      const better =
+        best === undefined ||
+        similarity(a[ai]!.f, b[cand]!.f) > similarity(a[ai]!.f, b[best]!.f) ||
+        (similarity(a[ai]!.f, b[cand]!.f) === similarity(a[ai]!.f, b[best]!.f) && Math.abs(depth(ai, n) - depth(cand, m)) < Math.abs(depth(ai, n) - depth(best, m)));
+      if (better) best = cand;
+    }
+    if (best === undefined) result.push([ai, null]);
+    else {
+      freeB.delete(best);
+      pairedB.add(best);
+      result.push([ai, best]);
+    }
+  }
+  // B-only layers go back where the first pass put them, relative to the A layers around them.
+  for (const [k, [ai, bj]] of out.entries()) {
+    if (ai !== null || pairedB.has(bj!)) continue;
+    const prevA = out.slice(0, k).reverse().find((p) => p[0] !== null)?.[0];
+    const at = prevA === undefined ? 0 : result.findIndex((p) => p[0] === prevA) + 1;
+    result.splice(at, 0, [null, bj]);
+  }
+  return result;
 }
 
 const conventionOf = (g: Graph): ParamConvention => (g.framework === 'pytorch' ? 'pytorch' : 'keras');

@@ -5,13 +5,15 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { census, type ParamConvention } from './census.js';
 import { EXIT, NetcensusError } from './errors.js';
-import { formatCsv, formatDiff, formatMarkdown, formatSummary, formatVerify, formatZoo, int, si } from './format.js';
+import { formatBench, formatCsv, formatDiff, formatMarkdown, formatSummary, formatVerify, formatZoo, int, si } from './format.js';
 import { resolveModel } from './resolve.js';
 import { ZOO, ZOO_NAMES } from '../models/index.js';
 import { diagnose } from './diagnose.js';
 import { assertFitsInMemory } from './resources.js';
 import { diffGraphs } from './diff.js';
-import type { BackendChoice, BackendInfo } from './backend.js';
+import type { BackendChoice, BackendInfo, BackendName } from './backend.js';
+import { accessSync, constants, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 const useBackend = async (c: BackendChoice): Promise<BackendInfo> => (await import('./backend.js')).useBackend(c);
 import type { Graph } from './graph.js';
 import type { WeightInit } from './tfjs/builder.js';
@@ -132,7 +134,67 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
       if (results.some((r) => !r.ok)) throw new NetcensusError(`verification failed for ${results.filter((r) => !r.ok).map((r) => r.model).join(', ')}`, EXIT.mismatch);
     });
 
+  program
+    .command('bench')
+    .description('inference latency, throughput and achieved GFLOP/s per backend and batch, against measured peaks and peers')
+    .argument('<models...>', 'zoo model names or model JSON files')
+    .addOption(new Option('--backend <name>', 'backend(s) to measure').choices(['all', 'tensorflow', 'wasm', 'cpu']).default('tensorflow'))
+    .option('--batch <list>', 'comma-separated batch sizes', parseList, [1])
+    .option('--warmup <N>', 'warm-up runs, excluded from the figures', parseCount('--warmup', 1000), 2)
+    .option('--runs <N>', 'timed runs', parseCount('--runs', 10_000), 5)
+    .option('--max-run-seconds <N>', 'skip a configuration whose single run is estimated longer than this', parseCount('--max-run-seconds', 86_400), 30)
+    .option('--no-peers', 'do not run the PyTorch and bare tfjs-node peers')
+    .option('--json', 'print JSON')
+    .option('--out <dir>', 'write bench.json and bench.svg into this folder')
+    .action(async (models: string[], opts: BenchCliOptions) => {
+      const graphs = models.map((m) => resolveModel(m));
+      const backends: BackendName[] = opts.backend === 'all' ? ['tensorflow', 'wasm', 'cpu'] : [opts.backend];
+      if (opts.out) prepareOutDir(opts.out);
+      const { runBench } = await import('./bench.js');
+      const result = await runBench(graphs, { backends, batches: opts.batch, warmup: opts.warmup, runs: opts.runs, maxRunSeconds: opts.maxRunSeconds, peers: opts.peers, progress });
+      if (opts.out) {
+        const { benchSvg } = await import('./chart.js');
+        // Written whole and renamed: an interrupted run leaves no half-written file.
+        writeAtomic(join(opts.out, 'bench.json'), JSON.stringify(result, null, 2) + '\n');
+        writeAtomic(join(opts.out, 'bench.svg'), benchSvg(result));
+        progress(`wrote ${join(opts.out, 'bench.json')} and ${join(opts.out, 'bench.svg')}`);
+      }
+      write((opts.json ? JSON.stringify(result, null, 2) : formatBench(result)) + '\n');
+    });
+
   return program;
+}
+
+interface BenchCliOptions {
+  backend: 'all' | BackendName;
+  batch: number[];
+  warmup: number;
+  runs: number;
+  maxRunSeconds: number;
+  peers: boolean;
+  json?: boolean;
+  out?: string;
+}
+
+function parseList(value: string): number[] {
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.some((p) => !/^\d+$/.test(p)) || parts.some((p) => Number(p) < 1 || Number(p) > 4096)) throw new InvalidArgumentError(`expected a comma-separated list of integers from 1 to 4096, got "${value}"`);
+  return [...new Set(parts.map(Number))];
+}
+
+function prepareOutDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new NetcensusError(`--out: cannot write to ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
 }
 
 interface VerifyCliOptions {

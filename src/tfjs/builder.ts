@@ -15,6 +15,8 @@ export type WeightInit = 'random' | 'zeros';
 export interface BuildOptions {
   /** Verification needs shapes and counts, not trained weights: zeros build fastest; random (Glorot) is for benchmarks and numerics. */
   init?: WeightInit;
+  /** 'all' (verification) makes every node's output a model output, to read its executed shape; 'final' (benchmarks) only the graph's outputs. */
+  outputs?: 'all' | 'final';
 }
 
 export interface BuiltModel {
@@ -154,7 +156,7 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
     tensors.set(node.name, out);
     nodes.push({ name: node.name, layers, output: out });
   }
-  const outputs = nodes.map((n) => n.output);
+  const outputs = options.outputs === 'final' ? graph.outputs.map((name) => tensors.get(name)!) : nodes.map((n) => n.output);
   const model = tf.model({ inputs, outputs, name: graph.name });
   return { model, nodes };
 }

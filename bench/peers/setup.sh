@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Creates .cache/peers-venv with PyTorch and torchvision (CPU) from pip's configured index, for the
+# benchmark's PyTorch peer. Idempotent. Not part of netcensus' install: the peer is optional.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+venv="$root/.cache/peers-venv"
+check() { "$venv/bin/python" "$root/bench/peers/torch_bench.py" --check 2>/dev/null; }
+if check >/dev/null; then
+  echo "peers venv ready: $venv" >&2
+  exit 0
+fi
+python3 -m venv "$venv" || { echo "cannot create a virtual environment (python3 -m venv)" >&2; exit 1; }
+pip=("$venv/bin/pip" install --disable-pip-version-check -q --retries 0 --timeout 10)
+# CPU torch first; then the torchvision release built for it (torch 2.N pairs with torchvision 0.(N+15)).
+"${pip[@]}" torch || { echo "pip could not install torch; the PyTorch peer will be skipped" >&2; exit 1; }
+minor=$("$venv/bin/python" -c "import torch; print(torch.__version__.split('.')[1])")
+"${pip[@]}" "torchvision==0.$((minor + 15)).*" \
+  || { echo "pip could not install torchvision 0.$((minor + 15)) for this torch; the PyTorch peer will be skipped" >&2; exit 1; }
+"${pip[@]}" numpy || true
+echo "peers venv ready: $(check)" >&2

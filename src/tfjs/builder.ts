@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LayerInfo } from '../census.js';
 import { NetcensusError } from '../errors.js';
-import type { Graph, LayerConfig, Padding, Pads } from '../graph.js';
+import type { Graph, LayerConfig, Padding, Pads, Pair } from '../graph.js';
 import { resolvePads } from '../layers.js';
 import { AdaptiveAvgPool2D, GroupedConv2D, KerasNormalization, LRN, Pool2DExplicit, tfjsActivation } from './custom.js';
 
@@ -26,6 +26,7 @@ export interface BuiltModel {
 }
 
 const isZero = (p: Pads): boolean => p.top === 0 && p.bottom === 0 && p.left === 0 && p.right === 0;
+const samePads = (a: Pads, b: Pads): boolean => a.top === b.top && a.bottom === b.bottom && a.left === b.left && a.right === b.right;
 
 type LayerOut = tf.SymbolicTensor;
 
@@ -53,10 +54,15 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
     const x = ins[0]!;
     const inShape = info.inputShapes[0]!;
 
-    /** Explicit padding becomes a ZeroPadding2D in front; 'valid' and 'same' stay with the layer. */
-    const padded = (padding: Padding): [LayerOut, 'valid' | 'same'] => {
+    /**
+     * Explicit padding becomes a ZeroPadding2D in front; 'valid' and 'same' stay with the layer, and so
+     * does explicit padding that equals TensorFlow's SAME padding for this input (VGG's pad 1 around a
+     * 3x3 kernel): same output, one op fewer.
+     */
+    const padded = (padding: Padding, kernel: Pair, strides: Pair, dilation: Pair): [LayerOut, 'valid' | 'same'] => {
       if (padding === 'valid' || padding === 'same') return [x, padding];
       if (isZero(padding)) return [x, 'valid'];
+      if (samePads(padding, resolvePads('same', inShape[0]!, inShape[1]!, kernel, strides, dilation))) return [x, 'same'];
       const pad = tf.layers.zeroPadding2d({ padding: [[padding.top, padding.bottom], [padding.left, padding.right]], name: `${node.name}__pad` });
       return [use(pad, x), 'valid'];
     };
@@ -64,7 +70,7 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
     const out = ((): LayerOut => {
       switch (c.kind) {
         case 'conv2d': {
-          const [px, padding] = padded(c.padding);
+          const [px, padding] = padded(c.padding, c.kernel, c.strides, c.dilation);
           const dilated = c.dilation[0] > 1 || c.dilation[1] > 1;
           const strided = c.strides[0] > 1 || c.strides[1] > 1;
           if (dilated && strided) throw new NetcensusError(`layer "${node.name}" (conv2d): TensorFlow.js cannot execute a convolution with both stride > 1 and dilation > 1`);
@@ -77,14 +83,14 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
           );
         }
         case 'depthwiseConv2d': {
-          const [px, padding] = padded(c.padding);
+          const [px, padding] = padded(c.padding, c.kernel, c.strides, c.dilation);
           return use(
             tf.layers.depthwiseConv2d({ name: node.name, kernelSize: [...c.kernel], strides: [...c.strides], padding, dilationRate: [...c.dilation], depthMultiplier: c.depthMultiplier, useBias: c.bias, activation: tfjsActivation(c.activation) as 'linear', depthwiseInitializer: kernelInitializer }),
             px,
           );
         }
         case 'separableConv2d': {
-          const [px, padding] = padded(c.padding);
+          const [px, padding] = padded(c.padding, c.kernel, c.strides, c.dilation);
           return use(
             tf.layers.separableConv2d({
               name: node.name,

@@ -78,18 +78,7 @@ export interface LayerCensus {
   activationBytes: number;
 }
 
-export interface Totals {
-  params: number;
-  trainableParams: number;
-  nonTrainableParams: number;
-  weights: number;
-  biases: number;
-  macs: number;
-  flops: number;
-  neurons: number;
-  paramBytes: number;
-  activationBytes: number;
-}
+export type Totals = Pick<LayerCensus, 'params' | 'trainableParams' | 'nonTrainableParams' | 'weights' | 'biases' | 'macs' | 'flops' | 'neurons' | 'paramBytes' | 'activationBytes'>;
 
 export interface Census {
   model: string;

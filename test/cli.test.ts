@@ -1,22 +1,8 @@
 /** The command line, run in-process: output contracts, exit codes, one-line errors. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { run } from '../src/cli.js';
+import { cli } from './helpers.js';
 import { EXIT } from '../src/errors.js';
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    const code = await run(argv, (s) => (out += s));
-    return { code, out, err };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 afterEach(() => vi.restoreAllMocks());
 

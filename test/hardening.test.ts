@@ -8,26 +8,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { census } from '../src/census.js';
-import { run } from '../src/cli.js';
+import { cli } from './helpers.js';
 import { EXIT, NetcensusError } from '../src/errors.js';
 import { importKerasJson } from '../src/importers/keras.js';
 
 const corpus = new URL('./bad-inputs/', import.meta.url).pathname;
 const files = readdirSync(corpus).sort();
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    return { code: await run(argv, (s) => (out += s)), out, err };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 const oneLine = (err: string): void => {
   expect(err.endsWith('\n')).toBe(true);

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ZOO_NAMES } from '../models/index.js';
 import { useBackend, type BackendInfo } from '../src/backend.js';
-import { run } from '../src/cli.js';
+import { cli } from './helpers.js';
 import { EXIT } from '../src/errors.js';
 import { LAYERS } from '../src/layers.js';
 import { zooModel } from '../src/resolve.js';
@@ -20,19 +20,6 @@ beforeAll(async () => {
   info = await useBackend('auto');
 });
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    return { code: await run(argv, (s) => (out += s)), out, err };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 describe('backend', () => {
   it(skipNative ? 'falls back to wasm with a note (NETCENSUS_SKIP_NATIVE=1)' : 'auto picks native TensorFlow', () => {

@@ -30,6 +30,7 @@ export function benchSvg(r: BenchResult): string {
   let y = 60;
   for (const [group, bars] of groups) {
     out.push(`<text x="10" y="${y + 12}" font-weight="bold">${esc(group)}</text>`);
+    y += barH;
     for (const b of bars) {
       out.push(`<text x="${left - 6}" y="${y + 12}" text-anchor="end">${esc(b.label)}</text>`);
       out.push(`<rect x="${left}" y="${y}" width="${Math.max(1, x(b.value) - left).toFixed(1)}" height="${barH - 3}" fill="${b.peer ? 'url(#hatch-' + b.series + ')' : COLORS[b.series] ?? '#777'}" stroke="${COLORS[b.series] ?? '#777'}"/>`);

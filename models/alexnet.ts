@@ -1,6 +1,7 @@
 /**
  * AlexNet, four ways, because "AlexNet" names four different parameter counts.
  */
+import { torchSummaryLegacy, torchvisionDocs } from './published.js';
 import { GraphBuilder, conv, dense, dropout, flatten, input, maxPool, relu, softmax, type Graph, type PublishedFigure } from '../src/graph.js';
 
 /** Local response normalization as in the paper (sec. 3.3): k = 2, n = 5, alpha = 1e-4, beta = 0.75. */
@@ -106,17 +107,9 @@ export function alexnetTorchvision(): Graph {
   g.add('classifier.5', relu);
   g.add('classifier.6', dense(1000));
   g.published([
-    { source: 'torchvision docs', text: '61,100,840 params', value: 61_100_840, measure: { kind: 'total', key: 'params', convention: 'pytorch' }, why: '' },
-    { source: 'torchvision docs', text: '0.71 GFLOPS', value: 710_000_000, precision: 1e7, measure: { kind: 'macs', convention: 'weights' }, why: 'torchvision\'s "GFLOPS" are weight multiply-accumulates (GMACs)' },
+    ...torchvisionDocs(61_100_840, 0.71),
     { source: 'torchinfo 1.8', text: 'Total mult-adds 714,682,664', value: 714_682_664, measure: { kind: 'macs', convention: 'torchinfo-1.8' }, why: 'torchinfo also multiplies each conv bias by its output positions' },
-    {
-      source: 'seed 002 (torch-summary 1.3)',
-      text: 'Total mult-adds (M): 775.28',
-      value: 775_280_000,
-      precision: 1e4,
-      measure: { kind: 'macs', convention: 'torch-summary-1.3' },
-      why: 'the legacy tool adds the raw weight count of the features and classifier containers again: 714,188,480 + 61,090,496',
-    },
+    { ...torchSummaryLegacy('(M): 775.28', 775_280_000, 'the legacy tool adds the raw weight count of the features and classifier containers again: 714,188,480 + 61,090,496'), precision: 1e4 },
   ]);
   return g.build();
 }

@@ -3,6 +3,7 @@
  * conv; convs have no bias; projection shortcuts, option B), and the paper's original bottleneck, whose
  * stride sits in the first 1x1 conv.
  */
+import { torchSummaryLegacy, torchvisionDocs } from './published.js';
 import { GraphBuilder, add, batchNorm, conv, dense, flatten, input, maxPool, relu, type Graph, type PublishedFigure } from '../src/graph.js';
 
 type Block = 'basic' | 'bottleneck';
@@ -20,19 +21,9 @@ const TORCHVISION: Record<string, [number, number]> = {
 function published(name: string): PublishedFigure[] {
   const tv = TORCHVISION[name];
   if (!tv) return [];
-  const figures: PublishedFigure[] = [
-    { source: 'torchvision docs', text: `${tv[0].toLocaleString('en-US')} params`, value: tv[0], measure: { kind: 'total', key: 'params', convention: 'pytorch' }, why: 'PyTorch convention: BatchNorm running statistics are buffers' },
-    { source: 'torchvision docs', text: `${tv[1]} GFLOPS`, value: Math.round(tv[1] * 1e9), precision: 1e7, measure: { kind: 'macs', convention: 'weights' }, why: 'torchvision\'s "GFLOPS" are weight multiply-accumulates (GMACs)' },
-  ];
+  const figures = torchvisionDocs(...tv);
   if (name === 'resnet152') {
-    figures.push({
-      source: 'seed 002 (torch-summary 1.3)',
-      text: 'Total mult-adds (G): 11.63',
-      value: 11_630_000_000,
-      precision: 1e7,
-      measure: { kind: 'macs', convention: 'torch-summary-1.3' },
-      why: 'the legacy tool adds the raw weight count again for every enclosing container (layerN, its blocks, downsample)',
-    });
+    figures.push(torchSummaryLegacy('(G): 11.63', 11_630_000_000, 'the legacy tool adds the raw weight count again for every enclosing container (layerN, its blocks, downsample)'));
   }
   return figures;
 }

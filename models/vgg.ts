@@ -2,6 +2,7 @@
  * VGG (Simonyan & Zisserman 2015), as torchvision defines it (module paths `features.N`, `classifier.N`),
  * plus the paper's A-LRN and C configurations from Table 1 that torchvision does not ship.
  */
+import { torchSummaryLegacy, torchvisionDocs } from './published.js';
 import { GraphBuilder, batchNorm, conv, dense, dropout, flatten, input, maxPool, relu, type Graph, type PublishedFigure } from '../src/graph.js';
 
 /** A conv layer: output channels, and kernel size when not 3 (configuration C's 1x1 layers). 'M' is a 2x2/2 max pool; 'LRN' the A-LRN layer. */
@@ -26,20 +27,10 @@ function published(cfg: string, bn: boolean): PublishedFigure[] {
   if (!bn) {
     figures.push({ source: 'VGG paper, Table 2', text: `${TABLE2[cfg]} million parameters`, value: TABLE2[cfg]! * 1e6, precision: 1e6, measure: { kind: 'total', key: 'params' }, why: '' });
     const tv = TORCHVISION[cfg];
-    if (tv) {
-      figures.push({ source: 'torchvision docs', text: `${tv[0].toLocaleString('en-US')} params`, value: tv[0], measure: { kind: 'total', key: 'params' }, why: '' });
-      figures.push({ source: 'torchvision docs', text: `${tv[1]} GFLOPS`, value: Math.round(tv[1] * 1e9), precision: 1e7, measure: { kind: 'macs', convention: 'weights' }, why: 'torchvision\'s "GFLOPS" are weight multiply-accumulates (GMACs)' });
-    }
+    if (tv) figures.push(...torchvisionDocs(...tv));
   }
   if (cfg === 'E' && !bn) {
-    figures.push({
-      source: 'seed 002 (torch-summary 1.3)',
-      text: 'Total mult-adds (G): 19.78',
-      value: 19_780_000_000,
-      precision: 1e7,
-      measure: { kind: 'macs', convention: 'torch-summary-1.3' },
-      why: 'the legacy tool adds the raw weight count of the features and classifier containers again',
-    });
+    figures.push(torchSummaryLegacy('(G): 19.78', 19_780_000_000, 'the legacy tool adds the raw weight count of the features and classifier containers again'));
   }
   return figures;
 }

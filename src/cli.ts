@@ -14,10 +14,12 @@ import { diffGraphs } from './diff.js';
 import type { BackendChoice, BackendInfo, BackendName } from './backend.js';
 import { accessSync, constants, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-const useBackend = async (c: BackendChoice): Promise<BackendInfo> => (await import('./backend.js')).useBackend(c);
 import type { Graph } from './graph.js';
 import type { WeightInit } from './tfjs/builder.js';
-import { verifyGraph, type VerifyResult } from './verify.js';
+import type { VerifyResult } from './verify.js';
+
+// TensorFlow.js loads only for the commands that execute networks: summary, diff and list stay instant.
+const useBackend = async (c: BackendChoice): Promise<BackendInfo> => (await import('./backend.js')).useBackend(c);
 
 function parseInput(value: string): number[] {
   if (!/^\d+(x\d+){0,2}$/i.test(value.trim())) throw new InvalidArgumentError(`expected H, HxW or HxWxC (e.g. 224 or 227x227), got "${value}"`);
@@ -211,6 +213,7 @@ async function verifyMany(graphs: Graph[], opts: { backend: BackendChoice; input
   // Size problems are reported before any backend starts.
   for (const g of graphs) assertFitsInMemory(census(g, { input: opts.input, batch: opts.batch }), 'verify');
   const backend = await useBackend(opts.backend);
+  const { verifyGraph } = await import('./verify.js');
   progress(`netcensus: backend ${backend.backend} (${backend.device})${backend.note ? ` - ${backend.note}` : ''}`);
   const results: VerifyResult[] = [];
   for (const [i, g] of graphs.entries()) {

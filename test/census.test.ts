@@ -137,3 +137,23 @@ describe('conventions', () => {
     expect(c.layers.find((l) => l.name === 'fc6')!.params).toBe(5 * 5 * 256 * 4096 + 4096);
   });
 });
+
+describe('published figures', () => {
+  it('every figure a zoo model cites either agrees with the census (exactly or as rounded) or says why not', async () => {
+    const { ZOO_NAMES } = await import('../models/index.js');
+    const { publishedValue } = await import('../src/format.js');
+    let checked = 0;
+    for (const name of ZOO_NAMES) {
+      const g = zooModel(name);
+      const c = census(g);
+      for (const f of g.published ?? []) {
+        const actual = publishedValue(c, f);
+        expect(actual, `${name}: ${f.text}`).toBeDefined();
+        const agrees = actual === f.value || (f.precision !== undefined && Math.round(actual! / f.precision) * f.precision === f.value);
+        if (!agrees) expect(f.why, `${name}: ${f.text} differs without a reason`).not.toBe('');
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(30);
+  });
+});

@@ -28,10 +28,10 @@ function parseInput(value: string): number[] {
   return dims.length === 1 ? [dims[0]!, dims[0]!] : dims;
 }
 
-function parseCount(what: string, max: number): (value: string) => number {
+function parseCount(what: string, max: number, min = 1): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`${what} must be an integer from 1 to ${int(max)}, got "${value}"`);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${what} must be an integer from ${min} to ${int(max)}, got "${value}"`);
     return n;
   };
 }
@@ -142,7 +142,7 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     .argument('<models...>', 'zoo model names or model JSON files')
     .addOption(new Option('--backend <name>', 'backend(s) to measure').choices(['all', 'tensorflow', 'wasm', 'cpu']).default('tensorflow'))
     .option('--batch <list>', 'comma-separated batch sizes', parseList, [1])
-    .option('--warmup <N>', 'warm-up runs, excluded from the figures', parseCount('--warmup', 1000), 2)
+    .option('--warmup <N>', 'warm-up runs, excluded from the figures', parseCount('--warmup', 1000, 0), 2)
     .option('--runs <N>', 'timed runs', parseCount('--runs', 10_000), 5)
     .option('--max-run-seconds <N>', 'skip a configuration whose single run is estimated longer than this', parseCount('--max-run-seconds', 86_400), 30)
     .option('--no-peers', 'do not run the PyTorch and bare tfjs-node peers')

@@ -119,3 +119,13 @@ describe('fuzzing (fixed seed)', () => {
     );
   });
 });
+
+describe('native set-up script', () => {
+  it('NETCENSUS_SKIP_NATIVE=1: one line saying what netcensus will use, exit 0', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, ['scripts/setup-native.mjs'], { encoding: 'utf8', env: { ...process.env, NETCENSUS_SKIP_NATIVE: '1' } });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual(['netcensus setup: native TensorFlow setup skipped (NETCENSUS_SKIP_NATIVE=1); netcensus will use wasm, then pure-JS cpu']);
+  });
+});

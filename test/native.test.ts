@@ -93,6 +93,25 @@ describe('verify CLI', () => {
     expect(tf.memory().numTensors).toBe(tensors);
   });
 
+  it('runs on the WASM fallback when asked, and says so', async () => {
+    const { code, out } = await cli('verify', 'resnet18', 'alexnet', '--backend', 'wasm', '--input', '67', '--json');
+    expect(code).toBe(EXIT.ok);
+    const j = JSON.parse(out) as Array<{ backend: string; device: string; ok: boolean }>;
+    expect(j.map((e) => [e.backend, e.ok])).toEqual([
+      ['wasm', true],
+      ['wasm', true],
+    ]);
+    expect(j[0]!.device).toMatch(/WebAssembly \(SIMD (on|off)/);
+    await useBackend('auto');
+  });
+
+  it('bench refuses a model too large to run, with the estimate, before measuring anything', async () => {
+    const { code, err, out } = await cli('bench', 'test/fixtures/too-large-to-run.json', '--no-peers');
+    expect(code).toBe(EXIT.badInput);
+    expect(out).toBe('');
+    expect(err).toMatch(/^netcensus: bench: model .* needs about [\d.]+ GiB .* refusing before allocating anything\n$/);
+  });
+
   it('an explicitly requested backend that cannot be had is exit code 3', async () => {
     if (skipNative) {
       const { code, err } = await cli('verify', 'resnet18', '--backend', 'tensorflow');

@@ -51,6 +51,9 @@ const pairText = ([h, w]: Pair): string => (h === w ? `${h}` : `${h}x${w}`);
 const padText = (p: Padding): string =>
   typeof p === 'string' ? (p === 'same' ? ' same' : '') : p.top === p.bottom && p.left === p.right && p.top === p.left ? ` p${p.top}` : ` p(${p.top},${p.bottom},${p.left},${p.right})`;
 
+/** A fused activation, as Keras' Conv2D(activation=...) has, shown after the layer's parameters. */
+const act = (fn: string | undefined): string => (fn ? ` +${fn}` : '');
+
 export const effectiveKernel = (k: number, d: number): number => (k - 1) * d + 1;
 
 /** TensorFlow's SAME padding: output ceil(in / stride), the odd pixel of padding goes after. */
@@ -186,7 +189,7 @@ export const LAYERS: Defs = {
       return specs;
     },
     macs: (c, inputs, out) => mul('MACs', out[0]!, out[1]!, c.filters, inputs[0]![2]! / c.groups, c.kernel[0], c.kernel[1]),
-    describe: (c) => `${pairText(c.kernel)}${c.strides[0] > 1 || c.strides[1] > 1 ? '/' + pairText(c.strides) : ''}${padText(c.padding)}${c.dilation[0] > 1 || c.dilation[1] > 1 ? ' d' + pairText(c.dilation) : ''}${c.groups > 1 ? ' g' + c.groups : ''}${c.bias ? '' : ' nobias'}`,
+    describe: (c) => `${pairText(c.kernel)}${c.strides[0] > 1 || c.strides[1] > 1 ? '/' + pairText(c.strides) : ''}${padText(c.padding)}${c.dilation[0] > 1 || c.dilation[1] > 1 ? ' d' + pairText(c.dilation) : ''}${c.groups > 1 ? ' g' + c.groups : ''}${c.bias ? '' : ' nobias'}${act(c.activation)}`,
   },
 
   depthwiseConv2d: {
@@ -205,7 +208,7 @@ export const LAYERS: Defs = {
       return specs;
     },
     macs: (c, _inputs, out) => mul('MACs', out[0]!, out[1]!, out[2]!, c.kernel[0], c.kernel[1]),
-    describe: (c) => `${pairText(c.kernel)}${c.strides[0] > 1 ? '/' + pairText(c.strides) : ''}${padText(c.padding)} x${c.depthMultiplier}`,
+    describe: (c) => `${pairText(c.kernel)}${c.strides[0] > 1 ? '/' + pairText(c.strides) : ''}${padText(c.padding)} x${c.depthMultiplier}${act(c.activation)}`,
   },
 
   separableConv2d: {
@@ -231,7 +234,7 @@ export const LAYERS: Defs = {
       const mid = mul('channels', inputs[0]![2]!, c.depthMultiplier);
       return mul('MACs', out[0]!, out[1]!, mid, c.kernel[0] * c.kernel[1] + c.filters);
     },
-    describe: (c) => `${pairText(c.kernel)}${c.strides[0] > 1 ? '/' + pairText(c.strides) : ''}${padText(c.padding)}`,
+    describe: (c) => `${pairText(c.kernel)}${c.strides[0] > 1 ? '/' + pairText(c.strides) : ''}${padText(c.padding)}${act(c.activation)}`,
   },
 
   dense: {
@@ -250,7 +253,7 @@ export const LAYERS: Defs = {
       return specs;
     },
     macs: (c, inputs) => mul('MACs', prod(inputs[0]!), c.units),
-    describe: (c) => `${c.units}${c.bias ? '' : ' nobias'}`,
+    describe: (c) => `${c.units}${c.bias ? '' : ' nobias'}${act(c.activation)}`,
   },
 
   maxPool2d: pool2d('MaxPooling2D'),

@@ -149,27 +149,26 @@ function align(a: Array<{ f: Factors }>, b: Array<{ f: Factors }>): Array<[numbe
   const freeB = new Set(out.filter((p) => p[0] === null).map((p) => p[1]!));
   const pairedB = new Set<number>();
   const result: Array<[number | null, number | null]> = [];
+  const depth = (x: number, len: number): number => x / Math.max(len - 1, 1);
   for (const [ai, bj] of out) {
     if (ai === null) continue;
     if (bj !== null) {
       result.push([ai, bj]);
       continue;
     }
-    const depth = (x: number, len: number): number => x / Math.max(len - 1, 1);
-    let best: number | undefined;
-    for (const cand of freeB) {
-      if (b[cand]!.f.kind !== a[ai]!.f.kind || similarity(a[ai]!.f, b[cand]!.f) < 3 || Math.abs(depth(ai, n) - depth(cand, m)) > 0.1) continue;
-      const better =
-        best === undefined ||
-        similarity(a[ai]!.f, b[cand]!.f) > similarity(a[ai]!.f, b[best]!.f) ||
-        (similarity(a[ai]!.f, b[cand]!.f) === similarity(a[ai]!.f, b[best]!.f) && Math.abs(depth(ai, n) - depth(cand, m)) < Math.abs(depth(ai, n) - depth(best, m)));
-      if (better) best = cand;
+    // Most alike first, then nearest in depth.
+    let best: { j: number; sim: number; dist: number } | undefined;
+    for (const j of freeB) {
+      const sim = similarity(a[ai]!.f, b[j]!.f);
+      const dist = Math.abs(depth(ai, n) - depth(j, m));
+      if (b[j]!.f.kind !== a[ai]!.f.kind || sim < 3 || dist > 0.1) continue;
+      if (!best || sim > best.sim || (sim === best.sim && dist < best.dist)) best = { j, sim, dist };
     }
-    if (best === undefined) result.push([ai, null]);
+    if (!best) result.push([ai, null]);
     else {
-      freeB.delete(best);
-      pairedB.add(best);
-      result.push([ai, best]);
+      freeB.delete(best.j);
+      pairedB.add(best.j);
+      result.push([ai, best.j]);
     }
   }
   // B-only layers go back where the first pass put them, relative to the A layers around them.

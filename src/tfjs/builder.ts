@@ -25,8 +25,8 @@ export interface BuiltModel {
   nodes: Array<{ name: string; layers: tf.layers.Layer[]; output: tf.SymbolicTensor }>;
 }
 
-const isZero = (p: Pads): boolean => p.top === 0 && p.bottom === 0 && p.left === 0 && p.right === 0;
 const samePads = (a: Pads, b: Pads): boolean => a.top === b.top && a.bottom === b.bottom && a.left === b.left && a.right === b.right;
+const isZero = (p: Pads): boolean => samePads(p, { top: 0, bottom: 0, left: 0, right: 0 });
 
 type LayerOut = tf.SymbolicTensor;
 

@@ -48,7 +48,11 @@ for (const n of ZOO_NAMES) {
 }
 
 const t0 = performance.now();
-const r = spawnSync(process.execPath, [join(root, 'bin/netcensus.js'), 'verify', '--all', '--json'], { cwd: root, encoding: 'utf8', maxBuffer: 512 * 2 ** 20 });
+const r = spawnSync(process.execPath, [join(root, 'bin/netcensus.js'), 'verify', '--all', '--json'], {
+  cwd: root,
+  encoding: 'utf8',
+  maxBuffer: 512 * 2 ** 20,
+});
 const verifyMs = performance.now() - t0;
 const ok = r.status === 0 && JSON.parse(r.stdout).every((e) => e.ok);
 

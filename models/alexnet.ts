@@ -2,7 +2,19 @@
  * AlexNet, four ways, because "AlexNet" names four different parameter counts.
  */
 import { torchSummaryLegacy, torchvisionDocs } from './published.js';
-import { GraphBuilder, conv, dense, dropout, flatten, input, maxPool, relu, softmax, type Graph, type PublishedFigure } from '../src/graph.js';
+import {
+  GraphBuilder,
+  conv,
+  dense,
+  dropout,
+  flatten,
+  input,
+  maxPool,
+  relu,
+  softmax,
+  type Graph,
+  type PublishedFigure,
+} from '../src/graph.js';
 
 /** Local response normalization as in the paper (sec. 3.3): k = 2, n = 5, alpha = 1e-4, beta = 0.75. */
 const lrn = { kind: 'lrn', size: 5, alpha: 1e-4, beta: 0.75, k: 2 } as const;
@@ -16,7 +28,8 @@ function original(name: string, groups: number, description: string): Graph {
   const g = new GraphBuilder({
     name,
     description,
-    source: 'Krizhevsky et al. 2012, "ImageNet Classification with Deep CNNs", sec. 3.5 and Fig. 2; Caffe bvlc_alexnet deploy.prototxt',
+    source:
+      'Krizhevsky et al. 2012, "ImageNet Classification with Deep CNNs", sec. 3.5 and Fig. 2; Caffe bvlc_alexnet deploy.prototxt',
     framework: 'caffe',
   });
   g.add('data', input([227, 227, 3]));
@@ -49,7 +62,14 @@ function original(name: string, groups: number, description: string): Graph {
 }
 
 const ALEXNET_PUBLISHED: PublishedFigure[] = [
-  { source: 'paper, abstract', text: '60 million parameters', value: 60_000_000, precision: 1e7, measure: { kind: 'total', key: 'params' }, why: 'a rounded figure' },
+  {
+    source: 'paper, abstract',
+    text: '60 million parameters',
+    value: 60_000_000,
+    precision: 1e7,
+    measure: { kind: 'total', key: 'params' },
+    why: 'a rounded figure',
+  },
   {
     source: 'seed 002 (course notes)',
     text: 'total 60,955,224 parameters',
@@ -57,9 +77,28 @@ const ALEXNET_PUBLISHED: PublishedFigure[] = [
     measure: { kind: 'total', key: 'params' },
     why: 'arithmetic slip: its sum uses 4,087,000 for fc8, but 4096 x 1000 weights + 1000 biases = 4,097,000',
   },
-  { source: 'seed 002 (course notes)', text: 'fc8: 4,087,000 in the sum', value: 4_087_000, measure: { kind: 'layerParams', layer: 'fc8' }, why: 'the same slip; its own table of layers implies 4,097,000' },
-  { source: 'paper, abstract', text: '650,000 neurons', value: 650_000, precision: 1e4, measure: { kind: 'neurons', convention: 'seed002' }, why: 'a rounded figure; seed 002 counts conv and dense outputs before pooling: 659,272' },
-  { source: 'seed 002 (course notes)', text: '813,859 neurons with the input', value: 813_859, measure: { kind: 'neurons', convention: 'seed002WithInput' }, why: '' },
+  {
+    source: 'seed 002 (course notes)',
+    text: 'fc8: 4,087,000 in the sum',
+    value: 4_087_000,
+    measure: { kind: 'layerParams', layer: 'fc8' },
+    why: 'the same slip; its own table of layers implies 4,097,000',
+  },
+  {
+    source: 'paper, abstract',
+    text: '650,000 neurons',
+    value: 650_000,
+    precision: 1e4,
+    measure: { kind: 'neurons', convention: 'seed002' },
+    why: 'a rounded figure; seed 002 counts conv and dense outputs before pooling: 659,272',
+  },
+  {
+    source: 'seed 002 (course notes)',
+    text: '813,859 neurons with the input',
+    value: 813_859,
+    measure: { kind: 'neurons', convention: 'seed002WithInput' },
+    why: '',
+  },
   {
     source: 'paper, Fig. 2 caption',
     text: 'first layer: 253,440 neurons',
@@ -70,16 +109,25 @@ const ALEXNET_PUBLISHED: PublishedFigure[] = [
 ];
 
 export const alexnet = (): Graph =>
-  original('alexnet', 2, 'original two-GPU AlexNet: groups=2 on conv2, conv4, conv5; LRN after conv1 and conv2; 227x227 input');
+  original(
+    'alexnet',
+    2,
+    'original two-GPU AlexNet: groups=2 on conv2, conv4, conv5; LRN after conv1 and conv2; 227x227 input',
+  );
 
 export const alexnetOneTower = (): Graph =>
-  original('alexnet-onetower', 1, 'AlexNet on one GPU: the same layers without grouping (every conv sees all input channels)');
+  original(
+    'alexnet-onetower',
+    1,
+    'AlexNet on one GPU: the same layers without grouping (every conv sees all input channels)',
+  );
 
 /** torchvision.models.alexnet: the "one weird trick" variant (Krizhevsky 2014), 64-192-384-256-256, no LRN, adaptive pool. */
 export function alexnetTorchvision(): Graph {
   const g = new GraphBuilder({
     name: 'alexnet-torchvision',
-    description: 'torchvision alexnet: 64-192-384-256-256 channels, no LRN, no grouping, AdaptiveAvgPool2d(6x6); 224x224 input',
+    description:
+      'torchvision alexnet: 64-192-384-256-256 channels, no LRN, no grouping, AdaptiveAvgPool2d(6x6); 224x224 input',
     source: 'torchvision/models/alexnet.py; Krizhevsky 2014, "One weird trick for parallelizing CNNs"',
     framework: 'pytorch',
   });
@@ -108,8 +156,21 @@ export function alexnetTorchvision(): Graph {
   g.add('classifier.6', dense(1000));
   g.published([
     ...torchvisionDocs(61_100_840, 0.71),
-    { source: 'torchinfo 1.8', text: 'Total mult-adds 714,682,664', value: 714_682_664, measure: { kind: 'macs', convention: 'torchinfo-1.8' }, why: 'torchinfo also multiplies each conv bias by its output positions' },
-    { ...torchSummaryLegacy('(M): 775.28', 775_280_000, 'the legacy tool adds the raw weight count of the features and classifier containers again: 714,188,480 + 61,090,496'), precision: 1e4 },
+    {
+      source: 'torchinfo 1.8',
+      text: 'Total mult-adds 714,682,664',
+      value: 714_682_664,
+      measure: { kind: 'macs', convention: 'torchinfo-1.8' },
+      why: 'torchinfo also multiplies each conv bias by its output positions',
+    },
+    {
+      ...torchSummaryLegacy(
+        '(M): 775.28',
+        775_280_000,
+        'the legacy tool adds the raw weight count of the features and classifier containers again: 714,188,480 + 61,090,496',
+      ),
+      precision: 1e4,
+    },
   ]);
   return g.build();
 }
@@ -121,8 +182,9 @@ export function alexnetTorchvision(): Graph {
 export function alexnetKerasSeed(): Graph {
   const g = new GraphBuilder({
     name: 'alexnet-keras-seed',
-    description: "seed 000's Keras Sequential: no Flatten, no third pool, so Dense layers act on a 13x13x256 map's last axis",
-    source: 'seed 000 (a Keras user\'s AlexNet, tf.keras Sequential summary: 25,678,184 params)',
+    description:
+      "seed 000's Keras Sequential: no Flatten, no third pool, so Dense layers act on a 13x13x256 map's last axis",
+    source: "seed 000 (a Keras user's AlexNet, tf.keras Sequential summary: 25,678,184 params)",
     framework: 'keras',
   });
   g.add('input_1', input([227, 227, 3]));

@@ -4,7 +4,19 @@
  * stride sits in the first 1x1 conv.
  */
 import { torchSummaryLegacy, torchvisionDocs } from './published.js';
-import { GraphBuilder, add, batchNorm, conv, dense, flatten, input, maxPool, relu, type Graph, type PublishedFigure } from '../src/graph.js';
+import {
+  GraphBuilder,
+  add,
+  batchNorm,
+  conv,
+  dense,
+  flatten,
+  input,
+  maxPool,
+  relu,
+  type Graph,
+  type PublishedFigure,
+} from '../src/graph.js';
 
 type Block = 'basic' | 'bottleneck';
 type StrideAt = 'conv3x3' | 'conv1x1';
@@ -23,12 +35,25 @@ function published(name: string): PublishedFigure[] {
   if (!tv) return [];
   const figures = torchvisionDocs(...tv);
   if (name === 'resnet152') {
-    figures.push(torchSummaryLegacy('(G): 11.63', 11_630_000_000, 'the legacy tool adds the raw weight count again for every enclosing container (layerN, its blocks, downsample)'));
+    figures.push(
+      torchSummaryLegacy(
+        '(G): 11.63',
+        11_630_000_000,
+        'the legacy tool adds the raw weight count again for every enclosing container (layerN, its blocks, downsample)',
+      ),
+    );
   }
   return figures;
 }
 
-function resnet(name: string, block: Block, counts: number[], strideAt: StrideAt, source: string, description: string): Graph {
+function resnet(
+  name: string,
+  block: Block,
+  counts: number[],
+  strideAt: StrideAt,
+  source: string,
+  description: string,
+): Graph {
   const g = new GraphBuilder({ name, description, source, framework: 'pytorch' });
   g.published(published(name));
   g.add('input', input([224, 224, 3]));
@@ -82,12 +107,54 @@ function resnet(name: string, block: Block, counts: number[], strideAt: StrideAt
 }
 
 const TV = 'torchvision/models/resnet.py (v1.5: stride in the 3x3 conv); He et al. 2016, Table 1';
-const PAPER = 'He et al. 2016, "Deep Residual Learning", Table 1 and sec. 3.3 option B (stride 2 in the first 1x1 conv of the bottleneck)';
+const PAPER =
+  'He et al. 2016, "Deep Residual Learning", Table 1 and sec. 3.3 option B (stride 2 in the first 1x1 conv of the bottleneck)';
 export const resnet18 = (): Graph => resnet('resnet18', 'basic', [2, 2, 2, 2], 'conv3x3', TV, 'ResNet-18, torchvision');
 export const resnet34 = (): Graph => resnet('resnet34', 'basic', [3, 4, 6, 3], 'conv3x3', TV, 'ResNet-34, torchvision');
-export const resnet50 = (): Graph => resnet('resnet50', 'bottleneck', [3, 4, 6, 3], 'conv3x3', TV, 'ResNet-50, torchvision v1.5 (stride in the 3x3 conv)');
-export const resnet101 = (): Graph => resnet('resnet101', 'bottleneck', [3, 4, 23, 3], 'conv3x3', TV, 'ResNet-101, torchvision v1.5 (stride in the 3x3 conv)');
-export const resnet152 = (): Graph => resnet('resnet152', 'bottleneck', [3, 8, 36, 3], 'conv3x3', TV, 'ResNet-152, torchvision v1.5 (stride in the 3x3 conv)');
-export const resnet50v1 = (): Graph => resnet('resnet50-v1', 'bottleneck', [3, 4, 6, 3], 'conv1x1', PAPER, 'ResNet-50 as in the paper (stride in the first 1x1 conv)');
-export const resnet101v1 = (): Graph => resnet('resnet101-v1', 'bottleneck', [3, 4, 23, 3], 'conv1x1', PAPER, 'ResNet-101 as in the paper (stride in the first 1x1 conv)');
-export const resnet152v1 = (): Graph => resnet('resnet152-v1', 'bottleneck', [3, 8, 36, 3], 'conv1x1', PAPER, 'ResNet-152 as in the paper (stride in the first 1x1 conv)');
+export const resnet50 = (): Graph =>
+  resnet('resnet50', 'bottleneck', [3, 4, 6, 3], 'conv3x3', TV, 'ResNet-50, torchvision v1.5 (stride in the 3x3 conv)');
+export const resnet101 = (): Graph =>
+  resnet(
+    'resnet101',
+    'bottleneck',
+    [3, 4, 23, 3],
+    'conv3x3',
+    TV,
+    'ResNet-101, torchvision v1.5 (stride in the 3x3 conv)',
+  );
+export const resnet152 = (): Graph =>
+  resnet(
+    'resnet152',
+    'bottleneck',
+    [3, 8, 36, 3],
+    'conv3x3',
+    TV,
+    'ResNet-152, torchvision v1.5 (stride in the 3x3 conv)',
+  );
+export const resnet50v1 = (): Graph =>
+  resnet(
+    'resnet50-v1',
+    'bottleneck',
+    [3, 4, 6, 3],
+    'conv1x1',
+    PAPER,
+    'ResNet-50 as in the paper (stride in the first 1x1 conv)',
+  );
+export const resnet101v1 = (): Graph =>
+  resnet(
+    'resnet101-v1',
+    'bottleneck',
+    [3, 4, 23, 3],
+    'conv1x1',
+    PAPER,
+    'ResNet-101 as in the paper (stride in the first 1x1 conv)',
+  );
+export const resnet152v1 = (): Graph =>
+  resnet(
+    'resnet152-v1',
+    'bottleneck',
+    [3, 8, 36, 3],
+    'conv1x1',
+    PAPER,
+    'ResNet-152 as in the paper (stride in the first 1x1 conv)',
+  );

@@ -3,7 +3,19 @@
  * plus the paper's A-LRN and C configurations from Table 1 that torchvision does not ship.
  */
 import { torchSummaryLegacy, torchvisionDocs } from './published.js';
-import { GraphBuilder, batchNorm, conv, dense, dropout, flatten, input, maxPool, relu, type Graph, type PublishedFigure } from '../src/graph.js';
+import {
+  GraphBuilder,
+  batchNorm,
+  conv,
+  dense,
+  dropout,
+  flatten,
+  input,
+  maxPool,
+  relu,
+  type Graph,
+  type PublishedFigure,
+} from '../src/graph.js';
 
 /** A conv layer: output channels, and kernel size when not 3 (configuration C's 1x1 layers). 'M' is a 2x2/2 max pool; 'LRN' the A-LRN layer. */
 type Item = number | [number, 1] | 'M' | 'LRN';
@@ -20,17 +32,35 @@ const CFG: Record<string, Item[]> = {
 /** Simonyan & Zisserman 2015, Table 2, "Number of parameters (in millions)". */
 const TABLE2: Record<string, number> = { A: 133, 'A-LRN': 133, B: 133, C: 134, D: 138, E: 144 };
 /** torchvision's documented figures for the non-BN models (params, GFLOPS = GMACs). */
-const TORCHVISION: Record<string, [number, number]> = { A: [132_863_336, 7.61], B: [133_047_848, 11.31], D: [138_357_544, 15.47], E: [143_667_240, 19.63] };
+const TORCHVISION: Record<string, [number, number]> = {
+  A: [132_863_336, 7.61],
+  B: [133_047_848, 11.31],
+  D: [138_357_544, 15.47],
+  E: [143_667_240, 19.63],
+};
 
 function published(cfg: string, bn: boolean): PublishedFigure[] {
   const figures: PublishedFigure[] = [];
   if (!bn) {
-    figures.push({ source: 'VGG paper, Table 2', text: `${TABLE2[cfg]} million parameters`, value: TABLE2[cfg]! * 1e6, precision: 1e6, measure: { kind: 'total', key: 'params' }, why: '' });
+    figures.push({
+      source: 'VGG paper, Table 2',
+      text: `${TABLE2[cfg]} million parameters`,
+      value: TABLE2[cfg]! * 1e6,
+      precision: 1e6,
+      measure: { kind: 'total', key: 'params' },
+      why: '',
+    });
     const tv = TORCHVISION[cfg];
     if (tv) figures.push(...torchvisionDocs(...tv));
   }
   if (cfg === 'E' && !bn) {
-    figures.push(torchSummaryLegacy('(G): 19.78', 19_780_000_000, 'the legacy tool adds the raw weight count of the features and classifier containers again'));
+    figures.push(
+      torchSummaryLegacy(
+        '(G): 19.78',
+        19_780_000_000,
+        'the legacy tool adds the raw weight count of the features and classifier containers again',
+      ),
+    );
   }
   return figures;
 }
@@ -78,5 +108,12 @@ export const vgg11Bn = (): Graph => vgg('vgg11-bn', 'A', true, `${TV} A, torchvi
 export const vgg13Bn = (): Graph => vgg('vgg13-bn', 'B', true, `${TV} B, torchvision vgg13_bn`);
 export const vgg16Bn = (): Graph => vgg('vgg16-bn', 'D', true, `${TV} D, torchvision vgg16_bn`);
 export const vgg19Bn = (): Graph => vgg('vgg19-bn', 'E', true, `${TV} E, torchvision vgg19_bn`);
-export const vggALrn = (): Graph => vgg('vgg-a-lrn', 'A-LRN', false, 'Simonyan & Zisserman 2015, Table 1 column A-LRN (LRN after the first conv, as in AlexNet)');
-export const vggC = (): Graph => vgg('vgg-c', 'C', false, 'Simonyan & Zisserman 2015, Table 1 column C (1x1 convs end stages 3 to 5)');
+export const vggALrn = (): Graph =>
+  vgg(
+    'vgg-a-lrn',
+    'A-LRN',
+    false,
+    'Simonyan & Zisserman 2015, Table 1 column A-LRN (LRN after the first conv, as in AlexNet)',
+  );
+export const vggC = (): Graph =>
+  vgg('vgg-c', 'C', false, 'Simonyan & Zisserman 2015, Table 1 column C (1x1 convs end stages 3 to 5)');

@@ -23,12 +23,29 @@ const LIBTF = '2.9.1'; // the libtensorflow version tfjs-node 4.x links against 
 const log = (s) => process.stderr.write(`netcensus setup: ${s}\n`);
 
 function loads() {
-  const r = spawnSync(process.execPath, ['-e', "require('@tensorflow/tfjs-node')"], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-  return { ok: r.status === 0, error: (r.stderr || '').trim().split('\n').find((l) => /Error|error/.test(l)) ?? `exit ${r.status}` };
+  const r = spawnSync(process.execPath, ['-e', "require('@tensorflow/tfjs-node')"], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return {
+    ok: r.status === 0,
+    error:
+      (r.stderr || '')
+        .trim()
+        .split('\n')
+        .find((l) => /Error|error/.test(l)) ?? `exit ${r.status}`,
+  };
 }
 
 function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 * 2 ** 20, ...opts });
+  const r = spawnSync(cmd, args, {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    maxBuffer: 64 * 2 ** 20,
+    ...opts,
+  });
   if (r.error) throw new Error(`${cmd} could not start (${r.error.code ?? r.error.message})`);
   if (r.status !== 0) {
     const tail = `${r.stderr}\n${r.stdout}`.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
@@ -44,12 +61,17 @@ function wantedVersion() {
 
 /** npm removes an optional package whose install script failed; put it back without running that script. */
 function ensurePackage() {
-  if (existsSync(join(pkgDir, 'package.json')) && existsSync(join(root, 'node_modules', '@mapbox', 'node-pre-gyp'))) return;
+  if (existsSync(join(pkgDir, 'package.json')) && existsSync(join(root, 'node_modules', '@mapbox', 'node-pre-gyp')))
+    return;
   log('restoring @tensorflow/tfjs-node (npm dropped it when its download failed)');
-  run('npm', ['install', '--no-save', '--ignore-scripts', '--no-audit', '--no-fund', `@tensorflow/tfjs-node@${wantedVersion()}`], {
-    // The outer `npm ci` exports its own settings; the nested install must not inherit e.g. a dry run.
-    env: { ...process.env, npm_config_dry_run: '', npm_config_global: '', npm_config_save: 'false' },
-  });
+  run(
+    'npm',
+    ['install', '--no-save', '--ignore-scripts', '--no-audit', '--no-fund', `@tensorflow/tfjs-node@${wantedVersion()}`],
+    {
+      // The outer `npm ci` exports its own settings; the nested install must not inherit e.g. a dry run.
+      env: { ...process.env, npm_config_dry_run: '', npm_config_global: '', npm_config_save: 'false' },
+    },
+  );
   if (!existsSync(join(pkgDir, 'package.json'))) throw new Error('npm did not restore @tensorflow/tfjs-node');
 }
 
@@ -58,14 +80,31 @@ function ensureLibtensorflow() {
   const lib = join(cache, 'tensorflow', 'libtensorflow_cc.so.2');
   const fw = join(cache, 'tensorflow', 'libtensorflow_framework.so.2');
   const inc = join(cache, 'tensorflow', 'include', 'tensorflow', 'c', 'c_api.h');
-  if (existsSync(lib) && existsSync(fw) && existsSync(inc)) return { lib, fw, include: join(cache, 'tensorflow', 'include') };
+  if (existsSync(lib) && existsSync(fw) && existsSync(inc))
+    return { lib, fw, include: join(cache, 'tensorflow', 'include') };
   mkdirSync(cache, { recursive: true });
-  const python = ['python3', 'python'].find((p) => spawnSync(p, ['-m', 'pip', '--version'], { stdio: 'ignore' }).status === 0);
+  const python = ['python3', 'python'].find(
+    (p) => spawnSync(p, ['-m', 'pip', '--version'], { stdio: 'ignore' }).status === 0,
+  );
   if (!python) throw new Error('pip is not available (python3 -m pip), so the tensorflow-cpu wheel cannot be fetched');
   let wheel = readdirSync(cache).find((f) => /^tensorflow_cpu-.*\.whl$/.test(f));
   if (!wheel) {
     log('downloading the tensorflow-cpu wheel with pip (about 270 MB)');
-    run(python, ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '-d', cache, 'tensorflow-cpu'], { timeout: 30 * 60_000 });
+    run(
+      python,
+      [
+        '-m',
+        'pip',
+        'download',
+        '--no-deps',
+        '--only-binary=:all:',
+        '--disable-pip-version-check',
+        '-d',
+        cache,
+        'tensorflow-cpu',
+      ],
+      { timeout: 30 * 60_000 },
+    );
     wheel = readdirSync(cache).find((f) => /^tensorflow_cpu-.*\.whl$/.test(f));
     if (!wheel) throw new Error('pip download produced no tensorflow_cpu wheel');
   }
@@ -77,7 +116,8 @@ function ensureLibtensorflow() {
     'z.extractall(sys.argv[2], keep)',
   ].join('\n');
   run(python, ['-c', extract, join(cache, wheel), cache]);
-  if (!existsSync(lib) || !existsSync(fw) || !existsSync(inc)) throw new Error(`${wheel} does not contain libtensorflow_cc.so.2, libtensorflow_framework.so.2 and the C headers`);
+  if (!existsSync(lib) || !existsSync(fw) || !existsSync(inc))
+    throw new Error(`${wheel} does not contain libtensorflow_cc.so.2, libtensorflow_framework.so.2 and the C headers`);
   // The wheel is only a carrier; keep the extracted files, drop the 270 MB archive.
   rmSync(join(cache, wheel), { force: true });
   return { lib, fw, include: join(cache, 'tensorflow', 'include') };
@@ -107,7 +147,9 @@ function placeDeps({ lib, fw, include }) {
 function build() {
   log('compiling the tfjs-node addon against it (a few minutes on 2 cores)');
   // tfjs-node's install script sees deps/lib in place and runs node-pre-gyp, which falls back to node-gyp.
-  run('npm', ['rebuild', '@tensorflow/tfjs-node', '--foreground-scripts', '--ignore-scripts=false'], { timeout: 30 * 60_000 });
+  run('npm', ['rebuild', '@tensorflow/tfjs-node', '--foreground-scripts', '--ignore-scripts=false'], {
+    timeout: 30 * 60_000,
+  });
 }
 
 function main() {
@@ -122,16 +164,21 @@ function main() {
   }
   const t0 = Date.now();
   try {
-    if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`the wheel route is for linux x64, this is ${process.platform} ${process.arch}`);
+    if (process.platform !== 'linux' || process.arch !== 'x64')
+      throw new Error(`the wheel route is for linux x64, this is ${process.platform} ${process.arch}`);
     ensurePackage();
     if (loads().ok) return log('native TensorFlow (@tensorflow/tfjs-node) is ready');
     placeDeps(ensureLibtensorflow());
     build();
     const after = loads();
     if (!after.ok) throw new Error(`the built addon does not load: ${after.error}`);
-    log(`native TensorFlow built from the tensorflow-cpu wheel in ${((Date.now() - t0) / 1000).toFixed(0)} s and ready`);
+    log(
+      `native TensorFlow built from the tensorflow-cpu wheel in ${((Date.now() - t0) / 1000).toFixed(0)} s and ready`,
+    );
   } catch (e) {
-    log(`native TensorFlow unavailable: ${String(e?.message ?? e).split('\n')[0]}; netcensus will use wasm, then pure-JS cpu`);
+    log(
+      `native TensorFlow unavailable: ${String(e?.message ?? e).split('\n')[0]}; netcensus will use wasm, then pure-JS cpu`,
+    );
   }
 }
 

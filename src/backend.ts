@@ -31,7 +31,10 @@ const require = createRequire(import.meta.url);
 tf.env().set('IS_TEST', true);
 
 /** The first line of an error, for one-line notes. */
-const firstLine = (e: unknown): string => String((e as Error)?.message ?? e).split('\n')[0]!.slice(0, 240);
+const firstLine = (e: unknown): string =>
+  String((e as Error)?.message ?? e)
+    .split('\n')[0]!
+    .slice(0, 240);
 
 function cpuName(): string {
   try {
@@ -76,7 +79,11 @@ async function loadNative(): Promise<{ gpu: boolean; error?: string }> {
 async function gpuName(): Promise<string | undefined> {
   try {
     const { execFileSync } = await import('node:child_process');
-    return execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], { encoding: 'utf8', timeout: 5000 }).split('\n')[0]!.trim() || undefined;
+    return (
+      execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], { encoding: 'utf8', timeout: 5000 })
+        .split('\n')[0]!
+        .trim() || undefined
+    );
   } catch {
     return undefined;
   }
@@ -123,12 +130,25 @@ export async function useBackend(choice: BackendChoice): Promise<BackendInfo> {
       const { device } = await setTensorflow();
       return { backend: 'tensorflow', device, native: true };
     } catch (e) {
-      if (choice === 'tensorflow') throw new BackendUnavailableError(`backend tensorflow is unavailable: ${firstLine(e)} (run npm install to build it; see README)`);
+      if (choice === 'tensorflow')
+        throw new BackendUnavailableError(
+          `backend tensorflow is unavailable: ${firstLine(e)} (run npm install to build it; see README)`,
+        );
       const why = firstLine(e);
       try {
-        return { backend: 'wasm', device: await setWasm(), native: false, note: `native TensorFlow unavailable (${why}); using wasm` };
+        return {
+          backend: 'wasm',
+          device: await setWasm(),
+          native: false,
+          note: `native TensorFlow unavailable (${why}); using wasm`,
+        };
       } catch (w) {
-        return { backend: 'cpu', device: await setCpu(), native: false, note: `native TensorFlow unavailable (${why}); wasm failed too (${firstLine(w)}); using pure-JS cpu` };
+        return {
+          backend: 'cpu',
+          device: await setCpu(),
+          native: false,
+          note: `native TensorFlow unavailable (${why}); wasm failed too (${firstLine(w)}); using pure-JS cpu`,
+        };
       }
     }
   }

@@ -120,7 +120,11 @@ async function matmulPeak(backend: BackendName): Promise<PeakInfo> {
   }
   tf.dispose([a, b]);
   const gflops = (2 * n ** 3) / (best / 1000) / 1e9;
-  return { backend, gflops, how: `best of ${reps} float32 ${n}x${n} matmuls after one untimed (2n^3 FLOPs), result read back` };
+  return {
+    backend,
+    gflops,
+    how: `best of ${reps} float32 ${n}x${n} matmuls after one untimed (2n^3 FLOPs), result read back`,
+  };
 }
 
 /** Compiles and runs bench/fma-peak.c; the theoretical figure assumes 2 FMA units per core at the reported clock. */
@@ -135,32 +139,73 @@ function fmaPeak(): FmaPeak {
   const mhz = os.cpus()[0]?.speed || Number(/cpu MHz\s*:\s*([\d.]+)/.exec(flags)?.[1] ?? 0);
   const lanes = /\bavx512f\b/.test(flags) ? 16 : /\bavx2\b/.test(flags) ? 8 : /\bsse2\b/.test(flags) ? 4 : 0;
   const theoretical = lanes && mhz ? threads * lanes * 2 * 2 * (mhz / 1000) : null;
-  const theoryText = theoretical ? `theoretical ${threads} cores x ${lanes} fp32 lanes x 2 (FMA) x 2 FMA units x ${(mhz / 1000).toFixed(2)} GHz = ${theoretical.toFixed(0)} GFLOP/s` : 'theoretical peak unknown';
+  const theoryText = theoretical
+    ? `theoretical ${threads} cores x ${lanes} fp32 lanes x 2 (FMA) x 2 FMA units x ${(mhz / 1000).toFixed(2)} GHz = ${theoretical.toFixed(0)} GFLOP/s`
+    : 'theoretical peak unknown';
   const dir = join(root, '.cache', 'bench');
   const exe = join(dir, 'fma-peak');
   mkdirSync(dir, { recursive: true });
-  const cc = spawnSync('cc', ['-O3', '-funroll-loops', '-mavx2', '-mfma', '-pthread', join(root, 'bench', 'fma-peak.c'), '-o', exe], { encoding: 'utf8' });
-  if (cc.status !== 0) return { measuredGflops: null, theoreticalGflops: theoretical, how: `FMA loop not measured (cc failed: ${(cc.stderr || cc.error?.message || '').split('\n')[0]}); ${theoryText}` };
+  const cc = spawnSync(
+    'cc',
+    ['-O3', '-funroll-loops', '-mavx2', '-mfma', '-pthread', join(root, 'bench', 'fma-peak.c'), '-o', exe],
+    { encoding: 'utf8' },
+  );
+  if (cc.status !== 0)
+    return {
+      measuredGflops: null,
+      theoreticalGflops: theoretical,
+      how: `FMA loop not measured (cc failed: ${(cc.stderr || cc.error?.message || '').split('\n')[0]}); ${theoryText}`,
+    };
   const r = spawnSync(exe, [String(threads)], { encoding: 'utf8', timeout: 60_000 });
   try {
     const j = JSON.parse(r.stdout) as { gflops: number };
-    return { measuredGflops: j.gflops, theoreticalGflops: theoretical, how: `measured: ${threads} threads of AVX2 FMA chains (bench/fma-peak.c, best of 3); ${theoryText}` };
+    return {
+      measuredGflops: j.gflops,
+      theoreticalGflops: theoretical,
+      how: `measured: ${threads} threads of AVX2 FMA chains (bench/fma-peak.c, best of 3); ${theoryText}`,
+    };
   } catch {
     return { measuredGflops: null, theoreticalGflops: theoretical, how: `FMA loop failed to run; ${theoryText}` };
   }
 }
 
-async function benchOne(graph: Graph, backend: BackendName, device: string, batch: number, opts: BenchOptions, peak: PeakInfo, fma: FmaPeak): Promise<BenchRow> {
+async function benchOne(
+  graph: Graph,
+  backend: BackendName,
+  device: string,
+  batch: number,
+  opts: BenchOptions,
+  peak: PeakInfo,
+  fma: FmaPeak,
+): Promise<BenchRow> {
   // runBench has already checked every (model, batch) against available memory.
   const c = census(graph, { batch });
   const flopsPerImage = 2 * (c.totals.macs / batch);
   const base: BenchRow = {
-    model: graph.name, backend, device, batch, input: c.input, status: 'skipped', timesMs: [], medianMs: 0, p10Ms: 0, p90Ms: 0, imagesPerSec: 0,
-    flopsPerImage, gflops: 0, shareOfMatmulPeak: 0, shareOfFmaPeak: null, memory: { peakRssBytes: 0, tfBytesWeights: 0, tfBytesPeak: 0 }, leakedTensors: 0,
+    model: graph.name,
+    backend,
+    device,
+    batch,
+    input: c.input,
+    status: 'skipped',
+    timesMs: [],
+    medianMs: 0,
+    p10Ms: 0,
+    p90Ms: 0,
+    imagesPerSec: 0,
+    flopsPerImage,
+    gflops: 0,
+    shareOfMatmulPeak: 0,
+    shareOfFmaPeak: null,
+    memory: { peakRssBytes: 0, tfBytesWeights: 0, tfBytesPeak: 0 },
+    leakedTensors: 0,
   };
   const estimate = (flopsPerImage * batch) / (peak.gflops * 1e9);
   if (estimate > opts.maxRunSeconds) {
-    return { ...base, reason: `estimated ${estimate.toFixed(0)} s per run at this backend's measured ${peak.gflops.toFixed(1)} GFLOP/s (limit ${opts.maxRunSeconds} s)` };
+    return {
+      ...base,
+      reason: `estimated ${estimate.toFixed(0)} s per run at this backend's measured ${peak.gflops.toFixed(1)} GFLOP/s (limit ${opts.maxRunSeconds} s)`,
+    };
   }
   const before = tf.memory().numTensors;
   const built = buildTfjs(graph, inferLayers(graph), { init: 'random', outputs: 'final' });
@@ -180,7 +225,9 @@ async function benchOne(graph: Graph, backend: BackendName, device: string, batc
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       y.dispose();
       if (i >= opts.warmup) times.push(dt);
-      opts.progress?.(`  ${graph.name} ${backend} batch ${batch} ${i < opts.warmup ? 'warm-up' : 'run'} ${i < opts.warmup ? i + 1 : i - opts.warmup + 1}: ${dt.toFixed(1)} ms`);
+      opts.progress?.(
+        `  ${graph.name} ${backend} batch ${batch} ${i < opts.warmup ? 'warm-up' : 'run'} ${i < opts.warmup ? i + 1 : i - opts.warmup + 1}: ${dt.toFixed(1)} ms`,
+      );
     }
   } finally {
     x.dispose();
@@ -208,7 +255,11 @@ async function benchOne(graph: Graph, backend: BackendName, device: string, batc
 function peerPython(): string | undefined {
   const venv = join(root, '.cache', 'peers-venv', 'bin', 'python');
   for (const py of [process.env.NETCENSUS_PYTHON, existsSync(venv) ? venv : undefined, 'python3']) {
-    if (py && spawnSync(py, [join(root, 'bench', 'peers', 'torch_bench.py'), '--check'], { stdio: 'ignore' }).status === 0) return py;
+    if (
+      py &&
+      spawnSync(py, [join(root, 'bench', 'peers', 'torch_bench.py'), '--check'], { stdio: 'ignore' }).status === 0
+    )
+      return py;
   }
   return undefined;
 }
@@ -224,25 +275,104 @@ function runPeers(graphs: Graph[], opts: BenchOptions, nativeRows: BenchRow[]): 
       const flops = 2 * perImage.totals.macs * batch;
       const input = perImage.input;
       if (!python) {
-        out.push({ peer: 'pytorch', model: g.name, batch, status: 'skipped', reason: 'torch and torchvision do not import (NETCENSUS_PYTHON, .cache/peers-venv, python3); run bench/peers/setup.sh', medianMs: 0, gflops: 0 });
+        out.push({
+          peer: 'pytorch',
+          model: g.name,
+          batch,
+          status: 'skipped',
+          reason:
+            'torch and torchvision do not import (NETCENSUS_PYTHON, .cache/peers-venv, python3); run bench/peers/setup.sh',
+          medianMs: 0,
+          gflops: 0,
+        });
       } else {
         opts.progress?.(`peer pytorch ${g.name} batch ${batch}`);
-        const r = spawnSync(python, [join(root, 'bench', 'peers', 'torch_bench.py'), '--model', g.name, '--batch', String(batch), '--input', String(input[1]), '--threads', String(threads), '--warmup', String(opts.warmup), '--runs', String(opts.runs)], { encoding: 'utf8', timeout: 30 * 60_000 });
+        const r = spawnSync(
+          python,
+          [
+            join(root, 'bench', 'peers', 'torch_bench.py'),
+            '--model',
+            g.name,
+            '--batch',
+            String(batch),
+            '--input',
+            String(input[1]),
+            '--threads',
+            String(threads),
+            '--warmup',
+            String(opts.warmup),
+            '--runs',
+            String(opts.runs),
+          ],
+          { encoding: 'utf8', timeout: 30 * 60_000 },
+        );
         if (r.status === 0) {
-          const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { medianMs: number; p10Ms: number; p90Ms: number; torch: string; torchvision: string };
-          out.push({ peer: 'pytorch', model: g.name, batch, status: 'ok', medianMs: j.medianMs, p10Ms: j.p10Ms, p90Ms: j.p90Ms, gflops: flops / (j.medianMs / 1000) / 1e9, versions: `torch ${j.torch}, torchvision ${j.torchvision}, ${threads} threads` });
+          const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+            medianMs: number;
+            p10Ms: number;
+            p90Ms: number;
+            torch: string;
+            torchvision: string;
+          };
+          out.push({
+            peer: 'pytorch',
+            model: g.name,
+            batch,
+            status: 'ok',
+            medianMs: j.medianMs,
+            p10Ms: j.p10Ms,
+            p90Ms: j.p90Ms,
+            gflops: flops / (j.medianMs / 1000) / 1e9,
+            versions: `torch ${j.torch}, torchvision ${j.torchvision}, ${threads} threads`,
+          });
         } else {
-          out.push({ peer: 'pytorch', model: g.name, batch, status: 'skipped', reason: (r.stderr || 'failed').trim().split('\n').at(-1)!, medianMs: 0, gflops: 0 });
+          out.push({
+            peer: 'pytorch',
+            model: g.name,
+            batch,
+            status: 'skipped',
+            reason: (r.stderr || 'failed').trim().split('\n').at(-1)!,
+            medianMs: 0,
+            gflops: 0,
+          });
         }
       }
-      if (['vgg16', 'resnet50'].includes(g.name) && nativeRows.some((row) => row.model === g.name && row.batch === batch && row.status === 'ok')) {
+      if (
+        ['vgg16', 'resnet50'].includes(g.name) &&
+        nativeRows.some((row) => row.model === g.name && row.batch === batch && row.status === 'ok')
+      ) {
         opts.progress?.(`peer bare tfjs-node ${g.name} batch ${batch}`);
-        const r = spawnSync(process.execPath, [join(root, 'bench', 'peers', 'bare-tfjs.mjs'), g.name, String(batch), String(opts.warmup), String(opts.runs)], { encoding: 'utf8', cwd: root, timeout: 30 * 60_000 });
+        const r = spawnSync(
+          process.execPath,
+          [
+            join(root, 'bench', 'peers', 'bare-tfjs.mjs'),
+            g.name,
+            String(batch),
+            String(opts.warmup),
+            String(opts.runs),
+          ],
+          { encoding: 'utf8', cwd: root, timeout: 30 * 60_000 },
+        );
         if (r.status === 0) {
           const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { medianMs: number };
-          out.push({ peer: 'bare-tfjs-node', model: g.name, batch, status: 'ok', medianMs: j.medianMs, gflops: flops / (j.medianMs / 1000) / 1e9 });
+          out.push({
+            peer: 'bare-tfjs-node',
+            model: g.name,
+            batch,
+            status: 'ok',
+            medianMs: j.medianMs,
+            gflops: flops / (j.medianMs / 1000) / 1e9,
+          });
         } else {
-          out.push({ peer: 'bare-tfjs-node', model: g.name, batch, status: 'skipped', reason: (r.stderr || 'failed').trim().split('\n').at(-1)!, medianMs: 0, gflops: 0 });
+          out.push({
+            peer: 'bare-tfjs-node',
+            model: g.name,
+            batch,
+            status: 'skipped',
+            reason: (r.stderr || 'failed').trim().split('\n').at(-1)!,
+            medianMs: 0,
+            gflops: 0,
+          });
         }
       }
     }
@@ -251,36 +381,78 @@ function runPeers(graphs: Graph[], opts: BenchOptions, nativeRows: BenchRow[]): 
 }
 
 function checkTargets(rows: BenchRow[], peers: PeerRow[], fma: FmaPeak): TargetCheck[] {
-  const row = (model: string, backend: BackendName, batch: number) => rows.find((r) => r.model === model && r.backend === backend && r.batch === batch && r.status === 'ok');
-  const peer = (kind: PeerRow['peer'], model: string, batch: number) => peers.find((p) => p.peer === kind && p.model === model && p.batch === batch && p.status === 'ok');
+  const row = (model: string, backend: BackendName, batch: number) =>
+    rows.find((r) => r.model === model && r.backend === backend && r.batch === batch && r.status === 'ok');
+  const peer = (kind: PeerRow['peer'], model: string, batch: number) =>
+    peers.find((p) => p.peer === kind && p.model === model && p.batch === batch && p.status === 'ok');
   const targets: TargetCheck[] = [];
   for (const model of ['vgg16', 'resnet50']) {
     const mine = row(model, 'tensorflow', 8);
     const torch = peer('pytorch', model, 8);
     targets.push(
       mine && torch
-        ? { target: `${model}, native, batch 8: at least as fast as PyTorch CPU`, value: `${mine.medianMs.toFixed(0)} ms vs PyTorch ${torch.medianMs.toFixed(0)} ms (${(torch.medianMs / mine.medianMs).toFixed(2)}x)`, met: mine.medianMs <= torch.medianMs, note: '' }
-        : { target: `${model}, native, batch 8: at least as fast as PyTorch CPU`, value: 'not measured', met: null, note: !mine ? 'no native batch-8 run in this benchmark' : 'PyTorch peer unavailable' },
+        ? {
+            target: `${model}, native, batch 8: at least as fast as PyTorch CPU`,
+            value: `${mine.medianMs.toFixed(0)} ms vs PyTorch ${torch.medianMs.toFixed(0)} ms (${(torch.medianMs / mine.medianMs).toFixed(2)}x)`,
+            met: mine.medianMs <= torch.medianMs,
+            note: '',
+          }
+        : {
+            target: `${model}, native, batch 8: at least as fast as PyTorch CPU`,
+            value: 'not measured',
+            met: null,
+            note: !mine ? 'no native batch-8 run in this benchmark' : 'PyTorch peer unavailable',
+          },
     );
     const bare = peer('bare-tfjs-node', model, 8) ?? peer('bare-tfjs-node', model, 1);
     const same = bare && row(model, 'tensorflow', bare.batch);
     targets.push(
       bare && same
-        ? { target: `${model}: netcensus costs under 5% over bare tfjs-node`, value: `${same.medianMs.toFixed(0)} ms vs bare ${bare.medianMs.toFixed(0)} ms at batch ${bare.batch} (${(((same.medianMs - bare.medianMs) / bare.medianMs) * 100).toFixed(1)}%)`, met: same.medianMs <= bare.medianMs * 1.05, note: '' }
-        : { target: `${model}: netcensus costs under 5% over bare tfjs-node`, value: 'not measured', met: null, note: 'no native run or no bare peer' },
+        ? {
+            target: `${model}: netcensus costs under 5% over bare tfjs-node`,
+            value: `${same.medianMs.toFixed(0)} ms vs bare ${bare.medianMs.toFixed(0)} ms at batch ${bare.batch} (${(((same.medianMs - bare.medianMs) / bare.medianMs) * 100).toFixed(1)}%)`,
+            met: same.medianMs <= bare.medianMs * 1.05,
+            note: '',
+          }
+        : {
+            target: `${model}: netcensus costs under 5% over bare tfjs-node`,
+            value: 'not measured',
+            met: null,
+            note: 'no native run or no bare peer',
+          },
     );
   }
   const vgg8 = row('vgg16', 'tensorflow', 8);
   targets.push(
     vgg8 && fma.measuredGflops
-      ? { target: 'vgg16, native, batch 8: at least 50% of the measured FMA peak', value: `${vgg8.gflops.toFixed(1)} of ${fma.measuredGflops.toFixed(1)} GFLOP/s (${((vgg8.gflops / fma.measuredGflops) * 100).toFixed(0)}%)`, met: vgg8.gflops >= 0.5 * fma.measuredGflops, note: '' }
-      : { target: 'vgg16, native, batch 8: at least 50% of the measured FMA peak', value: 'not measured', met: null, note: 'needs a native batch-8 run and the FMA loop' },
+      ? {
+          target: 'vgg16, native, batch 8: at least 50% of the measured FMA peak',
+          value: `${vgg8.gflops.toFixed(1)} of ${fma.measuredGflops.toFixed(1)} GFLOP/s (${((vgg8.gflops / fma.measuredGflops) * 100).toFixed(0)}%)`,
+          met: vgg8.gflops >= 0.5 * fma.measuredGflops,
+          note: '',
+        }
+      : {
+          target: 'vgg16, native, batch 8: at least 50% of the measured FMA peak',
+          value: 'not measured',
+          met: null,
+          note: 'needs a native batch-8 run and the FMA loop',
+        },
   );
   const wasm1 = row('vgg16', 'wasm', 1);
   targets.push(
     wasm1
-      ? { target: 'vgg16, wasm, batch 1: at least 20 GFLOP/s', value: `${wasm1.gflops.toFixed(1)} GFLOP/s`, met: wasm1.gflops >= 20, note: '' }
-      : { target: 'vgg16, wasm, batch 1: at least 20 GFLOP/s', value: 'not measured', met: null, note: 'no wasm batch-1 run' },
+      ? {
+          target: 'vgg16, wasm, batch 1: at least 20 GFLOP/s',
+          value: `${wasm1.gflops.toFixed(1)} GFLOP/s`,
+          met: wasm1.gflops >= 20,
+          note: '',
+        }
+      : {
+          target: 'vgg16, wasm, batch 1: at least 20 GFLOP/s',
+          value: 'not measured',
+          met: null,
+          note: 'no wasm batch-1 run',
+        },
   );
   return targets;
 }
@@ -300,22 +472,41 @@ export async function runBench(graphs: Graph[], opts: BenchOptions): Promise<Ben
       for (const batch of opts.batches) {
         const r = await benchOne(g, backend, info.device, batch, opts, peak, fma);
         rows.push(r);
-        opts.progress?.(r.status === 'ok' ? `${g.name} ${backend} batch ${batch}: median ${r.medianMs.toFixed(1)} ms, ${r.gflops.toFixed(1)} GFLOP/s` : `${g.name} ${backend} batch ${batch}: skipped (${r.reason})`);
+        opts.progress?.(
+          r.status === 'ok'
+            ? `${g.name} ${backend} batch ${batch}: median ${r.medianMs.toFixed(1)} ms, ${r.gflops.toFixed(1)} GFLOP/s`
+            : `${g.name} ${backend} batch ${batch}: skipped (${r.reason})`,
+        );
       }
     }
   }
   // Peers run last, as separate processes, on the same machine and thread count.
-  const peers = opts.peers ? runPeers(graphs, opts, rows.filter((r) => r.backend === 'tensorflow')) : [];
+  const peers = opts.peers
+    ? runPeers(
+        graphs,
+        opts,
+        rows.filter((r) => r.backend === 'tensorflow'),
+      )
+    : [];
   const tfjsVersion = (tf.version as Record<string, string>)['tfjs'] ?? tf.version_core;
   return {
     date: new Date().toISOString(),
-    host: { cpu: cpuModel(), threads: os.cpus().length, memoryBytes: os.totalmem(), node: process.version, tfjs: tfjsVersion },
-    convention: 'GFLOP/s = 2 x census weight MACs per image x batch / median latency; latency is predict() until the output is read back; warm-up runs excluded',
+    host: {
+      cpu: cpuModel(),
+      threads: os.cpus().length,
+      memoryBytes: os.totalmem(),
+      node: process.version,
+      tfjs: tfjsVersion,
+    },
+    convention:
+      'GFLOP/s = 2 x census weight MACs per image x batch / median latency; latency is predict() until the output is read back; warm-up runs excluded',
     fma,
     peaks,
     rows,
     peers,
     // Only the targets about models this run measured.
-    targets: checkTargets(rows, peers, fma).filter((t) => graphs.some((g) => t.target.startsWith(`${g.name},`) || t.target.startsWith(`${g.name}:`))),
+    targets: checkTargets(rows, peers, fma).filter((t) =>
+      graphs.some((g) => t.target.startsWith(`${g.name},`) || t.target.startsWith(`${g.name}:`)),
+    ),
   };
 }

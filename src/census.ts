@@ -23,17 +23,20 @@ export const MAC_CONVENTIONS: Record<MacConvention, { meaning: string; printedBy
     printedBy: 'torchvision docs ("GFLOPS"), fvcore, thop, the ResNet paper ("FLOPs (multiply-adds)")',
   },
   'torchinfo-1.8': {
-    meaning: 'weights plus biases times output positions for convs; weights plus biases for other layers with parameters (BatchNorm included)',
+    meaning:
+      'weights plus biases times output positions for convs; weights plus biases for other layers with parameters (BatchNorm included)',
     printedBy: 'torchinfo 1.8 "Total mult-adds"',
   },
   'torch-summary-1.3': {
-    meaning: 'torchinfo\'s weight MACs for leaf layers (BatchNorm adds its gamma), plus every container adding the raw element count of each "weight" tensor below it again',
+    meaning:
+      'torchinfo\'s weight MACs for leaf layers (BatchNorm adds its gamma), plus every container adding the raw element count of each "weight" tensor below it again',
     printedBy: 'torch-summary 1.3 (legacy) "Total mult-adds", as in seed 002\'s tables',
   },
 };
 
 export const FLOP_CONVENTION = 'FLOPs = 2 x MACs (one multiply and one add per MAC; weights convention)';
-export const NEURON_CONVENTION = 'neurons (seed 002): output elements of conv and dense layers, before pooling, per example; input not included';
+export const NEURON_CONVENTION =
+  'neurons (seed 002): output elements of conv and dense layers, before pooling, per example; input not included';
 export const BYTES_CONVENTION = 'float32, 4 bytes per element; MB = 10^6 bytes, MiB = 2^20 bytes';
 
 const BYTES_PER_ELEMENT = 4;
@@ -78,7 +81,19 @@ export interface LayerCensus {
   activationBytes: number;
 }
 
-export type Totals = Pick<LayerCensus, 'params' | 'trainableParams' | 'nonTrainableParams' | 'weights' | 'biases' | 'macs' | 'flops' | 'neurons' | 'paramBytes' | 'activationBytes'>;
+export type Totals = Pick<
+  LayerCensus,
+  | 'params'
+  | 'trainableParams'
+  | 'nonTrainableParams'
+  | 'weights'
+  | 'biases'
+  | 'macs'
+  | 'flops'
+  | 'neurons'
+  | 'paramBytes'
+  | 'activationBytes'
+>;
 
 export interface Census {
   model: string;
@@ -87,7 +102,15 @@ export interface Census {
   /** Input shape with the batch dimension first: [N, H, W, C]. */
   input: number[];
   batch: number;
-  conventions: { params: ParamConvention; paramsMeaning: string; macs: MacConvention; macsMeaning: string; flops: string; neurons: string; bytes: string };
+  conventions: {
+    params: ParamConvention;
+    paramsMeaning: string;
+    macs: MacConvention;
+    macsMeaning: string;
+    flops: string;
+    neurons: string;
+    bytes: string;
+  };
   layers: LayerCensus[];
   totals: Totals;
   /** Every total under every convention, so the published figures can be told apart. */
@@ -108,13 +131,17 @@ export interface Census {
 }
 
 /** Resolves `--input` against the graph's own input: [H, W] keeps the channels. */
-function inputShapeFor(node: GraphNode & { config: { kind: 'input' } }, override: readonly number[] | undefined): Shape {
+function inputShapeFor(
+  node: GraphNode & { config: { kind: 'input' } },
+  override: readonly number[] | undefined,
+): Shape {
   const own = node.config.shape;
   if (override === undefined) return own;
   if (override.some((d) => !Number.isSafeInteger(d) || d < 1)) {
     throw new NetcensusError(`--input: sizes must be positive integers, got ${override.join('x')}`);
   }
-  if (own.length !== 3) throw new NetcensusError(`--input: input layer "${node.name}" has shape [${own.join(', ')}], not H x W x C`);
+  if (own.length !== 3)
+    throw new NetcensusError(`--input: input layer "${node.name}" has shape [${own.join(', ')}], not H x W x C`);
   if (override.length === 2) return [override[0]!, override[1]!, own[2]!];
   if (override.length === 3) return [...override];
   throw new NetcensusError(`--input: expected H, HxW or HxWxC, got ${override.join('x')}`);
@@ -125,18 +152,25 @@ export function inferLayers(graph: Graph, input?: readonly number[]): LayerInfo[
   const order = topoSort(graph);
   const shapes = new Map<string, Shape>();
   const inputs = order.filter((n) => n.config.kind === 'input');
-  if (input !== undefined && inputs.length !== 1) throw new NetcensusError(`--input: the model has ${inputs.length} inputs; only single-input models can be resized`);
-  return order.map((node) => withLayerName(node, () => {
-    const def = layerDef(node.config);
-    const inputShapes = node.inputs.map((n) => shapes.get(n)!);
-    const outputShape =
-      node.config.kind === 'input'
-        ? def.outputShape({ ...node.config, shape: inputShapeFor(node as GraphNode & { config: { kind: 'input' } }, input) }, [], node.name)
-        : def.outputShape(node.config, inputShapes, node.name);
-    shapes.set(node.name, outputShape);
-    const weights = def.weights(node.config, inputShapes);
-    return { node, inputShapes, outputShape, weights, macs: def.macs(node.config, inputShapes, outputShape) };
-  }));
+  if (input !== undefined && inputs.length !== 1)
+    throw new NetcensusError(`--input: the model has ${inputs.length} inputs; only single-input models can be resized`);
+  return order.map((node) =>
+    withLayerName(node, () => {
+      const def = layerDef(node.config);
+      const inputShapes = node.inputs.map((n) => shapes.get(n)!);
+      const outputShape =
+        node.config.kind === 'input'
+          ? def.outputShape(
+              { ...node.config, shape: inputShapeFor(node as GraphNode & { config: { kind: 'input' } }, input) },
+              [],
+              node.name,
+            )
+          : def.outputShape(node.config, inputShapes, node.name);
+      shapes.set(node.name, outputShape);
+      const weights = def.weights(node.config, inputShapes);
+      return { node, inputShapes, outputShape, weights, macs: def.macs(node.config, inputShapes, outputShape) };
+    }),
+  );
 }
 
 /** Overflow and similar errors from deep inside a layer's arithmetic get the layer's name in front. */
@@ -144,7 +178,8 @@ function withLayerName<T>(node: GraphNode, f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof NetcensusError && !e.message.startsWith('layer "')) throw new NetcensusError(`layer "${node.name}" (${node.config.kind}): ${e.message}`, e.exitCode);
+    if (e instanceof NetcensusError && !e.message.startsWith('layer "'))
+      throw new NetcensusError(`layer "${node.name}" (${node.config.kind}): ${e.message}`, e.exitCode);
     throw e;
   }
 }
@@ -168,7 +203,8 @@ function torchinfoMacs(info: LayerInfo, batch: number): number {
 }
 
 /** Elements of tensors PyTorch names "weight" (conv and linear kernels, BN gamma). */
-const torchWeightElements = (info: LayerInfo): number => sum('params', info.weights.filter((w) => w.torchName === 'weight').map(size));
+const torchWeightElements = (info: LayerInfo): number =>
+  sum('params', info.weights.filter((w) => w.torchName === 'weight').map(size));
 
 /**
  * torch-summary 1.3 hooked every module, containers included. A leaf adds weight x output positions
@@ -181,7 +217,9 @@ function torchSummaryMacs(infos: LayerInfo[]): number {
     const weightElems = torchWeightElements(info);
     if (weightElems === 0) continue;
     // output_size[2:] in torch-summary: spatial positions only, so this convention ignores the batch size.
-    const leaf = layerDef(info.node.config).convLike ? mul('MACs', weightElems, prod(info.outputShape.slice(0, -1))) : weightElems;
+    const leaf = layerDef(info.node.config).convLike
+      ? mul('MACs', weightElems, prod(info.outputShape.slice(0, -1)))
+      : weightElems;
     const containers = info.node.scope.split('.').length - 1;
     total = checked(total + leaf + mul('MACs', containers, weightElems), 'MACs');
   }
@@ -194,41 +232,48 @@ const round2 = (x: number): number => Math.round(x * 100) / 100;
 /** Stage two: figures per layer and in total. */
 export function census(graph: Graph, options: CensusOptions = {}): Census {
   const batch = options.batch ?? 1;
-  if (!Number.isSafeInteger(batch) || batch < 1) throw new NetcensusError(`--batch: must be a positive integer, got ${batch}`);
+  if (!Number.isSafeInteger(batch) || batch < 1)
+    throw new NetcensusError(`--batch: must be a positive integer, got ${batch}`);
   const conv = options.params ?? 'keras';
   const infos = inferLayers(graph, options.input);
   const inputInfo = infos.find((i) => i.node.config.kind === 'input')!;
 
-  const layers: LayerCensus[] = infos.map((info) => withLayerName(info.node, () => {
-    const def = layerDef(info.node.config);
-    const params = paramsOf(info, conv);
-    const trainable = paramsOf(info, conv, (w) => w.trainable);
-    const biases = paramsOf(info, conv, (w) => w.role === 'bias');
-    const macs = mul('MACs', info.macs, batch);
-    const isNeuron = info.macs > 0;
-    const outElems = prod(info.outputShape);
-    return {
-      name: info.node.name,
-      scope: info.node.scope,
-      type: def.title,
-      kind: info.node.config.kind,
-      detail: def.describe(info.node.config),
-      inputs: [...info.node.inputs],
-      outputShape: [batch, ...info.outputShape],
-      params,
-      trainableParams: trainable,
-      nonTrainableParams: params - trainable,
-      weights: params - biases,
-      biases,
-      macs,
-      flops: mul('FLOPs', 2, macs),
-      neurons: isNeuron ? outElems : 0,
-      paramBytes: mul('bytes', params, BYTES_PER_ELEMENT),
-      activationBytes: mul('bytes', outElems, batch, BYTES_PER_ELEMENT),
-    };
-  }));
+  const layers: LayerCensus[] = infos.map((info) =>
+    withLayerName(info.node, () => {
+      const def = layerDef(info.node.config);
+      const params = paramsOf(info, conv);
+      const trainable = paramsOf(info, conv, (w) => w.trainable);
+      const biases = paramsOf(info, conv, (w) => w.role === 'bias');
+      const macs = mul('MACs', info.macs, batch);
+      const isNeuron = info.macs > 0;
+      const outElems = prod(info.outputShape);
+      return {
+        name: info.node.name,
+        scope: info.node.scope,
+        type: def.title,
+        kind: info.node.config.kind,
+        detail: def.describe(info.node.config),
+        inputs: [...info.node.inputs],
+        outputShape: [batch, ...info.outputShape],
+        params,
+        trainableParams: trainable,
+        nonTrainableParams: params - trainable,
+        weights: params - biases,
+        biases,
+        macs,
+        flops: mul('FLOPs', 2, macs),
+        neurons: isNeuron ? outElems : 0,
+        paramBytes: mul('bytes', params, BYTES_PER_ELEMENT),
+        activationBytes: mul('bytes', outElems, batch, BYTES_PER_ELEMENT),
+      };
+    }),
+  );
 
-  const total = (key: keyof Totals): number => sum(key, layers.map((l) => l[key]));
+  const total = (key: keyof Totals): number =>
+    sum(
+      key,
+      layers.map((l) => l[key]),
+    );
   const totals: Totals = {
     params: total('params'),
     trainableParams: total('trainableParams'),
@@ -240,14 +285,35 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
     neurons: total('neurons'),
     paramBytes: total('paramBytes'),
     // The input tensor is not an activation of the network; torch-summary reports it apart as well.
-    activationBytes: sum('bytes', layers.filter((l) => l.kind !== 'input').map((l) => l.activationBytes)),
+    activationBytes: sum(
+      'bytes',
+      layers.filter((l) => l.kind !== 'input').map((l) => l.activationBytes),
+    ),
   };
 
-  const paramsUnder = (c: ParamConvention): number => sum('params', infos.map((i) => paramsOf(i, c)));
-  const trainableUnder = (c: ParamConvention): number => sum('params', infos.map((i) => paramsOf(i, c, (w) => w.trainable)));
-  const biasAdds = sum('bias adds', infos.map((i) => mul('bias adds', sum('bias', i.weights.filter((w) => w.role === 'bias').map(size)), biasPositions(i), batch)));
+  const paramsUnder = (c: ParamConvention): number =>
+    sum(
+      'params',
+      infos.map((i) => paramsOf(i, c)),
+    );
+  const trainableUnder = (c: ParamConvention): number =>
+    sum(
+      'params',
+      infos.map((i) => paramsOf(i, c, (w) => w.trainable)),
+    );
+  const biasAdds = sum(
+    'bias adds',
+    infos.map((i) =>
+      mul('bias adds', sum('bias', i.weights.filter((w) => w.role === 'bias').map(size)), biasPositions(i), batch),
+    ),
+  );
   const inputElems = mul('input size', prod(inputInfo.outputShape), batch);
-  const leafOutputsWithParams = sum('outputs', infos.filter((i) => i.weights.some((w) => w.torchName !== 'buffer')).map((i) => mul('outputs', prod(i.outputShape), batch)));
+  const leafOutputsWithParams = sum(
+    'outputs',
+    infos
+      .filter((i) => i.weights.some((w) => w.torchName !== 'buffer'))
+      .map((i) => mul('outputs', prod(i.outputShape), batch)),
+  );
   const tsInput = (inputElems * BYTES_PER_ELEMENT) / MIB;
   const tsFwdBwd = (2 * leafOutputsWithParams * BYTES_PER_ELEMENT) / MIB;
   const tsParams = (paramsUnder('pytorch') * BYTES_PER_ELEMENT) / MIB;
@@ -274,16 +340,30 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
       trainableParams: { keras: trainableUnder('keras'), pytorch: trainableUnder('pytorch') },
       macs: {
         weights: totals.macs,
-        'torchinfo-1.8': sum('MACs', infos.map((i) => (i.weights.some((w) => w.torchName !== 'buffer') ? torchinfoMacs(i, batch) : 0))),
+        'torchinfo-1.8': sum(
+          'MACs',
+          infos.map((i) => (i.weights.some((w) => w.torchName !== 'buffer') ? torchinfoMacs(i, batch) : 0)),
+        ),
         'torch-summary-1.3': torchSummaryMacs(infos),
       },
       flops: { '2xMACs': totals.flops, '2xMACs+biasAdds': checked(totals.flops + biasAdds, 'FLOPs') },
-      neurons: { seed002: totals.neurons, seed002WithInput: checked(totals.neurons + prod(inputInfo.outputShape), 'neurons') },
+      neurons: {
+        seed002: totals.neurons,
+        seed002WithInput: checked(totals.neurons + prod(inputInfo.outputShape), 'neurons'),
+      },
       memory: {
         inputBytes: mul('bytes', inputElems, BYTES_PER_ELEMENT),
-        paramBytes: { keras: mul('bytes', paramsUnder('keras'), BYTES_PER_ELEMENT), pytorch: mul('bytes', paramsUnder('pytorch'), BYTES_PER_ELEMENT) },
+        paramBytes: {
+          keras: mul('bytes', paramsUnder('keras'), BYTES_PER_ELEMENT),
+          pytorch: mul('bytes', paramsUnder('pytorch'), BYTES_PER_ELEMENT),
+        },
         activationBytes: totals.activationBytes,
-        torchSummary: { inputMiB: round2(tsInput), forwardBackwardMiB: round2(tsFwdBwd), paramsMiB: round2(tsParams), totalMiB: round2(tsInput + tsFwdBwd + tsParams) },
+        torchSummary: {
+          inputMiB: round2(tsInput),
+          forwardBackwardMiB: round2(tsFwdBwd),
+          paramsMiB: round2(tsParams),
+          totalMiB: round2(tsInput + tsFwdBwd + tsParams),
+        },
       },
     },
   };

@@ -5,7 +5,13 @@
  */
 import type { BenchResult } from './bench.js';
 
-const COLORS: Record<string, string> = { tensorflow: '#1f77b4', wasm: '#2ca02c', cpu: '#9467bd', pytorch: '#d62728', 'bare-tfjs-node': '#ff7f0e' };
+const COLORS: Record<string, string> = {
+  tensorflow: '#1f77b4',
+  wasm: '#2ca02c',
+  cpu: '#9467bd',
+  pytorch: '#d62728',
+  'bare-tfjs-node': '#ff7f0e',
+};
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function benchSvg(r: BenchResult): string {
@@ -13,13 +19,22 @@ export function benchSvg(r: BenchResult): string {
   const groups = new Map<string, Bar[]>();
   for (const row of r.rows.filter((x) => x.status === 'ok')) {
     const key = `${row.model} batch ${row.batch}`;
-    groups.set(key, [...(groups.get(key) ?? []), { label: row.backend, series: row.backend, value: row.gflops, peer: false }]);
+    groups.set(key, [
+      ...(groups.get(key) ?? []),
+      { label: row.backend, series: row.backend, value: row.gflops, peer: false },
+    ]);
   }
   for (const p of r.peers.filter((x) => x.status === 'ok')) {
     const key = `${p.model} batch ${p.batch}`;
-    groups.set(key, [...(groups.get(key) ?? []), { label: `${p.peer} (peer)`, series: p.peer, value: p.gflops, peer: true }]);
+    groups.set(key, [
+      ...(groups.get(key) ?? []),
+      { label: `${p.peer} (peer)`, series: p.peer, value: p.gflops, peer: true },
+    ]);
   }
-  const peakLines = [...r.peaks.map((p) => ({ label: `${p.backend} matmul peak`, value: p.gflops })), ...(r.fma.measuredGflops ? [{ label: 'FMA peak', value: r.fma.measuredGflops }] : [])];
+  const peakLines = [
+    ...r.peaks.map((p) => ({ label: `${p.backend} matmul peak`, value: p.gflops })),
+    ...(r.fma.measuredGflops ? [{ label: 'FMA peak', value: r.fma.measuredGflops }] : []),
+  ];
   const max = Math.max(1, ...[...groups.values()].flat().map((b) => b.value), ...peakLines.map((p) => p.value));
   const left = 190;
   const width = 980;
@@ -33,15 +48,23 @@ export function benchSvg(r: BenchResult): string {
     y += barH;
     for (const b of bars) {
       out.push(`<text x="${left - 6}" y="${y + 12}" text-anchor="end">${esc(b.label)}</text>`);
-      out.push(`<rect x="${left}" y="${y}" width="${Math.max(1, x(b.value) - left).toFixed(1)}" height="${barH - 3}" fill="${b.peer ? 'url(#hatch-' + b.series + ')' : COLORS[b.series] ?? '#777'}" stroke="${COLORS[b.series] ?? '#777'}"/>`);
+      out.push(
+        `<rect x="${left}" y="${y}" width="${Math.max(1, x(b.value) - left).toFixed(1)}" height="${barH - 3}" fill="${b.peer ? 'url(#hatch-' + b.series + ')' : (COLORS[b.series] ?? '#777')}" stroke="${COLORS[b.series] ?? '#777'}"/>`,
+      );
       out.push(`<text x="${(x(b.value) + 4).toFixed(1)}" y="${y + 11}">${b.value.toFixed(1)}</text>`);
       y += barH;
     }
     y += 10;
   }
   const height = y + 30;
-  const lines = peakLines.map((p, i) => `<line x1="${x(p.value).toFixed(1)}" y1="45" x2="${x(p.value).toFixed(1)}" y2="${y}" stroke="#444" stroke-dasharray="4 3"/><text x="${x(p.value).toFixed(1)}" y="${40 - (i % 2) * 12}" text-anchor="middle" font-size="10">${esc(p.label)} ${p.value.toFixed(0)}</text>`);
-  const hatches = Object.entries(COLORS).map(([k, c]) => `<pattern id="hatch-${k}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="white"/><line x1="0" y1="0" x2="0" y2="6" stroke="${c}" stroke-width="3"/></pattern>`);
+  const lines = peakLines.map(
+    (p, i) =>
+      `<line x1="${x(p.value).toFixed(1)}" y1="45" x2="${x(p.value).toFixed(1)}" y2="${y}" stroke="#444" stroke-dasharray="4 3"/><text x="${x(p.value).toFixed(1)}" y="${40 - (i % 2) * 12}" text-anchor="middle" font-size="10">${esc(p.label)} ${p.value.toFixed(0)}</text>`,
+  );
+  const hatches = Object.entries(COLORS).map(
+    ([k, c]) =>
+      `<pattern id="hatch-${k}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="white"/><line x1="0" y1="0" x2="0" y2="6" stroke="${c}" stroke-width="3"/></pattern>`,
+  );
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<defs>${hatches.join('')}</defs>`,

@@ -5,7 +5,17 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { census, type ParamConvention } from './census.js';
 import { EXIT, NetcensusError } from './errors.js';
-import { formatBench, formatCsv, formatDiff, formatMarkdown, formatSummary, formatVerify, formatZoo, int, si } from './format.js';
+import {
+  formatBench,
+  formatCsv,
+  formatDiff,
+  formatMarkdown,
+  formatSummary,
+  formatVerify,
+  formatZoo,
+  int,
+  si,
+} from './format.js';
 import { resolveModel } from './resolve.js';
 import { ZOO, ZOO_NAMES } from '../models/index.js';
 import { diagnose } from './diagnose.js';
@@ -22,16 +32,19 @@ import type { VerifyResult } from './verify.js';
 const useBackend = async (c: BackendChoice): Promise<BackendInfo> => (await import('./backend.js')).useBackend(c);
 
 function parseInput(value: string): number[] {
-  if (!/^\d+(x\d+){0,2}$/i.test(value.trim())) throw new InvalidArgumentError(`expected H, HxW or HxWxC (e.g. 224 or 227x227), got "${value}"`);
+  if (!/^\d+(x\d+){0,2}$/i.test(value.trim()))
+    throw new InvalidArgumentError(`expected H, HxW or HxWxC (e.g. 224 or 227x227), got "${value}"`);
   const dims = value.trim().toLowerCase().split('x').map(Number);
-  if (dims.some((d) => !Number.isSafeInteger(d) || d < 1 || d > 1_000_000)) throw new InvalidArgumentError(`sizes must be integers from 1 to 1,000,000, got "${value}"`);
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 1 || d > 1_000_000))
+    throw new InvalidArgumentError(`sizes must be integers from 1 to 1,000,000, got "${value}"`);
   return dims.length === 1 ? [dims[0]!, dims[0]!] : dims;
 }
 
 function parseCount(what: string, max: number, min = 1): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${what} must be an integer from ${min} to ${int(max)}, got "${value}"`);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${what} must be an integer from ${min} to ${int(max)}, got "${value}"`);
     return n;
   };
 }
@@ -47,7 +60,9 @@ interface SummaryOptions {
 
 export function buildProgram(write: (s: string) => void = (s) => process.stdout.write(s)): Command {
   const program = new Command('netcensus')
-    .description('Exact parameter, neuron, MAC and memory census of convolutional networks, verified by execution in TensorFlow.js')
+    .description(
+      'Exact parameter, neuron, MAC and memory census of convolutional networks, verified by execution in TensorFlow.js',
+    )
     .version('0.1.0')
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: write, writeErr: (s) => process.stderr.write(s) });
@@ -60,13 +75,25 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
       const rows = ZOO_NAMES.map((name) => {
         const g = resolveModel(name);
         const c = census(g);
-        return { name, description: g.description, input: c.input.slice(1), params: c.totals.params, paramsPytorch: c.byConvention.params.pytorch, macs: c.totals.macs, source: g.source };
+        return {
+          name,
+          description: g.description,
+          input: c.input.slice(1),
+          params: c.totals.params,
+          paramsPytorch: c.byConvention.params.pytorch,
+          macs: c.totals.macs,
+          source: g.source,
+        };
       });
       if (opts.json) return write(JSON.stringify(rows, null, 2) + '\n');
       const width = Math.max(...rows.map((r) => r.name.length));
-      write(`${'model'.padEnd(width)}  ${'input'.padEnd(11)} ${'params (keras)'.padStart(15)} ${'params (pytorch)'.padStart(17)} ${'MACs (weights)'.padStart(16)}  description\n`);
+      write(
+        `${'model'.padEnd(width)}  ${'input'.padEnd(11)} ${'params (keras)'.padStart(15)} ${'params (pytorch)'.padStart(17)} ${'MACs (weights)'.padStart(16)}  description\n`,
+      );
       for (const r of rows) {
-        write(`${r.name.padEnd(width)}  ${r.input.join('x').padEnd(11)} ${int(r.params).padStart(15)} ${int(r.paramsPytorch).padStart(17)} ${si(r.macs).padStart(16)}  ${r.description}\n`);
+        write(
+          `${r.name.padEnd(width)}  ${r.input.join('x').padEnd(11)} ${int(r.params).padStart(15)} ${int(r.paramsPytorch).padStart(17)} ${si(r.macs).padStart(16)}  ${r.description}\n`,
+        );
       }
     });
 
@@ -74,14 +101,17 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     .command('summary')
     .description('per-layer census of a zoo model or a model file, with totals under every convention')
     .argument('<model>', 'zoo model name (see `netcensus list`) or a Keras / TensorFlow.js model JSON file')
-    .option('--input <HxW>', 'input size: H, HxW or HxWxC (default: the model\'s own)', parseInput)
+    .option('--input <HxW>', "input size: H, HxW or HxWxC (default: the model's own)", parseInput)
     .option('--batch <N>', 'batch size', parseCount('--batch', 1_000_000), 1)
-    .addOption(new Option('--params <convention>', 'parameter convention').choices(['keras', 'pytorch']).default('keras'))
+    .addOption(
+      new Option('--params <convention>', 'parameter convention').choices(['keras', 'pytorch']).default('keras'),
+    )
     .option('--json', 'print the JSON contract (see README)')
     .option('--markdown', 'print a Markdown table')
     .option('--csv', 'print CSV, one row per layer and a TOTAL row')
     .action((model: string, opts: SummaryOptions) => {
-      if ([opts.json, opts.markdown, opts.csv].filter(Boolean).length > 1) throw new NetcensusError('choose one of --json, --markdown, --csv');
+      if ([opts.json, opts.markdown, opts.csv].filter(Boolean).length > 1)
+        throw new NetcensusError('choose one of --json, --markdown, --csv');
       const graph = resolveModel(model, { input: opts.input });
       const c = census(graph, { input: opts.input, batch: opts.batch, params: opts.params });
       const diagnostics = diagnose(graph, { input: opts.input, zoo: ZOO });
@@ -96,7 +126,12 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     .description('align two models layer by layer and attribute every parameter and MAC of difference to a cause')
     .argument('<a>', 'zoo model name or model JSON file')
     .argument('<b>', 'zoo model name or model JSON file')
-    .addOption(new Option('--params <convention>', 'count both models under one convention (default: each under its own framework\'s)').choices(['keras', 'pytorch']))
+    .addOption(
+      new Option(
+        '--params <convention>',
+        "count both models under one convention (default: each under its own framework's)",
+      ).choices(['keras', 'pytorch']),
+    )
     .option('--json', 'print JSON (see README)')
     .action((a: string, b: string, opts: { params?: ParamConvention; json?: boolean }) => {
       const d = diffGraphs(resolveModel(a), resolveModel(b), { params: opts.params });
@@ -105,13 +140,23 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
 
   program
     .command('verify')
-    .description('build each model as real TensorFlow.js layers, run a forward pass, and check every layer\'s shape and countParams() against the census')
+    .description(
+      "build each model as real TensorFlow.js layers, run a forward pass, and check every layer's shape and countParams() against the census",
+    )
     .argument('[models...]', 'zoo model names or model JSON files')
     .option('--all', 'verify the whole zoo')
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
-    .option('--input <HxW>', 'input size: H, HxW or HxWxC (default: each model\'s own)', parseInput)
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend')
+        .choices(['auto', 'tensorflow', 'wasm', 'cpu'])
+        .default('auto'),
+    )
+    .option('--input <HxW>', "input size: H, HxW or HxWxC (default: each model's own)", parseInput)
     .option('--batch <N>', 'batch size of the forward pass', parseCount('--batch', 4096), 1)
-    .addOption(new Option('--init <weights>', 'weight initialisation (shapes and counts do not depend on it)').choices(['zeros', 'random']).default('zeros'))
+    .addOption(
+      new Option('--init <weights>', 'weight initialisation (shapes and counts do not depend on it)')
+        .choices(['zeros', 'random'])
+        .default('zeros'),
+    )
     .option('--json', 'print one JSON entry per model')
     .action(async (models: string[], opts: VerifyCliOptions) => {
       const names = opts.all ? [...ZOO_NAMES, ...models] : models;
@@ -120,31 +165,62 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
       const { results, backend } = await verifyMany(graphs, opts);
       if (opts.json) write(JSON.stringify(results, null, 2) + '\n');
       else write(formatVerify(results, backend) + '\n');
-      if (results.some((r) => !r.ok)) throw new NetcensusError(`verification failed for ${results.filter((r) => !r.ok).map((r) => r.model).join(', ')}`, EXIT.mismatch);
+      if (results.some((r) => !r.ok))
+        throw new NetcensusError(
+          `verification failed for ${results
+            .filter((r) => !r.ok)
+            .map((r) => r.model)
+            .join(', ')}`,
+          EXIT.mismatch,
+        );
     });
 
   program
     .command('main')
-    .description('the main job: census of the whole zoo, then verification of every model on the best available backend')
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+    .description(
+      'the main job: census of the whole zoo, then verification of every model on the best available backend',
+    )
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend')
+        .choices(['auto', 'tensorflow', 'wasm', 'cpu'])
+        .default('auto'),
+    )
     .action(async (opts: { backend: BackendChoice }) => {
       const graphs = ZOO_NAMES.map((n) => resolveModel(n));
       const censuses = graphs.map((g) => census(g));
       write(formatZoo(censuses) + '\n\n');
       const { results, backend } = await verifyMany(graphs, { backend: opts.backend, batch: 1, init: 'zeros' });
       write(formatVerify(results, backend) + '\n');
-      if (results.some((r) => !r.ok)) throw new NetcensusError(`verification failed for ${results.filter((r) => !r.ok).map((r) => r.model).join(', ')}`, EXIT.mismatch);
+      if (results.some((r) => !r.ok))
+        throw new NetcensusError(
+          `verification failed for ${results
+            .filter((r) => !r.ok)
+            .map((r) => r.model)
+            .join(', ')}`,
+          EXIT.mismatch,
+        );
     });
 
   program
     .command('bench')
-    .description('inference latency, throughput and achieved GFLOP/s per backend and batch, against measured peaks and peers')
+    .description(
+      'inference latency, throughput and achieved GFLOP/s per backend and batch, against measured peaks and peers',
+    )
     .argument('<models...>', 'zoo model names or model JSON files')
-    .addOption(new Option('--backend <name>', 'backend(s) to measure').choices(['all', 'tensorflow', 'wasm', 'cpu']).default('tensorflow'))
+    .addOption(
+      new Option('--backend <name>', 'backend(s) to measure')
+        .choices(['all', 'tensorflow', 'wasm', 'cpu'])
+        .default('tensorflow'),
+    )
     .option('--batch <list>', 'comma-separated batch sizes', parseList, [1])
     .option('--warmup <N>', 'warm-up runs, excluded from the figures', parseCount('--warmup', 1000, 0), 2)
     .option('--runs <N>', 'timed runs', parseCount('--runs', 10_000), 5)
-    .option('--max-run-seconds <N>', 'skip a configuration whose single run is estimated longer than this', parseCount('--max-run-seconds', 86_400), 30)
+    .option(
+      '--max-run-seconds <N>',
+      'skip a configuration whose single run is estimated longer than this',
+      parseCount('--max-run-seconds', 86_400),
+      30,
+    )
     .option('--no-peers', 'do not run the PyTorch and bare tfjs-node peers')
     .option('--json', 'print JSON')
     .option('--out <dir>', 'write bench.json and bench.svg into this folder')
@@ -153,7 +229,15 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
       const backends: BackendName[] = opts.backend === 'all' ? ['tensorflow', 'wasm', 'cpu'] : [opts.backend];
       if (opts.out) prepareOutDir(opts.out);
       const { runBench } = await import('./bench.js');
-      const result = await runBench(graphs, { backends, batches: opts.batch, warmup: opts.warmup, runs: opts.runs, maxRunSeconds: opts.maxRunSeconds, peers: opts.peers, progress });
+      const result = await runBench(graphs, {
+        backends,
+        batches: opts.batch,
+        warmup: opts.warmup,
+        runs: opts.runs,
+        maxRunSeconds: opts.maxRunSeconds,
+        peers: opts.peers,
+        progress,
+      });
       if (opts.out) {
         const { benchSvg } = await import('./chart.js');
         // Written whole and renamed: an interrupted run leaves no half-written file.
@@ -180,7 +264,8 @@ interface BenchCliOptions {
 
 function parseList(value: string): number[] {
   const parts = value.split(',').map((p) => p.trim());
-  if (parts.some((p) => !/^\d+$/.test(p)) || parts.some((p) => Number(p) < 1 || Number(p) > 4096)) throw new InvalidArgumentError(`expected a comma-separated list of integers from 1 to 4096, got "${value}"`);
+  if (parts.some((p) => !/^\d+$/.test(p)) || parts.some((p) => Number(p) < 1 || Number(p) > 4096))
+    throw new InvalidArgumentError(`expected a comma-separated list of integers from 1 to 4096, got "${value}"`);
   return [...new Set(parts.map(Number))];
 }
 
@@ -189,7 +274,9 @@ function prepareOutDir(dir: string): void {
     mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.W_OK);
   } catch (e) {
-    throw new NetcensusError(`--out: cannot write to ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new NetcensusError(
+      `--out: cannot write to ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
 }
 
@@ -209,7 +296,10 @@ interface VerifyCliOptions {
 }
 
 /** Verifies graphs one after another on one backend, with a progress line per model on stderr. */
-async function verifyMany(graphs: Graph[], opts: { backend: BackendChoice; input?: number[]; batch: number; init: WeightInit }): Promise<{ results: VerifyResult[]; backend: BackendInfo }> {
+async function verifyMany(
+  graphs: Graph[],
+  opts: { backend: BackendChoice; input?: number[]; batch: number; init: WeightInit },
+): Promise<{ results: VerifyResult[]; backend: BackendInfo }> {
   // Size problems are reported before any backend starts.
   for (const g of graphs) assertFitsInMemory(census(g, { input: opts.input, batch: opts.batch }), 'verify');
   const backend = await useBackend(opts.backend);
@@ -219,7 +309,9 @@ async function verifyMany(graphs: Graph[], opts: { backend: BackendChoice; input
   for (const [i, g] of graphs.entries()) {
     const r = await verifyGraph(g, { input: opts.input, batch: opts.batch, init: opts.init, device: backend.device });
     results.push(r);
-    progress(`[${i + 1}/${graphs.length}] ${g.name}: ${r.ok ? 'ok' : 'MISMATCH'} (build ${(r.timings.buildMs / 1000).toFixed(2)} s, forward ${(r.timings.forwardMs / 1000).toFixed(2)} s)`);
+    progress(
+      `[${i + 1}/${graphs.length}] ${g.name}: ${r.ok ? 'ok' : 'MISMATCH'} (build ${(r.timings.buildMs / 1000).toFixed(2)} s, forward ${(r.timings.forwardMs / 1000).toFixed(2)} s)`,
+    );
   }
   return { results, backend };
 }
@@ -247,7 +339,9 @@ export async function run(argv: string[], write?: (s: string) => void): Promise<
       return err.exitCode;
     }
     const e = err as Error;
-    process.stderr.write(`netcensus: internal error: ${e?.message ?? String(err)}${process.env.NETCENSUS_DEBUG ? `\n${e?.stack}` : ' (set NETCENSUS_DEBUG=1 for a stack trace)'}\n`);
+    process.stderr.write(
+      `netcensus: internal error: ${e?.message ?? String(err)}${process.env.NETCENSUS_DEBUG ? `\n${e?.stack}` : ' (set NETCENSUS_DEBUG=1 for a stack trace)'}\n`,
+    );
     return EXIT.internal;
   }
 }

@@ -29,7 +29,13 @@ function denseOnFeatureMap(infos: readonly LayerInfo[]): Diagnostic[] {
     const fanIn = inShape.at(-1)!;
     const flat = prod(inShape);
     const withFlatten = flat * c.units + (c.bias ? c.units : 0);
-    const following = infos.filter((i) => i !== info && i.node.config.kind === 'dense' && i.inputShapes[0]!.length > 1 && i.inputShapes[0]!.slice(0, -1).join('x') === inShape.slice(0, -1).join('x')).length;
+    const following = infos.filter(
+      (i) =>
+        i !== info &&
+        i.node.config.kind === 'dense' &&
+        i.inputShapes[0]!.length > 1 &&
+        i.inputShapes[0]!.slice(0, -1).join('x') === inShape.slice(0, -1).join('x'),
+    ).length;
     out.push({
       code: 'dense-on-feature-map',
       layer: info.node.name,
@@ -47,7 +53,14 @@ function unevenStride(infos: readonly LayerInfo[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const info of infos) {
     const c = info.node.config;
-    if (c.kind !== 'conv2d' && c.kind !== 'depthwiseConv2d' && c.kind !== 'separableConv2d' && c.kind !== 'maxPool2d' && c.kind !== 'avgPool2d') continue;
+    if (
+      c.kind !== 'conv2d' &&
+      c.kind !== 'depthwiseConv2d' &&
+      c.kind !== 'separableConv2d' &&
+      c.kind !== 'maxPool2d' &&
+      c.kind !== 'avgPool2d'
+    )
+      continue;
     if (c.padding === 'same' || ('ceilMode' in c && c.ceilMode)) continue;
     const [h, w] = [info.inputShapes[0]![0]!, info.inputShapes[0]![1]!];
     const kernel = 'pool' in c ? c.pool : c.kernel;
@@ -63,11 +76,14 @@ function unevenStride(infos: readonly LayerInfo[]): Diagnostic[] {
     const after = [p.bottom + padLayer.bottom, p.right + padLayer.right];
     // Only overlapping windows (kernel > stride) that leave real input, not padding, uncovered: a 1x1/2
     // subsampling conv or a padded stem skips pixels by design.
-    const uneven = axes.filter(([, size, pad, k, s, d], i) => s > 1 && effectiveKernel(k, d) > s && (size + pad - effectiveKernel(k, d)) % s > after[i]!);
+    const uneven = axes.filter(
+      ([, size, pad, k, s, d], i) =>
+        s > 1 && effectiveKernel(k, d) > s && (size + pad - effectiveKernel(k, d)) % s > after[i]!,
+    );
     if (uneven.length === 0) continue;
     const [axis, size, pad, k, s, d] = uneven[0]!;
     const ek = effectiveKernel(k, d);
-    const left = (size + pad - ek) % s - (axis === 'height' ? after[0]! : after[1]!);
+    const left = ((size + pad - ek) % s) - (axis === 'height' ? after[0]! : after[1]!);
     const fits = [size - left, size + (s - left)];
     out.push({
       code: 'uneven-stride',
@@ -94,17 +110,33 @@ export function zooVariant(graph: Graph, zoo: Readonly<Record<string, () => Grap
     const aligned = d.pairs.every((p) => p.a !== null && p.b !== null);
     const causes = new Set([...Object.keys(d.byCause.params), ...Object.keys(d.byCause.macs)] as Cause[]);
     if (!aligned || [...causes].some((c) => !SMALL_CAUSES.includes(c))) continue;
-    if (causes.size === 0) return [{ code: 'zoo-variant', layer: null, message: `same weighted layers as zoo model "${name}" (${int(d.b.params)} params, ${d.b.convention} convention)` }];
+    if (causes.size === 0)
+      return [
+        {
+          code: 'zoo-variant',
+          layer: null,
+          message: `same weighted layers as zoo model "${name}" (${int(d.b.params)} params, ${d.b.convention} convention)`,
+        },
+      ];
     const details = [...causes].map((cause) => {
       const layers = d.pairs.filter((p) => p.params[cause] || p.macs[cause]).map((p) => p.a);
       return `${CAUSES[cause]}: ${int(d.byCause.params[cause] ?? 0)} params, ${int(d.byCause.macs[cause] ?? 0)} MACs (${layers.slice(0, 6).join(', ')}${layers.length > 6 ? ', ...' : ''})`;
     });
-    return [{ code: 'zoo-variant', layer: null, message: `equals zoo model "${name}" except for ${details.join('; ')}; netcensus diff shows it layer by layer` }];
+    return [
+      {
+        code: 'zoo-variant',
+        layer: null,
+        message: `equals zoo model "${name}" except for ${details.join('; ')}; netcensus diff shows it layer by layer`,
+      },
+    ];
   }
   return [];
 }
 
-export function diagnose(graph: Graph, options: { input?: readonly number[]; zoo?: Readonly<Record<string, () => Graph>> } = {}): Diagnostic[] {
+export function diagnose(
+  graph: Graph,
+  options: { input?: readonly number[]; zoo?: Readonly<Record<string, () => Graph>> } = {},
+): Diagnostic[] {
   const infos = inferLayers(graph, options.input);
   return [...denseOnFeatureMap(infos), ...unevenStride(infos), ...(options.zoo ? zooVariant(graph, options.zoo) : [])];
 }

@@ -8,16 +8,17 @@ import { census, inferLayers, type LayerInfo, type ParamConvention } from './cen
 import type { Graph } from './graph.js';
 import { prod } from './exact.js';
 
-export type Cause = 'grouping' | 'bias' | 'bn-statistics' | 'fan-in' | 'widths' | 'kernel' | 'input-size' | 'layers-added-removed';
+export type Cause =
+  'grouping' | 'bias' | 'bn-statistics' | 'fan-in' | 'widths' | 'kernel' | 'input-size' | 'layers-added-removed';
 
 export const CAUSES: Record<Cause, string> = {
-  grouping: 'grouped convolution (e.g. AlexNet\'s two-GPU split)',
+  grouping: "grouped convolution (e.g. AlexNet's two-GPU split)",
   bias: 'bias terms present or absent',
   'bn-statistics': 'BatchNorm moving statistics counted (Keras) or not (PyTorch)',
   'fan-in': 'dense fan-in: a missing Flatten (Dense acting on the last axis of a feature map), pooling or input size',
   widths: 'channel widths (filters, units, input channels)',
   kernel: 'kernel size',
-  'input-size': 'spatial size of the layer\'s output (input size, strides, pooling)',
+  'input-size': "spatial size of the layer's output (input size, strides, pooling)",
   'layers-added-removed': 'layers present in only one model',
 };
 
@@ -66,16 +67,60 @@ function factors(info: LayerInfo, conv: ParamConvention): Factors | undefined {
   const inShape = info.inputShapes[0];
   switch (c.kind) {
     case 'conv2d':
-      return { kind: 'conv', k: c.kernel[0] * c.kernel[1], cin: inShape![2]!, cout: c.filters, groups: c.groups, bias: c.bias ? 1 : 0, positions: out[0]! * out[1]!, bnTrainable: 0, bnStats: 0 };
+      return {
+        kind: 'conv',
+        k: c.kernel[0] * c.kernel[1],
+        cin: inShape![2]!,
+        cout: c.filters,
+        groups: c.groups,
+        bias: c.bias ? 1 : 0,
+        positions: out[0]! * out[1]!,
+        bnTrainable: 0,
+        bnStats: 0,
+      };
     case 'depthwiseConv2d':
-      return { kind: 'conv', k: c.kernel[0] * c.kernel[1], cin: inShape![2]!, cout: out[2]!, groups: inShape![2]!, bias: c.bias ? 1 : 0, positions: out[0]! * out[1]!, bnTrainable: 0, bnStats: 0 };
+      return {
+        kind: 'conv',
+        k: c.kernel[0] * c.kernel[1],
+        cin: inShape![2]!,
+        cout: out[2]!,
+        groups: inShape![2]!,
+        bias: c.bias ? 1 : 0,
+        positions: out[0]! * out[1]!,
+        bnTrainable: 0,
+        bnStats: 0,
+      };
     case 'dense':
-      return { kind: 'dense', k: 1, cin: inShape!.at(-1)!, cout: c.units, groups: 1, bias: c.bias ? 1 : 0, positions: prod(out.slice(0, -1)), bnTrainable: 0, bnStats: 0 };
+      return {
+        kind: 'dense',
+        k: 1,
+        cin: inShape!.at(-1)!,
+        cout: c.units,
+        groups: 1,
+        bias: c.bias ? 1 : 0,
+        positions: prod(out.slice(0, -1)),
+        bnTrainable: 0,
+        bnStats: 0,
+      };
     case 'batchNorm':
-      return { kind: 'bn', k: 1, cin: out.at(-1)!, cout: out.at(-1)!, groups: 1, bias: 0, positions: 1, bnTrainable: (c.center ? 1 : 0) + (c.scale ? 1 : 0), bnStats: conv === 'keras' ? 2 : 0 };
+      return {
+        kind: 'bn',
+        k: 1,
+        cin: out.at(-1)!,
+        cout: out.at(-1)!,
+        groups: 1,
+        bias: 0,
+        positions: 1,
+        bnTrainable: (c.center ? 1 : 0) + (c.scale ? 1 : 0),
+        bnStats: conv === 'keras' ? 2 : 0,
+      };
     default: {
-      const p = info.weights.filter((w) => conv === 'keras' || w.torchName !== 'buffer').reduce((s, w) => s + prod(w.shape), 0);
-      return p > 0 ? { kind: 'other', k: 1, cin: 1, cout: p, groups: 1, bias: 0, positions: info.macs, bnTrainable: 0, bnStats: 0 } : undefined;
+      const p = info.weights
+        .filter((w) => conv === 'keras' || w.torchName !== 'buffer')
+        .reduce((s, w) => s + prod(w.shape), 0);
+      return p > 0
+        ? { kind: 'other', k: 1, cin: 1, cout: p, groups: 1, bias: 0, positions: info.macs, bnTrainable: 0, bnStats: 0 }
+        : undefined;
     }
   }
 }
@@ -91,7 +136,10 @@ function macs(f: Factors): number {
 }
 
 /** Walks A's factors to B's in a fixed order; each step's change in params and MACs goes to its cause. */
-function attribute(a: Factors, b: Factors): { params: Partial<Record<Cause, number>>; macs: Partial<Record<Cause, number>> } {
+function attribute(
+  a: Factors,
+  b: Factors,
+): { params: Partial<Record<Cause, number>>; macs: Partial<Record<Cause, number>> } {
   const steps: Array<[Cause, (f: Factors) => Factors]> = [
     // BN's center/scale flags add or drop beta and gamma: bias-like terms.
     ['bias', (f) => ({ ...f, bias: b.bias, bnTrainable: b.bnTrainable })],
@@ -120,7 +168,13 @@ function attribute(a: Factors, b: Factors): { params: Partial<Record<Cause, numb
 
 /** How alike two weighted layers of the same kind are: the number of equal factors. */
 function similarity(a: Factors, b: Factors): number {
-  return Number(a.k === b.k) + Number(a.cin === b.cin) + Number(a.cout === b.cout) + Number(a.groups === b.groups) + Number(a.positions === b.positions);
+  return (
+    Number(a.k === b.k) +
+    Number(a.cin === b.cin) +
+    Number(a.cout === b.cout) +
+    Number(a.groups === b.groups) +
+    Number(a.positions === b.positions)
+  );
 }
 
 /**
@@ -131,9 +185,12 @@ function similarity(a: Factors, b: Factors): number {
 function align(a: Array<{ f: Factors }>, b: Array<{ f: Factors }>): Array<[number | null, number | null]> {
   const n = a.length;
   const m = b.length;
-  const score = (i: number, j: number): number => (a[i]!.f.kind === b[j]!.f.kind ? 2 + similarity(a[i]!.f, b[j]!.f) : -Infinity);
+  const score = (i: number, j: number): number =>
+    a[i]!.f.kind === b[j]!.f.kind ? 2 + similarity(a[i]!.f, b[j]!.f) : -Infinity;
   const dp = Array.from({ length: n + 1 }, () => new Float64Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) dp[i]![j] = Math.max(dp[i + 1]![j]!, dp[i]![j + 1]!, dp[i + 1]![j + 1]! + score(i, j));
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--)
+      dp[i]![j] = Math.max(dp[i + 1]![j]!, dp[i]![j + 1]!, dp[i + 1]![j + 1]! + score(i, j));
   const out: Array<[number | null, number | null]> = [];
   let i = 0;
   let j = 0;
@@ -174,7 +231,10 @@ function align(a: Array<{ f: Factors }>, b: Array<{ f: Factors }>): Array<[numbe
   // B-only layers go back where the first pass put them, relative to the A layers around them.
   for (const [k, [ai, bj]] of out.entries()) {
     if (ai !== null || pairedB.has(bj!)) continue;
-    const prevA = out.slice(0, k).reverse().find((p) => p[0] !== null)?.[0];
+    const prevA = out
+      .slice(0, k)
+      .reverse()
+      .find((p) => p[0] !== null)?.[0];
     const at = prevA === undefined ? 0 : result.findIndex((p) => p[0] === prevA) + 1;
     result.splice(at, 0, [null, bj]);
   }
@@ -208,13 +268,29 @@ export function diffGraphs(ga: Graph, gb: Graph, options: DiffOptions = {}): Dif
     const pb = B ? params(B.f) : 0;
     const ma = A ? macs(A.f) : 0;
     const mb = B ? macs(B.f) : 0;
-    const attributed = A && B ? attribute(A.f, B.f) : { params: pb - pa ? { 'layers-added-removed': pb - pa } : {}, macs: mb - ma ? { 'layers-added-removed': mb - ma } : {} };
-    return { a: A?.info.node.name ?? null, b: B?.info.node.name ?? null, kind: (A ?? B)!.kind, paramsA: pa, paramsB: pb, macsA: ma, macsB: mb, ...attributed };
+    const attributed =
+      A && B
+        ? attribute(A.f, B.f)
+        : {
+            params: pb - pa ? { 'layers-added-removed': pb - pa } : {},
+            macs: mb - ma ? { 'layers-added-removed': mb - ma } : {},
+          };
+    return {
+      a: A?.info.node.name ?? null,
+      b: B?.info.node.name ?? null,
+      kind: (A ?? B)!.kind,
+      paramsA: pa,
+      paramsB: pb,
+      macsA: ma,
+      macsB: mb,
+      ...attributed,
+    };
   });
 
   const byCause = { params: {} as Partial<Record<Cause, number>>, macs: {} as Partial<Record<Cause, number>> };
   for (const p of pairs) {
-    for (const [k, v] of Object.entries(p.params) as Array<[Cause, number]>) byCause.params[k] = (byCause.params[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(p.params) as Array<[Cause, number]>)
+      byCause.params[k] = (byCause.params[k] ?? 0) + v;
     for (const [k, v] of Object.entries(p.macs) as Array<[Cause, number]>) byCause.macs[k] = (byCause.macs[k] ?? 0) + v;
   }
   const delta = { params: cb.totals.params - ca.totals.params, macs: cb.totals.macs - ca.totals.macs };

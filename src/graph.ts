@@ -21,10 +21,38 @@ export interface Pads {
 }
 export type Padding = 'valid' | 'same' | Pads;
 
-export type ActivationFn = 'linear' | 'relu' | 'relu6' | 'softmax' | 'sigmoid' | 'tanh' | 'elu' | 'selu' | 'swish' | 'gelu' | 'hard_sigmoid' | 'softplus';
-export const ACTIVATIONS: readonly ActivationFn[] = ['linear', 'relu', 'relu6', 'softmax', 'sigmoid', 'tanh', 'elu', 'selu', 'swish', 'gelu', 'hard_sigmoid', 'softplus'];
+export type ActivationFn =
+  | 'linear'
+  | 'relu'
+  | 'relu6'
+  | 'softmax'
+  | 'sigmoid'
+  | 'tanh'
+  | 'elu'
+  | 'selu'
+  | 'swish'
+  | 'gelu'
+  | 'hard_sigmoid'
+  | 'softplus';
+export const ACTIVATIONS: readonly ActivationFn[] = [
+  'linear',
+  'relu',
+  'relu6',
+  'softmax',
+  'sigmoid',
+  'tanh',
+  'elu',
+  'selu',
+  'swish',
+  'gelu',
+  'hard_sigmoid',
+  'softplus',
+];
 
-export interface InputConfig { kind: 'input'; shape: Shape }
+export interface InputConfig {
+  kind: 'input';
+  shape: Shape;
+}
 export interface Conv2dConfig {
   kind: 'conv2d';
   filters: number;
@@ -58,7 +86,12 @@ export interface SeparableConv2dConfig {
   bias: boolean;
   activation?: ActivationFn;
 }
-export interface DenseConfig { kind: 'dense'; units: number; bias: boolean; activation?: ActivationFn }
+export interface DenseConfig {
+  kind: 'dense';
+  units: number;
+  bias: boolean;
+  activation?: ActivationFn;
+}
 export interface Pool2dConfig {
   kind: 'maxPool2d' | 'avgPool2d';
   pool: Pair;
@@ -67,22 +100,66 @@ export interface Pool2dConfig {
   /** Caffe / PyTorch ceil_mode: the last partial window counts (it must start inside the input or its left padding). */
   ceilMode: boolean;
 }
-export interface GlobalPoolConfig { kind: 'globalAvgPool2d' | 'globalMaxPool2d'; keepDims: boolean }
-export interface AdaptiveAvgPoolConfig { kind: 'adaptiveAvgPool2d'; output: Pair }
-export interface FlattenConfig { kind: 'flatten' }
-export interface ReshapeConfig { kind: 'reshape'; target: readonly number[] }
+export interface GlobalPoolConfig {
+  kind: 'globalAvgPool2d' | 'globalMaxPool2d';
+  keepDims: boolean;
+}
+export interface AdaptiveAvgPoolConfig {
+  kind: 'adaptiveAvgPool2d';
+  output: Pair;
+}
+export interface FlattenConfig {
+  kind: 'flatten';
+}
+export interface ReshapeConfig {
+  kind: 'reshape';
+  target: readonly number[];
+}
 /** `momentum` in Keras' sense (moving = momentum * moving + (1 - momentum) * batch); PyTorch's 0.1 is Keras' 0.9. */
-export interface BatchNormConfig { kind: 'batchNorm'; epsilon: number; momentum: number; center: boolean; scale: boolean }
-export interface ActivationConfig { kind: 'activation'; fn: ActivationFn; maxValue?: number }
-export interface LrnConfig { kind: 'lrn'; size: number; alpha: number; beta: number; k: number }
-export interface DropoutConfig { kind: 'dropout'; rate: number }
-export interface ZeroPad2dConfig { kind: 'zeroPad2d'; pads: Pads }
-export interface MergeConfig { kind: 'add' | 'multiply' }
+export interface BatchNormConfig {
+  kind: 'batchNorm';
+  epsilon: number;
+  momentum: number;
+  center: boolean;
+  scale: boolean;
+}
+export interface ActivationConfig {
+  kind: 'activation';
+  fn: ActivationFn;
+  maxValue?: number;
+}
+export interface LrnConfig {
+  kind: 'lrn';
+  size: number;
+  alpha: number;
+  beta: number;
+  k: number;
+}
+export interface DropoutConfig {
+  kind: 'dropout';
+  rate: number;
+}
+export interface ZeroPad2dConfig {
+  kind: 'zeroPad2d';
+  pads: Pads;
+}
+export interface MergeConfig {
+  kind: 'add' | 'multiply';
+}
 /** `axis` counts per-example dimensions (0 = height); negative counts from the end, -1 = channels. */
-export interface ConcatConfig { kind: 'concat'; axis: number }
-export interface RescalingConfig { kind: 'rescaling'; scale: number; offset: number }
+export interface ConcatConfig {
+  kind: 'concat';
+  axis: number;
+}
+export interface RescalingConfig {
+  kind: 'rescaling';
+  scale: number;
+  offset: number;
+}
 /** Keras Normalization: per-channel mean and variance, stored as non-trainable weights. */
-export interface NormalizationConfig { kind: 'normalization' }
+export interface NormalizationConfig {
+  kind: 'normalization';
+}
 
 export type LayerConfig =
   | InputConfig
@@ -227,7 +304,14 @@ export class GraphBuilder {
 
   /** Appends a node; `from` defaults to the previous node. Returns the node's name. */
   add(name: string, config: LayerConfig, opts: { from?: string | readonly string[]; scope?: string } = {}): string {
-    const from = opts.from === undefined ? (this.last === undefined ? [] : [this.last]) : typeof opts.from === 'string' ? [opts.from] : opts.from;
+    const from =
+      opts.from === undefined
+        ? this.last === undefined
+          ? []
+          : [this.last]
+        : typeof opts.from === 'string'
+          ? [opts.from]
+          : opts.from;
     this.nodes.push({ name, scope: opts.scope ?? name, config, inputs: config.kind === 'input' ? [] : [...from] });
     this.last = name;
     return name;
@@ -250,8 +334,20 @@ export const pads = (p: number | Pair): Pads => {
   return { top: h, bottom: h, left: w, right: w };
 };
 
-export function conv(filters: number, kernel: number | Pair, o: { stride?: number | Pair; pad?: number | Pair | 'same' | 'valid'; dilation?: number | Pair; groups?: number; bias?: boolean; activation?: ActivationFn } = {}): Conv2dConfig {
-  const padding: Padding = o.pad === undefined || o.pad === 0 ? 'valid' : o.pad === 'same' || o.pad === 'valid' ? o.pad : pads(o.pad);
+export function conv(
+  filters: number,
+  kernel: number | Pair,
+  o: {
+    stride?: number | Pair;
+    pad?: number | Pair | 'same' | 'valid';
+    dilation?: number | Pair;
+    groups?: number;
+    bias?: boolean;
+    activation?: ActivationFn;
+  } = {},
+): Conv2dConfig {
+  const padding: Padding =
+    o.pad === undefined || o.pad === 0 ? 'valid' : o.pad === 'same' || o.pad === 'valid' ? o.pad : pads(o.pad);
   return {
     kind: 'conv2d',
     filters,
@@ -269,12 +365,20 @@ export function dense(units: number, o: { bias?: boolean; activation?: Activatio
   return { kind: 'dense', units, bias: o.bias ?? true, ...(o.activation ? { activation: o.activation } : {}) };
 }
 
-export function maxPool(size: number | Pair, stride: number | Pair, o: { pad?: number | Pair | 'same'; ceil?: boolean } = {}): Pool2dConfig {
+export function maxPool(
+  size: number | Pair,
+  stride: number | Pair,
+  o: { pad?: number | Pair | 'same'; ceil?: boolean } = {},
+): Pool2dConfig {
   const padding: Padding = o.pad === undefined || o.pad === 0 ? 'valid' : o.pad === 'same' ? 'same' : pads(o.pad);
   return { kind: 'maxPool2d', pool: pair(size), strides: pair(stride), padding, ceilMode: o.ceil ?? false };
 }
 
-export function avgPool(size: number | Pair, stride: number | Pair, o: { pad?: number | Pair | 'same'; ceil?: boolean } = {}): Pool2dConfig {
+export function avgPool(
+  size: number | Pair,
+  stride: number | Pair,
+  o: { pad?: number | Pair | 'same'; ceil?: boolean } = {},
+): Pool2dConfig {
   return { ...maxPool(size, stride, o), kind: 'avgPool2d' };
 }
 
@@ -282,6 +386,12 @@ export const relu: ActivationConfig = { kind: 'activation', fn: 'relu' };
 export const softmax: ActivationConfig = { kind: 'activation', fn: 'softmax' };
 export const flatten: FlattenConfig = { kind: 'flatten' };
 export const dropout = (rate: number): DropoutConfig => ({ kind: 'dropout', rate });
-export const batchNorm = (epsilon = 1e-5, momentum = 0.9): BatchNormConfig => ({ kind: 'batchNorm', epsilon, momentum, center: true, scale: true });
+export const batchNorm = (epsilon = 1e-5, momentum = 0.9): BatchNormConfig => ({
+  kind: 'batchNorm',
+  epsilon,
+  momentum,
+  center: true,
+  scale: true,
+});
 export const add: MergeConfig = { kind: 'add' };
 export const input = (shape: Shape): InputConfig => ({ kind: 'input', shape });

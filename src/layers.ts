@@ -49,7 +49,13 @@ function spatial(name: string, kind: LayerKind, inputs: Shape[]): [number, numbe
 
 const pairText = ([h, w]: Pair): string => (h === w ? `${h}` : `${h}x${w}`);
 const padText = (p: Padding): string =>
-  typeof p === 'string' ? (p === 'same' ? ' same' : '') : p.top === p.bottom && p.left === p.right && p.top === p.left ? ` p${p.top}` : ` p(${p.top},${p.bottom},${p.left},${p.right})`;
+  typeof p === 'string'
+    ? p === 'same'
+      ? ' same'
+      : ''
+    : p.top === p.bottom && p.left === p.right && p.top === p.left
+      ? ` p${p.top}`
+      : ` p(${p.top},${p.bottom},${p.left},${p.right})`;
 
 /** A fused activation, as Keras' Conv2D(activation=...) has, shown after the layer's parameters. */
 const act = (fn: string | undefined): string => (fn ? ` +${fn}` : '');
@@ -58,14 +64,27 @@ export const effectiveKernel = (k: number, d: number): number => (k - 1) * d + 1
 
 /** TensorFlow's SAME padding: output ceil(in / stride), the odd pixel of padding goes after. */
 export function samePads(inH: number, inW: number, kernel: Pair, strides: Pair, dilation: Pair = [1, 1]): Pads {
-  const total = (i: number, k: number, s: number, d: number): number => Math.max((Math.ceil(i / s) - 1) * s + effectiveKernel(k, d) - i, 0);
+  const total = (i: number, k: number, s: number, d: number): number =>
+    Math.max((Math.ceil(i / s) - 1) * s + effectiveKernel(k, d) - i, 0);
   const th = total(inH, kernel[0], strides[0], dilation[0]);
   const tw = total(inW, kernel[1], strides[1], dilation[1]);
-  return { top: Math.floor(th / 2), bottom: th - Math.floor(th / 2), left: Math.floor(tw / 2), right: tw - Math.floor(tw / 2) };
+  return {
+    top: Math.floor(th / 2),
+    bottom: th - Math.floor(th / 2),
+    left: Math.floor(tw / 2),
+    right: tw - Math.floor(tw / 2),
+  };
 }
 
 /** Explicit pads of a padding spec for a given input; 'same' is resolved the way TensorFlow does. */
-export function resolvePads(p: Padding, inH: number, inW: number, kernel: Pair, strides: Pair, dilation: Pair = [1, 1]): Pads {
+export function resolvePads(
+  p: Padding,
+  inH: number,
+  inW: number,
+  kernel: Pair,
+  strides: Pair,
+  dilation: Pair = [1, 1],
+): Pads {
   if (p === 'valid') return { top: 0, bottom: 0, left: 0, right: 0 };
   if (p === 'same') return samePads(inH, inW, kernel, strides, dilation);
   return p;
@@ -78,12 +97,27 @@ function checkPositive(name: string, kind: LayerKind, what: string, values: read
 }
 
 /** Output size along one axis of a sliding window; refuses a window larger than its (padded) input. */
-function windowOut(name: string, kind: LayerKind, axis: string, size: number, k: number, s: number, d: number, before: number, after: number, ceil: boolean): number {
+function windowOut(
+  name: string,
+  kind: LayerKind,
+  axis: string,
+  size: number,
+  k: number,
+  s: number,
+  d: number,
+  before: number,
+  after: number,
+  ceil: boolean,
+): number {
   const ek = effectiveKernel(k, d);
   const padded = size + before + after;
   if (ek > padded) {
     const pad = before + after > 0 ? ` (padded to ${padded})` : '';
-    fail(name, kind, `${kind.includes('Pool') ? 'pool window' : 'kernel'} ${ek} is larger than its input ${axis} ${size}${pad}`);
+    fail(
+      name,
+      kind,
+      `${kind.includes('Pool') ? 'pool window' : 'kernel'} ${ek} is larger than its input ${axis} ${size}${pad}`,
+    );
   }
   if (!ceil) return Math.floor((padded - ek) / s) + 1;
   let out = Math.ceil((padded - ek) / s) + 1;
@@ -92,7 +126,13 @@ function windowOut(name: string, kind: LayerKind, axis: string, size: number, k:
   return out;
 }
 
-interface Window { kernel: Pair; strides: Pair; dilation: Pair; padding: Padding; ceilMode?: boolean }
+interface Window {
+  kernel: Pair;
+  strides: Pair;
+  dilation: Pair;
+  padding: Padding;
+  ceilMode?: boolean;
+}
 
 function slide(name: string, kind: LayerKind, h: number, w: number, win: Window): [number, number] {
   checkPositive(name, kind, 'kernel size', win.kernel);
@@ -104,8 +144,30 @@ function slide(name: string, kind: LayerKind, h: number, w: number, win: Window)
     if (!Number.isSafeInteger(v) || v < 0) fail(name, kind, `padding must be a non-negative integer, got ${v}`);
   }
   return [
-    windowOut(name, kind, 'height', h, win.kernel[0], win.strides[0], win.dilation[0], p.top, p.bottom, win.ceilMode ?? false),
-    windowOut(name, kind, 'width', w, win.kernel[1], win.strides[1], win.dilation[1], p.left, p.right, win.ceilMode ?? false),
+    windowOut(
+      name,
+      kind,
+      'height',
+      h,
+      win.kernel[0],
+      win.strides[0],
+      win.dilation[0],
+      p.top,
+      p.bottom,
+      win.ceilMode ?? false,
+    ),
+    windowOut(
+      name,
+      kind,
+      'width',
+      w,
+      win.kernel[1],
+      win.strides[1],
+      win.dilation[1],
+      p.left,
+      p.right,
+      win.ceilMode ?? false,
+    ),
   ];
 }
 
@@ -117,8 +179,20 @@ const identity = <C extends LayerConfig>(title: string, describe: (c: C) => stri
   describe,
 });
 
-const w = (name: string, shape: number[], torchName: WeightSpec['torchName'] = 'weight'): WeightSpec => ({ name, shape, role: 'weight', trainable: true, torchName });
-const b = (name: string, shape: number[]): WeightSpec => ({ name, shape, role: 'bias', trainable: true, torchName: 'bias' });
+const w = (name: string, shape: number[], torchName: WeightSpec['torchName'] = 'weight'): WeightSpec => ({
+  name,
+  shape,
+  role: 'weight',
+  trainable: true,
+  torchName,
+});
+const b = (name: string, shape: number[]): WeightSpec => ({
+  name,
+  shape,
+  role: 'bias',
+  trainable: true,
+  torchName: 'bias',
+});
 
 function pool2d(title: string): LayerDef<Pool2dConfig> {
   return {
@@ -129,10 +203,20 @@ function pool2d(title: string): LayerDef<Pool2dConfig> {
         // PyTorch's rule (Caffe's is close): a window may not start or end entirely inside the padding.
         const p = c.padding;
         if (Math.max(p.top, p.bottom) * 2 > c.pool[0] || Math.max(p.left, p.right) * 2 > c.pool[1]) {
-          fail(name, c.kind, `padding (${p.top}, ${p.bottom}, ${p.left}, ${p.right}) exceeds half the pool window ${c.pool[0]}x${c.pool[1]}`);
+          fail(
+            name,
+            c.kind,
+            `padding (${p.top}, ${p.bottom}, ${p.left}, ${p.right}) exceeds half the pool window ${c.pool[0]}x${c.pool[1]}`,
+          );
         }
       }
-      const [oh, ow] = slide(name, c.kind, h, wd, { kernel: c.pool, strides: c.strides, dilation: [1, 1], padding: c.padding, ceilMode: c.ceilMode });
+      const [oh, ow] = slide(name, c.kind, h, wd, {
+        kernel: c.pool,
+        strides: c.strides,
+        dilation: [1, 1],
+        padding: c.padding,
+        ceilMode: c.ceilMode,
+      });
       return [oh, ow, ch];
     },
     weights: () => [],
@@ -155,7 +239,13 @@ function globalPool(title: string): LayerDef<GlobalPoolConfig> {
 }
 
 /** The config type of one kind; unlike Extract, it also finds configs that several kinds share (pools). */
-type ConfigOf<K extends LayerKind> = LayerConfig extends infer C ? (C extends { kind: infer CK } ? (K extends CK ? C : never) : never) : never;
+type ConfigOf<K extends LayerKind> = LayerConfig extends infer C
+  ? C extends { kind: infer CK }
+    ? K extends CK
+      ? C
+      : never
+    : never
+  : never;
 type Defs = { [K in LayerKind]: LayerDef<ConfigOf<K>> };
 
 export const LAYERS: Defs = {
@@ -178,8 +268,14 @@ export const LAYERS: Defs = {
       checkPositive(name, c.kind, 'filters', [c.filters]);
       checkPositive(name, c.kind, 'groups', [c.groups]);
       if (cin % c.groups !== 0) fail(name, c.kind, `input channels ${cin} are not divisible by groups ${c.groups}`);
-      if (c.filters % c.groups !== 0) fail(name, c.kind, `filters ${c.filters} are not divisible by groups ${c.groups}`);
-      const [oh, ow] = slide(name, c.kind, h, wd, { kernel: c.kernel, strides: c.strides, dilation: c.dilation, padding: c.padding });
+      if (c.filters % c.groups !== 0)
+        fail(name, c.kind, `filters ${c.filters} are not divisible by groups ${c.groups}`);
+      const [oh, ow] = slide(name, c.kind, h, wd, {
+        kernel: c.kernel,
+        strides: c.strides,
+        dilation: c.dilation,
+        padding: c.padding,
+      });
       return [oh, ow, c.filters];
     },
     weights: (c, inputs) => {
@@ -188,8 +284,10 @@ export const LAYERS: Defs = {
       if (c.bias) specs.push(b('bias', [c.filters]));
       return specs;
     },
-    macs: (c, inputs, out) => mul('MACs', out[0]!, out[1]!, c.filters, inputs[0]![2]! / c.groups, c.kernel[0], c.kernel[1]),
-    describe: (c) => `${pairText(c.kernel)}${c.strides[0] > 1 || c.strides[1] > 1 ? '/' + pairText(c.strides) : ''}${padText(c.padding)}${c.dilation[0] > 1 || c.dilation[1] > 1 ? ' d' + pairText(c.dilation) : ''}${c.groups > 1 ? ' g' + c.groups : ''}${c.bias ? '' : ' nobias'}${act(c.activation)}`,
+    macs: (c, inputs, out) =>
+      mul('MACs', out[0]!, out[1]!, c.filters, inputs[0]![2]! / c.groups, c.kernel[0], c.kernel[1]),
+    describe: (c) =>
+      `${pairText(c.kernel)}${c.strides[0] > 1 || c.strides[1] > 1 ? '/' + pairText(c.strides) : ''}${padText(c.padding)}${c.dilation[0] > 1 || c.dilation[1] > 1 ? ' d' + pairText(c.dilation) : ''}${c.groups > 1 ? ' g' + c.groups : ''}${c.bias ? '' : ' nobias'}${act(c.activation)}`,
   },
 
   depthwiseConv2d: {
@@ -198,7 +296,12 @@ export const LAYERS: Defs = {
     outputShape: (c, inputs, name) => {
       const [h, wd, cin] = spatial(name, c.kind, inputs);
       checkPositive(name, c.kind, 'depth multiplier', [c.depthMultiplier]);
-      const [oh, ow] = slide(name, c.kind, h, wd, { kernel: c.kernel, strides: c.strides, dilation: c.dilation, padding: c.padding });
+      const [oh, ow] = slide(name, c.kind, h, wd, {
+        kernel: c.kernel,
+        strides: c.strides,
+        dilation: c.dilation,
+        padding: c.padding,
+      });
       return [oh, ow, mul('channels', cin, c.depthMultiplier)];
     },
     weights: (c, inputs) => {
@@ -208,7 +311,8 @@ export const LAYERS: Defs = {
       return specs;
     },
     macs: (c, _inputs, out) => mul('MACs', out[0]!, out[1]!, out[2]!, c.kernel[0], c.kernel[1]),
-    describe: (c) => `${pairText(c.kernel)}${c.strides[0] > 1 ? '/' + pairText(c.strides) : ''}${padText(c.padding)} x${c.depthMultiplier}${act(c.activation)}`,
+    describe: (c) =>
+      `${pairText(c.kernel)}${c.strides[0] > 1 ? '/' + pairText(c.strides) : ''}${padText(c.padding)} x${c.depthMultiplier}${act(c.activation)}`,
   },
 
   separableConv2d: {
@@ -218,7 +322,12 @@ export const LAYERS: Defs = {
       const [h, wd] = spatial(name, c.kind, inputs);
       checkPositive(name, c.kind, 'filters', [c.filters]);
       checkPositive(name, c.kind, 'depth multiplier', [c.depthMultiplier]);
-      const [oh, ow] = slide(name, c.kind, h, wd, { kernel: c.kernel, strides: c.strides, dilation: c.dilation, padding: c.padding });
+      const [oh, ow] = slide(name, c.kind, h, wd, {
+        kernel: c.kernel,
+        strides: c.strides,
+        dilation: c.dilation,
+        padding: c.padding,
+      });
       return [oh, ow, c.filters];
     },
     weights: (c, inputs) => {
@@ -234,7 +343,8 @@ export const LAYERS: Defs = {
       const mid = mul('channels', inputs[0]![2]!, c.depthMultiplier);
       return mul('MACs', out[0]!, out[1]!, mid, c.kernel[0] * c.kernel[1] + c.filters);
     },
-    describe: (c) => `${pairText(c.kernel)}${c.strides[0] > 1 ? '/' + pairText(c.strides) : ''}${padText(c.padding)}${act(c.activation)}`,
+    describe: (c) =>
+      `${pairText(c.kernel)}${c.strides[0] > 1 ? '/' + pairText(c.strides) : ''}${padText(c.padding)}${act(c.activation)}`,
   },
 
   dense: {
@@ -384,7 +494,11 @@ export const LAYERS: Defs = {
       const out = [...inputs[0]!];
       for (const s of inputs.slice(1)) {
         if (s.length !== rank || s.some((d, i) => i !== axis && d !== out[i])) {
-          fail(name, c.kind, `input shapes [${inputs.map((x) => x.join('x')).join('], [')}] differ outside axis ${c.axis}`);
+          fail(
+            name,
+            c.kind,
+            `input shapes [${inputs.map((x) => x.join('x')).join('], [')}] differ outside axis ${c.axis}`,
+          );
         }
         out[axis] = out[axis]! + s[axis]!;
       }

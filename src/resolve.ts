@@ -9,7 +9,8 @@ function distance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     prev = cur;
   }
   return prev[b.length]!;
@@ -24,7 +25,9 @@ export function closestModel(name: string): string {
 export function zooModel(name: string): Graph {
   const build = ZOO[name];
   if (build === undefined) {
-    throw new NetcensusError(`unknown model "${name}"; did you mean "${closestModel(name)}"? (netcensus list shows all)`);
+    throw new NetcensusError(
+      `unknown model "${name}"; did you mean "${closestModel(name)}"? (netcensus list shows all)`,
+    );
   }
   return build();
 }
@@ -35,11 +38,16 @@ export function loadModelFile(path: string, options: ImportOptions = {}): Import
   try {
     if (!statSync(path).isFile()) throw new NetcensusError(`${path}: not a file`);
     // Far larger than any architecture JSON (DenseNet-201 is under 1 MB); weights do not belong here.
-    if (statSync(path).size > 64 * 2 ** 20) throw new NetcensusError(`${path}: ${(statSync(path).size / 2 ** 20).toFixed(0)} MiB is too large for a model architecture JSON`);
+    if (statSync(path).size > 64 * 2 ** 20)
+      throw new NetcensusError(
+        `${path}: ${(statSync(path).size / 2 ** 20).toFixed(0)} MiB is too large for a model architecture JSON`,
+      );
     text = readFileSync(path, 'utf8');
   } catch (e) {
     if (e instanceof NetcensusError) throw e;
-    throw new NetcensusError(`${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new NetcensusError(
+      `${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   if (text.trim() === '') throw new NetcensusError(`${path}: the file is empty`);
   let json: unknown;

@@ -28,7 +28,12 @@ export function executionEstimate(c: Census): MemoryEstimate {
   const activationBytes = c.totals.activationBytes;
   const inputBytes = c.byConvention.memory.inputBytes;
   // A quarter on top for backend workspace (im2col buffers, temporaries).
-  return { bytes: Math.ceil((paramBytes + activationBytes + inputBytes) * 1.25), paramBytes, activationBytes, inputBytes };
+  return {
+    bytes: Math.ceil((paramBytes + activationBytes + inputBytes) * 1.25),
+    paramBytes,
+    activationBytes,
+    inputBytes,
+  };
 }
 
 export function assertFitsInMemory(c: Census, what: 'verify' | 'bench', available = availableMemoryBytes()): void {

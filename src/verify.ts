@@ -45,8 +45,10 @@ export interface VerifyOptions {
   device?: string;
 }
 
-const sizeOf = (vars: readonly tf.LayerVariable[]): number => vars.reduce((s, v) => s + v.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+const sizeOf = (vars: readonly tf.LayerVariable[]): number =>
+  vars.reduce((s, v) => s + v.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);
+const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
 
 async function runVerification(graph: Graph, options: VerifyOptions): Promise<VerifyResult> {
   const batch = options.batch ?? 1;
@@ -77,18 +79,39 @@ async function runVerification(graph: Graph, options: VerifyOptions): Promise<Ve
       const frameworkParams = n.layers.reduce((s, layer) => s + layer.countParams(), 0);
       const frameworkTrainable = n.layers.reduce((s, layer) => s + sizeOf(layer.trainableWeights), 0);
       const executedShape = executed[i]!.shape;
-      const ok = sameShape(executedShape, l.outputShape) && frameworkParams === l.params && frameworkTrainable === l.trainableParams;
-      return { name: n.name, type: l.type, censusShape: l.outputShape, executedShape, censusParams: l.params, frameworkParams, censusTrainable: l.trainableParams, frameworkTrainable, ok };
+      const ok =
+        sameShape(executedShape, l.outputShape) &&
+        frameworkParams === l.params &&
+        frameworkTrainable === l.trainableParams;
+      return {
+        name: n.name,
+        type: l.type,
+        censusShape: l.outputShape,
+        executedShape,
+        censusParams: l.params,
+        frameworkParams,
+        censusTrainable: l.trainableParams,
+        frameworkTrainable,
+        ok,
+      };
     });
     const frameworkParams = built.model.countParams();
     const frameworkTrainable = sizeOf(built.model.trainableWeights);
     const frameworkNonTrainable = sizeOf(built.model.nonTrainableWeights);
     const mismatches = layers
       .filter((l) => !l.ok)
-      .map((l) => `${l.name}: census ${JSON.stringify(l.censusShape)} / ${l.censusParams} params (${l.censusTrainable} trainable), executed ${JSON.stringify(l.executedShape)} / ${l.frameworkParams} params (${l.frameworkTrainable} trainable)`);
-    if (frameworkParams !== c.totals.params) mismatches.push(`total params: census ${c.totals.params}, framework ${frameworkParams}`);
-    if (frameworkTrainable !== c.totals.trainableParams) mismatches.push(`trainable params: census ${c.totals.trainableParams}, framework ${frameworkTrainable}`);
-    if (frameworkNonTrainable !== c.totals.nonTrainableParams) mismatches.push(`non-trainable params: census ${c.totals.nonTrainableParams}, framework ${frameworkNonTrainable}`);
+      .map(
+        (l) =>
+          `${l.name}: census ${JSON.stringify(l.censusShape)} / ${l.censusParams} params (${l.censusTrainable} trainable), executed ${JSON.stringify(l.executedShape)} / ${l.frameworkParams} params (${l.frameworkTrainable} trainable)`,
+      );
+    if (frameworkParams !== c.totals.params)
+      mismatches.push(`total params: census ${c.totals.params}, framework ${frameworkParams}`);
+    if (frameworkTrainable !== c.totals.trainableParams)
+      mismatches.push(`trainable params: census ${c.totals.trainableParams}, framework ${frameworkTrainable}`);
+    if (frameworkNonTrainable !== c.totals.nonTrainableParams)
+      mismatches.push(
+        `non-trainable params: census ${c.totals.nonTrainableParams}, framework ${frameworkNonTrainable}`,
+      );
     return {
       model: graph.name,
       backend: tf.getBackend(),

@@ -23,7 +23,14 @@ const tiny = (() => {
 describe('bench', () => {
   it('reports percentiles, throughput and GFLOP/s consistent with the census, and leaves no tensor behind', async () => {
     const before = tf.memory().numTensors;
-    const r = await runBench([tiny], { backends: ['cpu'], batches: [1, 2], warmup: 1, runs: 3, maxRunSeconds: 60, peers: false });
+    const r = await runBench([tiny], {
+      backends: ['cpu'],
+      batches: [1, 2],
+      warmup: 1,
+      runs: 3,
+      maxRunSeconds: 60,
+      peers: false,
+    });
     expect(tf.memory().numTensors).toBe(before);
     expect(r.rows).toHaveLength(2);
     for (const row of r.rows) {
@@ -50,7 +57,14 @@ describe('bench', () => {
   });
 
   it('skips, with the reason, a configuration estimated beyond the time limit', async () => {
-    const r = await runBench([tiny], { backends: ['cpu'], batches: [64], warmup: 0, runs: 1, maxRunSeconds: 0, peers: false });
+    const r = await runBench([tiny], {
+      backends: ['cpu'],
+      batches: [64],
+      warmup: 0,
+      runs: 1,
+      maxRunSeconds: 0,
+      peers: false,
+    });
     expect(r.rows[0]!.status).toBe('skipped');
     expect(r.rows[0]!.reason).toMatch(/estimated .* s per run at this backend's measured .* GFLOP\/s \(limit 0 s\)/);
   });

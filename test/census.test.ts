@@ -9,7 +9,20 @@ import { census } from '../src/census.js';
 import { zooModel } from '../src/resolve.js';
 
 const golden = JSON.parse(readFileSync(new URL('./fixtures/golden/reference.json', import.meta.url), 'utf8')) as {
-  models: Record<string, { input: number[]; params: number; macs?: number; weights?: number; biases?: number; layerParams?: Record<string, number>; neurons?: Record<string, number>; what?: string; otherTools?: Record<string, string | number> }>;
+  models: Record<
+    string,
+    {
+      input: number[];
+      params: number;
+      macs?: number;
+      weights?: number;
+      biases?: number;
+      layerParams?: Record<string, number>;
+      neurons?: Record<string, number>;
+      what?: string;
+      otherTools?: Record<string, string | number>;
+    }
+  >;
 };
 
 /** "775.28M" -> [775.28, 1e6] */
@@ -41,16 +54,20 @@ describe('golden reference figures', () => {
       it(`${name}: other tools' figures (${Object.keys(ref.otherTools).join(', ')})`, () => {
         const c = census(zooModel(name));
         const o = ref.otherTools!;
-        if (o['torchinfo-1.8-mult-adds'] !== undefined) expect(c.byConvention.macs['torchinfo-1.8']).toBe(o['torchinfo-1.8-mult-adds']);
+        if (o['torchinfo-1.8-mult-adds'] !== undefined)
+          expect(c.byConvention.macs['torchinfo-1.8']).toBe(o['torchinfo-1.8-mult-adds']);
         const legacy = o['torch-summary-1.3-mult-adds-printed'];
         if (legacy !== undefined) {
           const [value, unit] = printed(String(legacy));
           expect((c.byConvention.macs['torch-summary-1.3'] / unit).toFixed(2)).toBe(value.toFixed(2));
         }
         const ts = c.byConvention.memory.torchSummary;
-        if (o['torch-summary-1.3-input-MiB'] !== undefined) expect(ts.inputMiB.toFixed(2)).toBe(o['torch-summary-1.3-input-MiB']);
-        if (o['torch-summary-1.3-forward-backward-MiB'] !== undefined) expect(ts.forwardBackwardMiB.toFixed(2)).toBe(o['torch-summary-1.3-forward-backward-MiB']);
-        if (o['torch-summary-1.3-params-MiB'] !== undefined) expect(ts.paramsMiB.toFixed(2)).toBe(o['torch-summary-1.3-params-MiB']);
+        if (o['torch-summary-1.3-input-MiB'] !== undefined)
+          expect(ts.inputMiB.toFixed(2)).toBe(o['torch-summary-1.3-input-MiB']);
+        if (o['torch-summary-1.3-forward-backward-MiB'] !== undefined)
+          expect(ts.forwardBackwardMiB.toFixed(2)).toBe(o['torch-summary-1.3-forward-backward-MiB']);
+        if (o['torch-summary-1.3-params-MiB'] !== undefined)
+          expect(ts.paramsMiB.toFixed(2)).toBe(o['torch-summary-1.3-params-MiB']);
       });
     }
   }
@@ -64,7 +81,7 @@ describe('seed 002 tables printed by torch-summary 1.3', () => {
   ])('%s: Estimated Total Size (MB) %s', (name, total) => {
     expect(census(zooModel(name)).byConvention.memory.torchSummary.totalMiB.toFixed(2)).toBe(total);
   });
-  it('the legacy mult-adds exceed the weight MACs by the containers\' weight counts (AlexNet: features + classifier)', () => {
+  it("the legacy mult-adds exceed the weight MACs by the containers' weight counts (AlexNet: features + classifier)", () => {
     const c = census(zooModel('alexnet-torchvision'));
     const containerWeights = c.layers.filter((l) => l.scope.includes('.')).reduce((s, l) => s + l.weights, 0);
     expect(c.byConvention.macs['torch-summary-1.3'] - c.byConvention.macs.weights).toBe(containerWeights);
@@ -107,7 +124,9 @@ describe('conventions', () => {
   it('keras counts BN moving statistics as non-trainable; pytorch does not count them', () => {
     const k = census(zooModel('resnet50'));
     const p = census(zooModel('resnet50'), { params: 'pytorch' });
-    const bnChannels = k.layers.filter((l) => l.kind === 'batchNorm').reduce((s, l) => s + l.outputShape[l.outputShape.length - 1]!, 0);
+    const bnChannels = k.layers
+      .filter((l) => l.kind === 'batchNorm')
+      .reduce((s, l) => s + l.outputShape[l.outputShape.length - 1]!, 0);
     expect(k.totals.nonTrainableParams).toBe(2 * bnChannels);
     expect(p.totals.nonTrainableParams).toBe(0);
     expect(k.totals.params - p.totals.params).toBe(2 * bnChannels);
@@ -149,7 +168,9 @@ describe('published figures', () => {
       for (const f of g.published ?? []) {
         const actual = publishedValue(c, f);
         expect(actual, `${name}: ${f.text}`).toBeDefined();
-        const agrees = actual === f.value || (f.precision !== undefined && Math.round(actual! / f.precision) * f.precision === f.value);
+        const agrees =
+          actual === f.value ||
+          (f.precision !== undefined && Math.round(actual! / f.precision) * f.precision === f.value);
         if (!agrees) expect(f.why, `${name}: ${f.text} differs without a reason`).not.toBe('');
         checked++;
       }

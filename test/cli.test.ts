@@ -3,7 +3,6 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cli } from './helpers.js';
 import { EXIT } from '../src/errors.js';
 
-
 afterEach(() => vi.restoreAllMocks());
 
 describe('summary', () => {
@@ -14,8 +13,30 @@ describe('summary', () => {
     expect(j.model).toBe('alexnet');
     expect(j.input).toEqual([1, 227, 227, 3]);
     expect(j.conventions.params).toBe('keras');
-    expect(Object.keys(j.layers[1])).toEqual(expect.arrayContaining(['name', 'type', 'outputShape', 'params', 'trainableParams', 'nonTrainableParams', 'macs', 'neurons']));
-    expect(Object.keys(j.totals)).toEqual(['params', 'trainableParams', 'nonTrainableParams', 'weights', 'biases', 'macs', 'flops', 'neurons', 'paramBytes', 'activationBytes']);
+    expect(Object.keys(j.layers[1])).toEqual(
+      expect.arrayContaining([
+        'name',
+        'type',
+        'outputShape',
+        'params',
+        'trainableParams',
+        'nonTrainableParams',
+        'macs',
+        'neurons',
+      ]),
+    );
+    expect(Object.keys(j.totals)).toEqual([
+      'params',
+      'trainableParams',
+      'nonTrainableParams',
+      'weights',
+      'biases',
+      'macs',
+      'flops',
+      'neurons',
+      'paramBytes',
+      'activationBytes',
+    ]);
     expect(j.totals.params).toBe(60_965_224);
   });
   it('the done-when figures', async () => {
@@ -70,7 +91,12 @@ describe('errors: one line, exit code 2, no stack trace', () => {
     expect(code).toBe(EXIT.badInput);
     expect(out).toBe('');
     expect(err).toMatch(message);
-    expect(err.trim().split('\n').filter((l) => !l.startsWith('(Did you mean')).length).toBe(1);
+    expect(
+      err
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('(Did you mean')).length,
+    ).toBe(1);
     expect(err).not.toMatch(/\n\s+at /);
   });
 });
@@ -78,6 +104,18 @@ describe('errors: one line, exit code 2, no stack trace', () => {
 describe('list', () => {
   it('names every zoo model', async () => {
     const rows = JSON.parse((await cli('list', '--json')).out) as Array<{ name: string }>;
-    expect(rows.map((r) => r.name)).toEqual(expect.arrayContaining(['alexnet', 'alexnet-onetower', 'alexnet-torchvision', 'alexnet-keras-seed', 'vgg11', 'vgg19-bn', 'resnet18', 'resnet152', 'resnet50-v1']));
+    expect(rows.map((r) => r.name)).toEqual(
+      expect.arrayContaining([
+        'alexnet',
+        'alexnet-onetower',
+        'alexnet-torchvision',
+        'alexnet-keras-seed',
+        'vgg11',
+        'vgg19-bn',
+        'resnet18',
+        'resnet152',
+        'resnet50-v1',
+      ]),
+    );
   });
 });

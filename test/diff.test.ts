@@ -73,7 +73,12 @@ describe('diagnostics', () => {
   });
   it('a model that is a zoo model but for bias and BN statistics (Keras-convention torchvision ResNet with conv biases)', () => {
     const base = zooModel('resnet18');
-    const variant = { ...base, name: 'my-resnet', framework: 'keras' as const, nodes: base.nodes.map((n) => (n.config.kind === 'conv2d' ? { ...n, config: { ...n.config, bias: true } } : n)) };
+    const variant = {
+      ...base,
+      name: 'my-resnet',
+      framework: 'keras' as const,
+      nodes: base.nodes.map((n) => (n.config.kind === 'conv2d' ? { ...n, config: { ...n.config, bias: true } } : n)),
+    };
     const d = diagnose(variant, { zoo: ZOO });
     const zoo = d.find((x) => x.code === 'zoo-variant')!;
     expect(zoo.message).toMatch(/equals zoo model "resnet18" except for/);

@@ -32,12 +32,16 @@ for (const file of ['Dockerfile', 'Dockerfile.cuda']) {
     it(`runs the README's install command (${installCommand}) after copying the sources`, () => {
       expect(installCommand).toBe('npm ci');
       const copyAll = indexOf((i) => kw(i) === 'COPY' && /(^|\s)\.\s+\.$/.test(args(i).replace(/--chown=\S+\s+/, '')));
-      const install = ins.findIndex((i, k) => k > copyAll && kw(i) === 'RUN' && new RegExp(`(^|&&\\s*)${installCommand}(\\s|$)`).test(args(i)));
+      const install = ins.findIndex(
+        (i, k) => k > copyAll && kw(i) === 'RUN' && new RegExp(`(^|&&\\s*)${installCommand}(\\s|$)`).test(args(i)),
+      );
       expect(copyAll).toBeGreaterThan(-1);
       expect(install).toBeGreaterThan(copyAll);
     });
     it('copies the package files before the sources (layer caching)', () => {
-      const pkg = indexOf((i) => kw(i) === 'COPY' && /package\.json/.test(args(i)) && /package-lock\.json/.test(args(i)));
+      const pkg = indexOf(
+        (i) => kw(i) === 'COPY' && /package\.json/.test(args(i)) && /package-lock\.json/.test(args(i)),
+      );
       const copyAll = indexOf((i) => kw(i) === 'COPY' && /(^|\s)\.\s+\.$/.test(args(i).replace(/--chown=\S+\s+/, '')));
       expect(pkg).toBeGreaterThan(-1);
       expect(pkg).toBeLessThan(copyAll);
@@ -48,8 +52,14 @@ for (const file of ['Dockerfile', 'Dockerfile.cuda']) {
       expect(users.at(-1)).not.toMatch(/^(root|0)(:|$)/);
     });
     it('runs the tests by default and netcensus for any other command', () => {
-      const entry = ins.filter((i) => kw(i) === 'ENTRYPOINT').map(args).at(-1)!;
-      const cmd = ins.filter((i) => kw(i) === 'CMD').map(args).at(-1);
+      const entry = ins
+        .filter((i) => kw(i) === 'ENTRYPOINT')
+        .map(args)
+        .at(-1)!;
+      const cmd = ins
+        .filter((i) => kw(i) === 'CMD')
+        .map(args)
+        .at(-1);
       expect(entry).toMatch(/docker-entrypoint\.sh/);
       expect(cmd).toBe('[]');
       const script = read('scripts/docker-entrypoint.sh');
@@ -68,7 +78,10 @@ for (const file of ['Dockerfile', 'Dockerfile.cuda']) {
 describe('Dockerfile.cuda', () => {
   it('is based on a CUDA 11.2 + cuDNN 8 runtime (what tfjs-node-gpu 4.x needs) and installs tfjs-node-gpu', () => {
     const doc = DockerfileParser.parse(read('Dockerfile.cuda'));
-    const froms = doc.getInstructions().filter((i) => i.getKeyword() === 'FROM').map((i) => i.getArgumentsContent() ?? '');
+    const froms = doc
+      .getInstructions()
+      .filter((i) => i.getKeyword() === 'FROM')
+      .map((i) => i.getArgumentsContent() ?? '');
     expect(froms.some((f) => /^nvidia\/cuda:11\.2\.\d+-cudnn8-runtime/.test(f))).toBe(true);
     expect(read('Dockerfile.cuda')).toMatch(/@tensorflow\/tfjs-node-gpu@4\.22\.0/);
   });
@@ -76,7 +89,9 @@ describe('Dockerfile.cuda', () => {
 
 describe('.dockerignore', () => {
   it('keeps node_modules, build output and caches out of the build context', () => {
-    const lines = read('.dockerignore').split('\n').map((l) => l.trim());
+    const lines = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
     for (const p of ['node_modules', 'dist', '.cache', '.git']) expect(lines).toContain(p);
   });
 });

@@ -15,7 +15,6 @@ import { importKerasJson } from '../src/importers/keras.js';
 const corpus = new URL('./bad-inputs/', import.meta.url).pathname;
 const files = readdirSync(corpus).sort();
 
-
 const oneLine = (err: string): void => {
   expect(err.endsWith('\n')).toBe(true);
   expect(err.trimEnd().split('\n')).toHaveLength(1);
@@ -27,7 +26,22 @@ const oneLine = (err: string): void => {
 describe('the bad-input corpus', () => {
   it('has the cases the issue lists', () => {
     expect(files.length).toBeGreaterThanOrEqual(30);
-    for (const f of ['empty.json', 'truncated.json', 'malformed.json', 'wrong-type-array.json', 'unknown-layer.json', 'negative-filters.json', 'zero-units.json', 'nan-kernel.json', 'absurd-input.json', 'groups-not-dividing.json', 'kernel-larger-than-input.json', 'cycle.json', 'dangling-reference.json', 'duplicate-names.json']) {
+    for (const f of [
+      'empty.json',
+      'truncated.json',
+      'malformed.json',
+      'wrong-type-array.json',
+      'unknown-layer.json',
+      'negative-filters.json',
+      'zero-units.json',
+      'nan-kernel.json',
+      'absurd-input.json',
+      'groups-not-dividing.json',
+      'kernel-larger-than-input.json',
+      'cycle.json',
+      'dangling-reference.json',
+      'duplicate-names.json',
+    ]) {
       expect(files).toContain(f);
     }
   });
@@ -43,7 +57,9 @@ describe('the bad-input corpus', () => {
     }
   }
   it('the unsupported layer is named by class and name', async () => {
-    expect((await cli('summary', join(corpus, 'unknown-layer.json'))).err).toMatch(/unsupported layer class FancyAttention \(layer "attn"\)/);
+    expect((await cli('summary', join(corpus, 'unknown-layer.json'))).err).toMatch(
+      /unsupported layer class FancyAttention \(layer "attn"\)/,
+    );
   });
   it('a missing file', async () => {
     const { code, err } = await cli('summary', 'no/such/model.json');
@@ -54,8 +70,12 @@ describe('the bad-input corpus', () => {
 
 /** Arbitrary JSON-ish junk, and real fixtures with parts replaced by junk. */
 const junk = fc.jsonValue({ maxDepth: 4 });
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/keras/functional_zoo.json', import.meta.url), 'utf8')) as unknown;
-const sequentialFixture = JSON.parse(readFileSync(new URL('./fixtures/keras/seed000_alexnet.json', import.meta.url), 'utf8')) as unknown;
+const fixture = JSON.parse(
+  readFileSync(new URL('./fixtures/keras/functional_zoo.json', import.meta.url), 'utf8'),
+) as unknown;
+const sequentialFixture = JSON.parse(
+  readFileSync(new URL('./fixtures/keras/seed000_alexnet.json', import.meta.url), 'utf8'),
+) as unknown;
 
 /** Replaces the value at a random path of `doc` with `value` (or deletes it). */
 function mutate(doc: unknown, path: number[], value: unknown, del: boolean): unknown {
@@ -96,15 +116,49 @@ describe('fuzzing (fixed seed)', () => {
   });
   it('the importer and census: mutated real models', () => {
     fc.assert(
-      fc.property(fc.constantFrom(fixture, sequentialFixture), fc.array(fc.nat(40), { minLength: 1, maxLength: 8 }), junk, fc.boolean(), (doc, path, value, del) => {
-        expectCleanFailure(() => census(importKerasJson(mutate(doc, path, value, del)).graph));
-      }),
+      fc.property(
+        fc.constantFrom(fixture, sequentialFixture),
+        fc.array(fc.nat(40), { minLength: 1, maxLength: 8 }),
+        junk,
+        fc.boolean(),
+        (doc, path, value, del) => {
+          expectCleanFailure(() => census(importKerasJson(mutate(doc, path, value, del)).graph));
+        },
+      ),
       { numRuns: 3000, seed: 7 },
     );
   });
   it('command-line parsing: arbitrary arguments give a documented exit code and never an internal error', async () => {
     const word = fc.oneof(
-      fc.constantFrom('summary', 'list', 'diff', 'alexnet', 'vgg16', 'resnet18', 'alexnet-keras-seed', '--json', '--csv', '--markdown', '--input', '--batch', '--params', 'keras', 'pytorch', '--help', '-h', '--version', '0', '-1', '227', '224x224', '1e9', 'NaN', '', '--', 'x'),
+      fc.constantFrom(
+        'summary',
+        'list',
+        'diff',
+        'alexnet',
+        'vgg16',
+        'resnet18',
+        'alexnet-keras-seed',
+        '--json',
+        '--csv',
+        '--markdown',
+        '--input',
+        '--batch',
+        '--params',
+        'keras',
+        'pytorch',
+        '--help',
+        '-h',
+        '--version',
+        '0',
+        '-1',
+        '227',
+        '224x224',
+        '1e9',
+        'NaN',
+        '',
+        '--',
+        'x',
+      ),
       fc.string({ maxLength: 12 }),
     );
     await fc.assert(
@@ -123,9 +177,14 @@ describe('fuzzing (fixed seed)', () => {
 describe('native set-up script', () => {
   it('NETCENSUS_SKIP_NATIVE=1: one line saying what netcensus will use, exit 0', async () => {
     const { spawnSync } = await import('node:child_process');
-    const r = spawnSync(process.execPath, ['scripts/setup-native.mjs'], { encoding: 'utf8', env: { ...process.env, NETCENSUS_SKIP_NATIVE: '1' } });
+    const r = spawnSync(process.execPath, ['scripts/setup-native.mjs'], {
+      encoding: 'utf8',
+      env: { ...process.env, NETCENSUS_SKIP_NATIVE: '1' },
+    });
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('');
-    expect(r.stderr.trim().split('\n')).toEqual(['netcensus setup: native TensorFlow setup skipped (NETCENSUS_SKIP_NATIVE=1); netcensus will use wasm, then pure-JS cpu']);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'netcensus setup: native TensorFlow setup skipped (NETCENSUS_SKIP_NATIVE=1); netcensus will use wasm, then pure-JS cpu',
+    ]);
   });
 });

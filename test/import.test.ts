@@ -20,7 +20,23 @@ import { verifyGraph } from '../src/verify.js';
 const dir = new URL('./fixtures/keras/', import.meta.url).pathname;
 interface KerasFigures {
   keras: string;
-  models: Record<string, { input: number[]; count_params: number; trainable: number; non_trainable: number; layers: Array<{ name: string; class_name: string; output_shape: number[]; count_params: number; trainable: number; non_trainable: number }> }>;
+  models: Record<
+    string,
+    {
+      input: number[];
+      count_params: number;
+      trainable: number;
+      non_trainable: number;
+      layers: Array<{
+        name: string;
+        class_name: string;
+        output_shape: number[];
+        count_params: number;
+        trainable: number;
+        non_trainable: number;
+      }>;
+    }
+  >;
 }
 const figures = JSON.parse(readFileSync(join(dir, 'figures.json'), 'utf8')) as KerasFigures;
 
@@ -68,7 +84,7 @@ describe('Keras 3 JSON, as Keras wrote it: counted exactly as Keras counts', () 
     expect(diff.delta.params).toBe(60_965_224 - 25_678_184);
   });
 
-  it('Keras ResNet50 is the paper\'s ResNet-50 (stride in the 1x1 conv) with conv biases, counted the Keras way', () => {
+  it("Keras ResNet50 is the paper's ResNet-50 (stride in the 1x1 conv) with conv biases, counted the Keras way", () => {
     const keras = loadModelFile(join(dir, 'resnet50.json')).graph;
     const v1 = diffGraphs(keras, zooModel('resnet50-v1'));
     expect(v1.balanced).toBe(true);
@@ -80,7 +96,9 @@ describe('Keras 3 JSON, as Keras wrote it: counted exactly as Keras counts', () 
     expect(v15.balanced).toBe(true);
     expect(v15.byCause.macs).toEqual({ 'input-size': 4_089_184_256 - 3_857_973_248 });
     const d = diagnose(keras, { zoo: ZOO });
-    expect(d.find((x) => x.code === 'zoo-variant')?.message).toMatch(/equals zoo model "resnet50-v1" except for bias terms.*BatchNorm moving statistics/);
+    expect(d.find((x) => x.code === 'zoo-variant')?.message).toMatch(
+      /equals zoo model "resnet50-v1" except for bias terms.*BatchNorm moving statistics/,
+    );
   });
 });
 
@@ -95,7 +113,15 @@ describe('Keras 2 form (TensorFlow.js toJSON) and tfjs model.json', () => {
       const keras2 = importKerasJson(topology);
       expect(keras2.format).toBe('keras2');
       const modelJson = join(tmp, `${name}.model.json`);
-      writeFileSync(modelJson, JSON.stringify({ format: 'layers-model', generatedBy: 'TensorFlow.js tfjs-layers', modelTopology: topology, weightsManifest: [] }));
+      writeFileSync(
+        modelJson,
+        JSON.stringify({
+          format: 'layers-model',
+          generatedBy: 'TensorFlow.js tfjs-layers',
+          modelTopology: topology,
+          weightsManifest: [],
+        }),
+      );
       const tfjs = loadModelFile(modelJson);
       expect(tfjs.format).toBe('tfjs');
       const want = census(g);

@@ -20,7 +20,6 @@ beforeAll(async () => {
   info = await useBackend('auto');
 });
 
-
 describe('backend', () => {
   it(skipNative ? 'falls back to wasm with a note (NETCENSUS_SKIP_NATIVE=1)' : 'auto picks native TensorFlow', () => {
     if (skipNative) {
@@ -56,16 +55,25 @@ describe('the zoo, verified by execution at full input size', () => {
 });
 
 describe('verify CLI', () => {
-  it('--json reports the backend by tfjs\' own name and success per model', async () => {
+  it("--json reports the backend by tfjs' own name and success per model", async () => {
     const { code, out } = await cli('verify', 'alexnet', 'resnet18', '--json');
     expect(code).toBe(EXIT.ok);
-    const j = JSON.parse(out) as Array<{ model: string; backend: string; device: string; ok: boolean; params: { census: number; framework: number }; layers: Array<Record<string, unknown>> }>;
+    const j = JSON.parse(out) as Array<{
+      model: string;
+      backend: string;
+      device: string;
+      ok: boolean;
+      params: { census: number; framework: number };
+      layers: Array<Record<string, unknown>>;
+    }>;
     expect(j.map((e) => [e.model, e.ok, e.backend])).toEqual([
       ['alexnet', true, info.backend],
       ['resnet18', true, info.backend],
     ]);
     expect(j[0]!.params).toEqual({ census: 60_965_224, framework: 60_965_224 });
-    expect(Object.keys(j[0]!.layers[0]!)).toEqual(expect.arrayContaining(['name', 'censusShape', 'executedShape', 'censusParams', 'frameworkParams', 'ok']));
+    expect(Object.keys(j[0]!.layers[0]!)).toEqual(
+      expect.arrayContaining(['name', 'censusShape', 'executedShape', 'censusParams', 'frameworkParams', 'ok']),
+    );
   });
 
   it('a census that disagrees with execution is caught layer by layer, exit code 1', async () => {

@@ -28,26 +28,47 @@ describe('GroupedConv2D', () => {
     [2, 'valid', [1, 1]],
     [4, 'same', [2, 2]],
     [3, 'same', [1, 1]],
-  ] as const)('groups=%i padding=%s strides=%j equals a dense conv with a block-diagonal kernel', async (groups, padding, strides) => {
-    const [cin, cout, k] = [groups * 3, groups * 2, 3];
-    const layer = new GroupedConv2D({ filters: cout, kernelSize: [k, k], strides: [...strides] as [number, number], padding, dilationRate: [1, 1], groups, useBias: true, kernelInitializer: 'glorotUniform' });
-    const x = tf.randomNormal([2, 9, 11, cin]);
-    const y = layer.apply(x) as tf.Tensor;
-    const [kernel, bias] = layer.getWeights();
-    expect(kernel!.shape).toEqual([k, k, cin / groups, cout]);
-    expect(layer.countParams()).toBe(k * k * (cin / groups) * cout + cout);
-    // Block-diagonal dense kernel: group g's inputs feed only group g's outputs.
-    const g = await kernel!.array() as number[][][][];
-    const full = Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => Array.from({ length: cin }, (_, ci) => Array.from({ length: cout }, (_, co) => {
-      const gi = Math.floor(ci / (cin / groups));
-      const go = Math.floor(co / (cout / groups));
-      return gi === go ? g[i]![j]![ci % (cin / groups)]![co]! : 0;
-    }))));
-    const ref = tf.add(tf.conv2d(x as tf.Tensor4D, tf.tensor4d(full), [...strides] as [number, number], padding), bias!);
-    close(await y.data() as Float32Array, await ref.data() as Float32Array);
-    tf.dispose([x, y, ref]);
-    layer.dispose();
-  });
+  ] as const)(
+    'groups=%i padding=%s strides=%j equals a dense conv with a block-diagonal kernel',
+    async (groups, padding, strides) => {
+      const [cin, cout, k] = [groups * 3, groups * 2, 3];
+      const layer = new GroupedConv2D({
+        filters: cout,
+        kernelSize: [k, k],
+        strides: [...strides] as [number, number],
+        padding,
+        dilationRate: [1, 1],
+        groups,
+        useBias: true,
+        kernelInitializer: 'glorotUniform',
+      });
+      const x = tf.randomNormal([2, 9, 11, cin]);
+      const y = layer.apply(x) as tf.Tensor;
+      const [kernel, bias] = layer.getWeights();
+      expect(kernel!.shape).toEqual([k, k, cin / groups, cout]);
+      expect(layer.countParams()).toBe(k * k * (cin / groups) * cout + cout);
+      // Block-diagonal dense kernel: group g's inputs feed only group g's outputs.
+      const g = (await kernel!.array()) as number[][][][];
+      const full = Array.from({ length: k }, (_, i) =>
+        Array.from({ length: k }, (_, j) =>
+          Array.from({ length: cin }, (_, ci) =>
+            Array.from({ length: cout }, (_, co) => {
+              const gi = Math.floor(ci / (cin / groups));
+              const go = Math.floor(co / (cout / groups));
+              return gi === go ? g[i]![j]![ci % (cin / groups)]![co]! : 0;
+            }),
+          ),
+        ),
+      );
+      const ref = tf.add(
+        tf.conv2d(x as tf.Tensor4D, tf.tensor4d(full), [...strides] as [number, number], padding),
+        bias!,
+      );
+      close((await y.data()) as Float32Array, (await ref.data()) as Float32Array);
+      tf.dispose([x, y, ref]);
+      layer.dispose();
+    },
+  );
 });
 
 /** PyTorch's pooling, written out naively: the oracle for Pool2DExplicit. */
@@ -68,7 +89,8 @@ function torchPool(x: number[][], mode: 'max' | 'avg', k: number, s: number, pad
       const divisor = (he - hs) * (we - ws);
       let acc = mode === 'max' ? -Infinity : 0;
       for (let a = Math.max(hs, 0); a < Math.min(he, n); a++) {
-        for (let b = Math.max(ws, 0); b < Math.min(we, n); b++) acc = mode === 'max' ? Math.max(acc, x[a]![b]!) : acc + x[a]![b]!;
+        for (let b = Math.max(ws, 0); b < Math.min(we, n); b++)
+          acc = mode === 'max' ? Math.max(acc, x[a]![b]!) : acc + x[a]![b]!;
       }
       out[i]!.push(mode === 'max' ? acc : acc / divisor);
     }
@@ -91,7 +113,7 @@ describe('Pool2DExplicit (PyTorch padding and ceil mode)', () => {
     const y = layer.apply(x) as tf.Tensor;
     const expected = torchPool(data, mode, k, s, pad, ceil);
     expect(y.shape).toEqual([1, expected.length, expected.length, 1]);
-    close(await y.data() as Float32Array, expected.flat());
+    close((await y.data()) as Float32Array, expected.flat());
     tf.dispose([x, y]);
   });
 });
@@ -109,13 +131,18 @@ describe('AdaptiveAvgPool2D', () => {
     const expected: number[] = [];
     for (let i = 0; i < o; i++) {
       for (let j = 0; j < o; j++) {
-        const [hs, he, ws, we] = [Math.floor((i * n) / o), Math.ceil(((i + 1) * n) / o), Math.floor((j * n) / o), Math.ceil(((j + 1) * n) / o)];
+        const [hs, he, ws, we] = [
+          Math.floor((i * n) / o),
+          Math.ceil(((i + 1) * n) / o),
+          Math.floor((j * n) / o),
+          Math.ceil(((j + 1) * n) / o),
+        ];
         let acc = 0;
         for (let a = hs; a < he; a++) for (let b = ws; b < we; b++) acc += data[a * n + b]!;
         expected.push(acc / ((he - hs) * (we - ws)));
       }
     }
-    close(await y.data() as Float32Array, expected);
+    close((await y.data()) as Float32Array, expected);
     tf.dispose([x, y]);
   });
 });
@@ -128,37 +155,109 @@ const padding = fc.oneof(fc.constant('valid' as const), fc.constant('same' as co
 /** One step of a random network; `c` is the current channel count, so groups can divide it. */
 const step = (c: number): fc.Arbitrary<LayerConfig | 'residual' | 'branch'> =>
   fc.oneof(
-    fc.record({ g: fc.constantFrom(...[1, 2, 3, 4].filter((g) => c % g === 0)), m: fc.integer({ min: 1, max: 3 }), k: fc.integer({ min: 1, max: 4 }), s: fc.integer({ min: 1, max: 3 }), d: fc.integer({ min: 1, max: 2 }), padding, bias: fc.boolean() }).map(
-      ({ g, m, k, s, d, padding, bias }): LayerConfig => ({ kind: 'conv2d', filters: g * m, kernel: [k, k], strides: [s, s], padding, dilation: s > 1 ? [1, 1] : [d, d], groups: g, bias }),
+    fc
+      .record({
+        g: fc.constantFrom(...[1, 2, 3, 4].filter((g) => c % g === 0)),
+        m: fc.integer({ min: 1, max: 3 }),
+        k: fc.integer({ min: 1, max: 4 }),
+        s: fc.integer({ min: 1, max: 3 }),
+        d: fc.integer({ min: 1, max: 2 }),
+        padding,
+        bias: fc.boolean(),
+      })
+      .map(({ g, m, k, s, d, padding, bias }): LayerConfig => ({
+        kind: 'conv2d',
+        filters: g * m,
+        kernel: [k, k],
+        strides: [s, s],
+        padding,
+        dilation: s > 1 ? [1, 1] : [d, d],
+        groups: g,
+        bias,
+      })),
+    fc
+      .record({
+        kind: fc.constantFrom('maxPool2d' as const, 'avgPool2d' as const),
+        k: fc.integer({ min: 1, max: 3 }),
+        s: fc.integer({ min: 1, max: 3 }),
+        pad: fc.nat(1),
+        ceil: fc.boolean(),
+        same: fc.boolean(),
+      })
+      .map(({ kind, k, s, pad, ceil, same }): LayerConfig => ({
+        kind,
+        pool: [k, k],
+        strides: [s, s],
+        padding: same && !ceil ? 'same' : { top: pad, bottom: pad, left: pad, right: pad },
+        ceilMode: ceil,
+      })),
+    fc
+      .record({ center: fc.boolean(), scale: fc.boolean() })
+      .map(({ center, scale }): LayerConfig => ({ kind: 'batchNorm', epsilon: 1e-3, momentum: 0.99, center, scale })),
+    fc.constantFrom<LayerConfig>(
+      { kind: 'activation', fn: 'relu' },
+      { kind: 'activation', fn: 'relu', maxValue: 6 },
+      { kind: 'dropout', rate: 0.5 },
+      { kind: 'lrn', size: 3, alpha: 1e-4, beta: 0.75, k: 2 },
     ),
-    fc.record({ kind: fc.constantFrom('maxPool2d' as const, 'avgPool2d' as const), k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 3 }), pad: fc.nat(1), ceil: fc.boolean(), same: fc.boolean() }).map(
-      ({ kind, k, s, pad, ceil, same }): LayerConfig => ({ kind, pool: [k, k], strides: [s, s], padding: same && !ceil ? 'same' : { top: pad, bottom: pad, left: pad, right: pad }, ceilMode: ceil }),
-    ),
-    fc.record({ center: fc.boolean(), scale: fc.boolean() }).map(({ center, scale }): LayerConfig => ({ kind: 'batchNorm', epsilon: 1e-3, momentum: 0.99, center, scale })),
-    fc.constantFrom<LayerConfig>({ kind: 'activation', fn: 'relu' }, { kind: 'activation', fn: 'relu', maxValue: 6 }, { kind: 'dropout', rate: 0.5 }, { kind: 'lrn', size: 3, alpha: 1e-4, beta: 0.75, k: 2 }),
-    fc.record({ units: fc.integer({ min: 1, max: 6 }), bias: fc.boolean() }).map(({ units, bias }): LayerConfig => ({ kind: 'dense', units, bias })),
+    fc
+      .record({ units: fc.integer({ min: 1, max: 6 }), bias: fc.boolean() })
+      .map(({ units, bias }): LayerConfig => ({ kind: 'dense', units, bias })),
     smallPads.map((pads): LayerConfig => ({ kind: 'zeroPad2d', pads })),
-    fc.record({ o: fc.integer({ min: 1, max: 4 }) }).map(({ o }): LayerConfig => ({ kind: 'adaptiveAvgPool2d', output: [o, o] })),
+    fc
+      .record({ o: fc.integer({ min: 1, max: 4 }) })
+      .map(({ o }): LayerConfig => ({ kind: 'adaptiveAvgPool2d', output: [o, o] })),
     fc.constant('residual' as const),
     fc.constant('branch' as const),
   );
 
 /** Builds a chain of random steps; 'residual' adds a shape-keeping conv and an add, 'branch' two convs and a concat. */
 const architecture = fc
-  .record({ h: fc.integer({ min: 3, max: 14 }), w: fc.integer({ min: 3, max: 14 }), c: fc.integer({ min: 1, max: 6 }), seeds: fc.array(fc.integer({ min: 0, max: 1 << 30 }), { minLength: 1, maxLength: 6 }), head: fc.constantFrom('none', 'flatten', 'gap') })
+  .record({
+    h: fc.integer({ min: 3, max: 14 }),
+    w: fc.integer({ min: 3, max: 14 }),
+    c: fc.integer({ min: 1, max: 6 }),
+    seeds: fc.array(fc.integer({ min: 0, max: 1 << 30 }), { minLength: 1, maxLength: 6 }),
+    head: fc.constantFrom('none', 'flatten', 'gap'),
+  })
   .chain(({ h, w, c, seeds, head }) => {
     // Channels change as we go, so each step is drawn knowing the channel count so far.
-    const go = (i: number, ch: number, acc: Array<LayerConfig | 'residual' | 'branch'>): fc.Arbitrary<{ steps: Array<LayerConfig | 'residual' | 'branch'>; h: number; w: number; c: number; head: string }> =>
+    const go = (
+      i: number,
+      ch: number,
+      acc: Array<LayerConfig | 'residual' | 'branch'>,
+    ): fc.Arbitrary<{
+      steps: Array<LayerConfig | 'residual' | 'branch'>;
+      h: number;
+      w: number;
+      c: number;
+      head: string;
+    }> =>
       i === seeds.length
         ? fc.constant({ steps: acc, h, w, c, head })
         : step(ch).chain((s) => {
-            const next = typeof s === 'string' ? (s === 'branch' ? ch * 2 : ch) : s.kind === 'conv2d' ? s.filters : s.kind === 'dense' ? s.units : ch;
+            const next =
+              typeof s === 'string'
+                ? s === 'branch'
+                  ? ch * 2
+                  : ch
+                : s.kind === 'conv2d'
+                  ? s.filters
+                  : s.kind === 'dense'
+                    ? s.units
+                    : ch;
             return go(i + 1, next, [...acc, s]);
           });
     return go(0, c, []);
   });
 
-function toGraph(a: { steps: Array<LayerConfig | 'residual' | 'branch'>; h: number; w: number; c: number; head: string }): Graph {
+function toGraph(a: {
+  steps: Array<LayerConfig | 'residual' | 'branch'>;
+  h: number;
+  w: number;
+  c: number;
+  head: string;
+}): Graph {
   const g = new GraphBuilder({ name: 'random', description: 'random', source: 'fast-check', framework: 'keras' });
   g.add('in', input([a.h, a.w, a.c]));
   let ch = a.c;

@@ -13,8 +13,15 @@ const [model = 'vgg16', batch = '1', warmup = '2', runs = '5'] = process.argv.sl
 function vgg16() {
   const input = tf.input({ shape: [224, 224, 3] });
   let x = input;
-  for (const [filters, n] of [[64, 2], [128, 2], [256, 3], [512, 3], [512, 3]]) {
-    for (let i = 0; i < n; i++) x = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(x);
+  for (const [filters, n] of [
+    [64, 2],
+    [128, 2],
+    [256, 3],
+    [512, 3],
+    [512, 3],
+  ]) {
+    for (let i = 0; i < n; i++)
+      x = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(x);
     x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(x);
   }
   x = tf.layers.flatten().apply(x);
@@ -27,7 +34,9 @@ function vgg16() {
 function resnet50() {
   const bn = (x) => tf.layers.batchNormalization({ epsilon: 1e-5 }).apply(x);
   const conv = (x, filters, k, stride = 1) =>
-    tf.layers.conv2d({ filters, kernelSize: k, strides: stride, padding: k === 1 ? 'valid' : 'same', useBias: false }).apply(x);
+    tf.layers
+      .conv2d({ filters, kernelSize: k, strides: stride, padding: k === 1 ? 'valid' : 'same', useBias: false })
+      .apply(x);
   const relu = (x) => tf.layers.activation({ activation: 'relu' }).apply(x);
   const input = tf.input({ shape: [224, 224, 3] });
   let x = relu(bn(conv(tf.layers.zeroPadding2d({ padding: 3 }).apply(input), 64, 7, 2)));
@@ -66,7 +75,17 @@ for (let i = 0; i < Number(warmup) + Number(runs); i++) {
   if (i >= Number(warmup)) times.push(performance.now() - t0);
 }
 times.sort((a, b) => a - b);
-const median = times.length % 2 ? times[(times.length - 1) / 2] : (times[times.length / 2 - 1] + times[times.length / 2]) / 2;
-process.stdout.write(JSON.stringify({ peer: 'bare-tfjs-node', model, batch: Number(batch), params: m.countParams(), timesMs: times, medianMs: median }) + '\n');
+const median =
+  times.length % 2 ? times[(times.length - 1) / 2] : (times[times.length / 2 - 1] + times[times.length / 2]) / 2;
+process.stdout.write(
+  JSON.stringify({
+    peer: 'bare-tfjs-node',
+    model,
+    batch: Number(batch),
+    params: m.countParams(),
+    timesMs: times,
+    medianMs: median,
+  }) + '\n',
+);
 x.dispose();
 m.dispose();

@@ -7,7 +7,15 @@
  */
 import { z } from 'zod';
 import { NetcensusError } from '../errors.js';
-import { ACTIVATIONS, type ActivationFn, type Graph, type GraphNode, type LayerConfig, type Pads, type Pair } from '../graph.js';
+import {
+  ACTIVATIONS,
+  type ActivationFn,
+  type Graph,
+  type GraphNode,
+  type LayerConfig,
+  type Pads,
+  type Pair,
+} from '../graph.js';
 
 const layerSchema = z.looseObject({
   class_name: z.string(),
@@ -51,7 +59,8 @@ const bad = (msg: string): never => {
 
 /** Finds the model config in any of the accepted wrappers. */
 function unwrap(json: unknown, origin: string): { model: unknown; format: ModelFormat } {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) bad(`${origin}: not a model JSON (expected an object with class_name and config)`);
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    bad(`${origin}: not a model JSON (expected an object with class_name and config)`);
   const o = json as Record<string, unknown>;
   if ('modelTopology' in o || o.format === 'layers-model') {
     const topo = o.modelTopology as Record<string, unknown> | undefined;
@@ -89,12 +98,14 @@ class Reader {
   }
   int(field: string, fallback?: number, min = 1): number {
     const v = this.cfg[field] ?? fallback;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) this.fail(field, `must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+      this.fail(field, `must be an integer >= ${min}, got ${JSON.stringify(v)}`);
     return v as number;
   }
   num(field: string, fallback?: number): number {
     const v = this.cfg[field] ?? fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(field, `must be a finite number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      this.fail(field, `must be a finite number, got ${JSON.stringify(v)}`);
     return v as number;
   }
   bool(field: string, fallback: boolean): boolean {
@@ -105,7 +116,11 @@ class Reader {
   pair(field: string, fallback?: number | number[]): Pair {
     const v = this.cfg[field] ?? fallback;
     const arr = typeof v === 'number' ? [v, v] : v;
-    if (!Array.isArray(arr) || arr.length !== 2 || arr.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 1)) {
+    if (
+      !Array.isArray(arr) ||
+      arr.length !== 2 ||
+      arr.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 1)
+    ) {
       this.fail(field, `must be a positive integer or a pair of them, got ${JSON.stringify(v)}`);
     }
     return [arr[0] as number, arr[1] as number];
@@ -118,26 +133,37 @@ class Reader {
   activation(field = 'activation'): ActivationFn | undefined {
     let v = this.cfg[field];
     // Keras 3 may serialize an activation as an object; its name is what matters here.
-    if (v && typeof v === 'object') v = (v as Record<string, unknown>).config && typeof (v as { config: unknown }).config === 'object' ? ((v as { config: { name?: unknown } }).config.name ?? (v as { class_name?: unknown }).class_name) : (v as { class_name?: unknown }).class_name;
+    if (v && typeof v === 'object')
+      v =
+        (v as Record<string, unknown>).config && typeof (v as { config: unknown }).config === 'object'
+          ? ((v as { config: { name?: unknown } }).config.name ?? (v as { class_name?: unknown }).class_name)
+          : (v as { class_name?: unknown }).class_name;
     if (v === undefined || v === null) return undefined;
-    const name = String(v).toLowerCase().replace(/^silu$/, 'swish').replace(/^hardsigmoid$/, 'hard_sigmoid');
-    if (!(ACTIVATIONS as readonly string[]).includes(name)) this.fail(field, `"${String(v)}" is not a supported activation (${ACTIVATIONS.join(', ')})`);
+    const name = String(v)
+      .toLowerCase()
+      .replace(/^silu$/, 'swish')
+      .replace(/^hardsigmoid$/, 'hard_sigmoid');
+    if (!(ACTIVATIONS as readonly string[]).includes(name))
+      this.fail(field, `"${String(v)}" is not a supported activation (${ACTIVATIONS.join(', ')})`);
     return name === 'linear' ? undefined : (name as ActivationFn);
   }
   channelsLast(): void {
     const f = this.cfg.data_format;
-    if (f !== undefined && f !== null && f !== 'channels_last') this.fail('data_format', `"${String(f)}" is not supported (channels_last only)`);
+    if (f !== undefined && f !== null && f !== 'channels_last')
+      this.fail('data_format', `"${String(f)}" is not supported (channels_last only)`);
   }
   lastAxis(field = 'axis'): void {
     const v = this.cfg[field];
     const axis = Array.isArray(v) && v.length === 1 ? v[0] : v;
-    if (axis !== undefined && axis !== null && axis !== -1 && axis !== 3) this.fail(field, `${JSON.stringify(v)} is not supported (the channel axis, -1, only)`);
+    if (axis !== undefined && axis !== null && axis !== -1 && axis !== 3)
+      this.fail(field, `${JSON.stringify(v)} is not supported (the channel axis, -1, only)`);
   }
 }
 
 function zeroPads(r: Reader): Pads {
   const v = r.raw('padding') ?? 1;
-  const asPair = (x: unknown): [number, number] => (typeof x === 'number' ? [x, x] : Array.isArray(x) && x.length === 2 ? [x[0] as number, x[1] as number] : [NaN, NaN]);
+  const asPair = (x: unknown): [number, number] =>
+    typeof x === 'number' ? [x, x] : Array.isArray(x) && x.length === 2 ? [x[0] as number, x[1] as number] : [NaN, NaN];
   let rows: [number, number];
   let cols: [number, number];
   if (typeof v === 'number') rows = cols = [v, v];
@@ -149,7 +175,8 @@ function zeroPads(r: Reader): Pads {
     cols = asPair(v[1]);
   } else rows = cols = [NaN, NaN];
   const pads = { top: rows[0], bottom: rows[1], left: cols[0], right: cols[1] };
-  if (Object.values(pads).some((p) => !Number.isSafeInteger(p) || p < 0)) r.fail('padding', `must be non-negative integers, got ${JSON.stringify(v)}`);
+  if (Object.values(pads).some((p) => !Number.isSafeInteger(p) || p < 0))
+    r.fail('padding', `must be non-negative integers, got ${JSON.stringify(v)}`);
   return pads;
 }
 
@@ -174,7 +201,16 @@ function toConfig(r: Reader): LayerConfig {
       };
     case 'DepthwiseConv2D':
       r.channelsLast();
-      return { kind: 'depthwiseConv2d', kernel: r.pair('kernel_size'), strides: r.pair('strides', 1), padding: r.padding(), dilation: r.pair('dilation_rate', 1), depthMultiplier: r.int('depth_multiplier', 1), bias: r.bool('use_bias', true), ...withActivation(r) };
+      return {
+        kind: 'depthwiseConv2d',
+        kernel: r.pair('kernel_size'),
+        strides: r.pair('strides', 1),
+        padding: r.padding(),
+        dilation: r.pair('dilation_rate', 1),
+        depthMultiplier: r.int('depth_multiplier', 1),
+        bias: r.bool('use_bias', true),
+        ...withActivation(r),
+      };
     case 'SeparableConv2D':
     case 'SeparableConvolution2D':
       r.channelsLast();
@@ -197,34 +233,55 @@ function toConfig(r: Reader): LayerConfig {
     case 'AvgPool2D': {
       r.channelsLast();
       const pool = r.pair('pool_size', 2);
-      return { kind: r.cls.startsWith('Max') ? 'maxPool2d' : 'avgPool2d', pool, strides: r.has('strides') ? r.pair('strides') : pool, padding: r.padding(), ceilMode: false };
+      return {
+        kind: r.cls.startsWith('Max') ? 'maxPool2d' : 'avgPool2d',
+        pool,
+        strides: r.has('strides') ? r.pair('strides') : pool,
+        padding: r.padding(),
+        ceilMode: false,
+      };
     }
     case 'GlobalAveragePooling2D':
     case 'GlobalAvgPool2D':
     case 'GlobalMaxPooling2D':
     case 'GlobalMaxPool2D':
       r.channelsLast();
-      return { kind: r.cls.includes('Max') ? 'globalMaxPool2d' : 'globalAvgPool2d', keepDims: r.bool('keepdims', false) };
+      return {
+        kind: r.cls.includes('Max') ? 'globalMaxPool2d' : 'globalAvgPool2d',
+        keepDims: r.bool('keepdims', false),
+      };
     case 'Flatten':
       r.channelsLast();
       return { kind: 'flatten' };
     case 'Reshape': {
       const t = r.raw('target_shape');
-      if (!Array.isArray(t) || t.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || (d < 1 && d !== -1))) r.fail('target_shape', `must be a list of positive integers (one may be -1), got ${JSON.stringify(t)}`);
+      if (!Array.isArray(t) || t.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || (d < 1 && d !== -1)))
+        r.fail('target_shape', `must be a list of positive integers (one may be -1), got ${JSON.stringify(t)}`);
       return { kind: 'reshape', target: t as number[] };
     }
     case 'BatchNormalization':
       r.lastAxis();
-      return { kind: 'batchNorm', epsilon: r.num('epsilon', 1e-3), momentum: r.num('momentum', 0.99), center: r.bool('center', true), scale: r.bool('scale', true) };
+      return {
+        kind: 'batchNorm',
+        epsilon: r.num('epsilon', 1e-3),
+        momentum: r.num('momentum', 0.99),
+        center: r.bool('center', true),
+        scale: r.bool('scale', true),
+      };
     case 'Activation': {
       const fn = r.activation() ?? 'linear';
       return { kind: 'activation', fn };
     }
     case 'ReLU': {
-      if (r.has('negative_slope') && r.num('negative_slope') !== 0) r.fail('negative_slope', 'other than 0 is not supported');
+      if (r.has('negative_slope') && r.num('negative_slope') !== 0)
+        r.fail('negative_slope', 'other than 0 is not supported');
       if (r.has('threshold') && r.num('threshold') !== 0) r.fail('threshold', 'other than 0 is not supported');
       const max = r.has('max_value') ? r.num('max_value') : undefined;
-      return max === 6 ? { kind: 'activation', fn: 'relu6' } : max === undefined ? { kind: 'activation', fn: 'relu' } : { kind: 'activation', fn: 'relu', maxValue: max };
+      return max === 6
+        ? { kind: 'activation', fn: 'relu6' }
+        : max === undefined
+          ? { kind: 'activation', fn: 'relu' }
+          : { kind: 'activation', fn: 'relu', maxValue: max };
     }
     case 'Softmax':
       r.lastAxis();
@@ -255,8 +312,15 @@ function toConfig(r: Reader): LayerConfig {
     case 'Pool2DExplicit': {
       const p = r.raw('pads') as Record<string, unknown> | undefined;
       const pads = { top: Number(p?.top), bottom: Number(p?.bottom), left: Number(p?.left), right: Number(p?.right) };
-      if (Object.values(pads).some((v) => !Number.isSafeInteger(v) || v < 0)) r.fail('pads', `must be non-negative integers, got ${JSON.stringify(p)}`);
-      return { kind: r.raw('mode') === 'avg' ? 'avgPool2d' : 'maxPool2d', pool: r.pair('pool'), strides: r.pair('strides'), padding: pads, ceilMode: r.bool('ceil_mode', false) };
+      if (Object.values(pads).some((v) => !Number.isSafeInteger(v) || v < 0))
+        r.fail('pads', `must be non-negative integers, got ${JSON.stringify(p)}`);
+      return {
+        kind: r.raw('mode') === 'avg' ? 'avgPool2d' : 'maxPool2d',
+        pool: r.pair('pool'),
+        strides: r.pair('strides'),
+        padding: pads,
+        ceilMode: r.bool('ceil_mode', false),
+      };
     }
     case 'AdaptiveAvgPool2D':
       return { kind: 'adaptiveAvgPool2d', output: r.pair('output') };
@@ -274,15 +338,20 @@ const withActivation = (r: Reader): { activation?: ActivationFn } => {
 
 /** A Keras shape list ([null, 224, 224, 3]) -> per-example dims, filling None from --input. */
 function inputShape(layer: string, raw: unknown, override: readonly number[] | undefined): number[] {
-  if (!Array.isArray(raw) || raw.length < 2) bad(`layer "${layer}" (InputLayer): batch_shape must be a list like [null, H, W, C], got ${JSON.stringify(raw)}`);
+  if (!Array.isArray(raw) || raw.length < 2)
+    bad(`layer "${layer}" (InputLayer): batch_shape must be a list like [null, H, W, C], got ${JSON.stringify(raw)}`);
   const dims = (raw as unknown[]).slice(1);
   return dims.map((d, i) => {
     if (d === null || d === undefined) {
       const fill = override?.[i];
-      if (fill === undefined) bad(`layer "${layer}" (InputLayer): input dimension ${i + 1} is unknown (None); give --input HxW`);
+      if (fill === undefined)
+        bad(`layer "${layer}" (InputLayer): input dimension ${i + 1} is unknown (None); give --input HxW`);
       return fill!;
     }
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 1) bad(`layer "${layer}" (InputLayer): input dimension ${i + 1} must be a positive integer, got ${JSON.stringify(d)}`);
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 1)
+      bad(
+        `layer "${layer}" (InputLayer): input dimension ${i + 1} must be a positive integer, got ${JSON.stringify(d)}`,
+      );
     return d as number;
   });
 }
@@ -349,7 +418,11 @@ export function importKerasJson(json: unknown, options: ImportOptions = {}): Imp
     const name = nameOf(l, i);
     const cfg = l.config as Record<string, unknown>;
     if (l.class_name === 'InputLayer') {
-      const shape = inputShape(name, cfg.batch_shape ?? cfg.batch_input_shape ?? (cfg.shape ? [null, ...(cfg.shape as unknown[])] : undefined), options.input);
+      const shape = inputShape(
+        name,
+        cfg.batch_shape ?? cfg.batch_input_shape ?? (cfg.shape ? [null, ...(cfg.shape as unknown[])] : undefined),
+        options.input,
+      );
       nodes.push({ name, scope: name, config: { kind: 'input', shape }, inputs: [] });
       previous = name;
       return;
@@ -358,7 +431,12 @@ export function importKerasJson(json: unknown, options: ImportOptions = {}): Imp
       // A Sequential without an InputLayer carries its input shape on the first layer.
       const raw = cfg.batch_shape ?? cfg.batch_input_shape ?? l.build_config?.input_shape ?? m.config.build_input_shape;
       const inputName = `${name}_input`;
-      nodes.push({ name: inputName, scope: inputName, config: { kind: 'input', shape: inputShape(inputName, raw, options.input) }, inputs: [] });
+      nodes.push({
+        name: inputName,
+        scope: inputName,
+        config: { kind: 'input', shape: inputShape(inputName, raw, options.input) },
+        inputs: [],
+      });
       previous = inputName;
     }
     const config = toConfig(new Reader(name, l.class_name, cfg));

@@ -25,7 +25,8 @@ export interface BuiltModel {
   nodes: Array<{ name: string; layers: tf.layers.Layer[]; output: tf.SymbolicTensor }>;
 }
 
-const samePads = (a: Pads, b: Pads): boolean => a.top === b.top && a.bottom === b.bottom && a.left === b.left && a.right === b.right;
+const samePads = (a: Pads, b: Pads): boolean =>
+  a.top === b.top && a.bottom === b.bottom && a.left === b.left && a.right === b.right;
 const isZero = (p: Pads): boolean => samePads(p, { top: 0, bottom: 0, left: 0, right: 0 });
 
 type LayerOut = tf.SymbolicTensor;
@@ -62,8 +63,15 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
     const padded = (padding: Padding, kernel: Pair, strides: Pair, dilation: Pair): [LayerOut, 'valid' | 'same'] => {
       if (padding === 'valid' || padding === 'same') return [x, padding];
       if (isZero(padding)) return [x, 'valid'];
-      if (samePads(padding, resolvePads('same', inShape[0]!, inShape[1]!, kernel, strides, dilation))) return [x, 'same'];
-      const pad = tf.layers.zeroPadding2d({ padding: [[padding.top, padding.bottom], [padding.left, padding.right]], name: `${node.name}__pad` });
+      if (samePads(padding, resolvePads('same', inShape[0]!, inShape[1]!, kernel, strides, dilation)))
+        return [x, 'same'];
+      const pad = tf.layers.zeroPadding2d({
+        padding: [
+          [padding.top, padding.bottom],
+          [padding.left, padding.right],
+        ],
+        name: `${node.name}__pad`,
+      });
       return [use(pad, x), 'valid'];
     };
 
@@ -73,19 +81,56 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
           const [px, padding] = padded(c.padding, c.kernel, c.strides, c.dilation);
           const dilated = c.dilation[0] > 1 || c.dilation[1] > 1;
           const strided = c.strides[0] > 1 || c.strides[1] > 1;
-          if (dilated && strided) throw new NetcensusError(`layer "${node.name}" (conv2d): TensorFlow.js cannot execute a convolution with both stride > 1 and dilation > 1`);
+          if (dilated && strided)
+            throw new NetcensusError(
+              `layer "${node.name}" (conv2d): TensorFlow.js cannot execute a convolution with both stride > 1 and dilation > 1`,
+            );
           if (c.groups > 1) {
-            return use(new GroupedConv2D({ name: node.name, filters: c.filters, kernelSize: c.kernel, strides: c.strides, padding, dilationRate: c.dilation, groups: c.groups, useBias: c.bias, activation: c.activation, kernelInitializer }), px);
+            return use(
+              new GroupedConv2D({
+                name: node.name,
+                filters: c.filters,
+                kernelSize: c.kernel,
+                strides: c.strides,
+                padding,
+                dilationRate: c.dilation,
+                groups: c.groups,
+                useBias: c.bias,
+                activation: c.activation,
+                kernelInitializer,
+              }),
+              px,
+            );
           }
           return use(
-            tf.layers.conv2d({ name: node.name, filters: c.filters, kernelSize: [...c.kernel], strides: [...c.strides], padding, dilationRate: [...c.dilation], useBias: c.bias, activation: tfjsActivation(c.activation) as 'linear', kernelInitializer }),
+            tf.layers.conv2d({
+              name: node.name,
+              filters: c.filters,
+              kernelSize: [...c.kernel],
+              strides: [...c.strides],
+              padding,
+              dilationRate: [...c.dilation],
+              useBias: c.bias,
+              activation: tfjsActivation(c.activation) as 'linear',
+              kernelInitializer,
+            }),
             px,
           );
         }
         case 'depthwiseConv2d': {
           const [px, padding] = padded(c.padding, c.kernel, c.strides, c.dilation);
           return use(
-            tf.layers.depthwiseConv2d({ name: node.name, kernelSize: [...c.kernel], strides: [...c.strides], padding, dilationRate: [...c.dilation], depthMultiplier: c.depthMultiplier, useBias: c.bias, activation: tfjsActivation(c.activation) as 'linear', depthwiseInitializer: kernelInitializer }),
+            tf.layers.depthwiseConv2d({
+              name: node.name,
+              kernelSize: [...c.kernel],
+              strides: [...c.strides],
+              padding,
+              dilationRate: [...c.dilation],
+              depthMultiplier: c.depthMultiplier,
+              useBias: c.bias,
+              activation: tfjsActivation(c.activation) as 'linear',
+              depthwiseInitializer: kernelInitializer,
+            }),
             px,
           );
         }
@@ -109,32 +154,73 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
           );
         }
         case 'dense':
-          return use(tf.layers.dense({ name: node.name, units: c.units, useBias: c.bias, activation: tfjsActivation(c.activation) as 'linear', kernelInitializer }), x);
+          return use(
+            tf.layers.dense({
+              name: node.name,
+              units: c.units,
+              useBias: c.bias,
+              activation: tfjsActivation(c.activation) as 'linear',
+              kernelInitializer,
+            }),
+            x,
+          );
         case 'maxPool2d':
         case 'avgPool2d': {
           const explicit = typeof c.padding === 'object' && !isZero(c.padding);
           if (!c.ceilMode && !explicit) {
-            const args = { name: node.name, poolSize: [...c.pool] as [number, number], strides: [...c.strides] as [number, number], padding: c.padding === 'same' ? ('same' as const) : ('valid' as const) };
+            const args = {
+              name: node.name,
+              poolSize: [...c.pool] as [number, number],
+              strides: [...c.strides] as [number, number],
+              padding: c.padding === 'same' ? ('same' as const) : ('valid' as const),
+            };
             return use(c.kind === 'maxPool2d' ? tf.layers.maxPooling2d(args) : tf.layers.averagePooling2d(args), x);
           }
           const pads = resolvePads(c.padding, inShape[0]!, inShape[1]!, c.pool, c.strides);
-          return use(new Pool2DExplicit({ name: node.name, mode: c.kind === 'maxPool2d' ? 'max' : 'avg', pool: c.pool, strides: c.strides, pads, ceilMode: c.ceilMode }), x);
+          return use(
+            new Pool2DExplicit({
+              name: node.name,
+              mode: c.kind === 'maxPool2d' ? 'max' : 'avg',
+              pool: c.pool,
+              strides: c.strides,
+              pads,
+              ceilMode: c.ceilMode,
+            }),
+            x,
+          );
         }
         case 'globalAvgPool2d':
         case 'globalMaxPool2d': {
-          const pool = c.kind === 'globalAvgPool2d' ? tf.layers.globalAveragePooling2d({ name: c.keepDims ? `${node.name}__pool` : node.name }) : tf.layers.globalMaxPooling2d({ name: c.keepDims ? `${node.name}__pool` : node.name });
+          const pool =
+            c.kind === 'globalAvgPool2d'
+              ? tf.layers.globalAveragePooling2d({ name: c.keepDims ? `${node.name}__pool` : node.name })
+              : tf.layers.globalMaxPooling2d({ name: c.keepDims ? `${node.name}__pool` : node.name });
           const pooled = use(pool, x);
-          return c.keepDims ? use(tf.layers.reshape({ name: node.name, targetShape: [1, 1, inShape[2]!] }), pooled) : pooled;
+          return c.keepDims
+            ? use(tf.layers.reshape({ name: node.name, targetShape: [1, 1, inShape[2]!] }), pooled)
+            : pooled;
         }
         case 'adaptiveAvgPool2d':
           return use(new AdaptiveAvgPool2D({ name: node.name, output: c.output }), x);
         case 'flatten':
           // tfjs' Flatten wants rank >= 3 with the batch; a vector is already flat.
-          return inShape.length > 1 ? use(tf.layers.flatten({ name: node.name }), x) : use(tf.layers.reshape({ name: node.name, targetShape: [...inShape] }), x);
+          return inShape.length > 1
+            ? use(tf.layers.flatten({ name: node.name }), x)
+            : use(tf.layers.reshape({ name: node.name, targetShape: [...inShape] }), x);
         case 'reshape':
           return use(tf.layers.reshape({ name: node.name, targetShape: [...c.target] }), x);
         case 'batchNorm':
-          return use(tf.layers.batchNormalization({ name: node.name, axis: -1, epsilon: c.epsilon, momentum: c.momentum, center: c.center, scale: c.scale }), x);
+          return use(
+            tf.layers.batchNormalization({
+              name: node.name,
+              axis: -1,
+              epsilon: c.epsilon,
+              momentum: c.momentum,
+              center: c.center,
+              scale: c.scale,
+            }),
+            x,
+          );
         case 'activation':
           if (c.maxValue !== undefined) return use(tf.layers.reLU({ name: node.name, maxValue: c.maxValue }), x);
           return use(tf.layers.activation({ name: node.name, activation: tfjsActivation(c.fn) as 'relu' }), x);
@@ -143,7 +229,16 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
         case 'dropout':
           return use(tf.layers.dropout({ name: node.name, rate: c.rate }), x);
         case 'zeroPad2d':
-          return use(tf.layers.zeroPadding2d({ name: node.name, padding: [[c.pads.top, c.pads.bottom], [c.pads.left, c.pads.right]] }), x);
+          return use(
+            tf.layers.zeroPadding2d({
+              name: node.name,
+              padding: [
+                [c.pads.top, c.pads.bottom],
+                [c.pads.left, c.pads.right],
+              ],
+            }),
+            x,
+          );
         case 'add':
           return use(tf.layers.add({ name: node.name }), ins);
         case 'multiply':
@@ -162,7 +257,8 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
     tensors.set(node.name, out);
     nodes.push({ name: node.name, layers, output: out });
   }
-  const outputs = options.outputs === 'final' ? graph.outputs.map((name) => tensors.get(name)!) : nodes.map((n) => n.output);
+  const outputs =
+    options.outputs === 'final' ? graph.outputs.map((name) => tensors.get(name)!) : nodes.map((n) => n.output);
   const model = tf.model({ inputs, outputs, name: graph.name });
   return { model, nodes };
 }

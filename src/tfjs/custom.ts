@@ -43,12 +43,17 @@ const ACTIVATION_OPS: Record<ActivationFn, (x: tf.Tensor) => tf.Tensor> = {
 const applyActivation = (x: tf.Tensor, fn: ActivationFn | undefined): tf.Tensor => ACTIVATION_OPS[fn ?? 'linear'](x);
 
 const single = (inputs: tf.Tensor | tf.Tensor[]): tf.Tensor => (Array.isArray(inputs) ? inputs[0]! : inputs);
-const singleShape = (s: tf.Shape | tf.Shape[]): tf.Shape => (Array.isArray(s[0]) ? (s as tf.Shape[])[0]! : (s as tf.Shape));
+const singleShape = (s: tf.Shape | tf.Shape[]): tf.Shape =>
+  Array.isArray(s[0]) ? (s as tf.Shape[])[0]! : (s as tf.Shape);
 /** Census shapes have no batch dimension; tfjs shapes start with it. */
 const perExample = (s: tf.Shape): number[] => s.slice(1).map((d) => d ?? -1);
 
 function initializer(name: Initializer): ReturnType<typeof tf.initializers.zeros> {
-  return name === 'zeros' ? tf.initializers.zeros() : name === 'ones' ? tf.initializers.ones() : tf.initializers.glorotUniform({});
+  return name === 'zeros'
+    ? tf.initializers.zeros()
+    : name === 'ones'
+      ? tf.initializers.ones()
+      : tf.initializers.glorotUniform({});
 }
 
 export interface GroupedConv2DArgs {
@@ -82,7 +87,12 @@ export class GroupedConv2D extends tf.layers.Layer {
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const cin = singleShape(inputShape).at(-1)!;
     const a = this.args;
-    this.kernel = this.addWeight('kernel', [a.kernelSize[0], a.kernelSize[1], cin / a.groups, a.filters], 'float32', initializer(a.kernelInitializer ?? 'glorotUniform'));
+    this.kernel = this.addWeight(
+      'kernel',
+      [a.kernelSize[0], a.kernelSize[1], cin / a.groups, a.filters],
+      'float32',
+      initializer(a.kernelInitializer ?? 'glorotUniform'),
+    );
     if (a.useBias) this.bias = this.addWeight('bias', [a.filters], 'float32', tf.initializers.zeros());
     this.built = true;
   }
@@ -91,7 +101,16 @@ export class GroupedConv2D extends tf.layers.Layer {
     const s = singleShape(inputShape);
     const a = this.args;
     const out = LAYERS.conv2d.outputShape(
-      { kind: 'conv2d', filters: a.filters, kernel: a.kernelSize, strides: a.strides, padding: a.padding, dilation: a.dilationRate, groups: a.groups, bias: a.useBias },
+      {
+        kind: 'conv2d',
+        filters: a.filters,
+        kernel: a.kernelSize,
+        strides: a.strides,
+        padding: a.padding,
+        dilation: a.dilationRate,
+        groups: a.groups,
+        bias: a.useBias,
+      },
       [perExample(s)],
       this.name,
     );
@@ -104,7 +123,9 @@ export class GroupedConv2D extends tf.layers.Layer {
       const a = this.args;
       const xs = tf.split(x, a.groups, 3);
       const ks = tf.split(this.kernel!.read() as tf.Tensor4D, a.groups, 3);
-      const ys = xs.map((xi, i) => tf.conv2d(xi as tf.Tensor4D, ks[i] as tf.Tensor4D, [...a.strides], a.padding, 'NHWC', [...a.dilationRate]));
+      const ys = xs.map((xi, i) =>
+        tf.conv2d(xi as tf.Tensor4D, ks[i] as tf.Tensor4D, [...a.strides], a.padding, 'NHWC', [...a.dilationRate]),
+      );
       let y: tf.Tensor = ys.length === 1 ? ys[0]! : tf.concat(ys, 3);
       if (this.bias) y = tf.add(y, this.bias.read());
       return applyActivation(y, a.activation);
@@ -141,7 +162,13 @@ export class LRN extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const a = this.args;
-    return tf.localResponseNormalization(single(inputs) as tf.Tensor4D, (a.size - 1) / 2, a.k, a.alpha / a.size, a.beta);
+    return tf.localResponseNormalization(
+      single(inputs) as tf.Tensor4D,
+      (a.size - 1) / 2,
+      a.k,
+      a.alpha / a.size,
+      a.beta,
+    );
   }
 
   override getConfig(): tf.serialization.ConfigDict {
@@ -196,7 +223,16 @@ export class Pool2DExplicit extends tf.layers.Layer {
       const extraH = Math.max(0, needH - (h + a.pads.top + a.pads.bottom));
       const extraW = Math.max(0, needW - (w + a.pads.left + a.pads.right));
       const fill = a.mode === 'max' ? Number.NEGATIVE_INFINITY : 0;
-      const padded = tf.pad(x, [[0, 0], [a.pads.top, a.pads.bottom + extraH], [a.pads.left, a.pads.right + extraW], [0, 0]], fill);
+      const padded = tf.pad(
+        x,
+        [
+          [0, 0],
+          [a.pads.top, a.pads.bottom + extraH],
+          [a.pads.left, a.pads.right + extraW],
+          [0, 0],
+        ],
+        fill,
+      );
       const [pool, strides] = [[...a.pool] as [number, number], [...a.strides] as [number, number]];
       if (a.mode === 'max') return tf.maxPool(padded, pool, strides, 'valid');
       const avg = tf.avgPool(padded, pool, strides, 'valid');
@@ -204,16 +240,31 @@ export class Pool2DExplicit extends tf.layers.Layer {
       // Divisor per window: its part inside input + explicit padding (the ceil overhang is not counted).
       const limitH = h + a.pads.top + a.pads.bottom;
       const limitW = w + a.pads.left + a.pads.right;
-      const rows = Array.from({ length: oh! }, (_, i) => Math.min(i * a.strides[0] + a.pool[0], limitH) - i * a.strides[0]);
-      const cols = Array.from({ length: ow! }, (_, j) => Math.min(j * a.strides[1] + a.pool[1], limitW) - j * a.strides[1]);
-      const scale = tf.outerProduct(tf.tensor1d(rows.map((r) => a.pool[0] / r)), tf.tensor1d(cols.map((c) => a.pool[1] / c))).reshape([1, oh!, ow!, 1]);
+      const rows = Array.from(
+        { length: oh! },
+        (_, i) => Math.min(i * a.strides[0] + a.pool[0], limitH) - i * a.strides[0],
+      );
+      const cols = Array.from(
+        { length: ow! },
+        (_, j) => Math.min(j * a.strides[1] + a.pool[1], limitW) - j * a.strides[1],
+      );
+      const scale = tf
+        .outerProduct(tf.tensor1d(rows.map((r) => a.pool[0] / r)), tf.tensor1d(cols.map((c) => a.pool[1] / c)))
+        .reshape([1, oh!, ow!, 1]);
       return tf.mul(avg, scale);
     });
   }
 
   override getConfig(): tf.serialization.ConfigDict {
     const a = this.args;
-    return { ...super.getConfig(), mode: a.mode, pool: [...a.pool], strides: [...a.strides], ceilMode: a.ceilMode, pads: { ...a.pads } };
+    return {
+      ...super.getConfig(),
+      mode: a.mode,
+      pool: [...a.pool],
+      strides: [...a.strides],
+      ceilMode: a.ceilMode,
+      pads: { ...a.pads },
+    };
   }
 }
 
@@ -242,8 +293,14 @@ export class AdaptiveAvgPool2D extends tf.layers.Layer {
       // Bins are rectangles, so averaging rows then columns equals averaging each bin.
       const bins = (size: number, out: number): Array<[number, number]> =>
         Array.from({ length: out }, (_, i) => [Math.floor((i * size) / out), Math.ceil(((i + 1) * size) / out)]);
-      const byRows = tf.concat(bins(h, oh).map(([s, e]) => tf.mean(tf.slice(x, [0, s, 0, 0], [-1, e - s, -1, -1]), 1, true)), 1);
-      return tf.concat(bins(w, ow).map(([s, e]) => tf.mean(tf.slice(byRows, [0, 0, s, 0], [-1, -1, e - s, -1]), 2, true)), 2);
+      const byRows = tf.concat(
+        bins(h, oh).map(([s, e]) => tf.mean(tf.slice(x, [0, s, 0, 0], [-1, e - s, -1, -1]), 1, true)),
+        1,
+      );
+      return tf.concat(
+        bins(w, ow).map(([s, e]) => tf.mean(tf.slice(byRows, [0, 0, s, 0], [-1, -1, e - s, -1]), 2, true)),
+        2,
+      );
     });
   }
 
@@ -275,10 +332,14 @@ export class KerasNormalization extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.tidy(() => tf.div(tf.sub(single(inputs), this.mean!.read()), tf.sqrt(tf.maximum(this.variance!.read(), 1e-7))));
+    return tf.tidy(() =>
+      tf.div(tf.sub(single(inputs), this.mean!.read()), tf.sqrt(tf.maximum(this.variance!.read(), 1e-7))),
+    );
   }
 }
 
 for (const cls of [GroupedConv2D, LRN, Pool2DExplicit, AdaptiveAvgPool2D, KerasNormalization]) {
-  tf.serialization.registerClass(cls as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+  tf.serialization.registerClass(
+    cls as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>,
+  );
 }

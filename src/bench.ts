@@ -5,17 +5,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { useBackend, type BackendName } from './backend.js';
-import { census, inferLayers } from './census.js';
+import { census, type Census } from './census.js';
 import type { Graph } from './graph.js';
+import { assetPath, cacheDir, packageRoot } from './paths.js';
 import { assertFitsInMemory } from './resources.js';
 import { buildTfjs } from './tfjs/builder.js';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface BenchOptions {
   backends: BackendName[];
@@ -26,6 +24,8 @@ export interface BenchOptions {
   maxRunSeconds: number;
   peers: boolean;
   progress?: (line: string) => void;
+  /** Targets to check against the result; the library holds none (the benchmark in bench/ brings its own). */
+  targets?: (result: Omit<BenchResult, 'targets'>) => TargetCheck[];
 }
 
 export interface BenchRow {
@@ -127,7 +127,7 @@ async function matmulPeak(backend: BackendName): Promise<PeakInfo> {
   };
 }
 
-/** Compiles and runs bench/fma-peak.c; the theoretical figure assumes 2 FMA units per core at the reported clock. */
+/** Compiles and runs assets/fma-peak.c; the theoretical figure assumes 2 FMA units per core at the reported clock. */
 function fmaPeak(): FmaPeak {
   const threads = os.cpus().length;
   let flags = '';
@@ -142,12 +142,10 @@ function fmaPeak(): FmaPeak {
   const theoryText = theoretical
     ? `theoretical ${threads} cores x ${lanes} fp32 lanes x 2 (FMA) x 2 FMA units x ${(mhz / 1000).toFixed(2)} GHz = ${theoretical.toFixed(0)} GFLOP/s`
     : 'theoretical peak unknown';
-  const dir = join(root, '.cache', 'bench');
-  const exe = join(dir, 'fma-peak');
-  mkdirSync(dir, { recursive: true });
+  const exe = join(cacheDir('bench'), 'fma-peak');
   const cc = spawnSync(
     'cc',
-    ['-O3', '-funroll-loops', '-mavx2', '-mfma', '-pthread', join(root, 'bench', 'fma-peak.c'), '-o', exe],
+    ['-O3', '-funroll-loops', '-mavx2', '-mfma', '-pthread', assetPath('fma-peak.c'), '-o', exe],
     { encoding: 'utf8' },
   );
   if (cc.status !== 0)
@@ -162,7 +160,7 @@ function fmaPeak(): FmaPeak {
     return {
       measuredGflops: j.gflops,
       theoreticalGflops: theoretical,
-      how: `measured: ${threads} threads of AVX2 FMA chains (bench/fma-peak.c, best of 3); ${theoryText}`,
+      how: `measured: ${threads} threads of AVX2 FMA chains (assets/fma-peak.c, best of 3); ${theoryText}`,
     };
   } catch {
     return { measuredGflops: null, theoreticalGflops: theoretical, how: `FMA loop failed to run; ${theoryText}` };
@@ -170,16 +168,15 @@ function fmaPeak(): FmaPeak {
 }
 
 async function benchOne(
-  graph: Graph,
+  c: Census,
   backend: BackendName,
   device: string,
-  batch: number,
   opts: BenchOptions,
   peak: PeakInfo,
   fma: FmaPeak,
 ): Promise<BenchRow> {
   // runBench has already checked every (model, batch) against available memory.
-  const c = census(graph, { batch });
+  const { graph, batch } = c;
   const flopsPerImage = 2 * (c.totals.macs / batch);
   const base: BenchRow = {
     model: graph.name,
@@ -208,7 +205,7 @@ async function benchOne(
     };
   }
   const before = tf.memory().numTensors;
-  const built = buildTfjs(graph, inferLayers(graph), { init: 'random', outputs: 'final' });
+  const built = buildTfjs(graph, c.infos, { init: 'random', outputs: 'final' });
   const x = tf.randomNormal([batch, ...c.input.slice(1)]);
   const tfBytesWeights = tf.memory().numBytes;
   let tfBytesPeak = tfBytesWeights;
@@ -253,27 +250,23 @@ async function benchOne(
 }
 
 function peerPython(): string | undefined {
-  const venv = join(root, '.cache', 'peers-venv', 'bin', 'python');
+  const venv = join(packageRoot(), '.cache', 'peers-venv', 'bin', 'python');
   for (const py of [process.env.NETCENSUS_PYTHON, existsSync(venv) ? venv : undefined, 'python3']) {
-    if (
-      py &&
-      spawnSync(py, [join(root, 'bench', 'peers', 'torch_bench.py'), '--check'], { stdio: 'ignore' }).status === 0
-    )
+    if (py && spawnSync(py, [assetPath('peers', 'torch_bench.py'), '--check'], { stdio: 'ignore' }).status === 0)
       return py;
   }
   return undefined;
 }
 
-function runPeers(graphs: Graph[], opts: BenchOptions, nativeRows: BenchRow[]): PeerRow[] {
+function runPeers(censuses: Census[][], opts: BenchOptions, nativeRows: BenchRow[]): PeerRow[] {
   const out: PeerRow[] = [];
   const python = peerPython();
   const threads = os.cpus().length;
-  for (const g of graphs) {
-    const perImage = census(g);
-    for (const batch of opts.batches) {
-      // MACs scale exactly with the batch.
-      const flops = 2 * perImage.totals.macs * batch;
-      const input = perImage.input;
+  for (const perBatch of censuses) {
+    for (const c of perBatch) {
+      const [g, batch] = [c.graph, c.batch];
+      const flops = 2 * c.totals.macs;
+      const input = c.input;
       if (!python) {
         out.push({
           peer: 'pytorch',
@@ -290,7 +283,7 @@ function runPeers(graphs: Graph[], opts: BenchOptions, nativeRows: BenchRow[]): 
         const r = spawnSync(
           python,
           [
-            join(root, 'bench', 'peers', 'torch_bench.py'),
+            assetPath('peers', 'torch_bench.py'),
             '--model',
             g.name,
             '--batch',
@@ -344,14 +337,8 @@ function runPeers(graphs: Graph[], opts: BenchOptions, nativeRows: BenchRow[]): 
         opts.progress?.(`peer bare tfjs-node ${g.name} batch ${batch}`);
         const r = spawnSync(
           process.execPath,
-          [
-            join(root, 'bench', 'peers', 'bare-tfjs.mjs'),
-            g.name,
-            String(batch),
-            String(opts.warmup),
-            String(opts.runs),
-          ],
-          { encoding: 'utf8', cwd: root, timeout: 30 * 60_000 },
+          [assetPath('peers', 'bare-tfjs.mjs'), g.name, String(batch), String(opts.warmup), String(opts.runs)],
+          { encoding: 'utf8', cwd: packageRoot(), timeout: 30 * 60_000 },
         );
         if (r.status === 0) {
           const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { medianMs: number };
@@ -380,85 +367,9 @@ function runPeers(graphs: Graph[], opts: BenchOptions, nativeRows: BenchRow[]): 
   return out;
 }
 
-function checkTargets(rows: BenchRow[], peers: PeerRow[], fma: FmaPeak): TargetCheck[] {
-  const row = (model: string, backend: BackendName, batch: number) =>
-    rows.find((r) => r.model === model && r.backend === backend && r.batch === batch && r.status === 'ok');
-  const peer = (kind: PeerRow['peer'], model: string, batch: number) =>
-    peers.find((p) => p.peer === kind && p.model === model && p.batch === batch && p.status === 'ok');
-  const targets: TargetCheck[] = [];
-  for (const model of ['vgg16', 'resnet50']) {
-    const mine = row(model, 'tensorflow', 8);
-    const torch = peer('pytorch', model, 8);
-    targets.push(
-      mine && torch
-        ? {
-            target: `${model}, native, batch 8: at least as fast as PyTorch CPU`,
-            value: `${mine.medianMs.toFixed(0)} ms vs PyTorch ${torch.medianMs.toFixed(0)} ms (${(torch.medianMs / mine.medianMs).toFixed(2)}x)`,
-            met: mine.medianMs <= torch.medianMs,
-            note: '',
-          }
-        : {
-            target: `${model}, native, batch 8: at least as fast as PyTorch CPU`,
-            value: 'not measured',
-            met: null,
-            note: !mine ? 'no native batch-8 run in this benchmark' : 'PyTorch peer unavailable',
-          },
-    );
-    const bare = peer('bare-tfjs-node', model, 8) ?? peer('bare-tfjs-node', model, 1);
-    const same = bare && row(model, 'tensorflow', bare.batch);
-    targets.push(
-      bare && same
-        ? {
-            target: `${model}: netcensus costs under 5% over bare tfjs-node`,
-            value: `${same.medianMs.toFixed(0)} ms vs bare ${bare.medianMs.toFixed(0)} ms at batch ${bare.batch} (${(((same.medianMs - bare.medianMs) / bare.medianMs) * 100).toFixed(1)}%)`,
-            met: same.medianMs <= bare.medianMs * 1.05,
-            note: '',
-          }
-        : {
-            target: `${model}: netcensus costs under 5% over bare tfjs-node`,
-            value: 'not measured',
-            met: null,
-            note: 'no native run or no bare peer',
-          },
-    );
-  }
-  const vgg8 = row('vgg16', 'tensorflow', 8);
-  targets.push(
-    vgg8 && fma.measuredGflops
-      ? {
-          target: 'vgg16, native, batch 8: at least 50% of the measured FMA peak',
-          value: `${vgg8.gflops.toFixed(1)} of ${fma.measuredGflops.toFixed(1)} GFLOP/s (${((vgg8.gflops / fma.measuredGflops) * 100).toFixed(0)}%)`,
-          met: vgg8.gflops >= 0.5 * fma.measuredGflops,
-          note: '',
-        }
-      : {
-          target: 'vgg16, native, batch 8: at least 50% of the measured FMA peak',
-          value: 'not measured',
-          met: null,
-          note: 'needs a native batch-8 run and the FMA loop',
-        },
-  );
-  const wasm1 = row('vgg16', 'wasm', 1);
-  targets.push(
-    wasm1
-      ? {
-          target: 'vgg16, wasm, batch 1: at least 20 GFLOP/s',
-          value: `${wasm1.gflops.toFixed(1)} GFLOP/s`,
-          met: wasm1.gflops >= 20,
-          note: '',
-        }
-      : {
-          target: 'vgg16, wasm, batch 1: at least 20 GFLOP/s',
-          value: 'not measured',
-          met: null,
-          note: 'no wasm batch-1 run',
-        },
-  );
-  return targets;
-}
-
 export async function runBench(graphs: Graph[], opts: BenchOptions): Promise<BenchResult> {
-  for (const g of graphs) for (const b of opts.batches) assertFitsInMemory(census(g, { batch: b }), 'bench');
+  const censuses = graphs.map((g) => opts.batches.map((batch) => census(g, { batch })));
+  for (const c of censuses.flat()) assertFitsInMemory(c, 'bench');
   const fma = fmaPeak();
   opts.progress?.(`FMA peak: ${fma.how}`);
   const peaks: PeakInfo[] = [];
@@ -468,9 +379,10 @@ export async function runBench(graphs: Graph[], opts: BenchOptions): Promise<Ben
     const peak = await matmulPeak(backend);
     peaks.push(peak);
     opts.progress?.(`backend ${backend} (${info.device}): matmul peak ${peak.gflops.toFixed(1)} GFLOP/s`);
-    for (const g of graphs) {
-      for (const batch of opts.batches) {
-        const r = await benchOne(g, backend, info.device, batch, opts, peak, fma);
+    for (const perBatch of censuses) {
+      for (const c of perBatch) {
+        const [g, batch] = [c.graph, c.batch];
+        const r = await benchOne(c, backend, info.device, opts, peak, fma);
         rows.push(r);
         opts.progress?.(
           r.status === 'ok'
@@ -483,13 +395,13 @@ export async function runBench(graphs: Graph[], opts: BenchOptions): Promise<Ben
   // Peers run last, as separate processes, on the same machine and thread count.
   const peers = opts.peers
     ? runPeers(
-        graphs,
+        censuses,
         opts,
         rows.filter((r) => r.backend === 'tensorflow'),
       )
     : [];
   const tfjsVersion = (tf.version as Record<string, string>)['tfjs'] ?? tf.version_core;
-  return {
+  const result: Omit<BenchResult, 'targets'> = {
     date: new Date().toISOString(),
     host: {
       cpu: cpuModel(),
@@ -504,9 +416,6 @@ export async function runBench(graphs: Graph[], opts: BenchOptions): Promise<Ben
     peaks,
     rows,
     peers,
-    // Only the targets about models this run measured.
-    targets: checkTargets(rows, peers, fma).filter((t) =>
-      graphs.some((g) => t.target.startsWith(`${g.name},`) || t.target.startsWith(`${g.name}:`)),
-    ),
   };
+  return { ...result, targets: opts.targets?.(result) ?? [] };
 }

@@ -1,14 +1,16 @@
 /**
  * The analytic census. Two stages, as torchinfo separates them: `inferLayers` walks the graph and collects
- * each layer's shapes and weight tensors; `census` turns those into figures under named conventions.
- * Formatting lives in `format.ts`. No tensors are created here.
+ * each layer's shapes and weight tensors; `census` turns those into figures under named conventions and
+ * keeps the per-layer infos, which verify, bench, diff and diagnose take instead of inferring again.
+ * Presentation lives in `format/`. No tensors are created here.
  */
 import { NetcensusError } from './errors.js';
 import { checked, mul, prod, sum } from './exact.js';
-import { topoSort, type Graph, type GraphNode, type Shape } from './graph.js';
-import { layerDef, type WeightSpec } from './layers.js';
+import { isInput, topoSort, type Graph, type GraphNode, type Shape } from './graph.js';
+import { kindSpec } from './kinds/index.js';
+import { countedUnder, type LayerInfo, type ParamConvention, type WeightSpec } from './kinds/spec.js';
 
-export type ParamConvention = 'keras' | 'pytorch';
+export type { LayerInfo, ParamConvention, WeightSpec } from './kinds/spec.js';
 export type MacConvention = 'weights' | 'torchinfo-1.8' | 'torch-summary-1.3';
 export type NeuronConvention = 'seed002' | 'seed002WithInput';
 
@@ -40,17 +42,6 @@ export const NEURON_CONVENTION =
 export const BYTES_CONVENTION = 'float32, 4 bytes per element; MB = 10^6 bytes, MiB = 2^20 bytes';
 
 const BYTES_PER_ELEMENT = 4;
-
-/** What `inferLayers` collects for each node. */
-export interface LayerInfo {
-  node: GraphNode;
-  inputShapes: Shape[];
-  /** Per example, without the batch dimension. */
-  outputShape: Shape;
-  weights: WeightSpec[];
-  /** Weight MACs per example. */
-  macs: number;
-}
 
 export interface CensusOptions {
   /** Spatial input size: [H, W] (channels kept) or a full [H, W, C]. */
@@ -128,6 +119,10 @@ export interface Census {
       torchSummary: { inputMiB: number; forwardBackwardMiB: number; paramsMiB: number; totalMiB: number };
     };
   };
+  /** The graph counted, and what the census inferred per node (not part of the JSON: non-enumerable). */
+  readonly graph: Graph;
+  readonly infos: readonly LayerInfo[];
+  readonly options: CensusOptions;
 }
 
 /** Resolves `--input` against the graph's own input: [H, W] keeps the channels. */
@@ -151,21 +146,16 @@ function inputShapeFor(
 export function inferLayers(graph: Graph, input?: readonly number[]): LayerInfo[] {
   const order = topoSort(graph);
   const shapes = new Map<string, Shape>();
-  const inputs = order.filter((n) => n.config.kind === 'input');
+  const inputs = order.filter(isInput);
   if (input !== undefined && inputs.length !== 1)
     throw new NetcensusError(`--input: the model has ${inputs.length} inputs; only single-input models can be resized`);
   return order.map((node) =>
     withLayerName(node, () => {
-      const def = layerDef(node.config);
+      const def = kindSpec(node.config);
       const inputShapes = node.inputs.map((n) => shapes.get(n)!);
-      const outputShape =
-        node.config.kind === 'input'
-          ? def.outputShape(
-              { ...node.config, shape: inputShapeFor(node as GraphNode & { config: { kind: 'input' } }, input) },
-              [],
-              node.name,
-            )
-          : def.outputShape(node.config, inputShapes, node.name);
+      const outputShape = isInput(node)
+        ? def.outputShape({ ...node.config, shape: inputShapeFor(node, input) }, [], node.name)
+        : def.outputShape(node.config, inputShapes, node.name);
       shapes.set(node.name, outputShape);
       const weights = def.weights(node.config, inputShapes);
       return { node, inputShapes, outputShape, weights, macs: def.macs(node.config, inputShapes, outputShape) };
@@ -184,16 +174,15 @@ function withLayerName<T>(node: GraphNode, f: () => T): T {
   }
 }
 
-const counted = (w: WeightSpec, conv: ParamConvention): boolean => conv === 'keras' || w.torchName !== 'buffer';
 const size = (w: WeightSpec): number => prod(w.shape);
 
 function paramsOf(info: LayerInfo, conv: ParamConvention, filter: (w: WeightSpec) => boolean = () => true): number {
-  return sum('params', info.weights.filter((w) => counted(w, conv) && filter(w)).map(size));
+  return sum('params', info.weights.filter((w) => countedUnder(w, conv) && filter(w)).map(size));
 }
 
 /** Output positions a conv's bias is added at (H x W); 1 for everything else. */
 function biasPositions(info: LayerInfo): number {
-  return layerDef(info.node.config).convLike ? prod(info.outputShape.slice(0, -1)) : 1;
+  return kindSpec(info.node.config).convLike ? prod(info.outputShape.slice(0, -1)) : 1;
 }
 
 /** torchinfo 1.8: per leaf layer with parameters, (weight + bias elements) x output positions for convs, x 1 otherwise; times batch. */
@@ -217,7 +206,7 @@ function torchSummaryMacs(infos: LayerInfo[]): number {
     const weightElems = torchWeightElements(info);
     if (weightElems === 0) continue;
     // output_size[2:] in torch-summary: spatial positions only, so this convention ignores the batch size.
-    const leaf = layerDef(info.node.config).convLike
+    const leaf = kindSpec(info.node.config).convLike
       ? mul('MACs', weightElems, prod(info.outputShape.slice(0, -1)))
       : weightElems;
     const containers = info.node.scope.split('.').length - 1;
@@ -236,11 +225,11 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
     throw new NetcensusError(`--batch: must be a positive integer, got ${batch}`);
   const conv = options.params ?? 'keras';
   const infos = inferLayers(graph, options.input);
-  const inputInfo = infos.find((i) => i.node.config.kind === 'input')!;
+  const inputInfo = infos.find((i) => isInput(i.node))!;
 
   const layers: LayerCensus[] = infos.map((info) =>
     withLayerName(info.node, () => {
-      const def = layerDef(info.node.config);
+      const def = kindSpec(info.node.config);
       const params = paramsOf(info, conv);
       const trainable = paramsOf(info, conv, (w) => w.trainable);
       const biases = paramsOf(info, conv, (w) => w.role === 'bias');
@@ -318,7 +307,7 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
   const tsFwdBwd = (2 * leafOutputsWithParams * BYTES_PER_ELEMENT) / MIB;
   const tsParams = (paramsUnder('pytorch') * BYTES_PER_ELEMENT) / MIB;
 
-  return {
+  const result = {
     model: graph.name,
     description: graph.description,
     source: graph.source,
@@ -367,4 +356,10 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
       },
     },
   };
+  // Kept for the consumers, out of the JSON contract: JSON.stringify and spreads skip non-enumerables.
+  return Object.defineProperties(result, {
+    graph: { value: graph },
+    infos: { value: infos },
+    options: { value: options },
+  }) as Census;
 }

@@ -3,19 +3,14 @@
  * and diagnostics to stderr. A NetcensusError becomes one line and its exit code, never a stack trace.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { census, type ParamConvention } from './census.js';
+import { census, type Census, type ParamConvention } from './census.js';
 import { EXIT, NetcensusError } from './errors.js';
-import {
-  formatBench,
-  formatCsv,
-  formatDiff,
-  formatMarkdown,
-  formatSummary,
-  formatVerify,
-  formatZoo,
-  int,
-  si,
-} from './format.js';
+import { formatBench } from './format/bench.js';
+import { formatDiff } from './format/diff.js';
+import { int, si } from './format/numbers.js';
+import { formatCsv, formatMarkdown, formatSummary, formatZoo } from './format/summary.js';
+import { formatVerify } from './format/verify.js';
+import { publishedVerdicts } from './published.js';
 import { resolveModel } from './resolve.js';
 import { ZOO, ZOO_NAMES } from '../models/index.js';
 import { diagnose } from './diagnose.js';
@@ -24,7 +19,6 @@ import { diffGraphs } from './diff.js';
 import type { BackendChoice, BackendInfo, BackendName } from './backend.js';
 import { accessSync, constants, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Graph } from './graph.js';
 import type { WeightInit } from './tfjs/builder.js';
 import type { VerifyResult } from './verify.js';
 
@@ -114,11 +108,11 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
         throw new NetcensusError('choose one of --json, --markdown, --csv');
       const graph = resolveModel(model, { input: opts.input });
       const c = census(graph, { input: opts.input, batch: opts.batch, params: opts.params });
-      const diagnostics = diagnose(graph, { input: opts.input, zoo: ZOO });
+      const diagnostics = diagnose(c, { zoo: ZOO });
       if (opts.json) write(JSON.stringify({ ...c, diagnostics }, null, 2) + '\n');
       else if (opts.markdown) write(formatMarkdown(c) + '\n');
       else if (opts.csv) write(formatCsv(c) + '\n');
-      else write(formatSummary(c, graph.published ?? [], diagnostics) + '\n');
+      else write(formatSummary(c, publishedVerdicts(c, graph.published ?? []), diagnostics) + '\n');
     });
 
   program
@@ -145,11 +139,7 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     )
     .argument('[models...]', 'zoo model names or model JSON files')
     .option('--all', 'verify the whole zoo')
-    .addOption(
-      new Option('--backend <name>', 'TensorFlow.js backend')
-        .choices(['auto', 'tensorflow', 'wasm', 'cpu'])
-        .default('auto'),
-    )
+    .addOption(backendOption())
     .option('--input <HxW>', "input size: H, HxW or HxWxC (default: each model's own)", parseInput)
     .option('--batch <N>', 'batch size of the forward pass', parseCount('--batch', 4096), 1)
     .addOption(
@@ -162,17 +152,11 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
       const names = opts.all ? [...ZOO_NAMES, ...models] : models;
       if (names.length === 0) throw new NetcensusError('verify: name at least one model, or --all');
       const graphs = names.map((n) => resolveModel(n, { input: opts.input }));
-      const { results, backend } = await verifyMany(graphs, opts);
+      const censuses = graphs.map((g) => census(g, { input: opts.input, batch: opts.batch }));
+      const { results, backend } = await verifyMany(censuses, opts);
       if (opts.json) write(JSON.stringify(results, null, 2) + '\n');
       else write(formatVerify(results, backend) + '\n');
-      if (results.some((r) => !r.ok))
-        throw new NetcensusError(
-          `verification failed for ${results
-            .filter((r) => !r.ok)
-            .map((r) => r.model)
-            .join(', ')}`,
-          EXIT.mismatch,
-        );
+      failOnMismatch(results);
     });
 
   program
@@ -180,25 +164,13 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     .description(
       'the main job: census of the whole zoo, then verification of every model on the best available backend',
     )
-    .addOption(
-      new Option('--backend <name>', 'TensorFlow.js backend')
-        .choices(['auto', 'tensorflow', 'wasm', 'cpu'])
-        .default('auto'),
-    )
+    .addOption(backendOption())
     .action(async (opts: { backend: BackendChoice }) => {
-      const graphs = ZOO_NAMES.map((n) => resolveModel(n));
-      const censuses = graphs.map((g) => census(g));
+      const censuses = ZOO_NAMES.map((n) => census(resolveModel(n)));
       write(formatZoo(censuses) + '\n\n');
-      const { results, backend } = await verifyMany(graphs, { backend: opts.backend, batch: 1, init: 'zeros' });
+      const { results, backend } = await verifyMany(censuses, { backend: opts.backend, init: 'zeros' });
       write(formatVerify(results, backend) + '\n');
-      if (results.some((r) => !r.ok))
-        throw new NetcensusError(
-          `verification failed for ${results
-            .filter((r) => !r.ok)
-            .map((r) => r.model)
-            .join(', ')}`,
-          EXIT.mismatch,
-        );
+      failOnMismatch(results);
     });
 
   program
@@ -295,22 +267,33 @@ interface VerifyCliOptions {
   json?: boolean;
 }
 
-/** Verifies graphs one after another on one backend, with a progress line per model on stderr. */
+const backendOption = (): Option =>
+  new Option('--backend <name>', 'TensorFlow.js backend')
+    .choices(['auto', 'tensorflow', 'wasm', 'cpu'])
+    .default('auto');
+
+/** Exit 1 naming the models whose census and execution disagree (the report is already printed). */
+function failOnMismatch(results: readonly VerifyResult[]): void {
+  const bad = results.filter((r) => !r.ok).map((r) => r.model);
+  if (bad.length) throw new NetcensusError(`verification failed for ${bad.join(', ')}`, EXIT.mismatch);
+}
+
+/** Verifies censuses one after another on one backend, with a progress line per model on stderr. */
 async function verifyMany(
-  graphs: Graph[],
-  opts: { backend: BackendChoice; input?: number[]; batch: number; init: WeightInit },
+  censuses: Census[],
+  opts: { backend: BackendChoice; init: WeightInit },
 ): Promise<{ results: VerifyResult[]; backend: BackendInfo }> {
   // Size problems are reported before any backend starts.
-  for (const g of graphs) assertFitsInMemory(census(g, { input: opts.input, batch: opts.batch }), 'verify');
+  for (const c of censuses) assertFitsInMemory(c, 'verify');
   const backend = await useBackend(opts.backend);
-  const { verifyGraph } = await import('./verify.js');
+  const { verifyCensus } = await import('./verify.js');
   progress(`netcensus: backend ${backend.backend} (${backend.device})${backend.note ? ` - ${backend.note}` : ''}`);
   const results: VerifyResult[] = [];
-  for (const [i, g] of graphs.entries()) {
-    const r = await verifyGraph(g, { input: opts.input, batch: opts.batch, init: opts.init, device: backend.device });
+  for (const [i, c] of censuses.entries()) {
+    const r = await verifyCensus(c, { init: opts.init, device: backend.device });
     results.push(r);
     progress(
-      `[${i + 1}/${graphs.length}] ${g.name}: ${r.ok ? 'ok' : 'MISMATCH'} (build ${(r.timings.buildMs / 1000).toFixed(2)} s, forward ${(r.timings.forwardMs / 1000).toFixed(2)} s)`,
+      `[${i + 1}/${censuses.length}] ${c.model}: ${r.ok ? 'ok' : 'MISMATCH'} (build ${(r.timings.buildMs / 1000).toFixed(2)} s, forward ${(r.timings.forwardMs / 1000).toFixed(2)} s)`,
     );
   }
   return { results, backend };

@@ -1,116 +1,69 @@
 /**
  * Diagnostics: things that are legal but probably not what the author meant, each with the count it
- * changes. Printed by `summary` and returned in its JSON as `diagnostics`.
+ * changes. Each kind raises its own (a Dense on a feature map) and every strided window is checked for
+ * input it drops; the zoo-variant check compares the whole model with the zoo. Printed by `summary` and
+ * returned in its JSON as `diagnostics`.
  */
-import { inferLayers, type LayerInfo } from './census.js';
-import { CAUSES, diffGraphs, type Cause } from './diff.js';
-import { int } from './format.js';
-import { prod } from './exact.js';
-import type { Graph } from './graph.js';
-import { effectiveKernel, resolvePads } from './layers.js';
+import { census, type Census } from './census.js';
+import { CAUSES, conventionOf, diffCensuses, weightedLayers, type Cause, type WeightedLayer } from './diff.js';
+import { int } from './format/numbers.js';
+import { isInput, type Graph } from './graph.js';
+import { kindSpec } from './kinds/index.js';
+import type { DiagnoseCtx, Diagnostic } from './kinds/spec.js';
+import { unevenStride } from './kinds/window.js';
 
-export interface Diagnostic {
-  code: 'dense-on-feature-map' | 'uneven-stride' | 'zoo-variant';
-  layer: string | null;
-  message: string;
-}
-
-/** Seed 000's mistake: a Dense on an H x W x C map sees C inputs per position, not H x W x C. */
-function denseOnFeatureMap(infos: readonly LayerInfo[]): Diagnostic[] {
-  const byName = new Map(infos.map((i) => [i.node.name, i]));
-  const out: Diagnostic[] = [];
-  for (const info of infos) {
-    const c = info.node.config;
-    const inShape = info.inputShapes[0];
-    if (c.kind !== 'dense' || !inShape || inShape.length < 2) continue;
-    // Report where the feature map enters the Dense stack, not every Dense after it.
-    const src = byName.get(info.node.inputs[0]!);
-    if (src && src.node.config.kind === 'dense') continue;
-    const fanIn = inShape.at(-1)!;
-    const flat = prod(inShape);
-    const withFlatten = flat * c.units + (c.bias ? c.units : 0);
-    const following = infos.filter(
-      (i) =>
-        i !== info &&
-        i.node.config.kind === 'dense' &&
-        i.inputShapes[0]!.length > 1 &&
-        i.inputShapes[0]!.slice(0, -1).join('x') === inShape.slice(0, -1).join('x'),
-    ).length;
-    out.push({
-      code: 'dense-on-feature-map',
-      layer: info.node.name,
-      message:
-        `Dense "${info.node.name}" is applied to a ${inShape.join('x')} input, so it acts on the last axis only: it sees ${int(fanIn)} inputs, not ${inShape.join(' x ')} = ${int(flat)}, ` +
-        `and its output is ${[...inShape.slice(0, -1), c.units].join('x')}${following ? ` (as are the ${following} Dense layers after it)` : ''}. A Flatten is probably missing before it; with one it would have ${int(withFlatten)} parameters instead of ${int(fanIn * c.units + (c.bias ? c.units : 0))}.`,
-    });
-  }
-  return out;
-}
-
-/** A strided window that does not tile its input: the last rows or columns are silently dropped. */
-function unevenStride(infos: readonly LayerInfo[]): Diagnostic[] {
-  const byName = new Map(infos.map((i) => [i.node.name, i]));
-  const out: Diagnostic[] = [];
-  for (const info of infos) {
-    const c = info.node.config;
-    if (
-      c.kind !== 'conv2d' &&
-      c.kind !== 'depthwiseConv2d' &&
-      c.kind !== 'separableConv2d' &&
-      c.kind !== 'maxPool2d' &&
-      c.kind !== 'avgPool2d'
-    )
-      continue;
-    if (c.padding === 'same' || ('ceilMode' in c && c.ceilMode)) continue;
-    const [h, w] = [info.inputShapes[0]![0]!, info.inputShapes[0]![1]!];
-    const kernel = 'pool' in c ? c.pool : c.kernel;
-    const dilation = 'dilation' in c ? c.dilation : ([1, 1] as const);
-    const p = resolvePads(c.padding, h, w, kernel, c.strides, dilation);
-    const axes = [
-      ['height', h, p.top + p.bottom, kernel[0], c.strides[0], dilation[0]],
-      ['width', w, p.left + p.right, kernel[1], c.strides[1], dilation[1]],
-    ] as const;
-    // Keras pads with a ZeroPadding2D layer in front (ResNet50's conv1_pad): that padding counts too.
-    const src = byName.get(info.node.inputs[0]!)?.node.config;
-    const padLayer = src?.kind === 'zeroPad2d' ? src.pads : { bottom: 0, right: 0 };
-    const after = [p.bottom + padLayer.bottom, p.right + padLayer.right];
-    // Only overlapping windows (kernel > stride) that leave real input, not padding, uncovered: a 1x1/2
-    // subsampling conv or a padded stem skips pixels by design.
-    const uneven = axes.filter(
-      ([, size, pad, k, s, d], i) =>
-        s > 1 && effectiveKernel(k, d) > s && (size + pad - effectiveKernel(k, d)) % s > after[i]!,
-    );
-    if (uneven.length === 0) continue;
-    const [axis, size, pad, k, s, d] = uneven[0]!;
-    const ek = effectiveKernel(k, d);
-    const left = ((size + pad - ek) % s) - (axis === 'height' ? after[0]! : after[1]!);
-    const fits = [size - left, size + (s - left)];
-    out.push({
-      code: 'uneven-stride',
-      layer: info.node.name,
-      message: `input ${axis} ${size} does not divide evenly: (${size}${pad ? ` + ${pad}` : ''} - ${ek}) / ${s} = ${((size + pad - ek) / s).toFixed(2)}, so the last ${left} ${axis === 'height' ? 'row' : 'column'}(s) are never covered${uneven.length === 2 ? ' (both axes)' : ''}; ${fits[0]} or ${fits[1]} would tile exactly`,
-    });
-  }
-  return out;
-}
+export type { Diagnostic } from './kinds/spec.js';
 
 const SMALL_CAUSES: readonly Cause[] = ['grouping', 'bias', 'bn-statistics'];
 
+type Zoo = Readonly<Record<string, () => Graph>>;
+
+/** Zoo models' censuses and weighted layers, made once per process: the zoo does not change. */
+const zooCache = new WeakMap<() => Graph, { c: Census; weighted: WeightedLayer[]; signature: string }>();
+
+/** How many weighted layers of each factor kind: a zoo variant pairs every one, so these must be equal. */
+const signature = (layers: readonly WeightedLayer[]): string => {
+  const counts: Record<string, number> = {};
+  for (const l of layers) counts[l.kind] = (counts[l.kind] ?? 0) + 1;
+  return JSON.stringify(Object.entries(counts).sort());
+};
+
+function zooEntry(build: () => Graph) {
+  let e = zooCache.get(build);
+  if (!e) {
+    const g = build();
+    const c = census(g, { params: conventionOf(g) });
+    const weighted = weightedLayers(c);
+    e = { c, weighted, signature: signature(weighted) };
+    zooCache.set(build, e);
+  }
+  return e;
+}
+
+/** The model counted as the zoo comparison needs it: its own framework's convention, batch 1, its own input. */
+function asZooSees(c: Census): Census {
+  const graph = c.graph;
+  const ownInput = c.graph.nodes.find(isInput);
+  const resized = ownInput !== undefined && ownInput.config.shape.join('x') !== c.input.slice(1).join('x');
+  if (c.conventions.params === conventionOf(graph) && c.batch === 1 && !resized) return c;
+  return census(graph, { params: conventionOf(graph) });
+}
+
 /** Whether the model is a zoo model but for grouping, bias or the BN convention (and which). */
-export function zooVariant(graph: Graph, zoo: Readonly<Record<string, () => Graph>>): Diagnostic[] {
+export function zooVariant(subject: Census, zoo: Zoo): Diagnostic[] {
+  const c = asZooSees(subject);
+  const graph = c.graph;
+  const mine = weightedLayers(c);
+  const sig = signature(mine);
   for (const [name, build] of Object.entries(zoo)) {
     if (name === graph.name) continue;
-    const z = build();
-    let d;
-    try {
-      d = diffGraphs(graph, z);
-    } catch {
-      continue;
-    }
+    const z = zooEntry(build);
+    if (z.signature !== sig) continue;
+    const d = diffCensuses(c, z.c, mine, z.weighted);
     const aligned = d.pairs.every((p) => p.a !== null && p.b !== null);
     const causes = new Set([...Object.keys(d.byCause.params), ...Object.keys(d.byCause.macs)] as Cause[]);
-    if (!aligned || [...causes].some((c) => !SMALL_CAUSES.includes(c))) continue;
-    if (causes.size === 0)
+    if (!aligned || [...causes].some((cause) => !SMALL_CAUSES.includes(cause))) continue;
+    if (causes.size === 0) {
       return [
         {
           code: 'zoo-variant',
@@ -118,6 +71,7 @@ export function zooVariant(graph: Graph, zoo: Readonly<Record<string, () => Grap
           message: `same weighted layers as zoo model "${name}" (${int(d.b.params)} params, ${d.b.convention} convention)`,
         },
       ];
+    }
     const details = [...causes].map((cause) => {
       const layers = d.pairs.filter((p) => p.params[cause] || p.macs[cause]).map((p) => p.a);
       return `${CAUSES[cause]}: ${int(d.byCause.params[cause] ?? 0)} params, ${int(d.byCause.macs[cause] ?? 0)} MACs (${layers.slice(0, 6).join(', ')}${layers.length > 6 ? ', ...' : ''})`;
@@ -133,10 +87,20 @@ export function zooVariant(graph: Graph, zoo: Readonly<Record<string, () => Grap
   return [];
 }
 
+/** The kinds' own diagnostics first, then the window checks, then the zoo comparison. */
 export function diagnose(
-  graph: Graph,
-  options: { input?: readonly number[]; zoo?: Readonly<Record<string, () => Graph>> } = {},
+  subject: Graph | Census,
+  options: { input?: readonly number[]; zoo?: Zoo } = {},
 ): Diagnostic[] {
-  const infos = inferLayers(graph, options.input);
-  return [...denseOnFeatureMap(infos), ...unevenStride(infos), ...(options.zoo ? zooVariant(graph, options.zoo) : [])];
+  const c = 'infos' in subject ? subject : census(subject, { input: options.input });
+  const byName = new Map(c.infos.map((i) => [i.node.name, i]));
+  const ctx: DiagnoseCtx = { producer: (name) => byName.get(name), infos: c.infos };
+  const own: Diagnostic[] = [];
+  const windows: Diagnostic[] = [];
+  for (const info of c.infos) {
+    const spec = kindSpec(info.node.config);
+    if (spec.diagnose) own.push(...spec.diagnose(info.node.config, info, ctx));
+    if (spec.window) windows.push(...unevenStride(info, spec.window(info.node.config, info), ctx));
+  }
+  return [...own, ...windows, ...(options.zoo ? zooVariant(c, options.zoo) : [])];
 }

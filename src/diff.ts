@@ -4,9 +4,10 @@
  * statistics, kernel, grouping, widths, fan-in, spatial size), so the per-cause deltas telescope and add
  * up exactly to the total difference.
  */
-import { census, inferLayers, type LayerInfo, type ParamConvention } from './census.js';
+import { census, type Census, type LayerInfo, type ParamConvention } from './census.js';
 import type { Graph } from './graph.js';
-import { prod } from './exact.js';
+import { kindSpec } from './kinds/index.js';
+import type { Factors } from './kinds/spec.js';
 
 export type Cause =
   'grouping' | 'bias' | 'bn-statistics' | 'fan-in' | 'widths' | 'kernel' | 'input-size' | 'layers-added-removed';
@@ -42,87 +43,6 @@ export interface DiffResult {
   byCause: { params: Partial<Record<Cause, number>>; macs: Partial<Record<Cause, number>> };
   /** True when the attributed deltas add up to the total difference (always, unless there is a bug). */
   balanced: boolean;
-}
-
-/** The factors of a weighted layer's parameter and MAC formulas. */
-interface Factors {
-  /** 'other': a weighted layer without a factored formula (separable conv, Normalization); its params sit in cout, its MACs in positions. */
-  kind: 'conv' | 'dense' | 'bn' | 'other';
-  /** kh * kw (1 for dense); depthwise multiplier folded into widths. */
-  k: number;
-  cin: number;
-  cout: number;
-  groups: number;
-  bias: number;
-  /** Output positions per example (H x W for convs; leading dims for dense). */
-  positions: number;
-  /** BN: trainable per-channel tensors (gamma, beta) and statistics tensors counted. */
-  bnTrainable: number;
-  bnStats: number;
-}
-
-function factors(info: LayerInfo, conv: ParamConvention): Factors | undefined {
-  const c = info.node.config;
-  const out = info.outputShape;
-  const inShape = info.inputShapes[0];
-  switch (c.kind) {
-    case 'conv2d':
-      return {
-        kind: 'conv',
-        k: c.kernel[0] * c.kernel[1],
-        cin: inShape![2]!,
-        cout: c.filters,
-        groups: c.groups,
-        bias: c.bias ? 1 : 0,
-        positions: out[0]! * out[1]!,
-        bnTrainable: 0,
-        bnStats: 0,
-      };
-    case 'depthwiseConv2d':
-      return {
-        kind: 'conv',
-        k: c.kernel[0] * c.kernel[1],
-        cin: inShape![2]!,
-        cout: out[2]!,
-        groups: inShape![2]!,
-        bias: c.bias ? 1 : 0,
-        positions: out[0]! * out[1]!,
-        bnTrainable: 0,
-        bnStats: 0,
-      };
-    case 'dense':
-      return {
-        kind: 'dense',
-        k: 1,
-        cin: inShape!.at(-1)!,
-        cout: c.units,
-        groups: 1,
-        bias: c.bias ? 1 : 0,
-        positions: prod(out.slice(0, -1)),
-        bnTrainable: 0,
-        bnStats: 0,
-      };
-    case 'batchNorm':
-      return {
-        kind: 'bn',
-        k: 1,
-        cin: out.at(-1)!,
-        cout: out.at(-1)!,
-        groups: 1,
-        bias: 0,
-        positions: 1,
-        bnTrainable: (c.center ? 1 : 0) + (c.scale ? 1 : 0),
-        bnStats: conv === 'keras' ? 2 : 0,
-      };
-    default: {
-      const p = info.weights
-        .filter((w) => conv === 'keras' || w.torchName !== 'buffer')
-        .reduce((s, w) => s + prod(w.shape), 0);
-      return p > 0
-        ? { kind: 'other', k: 1, cin: 1, cout: p, groups: 1, bias: 0, positions: info.macs, bnTrainable: 0, bnStats: 0 }
-        : undefined;
-    }
-  }
 }
 
 function params(f: Factors): number {
@@ -241,26 +161,39 @@ function align(a: Array<{ f: Factors }>, b: Array<{ f: Factors }>): Array<[numbe
   return result;
 }
 
-const conventionOf = (g: Graph): ParamConvention => (g.framework === 'pytorch' ? 'pytorch' : 'keras');
+export const conventionOf = (g: Graph): ParamConvention => (g.framework === 'pytorch' ? 'pytorch' : 'keras');
 
 export interface DiffOptions {
   /** Count both models under this convention; by default each under its own framework's. */
   params?: ParamConvention;
 }
 
-export function diffGraphs(ga: Graph, gb: Graph, options: DiffOptions = {}): DiffResult {
-  const convA = options.params ?? conventionOf(ga);
-  const convB = options.params ?? conventionOf(gb);
-  const weighted = (g: Graph, conv: ParamConvention) =>
-    inferLayers(g)
-      .map((info) => ({ info, f: factors(info, conv) }))
-      .filter((x): x is { info: LayerInfo; f: Factors } => x.f !== undefined)
-      .map((x) => ({ ...x, kind: x.f.kind }));
-  const la = weighted(ga, convA);
-  const lb = weighted(gb, convB);
-  const ca = census(ga, { params: convA });
-  const cb = census(gb, { params: convB });
+/** A weighted layer as the diff sees it: its kind's factors under the census' convention. */
+export interface WeightedLayer {
+  info: LayerInfo;
+  f: Factors;
+  kind: Factors['kind'];
+}
 
+export function weightedLayers(c: Census): WeightedLayer[] {
+  const out: WeightedLayer[] = [];
+  for (const info of c.infos) {
+    const f = kindSpec(info.node.config).factors?.(info.node.config, info, c.conventions.params);
+    if (f) out.push({ info, f, kind: f.kind });
+  }
+  return out;
+}
+
+/** Each model counted under its own framework's convention unless `params` forces one. */
+export function diffGraphs(ga: Graph, gb: Graph, options: DiffOptions = {}): DiffResult {
+  const ca = census(ga, { params: options.params ?? conventionOf(ga) });
+  const cb = census(gb, { params: options.params ?? conventionOf(gb) });
+  return diffCensuses(ca, cb);
+}
+
+/** Diff of two censuses, each under the convention it was counted with. */
+export function diffCensuses(ca: Census, cb: Census, la = weightedLayers(ca), lb = weightedLayers(cb)): DiffResult {
+  const [convA, convB] = [ca.conventions.params, cb.conventions.params];
   const pairs: PairDiff[] = align(la, lb).map(([i, j]) => {
     const A = i === null ? undefined : la[i]!;
     const B = j === null ? undefined : lb[j]!;
@@ -296,8 +229,8 @@ export function diffGraphs(ga: Graph, gb: Graph, options: DiffOptions = {}): Dif
   const delta = { params: cb.totals.params - ca.totals.params, macs: cb.totals.macs - ca.totals.macs };
   const total = (r: Partial<Record<Cause, number>>): number => Object.values(r).reduce((s, v) => s + (v ?? 0), 0);
   return {
-    a: { model: ga.name, params: ca.totals.params, macs: ca.totals.macs, convention: convA },
-    b: { model: gb.name, params: cb.totals.params, macs: cb.totals.macs, convention: convB },
+    a: { model: ca.model, params: ca.totals.params, macs: ca.totals.macs, convention: convA },
+    b: { model: cb.model, params: cb.totals.params, macs: cb.totals.macs, convention: convB },
     delta,
     pairs,
     byCause,

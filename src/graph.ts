@@ -1,188 +1,46 @@
 /**
- * The architecture graph: a DAG of named, typed layers. This file only describes structure; what each
- * kind of layer computes (output shape, weights, MACs) lives in `layers.ts`, the census in `census.ts`,
- * the TensorFlow.js builder in `tfjs/builder.ts`.
+ * The architecture graph: a DAG of named, typed layers, its topological order, and the fluent builder the
+ * zoo uses. What each kind of layer is (its config, shape rule, weights, MACs, builds) lives in its family
+ * file under `kinds/`; the census is in `census.ts`.
  *
  * Shapes are per example and channels-last (H, W, C), as in Keras and TensorFlow.js; the batch dimension
  * is added by the census. Layers whose reference framework is PyTorch keep their module path in `scope`
  * (`features.3`, `layer1.0.conv1`) because the torch-summary conventions depend on module nesting.
  */
 import { NetcensusError } from './errors.js';
+import type { LayerConfig } from './kinds/index.js';
+import type { InputConfig } from './kinds/core.js';
+import type { PublishedFigure } from './published.js';
 
-export type Shape = readonly number[];
-export type Pair = readonly [number, number];
+export type { PublishedFigure, PublishedMeasure } from './published.js';
 
-/** Explicit per-side padding, in pixels. */
-export interface Pads {
-  top: number;
-  bottom: number;
-  left: number;
-  right: number;
-}
-export type Padding = 'valid' | 'same' | Pads;
-
-export type ActivationFn =
-  | 'linear'
-  | 'relu'
-  | 'relu6'
-  | 'softmax'
-  | 'sigmoid'
-  | 'tanh'
-  | 'elu'
-  | 'selu'
-  | 'swish'
-  | 'gelu'
-  | 'hard_sigmoid'
-  | 'softplus';
-export const ACTIVATIONS: readonly ActivationFn[] = [
-  'linear',
-  'relu',
-  'relu6',
-  'softmax',
-  'sigmoid',
-  'tanh',
-  'elu',
-  'selu',
-  'swish',
-  'gelu',
-  'hard_sigmoid',
-  'softplus',
-];
-
-export interface InputConfig {
-  kind: 'input';
-  shape: Shape;
-}
-export interface Conv2dConfig {
-  kind: 'conv2d';
-  filters: number;
-  kernel: Pair;
-  strides: Pair;
-  padding: Padding;
-  dilation: Pair;
-  groups: number;
-  bias: boolean;
-  /** Fused activation, as Keras' Conv2D(activation=...) has. */
-  activation?: ActivationFn;
-}
-export interface DepthwiseConv2dConfig {
-  kind: 'depthwiseConv2d';
-  kernel: Pair;
-  strides: Pair;
-  padding: Padding;
-  dilation: Pair;
-  depthMultiplier: number;
-  bias: boolean;
-  activation?: ActivationFn;
-}
-export interface SeparableConv2dConfig {
-  kind: 'separableConv2d';
-  filters: number;
-  kernel: Pair;
-  strides: Pair;
-  padding: Padding;
-  dilation: Pair;
-  depthMultiplier: number;
-  bias: boolean;
-  activation?: ActivationFn;
-}
-export interface DenseConfig {
-  kind: 'dense';
-  units: number;
-  bias: boolean;
-  activation?: ActivationFn;
-}
-export interface Pool2dConfig {
-  kind: 'maxPool2d' | 'avgPool2d';
-  pool: Pair;
-  strides: Pair;
-  padding: Padding;
-  /** Caffe / PyTorch ceil_mode: the last partial window counts (it must start inside the input or its left padding). */
-  ceilMode: boolean;
-}
-export interface GlobalPoolConfig {
-  kind: 'globalAvgPool2d' | 'globalMaxPool2d';
-  keepDims: boolean;
-}
-export interface AdaptiveAvgPoolConfig {
-  kind: 'adaptiveAvgPool2d';
-  output: Pair;
-}
-export interface FlattenConfig {
-  kind: 'flatten';
-}
-export interface ReshapeConfig {
-  kind: 'reshape';
-  target: readonly number[];
-}
-/** `momentum` in Keras' sense (moving = momentum * moving + (1 - momentum) * batch); PyTorch's 0.1 is Keras' 0.9. */
-export interface BatchNormConfig {
-  kind: 'batchNorm';
-  epsilon: number;
-  momentum: number;
-  center: boolean;
-  scale: boolean;
-}
-export interface ActivationConfig {
-  kind: 'activation';
-  fn: ActivationFn;
-  maxValue?: number;
-}
-export interface LrnConfig {
-  kind: 'lrn';
-  size: number;
-  alpha: number;
-  beta: number;
-  k: number;
-}
-export interface DropoutConfig {
-  kind: 'dropout';
-  rate: number;
-}
-export interface ZeroPad2dConfig {
-  kind: 'zeroPad2d';
-  pads: Pads;
-}
-export interface MergeConfig {
-  kind: 'add' | 'multiply';
-}
-/** `axis` counts per-example dimensions (0 = height); negative counts from the end, -1 = channels. */
-export interface ConcatConfig {
-  kind: 'concat';
-  axis: number;
-}
-export interface RescalingConfig {
-  kind: 'rescaling';
-  scale: number;
-  offset: number;
-}
-/** Keras Normalization: per-channel mean and variance, stored as non-trainable weights. */
-export interface NormalizationConfig {
-  kind: 'normalization';
-}
-
-export type LayerConfig =
-  | InputConfig
-  | Conv2dConfig
-  | DepthwiseConv2dConfig
-  | SeparableConv2dConfig
-  | DenseConfig
-  | Pool2dConfig
-  | GlobalPoolConfig
-  | AdaptiveAvgPoolConfig
-  | FlattenConfig
-  | ReshapeConfig
-  | BatchNormConfig
-  | ActivationConfig
-  | LrnConfig
-  | DropoutConfig
-  | ZeroPad2dConfig
-  | MergeConfig
-  | ConcatConfig
-  | RescalingConfig
-  | NormalizationConfig;
-
-export type LayerKind = LayerConfig['kind'];
+// The configs and the zoo's shorthands, re-exported so the graph is one import for model authors.
+export type { LayerConfig, LayerKind } from './kinds/index.js';
+export type { Shape, Pair } from './kinds/spec.js';
+export type { Pads, Padding } from './kinds/window.js';
+export { ACTIVATIONS, relu, softmax, type ActivationFn, type ActivationConfig } from './kinds/activation.js';
+export { conv, pads, type Conv2dConfig, type DepthwiseConv2dConfig, type SeparableConv2dConfig } from './kinds/conv.js';
+export { dense, type DenseConfig } from './kinds/dense.js';
+export {
+  maxPool,
+  avgPool,
+  type Pool2dConfig,
+  type GlobalPoolConfig,
+  type AdaptiveAvgPoolConfig,
+} from './kinds/pooling.js';
+export { batchNorm, type BatchNormConfig, type LrnConfig, type NormalizationConfig } from './kinds/normalization.js';
+export { add, type MergeConfig, type ConcatConfig } from './kinds/merge.js';
+export {
+  input,
+  flatten,
+  dropout,
+  type InputConfig,
+  type FlattenConfig,
+  type ReshapeConfig,
+  type DropoutConfig,
+  type ZeroPad2dConfig,
+  type RescalingConfig,
+} from './kinds/core.js';
 
 export interface GraphNode {
   /** Unique within the graph. */
@@ -192,27 +50,6 @@ export interface GraphNode {
   config: LayerConfig;
   /** Names of the nodes feeding this one, in order. */
   inputs: readonly string[];
-}
-
-/** Which census figure a published number claims to be. */
-export type PublishedMeasure =
-  | { kind: 'total'; key: 'params' | 'macs'; convention?: 'keras' | 'pytorch' }
-  | { kind: 'layerParams'; layer: string }
-  | { kind: 'layerNeurons'; layer: string }
-  | { kind: 'neurons'; convention: 'seed002' | 'seed002WithInput' }
-  | { kind: 'macs'; convention: 'weights' | 'torchinfo-1.8' | 'torch-summary-1.3' };
-
-/**
- * A number somebody published for this model. The census recomputes the figure from the architecture and
- * shows both; `why` explains a difference. `precision` marks a rounded figure (60 million: 1e6).
- */
-export interface PublishedFigure {
-  source: string;
-  text: string;
-  value: number;
-  precision?: number;
-  measure: PublishedMeasure;
-  why: string;
 }
 
 export interface Graph {
@@ -326,72 +163,3 @@ export class GraphBuilder {
     return { ...this.meta, nodes: [...this.nodes], outputs: outputs ?? [this.current] };
   }
 }
-
-// Config helpers keep the zoo files short and their defaults (PyTorch's) in one place.
-const pair = (v: number | Pair): Pair => (typeof v === 'number' ? [v, v] : v);
-export const pads = (p: number | Pair): Pads => {
-  const [h, w] = pair(p);
-  return { top: h, bottom: h, left: w, right: w };
-};
-
-export function conv(
-  filters: number,
-  kernel: number | Pair,
-  o: {
-    stride?: number | Pair;
-    pad?: number | Pair | 'same' | 'valid';
-    dilation?: number | Pair;
-    groups?: number;
-    bias?: boolean;
-    activation?: ActivationFn;
-  } = {},
-): Conv2dConfig {
-  const padding: Padding =
-    o.pad === undefined || o.pad === 0 ? 'valid' : o.pad === 'same' || o.pad === 'valid' ? o.pad : pads(o.pad);
-  return {
-    kind: 'conv2d',
-    filters,
-    kernel: pair(kernel),
-    strides: pair(o.stride ?? 1),
-    padding,
-    dilation: pair(o.dilation ?? 1),
-    groups: o.groups ?? 1,
-    bias: o.bias ?? true,
-    ...(o.activation ? { activation: o.activation } : {}),
-  };
-}
-
-export function dense(units: number, o: { bias?: boolean; activation?: ActivationFn } = {}): DenseConfig {
-  return { kind: 'dense', units, bias: o.bias ?? true, ...(o.activation ? { activation: o.activation } : {}) };
-}
-
-export function maxPool(
-  size: number | Pair,
-  stride: number | Pair,
-  o: { pad?: number | Pair | 'same'; ceil?: boolean } = {},
-): Pool2dConfig {
-  const padding: Padding = o.pad === undefined || o.pad === 0 ? 'valid' : o.pad === 'same' ? 'same' : pads(o.pad);
-  return { kind: 'maxPool2d', pool: pair(size), strides: pair(stride), padding, ceilMode: o.ceil ?? false };
-}
-
-export function avgPool(
-  size: number | Pair,
-  stride: number | Pair,
-  o: { pad?: number | Pair | 'same'; ceil?: boolean } = {},
-): Pool2dConfig {
-  return { ...maxPool(size, stride, o), kind: 'avgPool2d' };
-}
-
-export const relu: ActivationConfig = { kind: 'activation', fn: 'relu' };
-export const softmax: ActivationConfig = { kind: 'activation', fn: 'softmax' };
-export const flatten: FlattenConfig = { kind: 'flatten' };
-export const dropout = (rate: number): DropoutConfig => ({ kind: 'dropout', rate });
-export const batchNorm = (epsilon = 1e-5, momentum = 0.9): BatchNormConfig => ({
-  kind: 'batchNorm',
-  epsilon,
-  momentum,
-  center: true,
-  scale: true,
-});
-export const add: MergeConfig = { kind: 'add' };
-export const input = (shape: Shape): InputConfig => ({ kind: 'input', shape });

@@ -1,11 +1,13 @@
 /** The typed library API. */
 export * from './graph.js';
 export * from './census.js';
-export { LAYERS, layerDef, type WeightSpec, type LayerDef } from './layers.js';
+export { KINDS, kindSpec, kerasClasses, type KindRegistry, type ConfigOf } from './kinds/index.js';
+export type { KindSpec, WeightSpec, Factors, WindowSpec, BuildCtx, ConfigReader } from './kinds/spec.js';
 export { NetcensusError, ShapeError, EXIT } from './errors.js';
 export { ZOO, ZOO_NAMES } from '../models/index.js';
 export { resolveModel } from './resolve.js';
 export { importKerasJson, type ImportOptions, type Imported, type ModelFormat } from './importers/keras.js';
 export { loadModelFile, zooModel } from './resolve.js';
-export { diffGraphs, CAUSES, type Cause, type DiffResult, type PairDiff } from './diff.js';
+export { diffGraphs, diffCensuses, CAUSES, type Cause, type DiffResult, type PairDiff } from './diff.js';
 export { diagnose, type Diagnostic } from './diagnose.js';
+export { publishedVerdicts, type PublishedVerdict } from './published.js';

@@ -4,7 +4,7 @@
  * what tfjs counts). Runs on whatever backend is active; backend.ts chooses it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { census, inferLayers, type Census } from './census.js';
+import { census, type Census } from './census.js';
 import type { Graph } from './graph.js';
 import { buildTfjs, type WeightInit } from './tfjs/builder.js';
 import { assertFitsInMemory } from './resources.js';
@@ -39,6 +39,7 @@ export interface VerifyResult {
 }
 
 export interface VerifyOptions {
+  /** For verifyGraph; a census passed to verifyCensus is verified at its own input and batch. */
   input?: readonly number[];
   batch?: number;
   init?: WeightInit;
@@ -50,16 +51,12 @@ const sizeOf = (vars: readonly tf.LayerVariable[]): number =>
 const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i]);
 
-async function runVerification(graph: Graph, options: VerifyOptions): Promise<VerifyResult> {
-  const batch = options.batch ?? 1;
-  const t0 = performance.now();
-  const c: Census = census(graph, { input: options.input, batch, params: 'keras' });
+async function runVerification(c: Census, censusMs: number, options: VerifyOptions): Promise<VerifyResult> {
+  const { graph, batch } = c;
   assertFitsInMemory(c, 'verify');
-  const infos = inferLayers(graph, options.input);
-  const censusMs = performance.now() - t0;
 
   const t1 = performance.now();
-  const built = buildTfjs(graph, infos, { init: options.init ?? 'zeros' });
+  const built = buildTfjs(graph, c.infos, { init: options.init ?? 'zeros' });
   const buildMs = performance.now() - t1;
 
   let executed: tf.Tensor[] = [];
@@ -135,8 +132,19 @@ async function runVerification(graph: Graph, options: VerifyOptions): Promise<Ve
 
 /** Verifies one graph on the active backend; a tensor left alive afterwards counts as a failure. */
 export async function verifyGraph(graph: Graph, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const t0 = performance.now();
+  const c = census(graph, { input: options.input, batch: options.batch ?? 1 });
+  return verifyCensus(c, options, performance.now() - t0);
+}
+
+/**
+ * Verifies a census on the active backend, against the Keras convention that tfjs counts; a tensor left
+ * alive afterwards counts as a failure.
+ */
+export async function verifyCensus(c: Census, options: VerifyOptions = {}, censusMs = 0): Promise<VerifyResult> {
+  if (c.conventions.params !== 'keras') c = census(c.graph, { ...c.options, params: 'keras' });
   const before = tf.memory().numTensors;
-  const result = await runVerification(graph, options);
+  const result = await runVerification(c, censusMs, options);
   result.leakedTensors = tf.memory().numTensors - before;
   if (result.leakedTensors !== 0) {
     result.ok = false;

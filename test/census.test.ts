@@ -160,7 +160,7 @@ describe('conventions', () => {
 describe('published figures', () => {
   it('every figure a zoo model cites either agrees with the census (exactly or as rounded) or says why not', async () => {
     const { ZOO_NAMES } = await import('../models/index.js');
-    const { publishedValue } = await import('../src/format.js');
+    const { publishedValue } = await import('../src/published.js');
     let checked = 0;
     for (const name of ZOO_NAMES) {
       const g = zooModel(name);

@@ -9,7 +9,7 @@ import { ZOO_NAMES } from '../models/index.js';
 import { useBackend, type BackendInfo } from '../src/backend.js';
 import { cli } from './helpers.js';
 import { EXIT } from '../src/errors.js';
-import { LAYERS } from '../src/layers.js';
+import { KINDS as LAYERS } from '../src/kinds/index.js';
 import { zooModel } from '../src/resolve.js';
 import { verifyGraph } from '../src/verify.js';
 

@@ -7,15 +7,9 @@
  */
 import { z } from 'zod';
 import { NetcensusError } from '../errors.js';
-import {
-  ACTIVATIONS,
-  type ActivationFn,
-  type Graph,
-  type GraphNode,
-  type LayerConfig,
-  type Pads,
-  type Pair,
-} from '../graph.js';
+import { ACTIVATIONS, type ActivationFn, type Graph, type GraphNode, type LayerConfig, type Pair } from '../graph.js';
+import { kerasClasses } from '../kinds/index.js';
+import type { ConfigReader } from '../kinds/spec.js';
 
 const layerSchema = z.looseObject({
   class_name: z.string(),
@@ -81,7 +75,7 @@ function zodMessage(err: z.ZodError, where: string): string {
 
 // ---- config readers: each refuses with the layer and field named ----
 
-class Reader {
+class Reader implements ConfigReader {
   constructor(
     readonly layer: string,
     readonly cls: string,
@@ -160,181 +154,12 @@ class Reader {
   }
 }
 
-function zeroPads(r: Reader): Pads {
-  const v = r.raw('padding') ?? 1;
-  const asPair = (x: unknown): [number, number] =>
-    typeof x === 'number' ? [x, x] : Array.isArray(x) && x.length === 2 ? [x[0] as number, x[1] as number] : [NaN, NaN];
-  let rows: [number, number];
-  let cols: [number, number];
-  if (typeof v === 'number') rows = cols = [v, v];
-  else if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number')) {
-    rows = [v[0] as number, v[0] as number];
-    cols = [v[1] as number, v[1] as number];
-  } else if (Array.isArray(v) && v.length === 2) {
-    rows = asPair(v[0]);
-    cols = asPair(v[1]);
-  } else rows = cols = [NaN, NaN];
-  const pads = { top: rows[0], bottom: rows[1], left: cols[0], right: cols[1] };
-  if (Object.values(pads).some((p) => !Number.isSafeInteger(p) || p < 0))
-    r.fail('padding', `must be non-negative integers, got ${JSON.stringify(v)}`);
-  return pads;
-}
-
-/** Maps one Keras layer to graph nodes (Activation-bearing layers stay one node, as in Keras). */
+/** Maps one Keras layer to a graph node's config through the kinds' registry. */
 function toConfig(r: Reader): LayerConfig {
-  switch (r.cls) {
-    case 'Conv2D':
-    case 'Convolution2D':
-    // netcensus' own tfjs layers, as tfjs' toJSON() writes them (config keys in snake_case).
-    case 'GroupedConv2D':
-      r.channelsLast();
-      return {
-        kind: 'conv2d',
-        filters: r.int('filters'),
-        kernel: r.pair('kernel_size'),
-        strides: r.pair('strides', 1),
-        padding: r.padding(),
-        dilation: r.pair('dilation_rate', 1),
-        groups: r.int('groups', 1),
-        bias: r.bool('use_bias', true),
-        ...withActivation(r),
-      };
-    case 'DepthwiseConv2D':
-      r.channelsLast();
-      return {
-        kind: 'depthwiseConv2d',
-        kernel: r.pair('kernel_size'),
-        strides: r.pair('strides', 1),
-        padding: r.padding(),
-        dilation: r.pair('dilation_rate', 1),
-        depthMultiplier: r.int('depth_multiplier', 1),
-        bias: r.bool('use_bias', true),
-        ...withActivation(r),
-      };
-    case 'SeparableConv2D':
-    case 'SeparableConvolution2D':
-      r.channelsLast();
-      return {
-        kind: 'separableConv2d',
-        filters: r.int('filters'),
-        kernel: r.pair('kernel_size'),
-        strides: r.pair('strides', 1),
-        padding: r.padding(),
-        dilation: r.pair('dilation_rate', 1),
-        depthMultiplier: r.int('depth_multiplier', 1),
-        bias: r.bool('use_bias', true),
-        ...withActivation(r),
-      };
-    case 'Dense':
-      return { kind: 'dense', units: r.int('units'), bias: r.bool('use_bias', true), ...withActivation(r) };
-    case 'MaxPooling2D':
-    case 'MaxPool2D':
-    case 'AveragePooling2D':
-    case 'AvgPool2D': {
-      r.channelsLast();
-      const pool = r.pair('pool_size', 2);
-      return {
-        kind: r.cls.startsWith('Max') ? 'maxPool2d' : 'avgPool2d',
-        pool,
-        strides: r.has('strides') ? r.pair('strides') : pool,
-        padding: r.padding(),
-        ceilMode: false,
-      };
-    }
-    case 'GlobalAveragePooling2D':
-    case 'GlobalAvgPool2D':
-    case 'GlobalMaxPooling2D':
-    case 'GlobalMaxPool2D':
-      r.channelsLast();
-      return {
-        kind: r.cls.includes('Max') ? 'globalMaxPool2d' : 'globalAvgPool2d',
-        keepDims: r.bool('keepdims', false),
-      };
-    case 'Flatten':
-      r.channelsLast();
-      return { kind: 'flatten' };
-    case 'Reshape': {
-      const t = r.raw('target_shape');
-      if (!Array.isArray(t) || t.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || (d < 1 && d !== -1)))
-        r.fail('target_shape', `must be a list of positive integers (one may be -1), got ${JSON.stringify(t)}`);
-      return { kind: 'reshape', target: t as number[] };
-    }
-    case 'BatchNormalization':
-      r.lastAxis();
-      return {
-        kind: 'batchNorm',
-        epsilon: r.num('epsilon', 1e-3),
-        momentum: r.num('momentum', 0.99),
-        center: r.bool('center', true),
-        scale: r.bool('scale', true),
-      };
-    case 'Activation': {
-      const fn = r.activation() ?? 'linear';
-      return { kind: 'activation', fn };
-    }
-    case 'ReLU': {
-      if (r.has('negative_slope') && r.num('negative_slope') !== 0)
-        r.fail('negative_slope', 'other than 0 is not supported');
-      if (r.has('threshold') && r.num('threshold') !== 0) r.fail('threshold', 'other than 0 is not supported');
-      const max = r.has('max_value') ? r.num('max_value') : undefined;
-      return max === 6
-        ? { kind: 'activation', fn: 'relu6' }
-        : max === undefined
-          ? { kind: 'activation', fn: 'relu' }
-          : { kind: 'activation', fn: 'relu', maxValue: max };
-    }
-    case 'Softmax':
-      r.lastAxis();
-      return { kind: 'activation', fn: 'softmax' };
-    case 'Dropout':
-    case 'SpatialDropout2D':
-      return { kind: 'dropout', rate: r.num('rate', 0.5) };
-    case 'ZeroPadding2D':
-      r.channelsLast();
-      return { kind: 'zeroPad2d', pads: zeroPads(r) };
-    case 'Add':
-      return { kind: 'add' };
-    case 'Multiply':
-      return { kind: 'multiply' };
-    case 'Concatenate': {
-      // Keras counts the batch as axis 0; the graph's axes are per example.
-      const axis = r.int('axis', -1, -8);
-      if (axis === 0) r.fail('axis', '0 (the batch axis) is not supported');
-      return { kind: 'concat', axis: axis > 0 ? axis - 1 : axis };
-    }
-    case 'Rescaling':
-      return { kind: 'rescaling', scale: r.num('scale', 1), offset: r.num('offset', 0) };
-    case 'Normalization':
-      r.lastAxis();
-      return { kind: 'normalization' };
-    case 'LRN':
-      return { kind: 'lrn', size: r.int('size'), alpha: r.num('alpha'), beta: r.num('beta'), k: r.num('k') };
-    case 'Pool2DExplicit': {
-      const p = r.raw('pads') as Record<string, unknown> | undefined;
-      const pads = { top: Number(p?.top), bottom: Number(p?.bottom), left: Number(p?.left), right: Number(p?.right) };
-      if (Object.values(pads).some((v) => !Number.isSafeInteger(v) || v < 0))
-        r.fail('pads', `must be non-negative integers, got ${JSON.stringify(p)}`);
-      return {
-        kind: r.raw('mode') === 'avg' ? 'avgPool2d' : 'maxPool2d',
-        pool: r.pair('pool'),
-        strides: r.pair('strides'),
-        padding: pads,
-        ceilMode: r.bool('ceil_mode', false),
-      };
-    }
-    case 'AdaptiveAvgPool2D':
-      return { kind: 'adaptiveAvgPool2d', output: r.pair('output') };
-    case 'KerasNormalization':
-      return { kind: 'normalization' };
-    default:
-      throw new NetcensusError(`unsupported layer class ${r.cls} (layer "${r.layer}")`);
-  }
+  const read = kerasClasses().get(r.cls);
+  if (!read) throw new NetcensusError(`unsupported layer class ${r.cls} (layer "${r.layer}")`);
+  return read(r);
 }
-
-const withActivation = (r: Reader): { activation?: ActivationFn } => {
-  const a = r.activation();
-  return a ? { activation: a } : {};
-};
 
 /** A Keras shape list ([null, 224, 224, 3]) -> per-example dims, filling None from --input. */
 function inputShape(layer: string, raw: unknown, override: readonly number[] | undefined): number[] {

@@ -1,0 +1,215 @@
+/** `summary`, `list` and `main`'s census half: tables for people, CSV and Markdown for tools. */
+import {
+  MAC_CONVENTIONS,
+  PARAM_CONVENTIONS,
+  type Census,
+  type LayerCensus,
+  type MacConvention,
+  type ParamConvention,
+} from '../census.js';
+import type { Diagnostic } from '../kinds/spec.js';
+import type { PublishedVerdict } from '../published.js';
+import { bytes, int, shape, si } from './numbers.js';
+import { table } from './table.js';
+
+const layerType = (l: LayerCensus): string => (l.detail ? `${l.type} ${l.detail}` : l.type);
+
+/** torch-summary printed mult-adds in M below 1e9 and G above, two decimals. */
+const legacyUnits = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : `${(n / 1e6).toFixed(2)}M`);
+
+/** The per-layer table, then totals, then every total under every convention. */
+export function formatSummary(
+  c: Census,
+  published: readonly PublishedVerdict[] = [],
+  diagnostics: readonly Diagnostic[] = [],
+): string {
+  const out: string[] = [];
+  out.push(`Model: ${c.model} - ${c.description}`);
+  out.push(`Source: ${c.source}`);
+  out.push(
+    `Input: ${shape(c.input)} (N, H, W, C)   Params convention: ${c.conventions.params}   MACs convention: weights (multiply-accumulates)`,
+  );
+  out.push(
+    table(
+      ['Layer', 'Type', 'Output shape', 'Param #', 'MACs'],
+      c.layers.map((l) => [
+        l.name,
+        layerType(l),
+        shape(l.outputShape),
+        l.params ? int(l.params) : '--',
+        l.macs ? int(l.macs) : '--',
+      ]),
+      ['left', 'left', 'left', 'right', 'right'],
+    ),
+  );
+  const t = c.totals;
+  out.push(
+    table(
+      ['Total', 'Value', 'Meaning'],
+      [
+        ['params', int(t.params), `${c.conventions.params} convention`],
+        ['  trainable', int(t.trainableParams), ''],
+        [
+          '  non-trainable',
+          int(t.nonTrainableParams),
+          c.conventions.params === 'keras' ? 'BatchNorm moving statistics' : '',
+        ],
+        ['  weights', int(t.weights), 'kernels, BatchNorm gamma (and statistics when counted)'],
+        ['  biases', int(t.biases), 'conv/dense biases, BatchNorm beta'],
+        ['MACs', `${int(t.macs)}`, `${si(t.macs)} multiply-accumulates, batch ${c.batch}`],
+        ['FLOPs', `${int(t.flops)}`, `${si(t.flops)}, 2 x MACs`],
+        ['neurons', int(t.neurons), 'output elements of conv and dense layers (seed 002), per example'],
+        ['param memory', bytes(t.paramBytes), 'float32'],
+        [
+          'activation memory',
+          bytes(t.activationBytes),
+          `float32, all layer outputs of one forward pass, batch ${c.batch}`,
+        ],
+      ],
+      ['left', 'right', 'left'],
+    ),
+  );
+  out.push(formatConventions(c));
+  const notes = formatPublished(c, published);
+  if (notes) out.push(notes);
+  if (diagnostics.length)
+    out.push(
+      ['Diagnostics', ...diagnostics.map((d) => `  [${d.code}]${d.layer ? ` ${d.layer}:` : ''} ${d.message}`)].join(
+        '\n',
+      ),
+    );
+  return out.join('\n');
+}
+
+/** The same totals under every convention, with the tool or document that prints each. */
+export function formatConventions(c: Census): string {
+  const b = c.byConvention;
+  const rows: string[][] = [];
+  for (const k of Object.keys(PARAM_CONVENTIONS) as ParamConvention[]) {
+    rows.push([`params (${k})`, int(b.params[k]), PARAM_CONVENTIONS[k]]);
+  }
+  for (const k of Object.keys(MAC_CONVENTIONS) as MacConvention[]) {
+    const shown =
+      k === 'torch-summary-1.3'
+        ? `${int(b.macs[k])} = ${legacyUnits(b.macs[k])}`
+        : `${int(b.macs[k])} = ${si(b.macs[k])}`;
+    rows.push([`MACs (${k})`, shown, `${MAC_CONVENTIONS[k].printedBy}: ${MAC_CONVENTIONS[k].meaning}`]);
+  }
+  rows.push([
+    'FLOPs (2 x MACs)',
+    `${int(b.flops['2xMACs'])} = ${si(b.flops['2xMACs'])}`,
+    'one multiply + one add per weight MAC (fvcore/thop-style FLOPs are MACs: halve them)',
+  ]);
+  rows.push([
+    'FLOPs (2 x MACs + bias adds)',
+    `${int(b.flops['2xMACs+biasAdds'])} = ${si(b.flops['2xMACs+biasAdds'])}`,
+    'as above, plus one add per bias per output position',
+  ]);
+  rows.push(['neurons (seed 002)', int(b.neurons.seed002), 'conv and dense output elements, before pooling']);
+  rows.push([
+    'neurons (seed 002, with input)',
+    int(b.neurons.seed002WithInput),
+    'the same plus the input image elements',
+  ]);
+  const m = b.memory;
+  rows.push(['param memory (keras)', bytes(m.paramBytes.keras), 'float32']);
+  rows.push(['param memory (pytorch)', bytes(m.paramBytes.pytorch), 'float32']);
+  rows.push(['input memory', bytes(m.inputBytes), `float32, batch ${c.batch}`]);
+  rows.push(['activation memory', bytes(m.activationBytes), 'float32, every layer output of one forward pass']);
+  const ts = m.torchSummary;
+  rows.push([
+    'torch-summary 1.3 sizes ("MB" = MiB)',
+    `${ts.totalMiB.toFixed(2)} MiB`,
+    `input ${ts.inputMiB.toFixed(2)}, forward/backward pass ${ts.forwardBackwardMiB.toFixed(2)} (2 x outputs of layers with parameters), params ${ts.paramsMiB.toFixed(2)}`,
+  ]);
+  return `Every total under every convention\n${table(['Figure (convention)', 'Value', 'Printed by / meaning'], rows, ['left', 'right', 'left'], [null, null, 72])}`;
+}
+
+/** The figure a publication gives against the figure the architecture gives, and why they differ. */
+export function formatPublished(c: Census, published: readonly PublishedVerdict[]): string {
+  if (published.length === 0) return '';
+  const rows = published.map((f) => [f.source, f.text, f.actual === null ? '--' : int(f.actual), f.verdict, f.why]);
+  return `Published figures for ${c.model}\n${table(['Source', 'Says', 'netcensus', 'Verdict', 'Why'], rows, ['left', 'left', 'right', 'left', 'left'], [null, 30, null, null, 60])}`;
+}
+
+const CSV_COLUMNS = [
+  'name',
+  'scope',
+  'type',
+  'outputShape',
+  'params',
+  'trainableParams',
+  'nonTrainableParams',
+  'weights',
+  'biases',
+  'macs',
+  'flops',
+  'neurons',
+  'paramBytes',
+  'activationBytes',
+] as const;
+
+const csvCell = (v: unknown): string => {
+  const s = Array.isArray(v) ? v.join('x') : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+export function formatCsv(c: Census): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const l of c.layers) lines.push(CSV_COLUMNS.map((k) => csvCell(l[k])).join(','));
+  lines.push(
+    ['TOTAL', '', '', '', ...CSV_COLUMNS.slice(4).map((k) => c.totals[k as keyof Census['totals']])]
+      .map(csvCell)
+      .join(','),
+  );
+  return lines.join('\n');
+}
+
+export function formatMarkdown(c: Census): string {
+  const lines = [
+    `## ${c.model}`,
+    '',
+    `${c.description}. Input ${shape(c.input)} (N, H, W, C); params convention \`${c.conventions.params}\`; MACs are weight multiply-accumulates.`,
+    '',
+    '| Layer | Type | Output shape | Param # | MACs |',
+    '| --- | --- | --- | ---: | ---: |',
+    ...c.layers.map(
+      (l) => `| ${l.name} | ${layerType(l)} | ${shape(l.outputShape)} | ${int(l.params)} | ${int(l.macs)} |`,
+    ),
+    `| **Total** | | | **${int(c.totals.params)}** | **${int(c.totals.macs)}** |`,
+    '',
+    '| Figure (convention) | Value |',
+    '| --- | ---: |',
+    ...(Object.keys(c.byConvention.params) as ParamConvention[]).map(
+      (k) => `| params (${k}) | ${int(c.byConvention.params[k])} |`,
+    ),
+    ...(Object.keys(c.byConvention.macs) as MacConvention[]).map(
+      (k) => `| MACs (${k}) | ${int(c.byConvention.macs[k])} |`,
+    ),
+    `| FLOPs (2 x MACs) | ${int(c.byConvention.flops['2xMACs'])} |`,
+    `| neurons (seed 002) | ${int(c.byConvention.neurons.seed002)} |`,
+    `| param memory, float32 | ${bytes(c.totals.paramBytes)} |`,
+    `| activation memory, float32 | ${bytes(c.totals.activationBytes)} |`,
+  ];
+  return lines.join('\n');
+}
+
+/** The zoo at a glance: the main job's census half. */
+export function formatZoo(censuses: readonly Census[]): string {
+  const rows = censuses.map((c) => [
+    c.model,
+    c.input.slice(1).join('x'),
+    int(c.byConvention.params.keras),
+    int(c.byConvention.params.pytorch),
+    si(c.totals.macs),
+    int(c.totals.neurons),
+    bytes(c.totals.paramBytes),
+  ]);
+  return `Census of the zoo (batch 1; MACs = conv/dense weight multiply-accumulates; bytes float32)\n${table(
+    ['Model', 'Input', 'Params (keras)', 'Params (pytorch)', 'MACs', 'Neurons (seed 002)', 'Param memory'],
+    rows,
+    ['left', 'left', 'right', 'right', 'right', 'right', 'right'],
+  )}`;
+}
+
+/** Verification results: one row per model, then the layer-by-layer differences of any mismatch. */

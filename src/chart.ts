@@ -49,7 +49,8 @@ export function benchSvg(r: BenchResult): string {
     for (const b of bars) {
       out.push(`<text x="${left - 6}" y="${y + 12}" text-anchor="end">${esc(b.label)}</text>`);
       out.push(
-        `<rect x="${left}" y="${y}" width="${Math.max(1, x(b.value) - left).toFixed(1)}" height="${barH - 3}" fill="${b.peer ? 'url(#hatch-' + b.series + ')' : (COLORS[b.series] ?? '#777')}" stroke="${COLORS[b.series] ?? '#777'}"/>`,
+        `<rect x="${left}" y="${y}" width="${Math.max(1, x(b.value) - left).toFixed(1)}" height="${barH - 3}" ` +
+          `fill="${b.peer ? 'url(#hatch-' + b.series + ')' : (COLORS[b.series] ?? '#777')}" stroke="${COLORS[b.series] ?? '#777'}"/>`,
       );
       out.push(`<text x="${(x(b.value) + 4).toFixed(1)}" y="${y + 11}">${b.value.toFixed(1)}</text>`);
       y += barH;
@@ -59,11 +60,13 @@ export function benchSvg(r: BenchResult): string {
   const height = y + 30;
   const lines = peakLines.map(
     (p, i) =>
-      `<line x1="${x(p.value).toFixed(1)}" y1="45" x2="${x(p.value).toFixed(1)}" y2="${y}" stroke="#444" stroke-dasharray="4 3"/><text x="${x(p.value).toFixed(1)}" y="${40 - (i % 2) * 12}" text-anchor="middle" font-size="10">${esc(p.label)} ${p.value.toFixed(0)}</text>`,
+      `<line x1="${x(p.value).toFixed(1)}" y1="45" x2="${x(p.value).toFixed(1)}" y2="${y}" stroke="#444" stroke-dasharray="4 3"/>` +
+      `<text x="${x(p.value).toFixed(1)}" y="${40 - (i % 2) * 12}" text-anchor="middle" font-size="10">${esc(p.label)} ${p.value.toFixed(0)}</text>`,
   );
   const hatches = Object.entries(COLORS).map(
     ([k, c]) =>
-      `<pattern id="hatch-${k}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="white"/><line x1="0" y1="0" x2="0" y2="6" stroke="${c}" stroke-width="3"/></pattern>`,
+      `<pattern id="hatch-${k}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">` +
+      `<rect width="6" height="6" fill="white"/><line x1="0" y1="0" x2="0" y2="6" stroke="${c}" stroke-width="3"/></pattern>`,
   );
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,

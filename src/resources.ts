@@ -41,7 +41,8 @@ export function assertFitsInMemory(c: Census, what: 'verify' | 'bench', availabl
   if (e.bytes > available) {
     throw new NetcensusError(
       `${what}: model "${c.model}" at input ${c.input.join('x')} needs about ${(e.bytes / GIB).toFixed(1)} GiB ` +
-        `(weights ${(e.paramBytes / GIB).toFixed(1)} GiB, activations ${(e.activationBytes / GIB).toFixed(1)} GiB, float32) but only ${(available / GIB).toFixed(1)} GiB are available; refusing before allocating anything`,
+        `(weights ${(e.paramBytes / GIB).toFixed(1)} GiB, activations ${(e.activationBytes / GIB).toFixed(1)} GiB, float32) ` +
+        `but only ${(available / GIB).toFixed(1)} GiB are available; refusing before allocating anything`,
     );
   }
 }

@@ -99,7 +99,8 @@ async function runVerification(c: Census, censusMs: number, options: VerifyOptio
       .filter((l) => !l.ok)
       .map(
         (l) =>
-          `${l.name}: census ${JSON.stringify(l.censusShape)} / ${l.censusParams} params (${l.censusTrainable} trainable), executed ${JSON.stringify(l.executedShape)} / ${l.frameworkParams} params (${l.frameworkTrainable} trainable)`,
+          `${l.name}: census ${JSON.stringify(l.censusShape)} / ${l.censusParams} params (${l.censusTrainable} trainable), ` +
+          `executed ${JSON.stringify(l.executedShape)} / ${l.frameworkParams} params (${l.frameworkTrainable} trainable)`,
       );
     if (frameworkParams !== c.totals.params)
       mismatches.push(`total params: census ${c.totals.params}, framework ${frameworkParams}`);

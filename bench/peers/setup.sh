@@ -4,7 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 venv="$root/.cache/peers-venv"
-check() { "$venv/bin/python" "$root/bench/peers/torch_bench.py" --check 2>/dev/null; }
+check() { "$venv/bin/python" "$root/assets/peers/torch_bench.py" --check 2>/dev/null; }
 if check >/dev/null; then
   echo "peers venv ready: $venv" >&2
   exit 0

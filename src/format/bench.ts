@@ -97,13 +97,15 @@ export function formatBench(r: BenchResult): string {
       ),
     );
   }
-  out.push(
-    table(
-      ['Target', 'Measured', 'Met'],
-      r.targets.map((t) => [t.target, t.value, t.met === null ? `not measured: ${t.note}` : t.met ? 'yes' : 'NO']),
-      ['left', 'left', 'left'],
-      [46, 50, 30],
-    ),
-  );
+  if (r.targets.length) {
+    out.push(
+      table(
+        ['Target', 'Measured', 'Met'],
+        r.targets.map((t) => [t.target, t.value, t.met === null ? `not measured: ${t.note}` : t.met ? 'yes' : 'NO']),
+        ['left', 'left', 'left'],
+        [46, 50, 30],
+      ),
+    );
+  }
   return out.join('\n');
 }

@@ -3,7 +3,7 @@
  * functions other kinds fuse (Keras' Conv2D(activation=...)). No weights, no MACs.
  */
 import type * as TF from '@tensorflow/tfjs';
-import { one, unweighted, type ConfigReader, type KindSpec, type Tf } from './spec.js';
+import { one, unweighted, type ConfigReader, type Kinds, type Tf } from './spec.js';
 
 export type ActivationFn =
   | 'linear'
@@ -73,7 +73,10 @@ export interface ActivationConfig {
 export const relu: ActivationConfig = { kind: 'activation', fn: 'relu' };
 export const softmax: ActivationConfig = { kind: 'activation', fn: 'softmax' };
 
-export const activationKinds = {
+/** Every config this family defines. */
+export type ActivationFamily = ActivationConfig;
+
+export const activationKinds: Kinds<ActivationFamily> = {
   activation: {
     title: 'Activation',
     outputShape: (c, inputs, name) => one(name, c.kind, inputs),
@@ -102,4 +105,4 @@ export const activationKinds = {
         : ctx.use(ctx.tf.layers.activation({ name: ctx.name, activation: tfjsActivation(c.fn) }), ctx.inputs[0]!),
     window: null,
   },
-} satisfies { activation: KindSpec<ActivationConfig> };
+};

@@ -70,7 +70,8 @@ export interface SeparableConv2dConfig {
   bias: boolean;
   activation?: ActivationFn;
 }
-type Conv = Conv2dConfig | DepthwiseConv2dConfig | SeparableConv2dConfig;
+/** Every config this family defines. */
+export type ConvFamily = Conv2dConfig | DepthwiseConv2dConfig | SeparableConv2dConfig;
 
 const pair = (v: number | Pair): Pair => (typeof v === 'number' ? [v, v] : v);
 
@@ -108,7 +109,7 @@ export const pads = (p: number | Pair) => {
   return { top: h, bottom: h, left: w, right: w };
 };
 
-const slide2d = (name: string, c: Conv, h: number, w: number): number[] =>
+const slide2d = (name: string, c: ConvFamily, h: number, w: number): number[] =>
   slide(name, c.kind, [h, w], {
     kernel: c.kernel,
     strides: c.strides,
@@ -118,14 +119,14 @@ const slide2d = (name: string, c: Conv, h: number, w: number): number[] =>
 
 const strided = (s: Pair, both: boolean): string => ((both ? s[0] > 1 || s[1] > 1 : s[0] > 1) ? '/' + sizeText(s) : '');
 
-const window = (c: Conv, info: LayerInfo) =>
+const window = (c: ConvFamily, info: LayerInfo) =>
   windowSpec(info, { kernel: c.kernel, strides: c.strides, dilation: c.dilation, padding: toAxisPadding(c.padding) });
 
 /**
  * tfjs-layers takes 'valid' or 'same' only: explicit padding equal to TensorFlow's SAME for this input
  * (VGG's pad 1 around a 3x3 kernel) runs as 'same', other explicit padding as a ZeroPadding2D in front.
  */
-function padded(ctx: BuildCtx, c: Conv): [TF.SymbolicTensor, 'valid' | 'same'] {
+function padded(ctx: BuildCtx, c: ConvFamily): [TF.SymbolicTensor, 'valid' | 'same'] {
   const x = ctx.inputs[0]!;
   if (c.padding === 'valid' || c.padding === 'same') return [x, c.padding];
   const p = axisPadsOf(c.padding);
@@ -173,7 +174,7 @@ function readSeparable(r: ConfigReader): SeparableConv2dConfig {
   };
 }
 
-export const convKinds: Kinds<Conv> = {
+export const convKinds: Kinds<ConvFamily> = {
   conv2d: {
     title: 'Conv2D',
     convLike: true,
@@ -195,7 +196,15 @@ export const convKinds: Kinds<Conv> = {
     macs: (c, inputs, out) =>
       mul('MACs', out[0]!, out[1]!, c.filters, inputs[0]![2]! / c.groups, c.kernel[0], c.kernel[1]),
     describe: (c) =>
-      `${sizeText(c.kernel)}${strided(c.strides, true)}${padText(toAxisPadding(c.padding))}${c.dilation[0] > 1 || c.dilation[1] > 1 ? ' d' + sizeText(c.dilation) : ''}${c.groups > 1 ? ' g' + c.groups : ''}${c.bias ? '' : ' nobias'}${fusedText(c.activation)}`,
+      [
+        sizeText(c.kernel),
+        strided(c.strides, true),
+        padText(toAxisPadding(c.padding)),
+        c.dilation[0] > 1 || c.dilation[1] > 1 ? ' d' + sizeText(c.dilation) : '',
+        c.groups > 1 ? ' g' + c.groups : '',
+        c.bias ? '' : ' nobias',
+        fusedText(c.activation),
+      ].join(''),
     // netcensus' own GroupedConv2D, as tfjs' toJSON() writes it (config keys in snake_case).
     keras: { Conv2D: readConv2d, Convolution2D: readConv2d, GroupedConv2D: readConv2d },
     custom: [groupedConv2D],

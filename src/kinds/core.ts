@@ -39,7 +39,9 @@ export interface RescalingConfig {
   scale: number;
   offset: number;
 }
-type Core = InputConfig | FlattenConfig | ReshapeConfig | DropoutConfig | ZeroPad2dConfig | RescalingConfig;
+/** Every config this family defines. */
+export type CoreFamily =
+  InputConfig | FlattenConfig | ReshapeConfig | DropoutConfig | ZeroPad2dConfig | RescalingConfig;
 
 export const input = (shape: Shape): InputConfig => ({ kind: 'input', shape });
 export const flatten: FlattenConfig = { kind: 'flatten' };
@@ -73,7 +75,7 @@ const passThrough = {
   window: null,
 } as const;
 
-export const coreKinds: Kinds<Core> = {
+export const coreKinds: Kinds<CoreFamily> = {
   input: {
     title: 'InputLayer',
     outputShape: (c, _inputs, name) => {

@@ -55,12 +55,18 @@ function denseOnFeatureMap(c: DenseConfig, info: LayerInfo, ctx: DiagnoseCtx): D
       layer: info.node.name,
       message:
         `Dense "${info.node.name}" is applied to a ${inShape.join('x')} input, so it acts on the last axis only: it sees ${int(fanIn)} inputs, not ${inShape.join(' x ')} = ${int(flat)}, ` +
-        `and its output is ${[...inShape.slice(0, -1), c.units].join('x')}${following ? ` (as are the ${following} Dense layers after it)` : ''}. A Flatten is probably missing before it; with one it would have ${int(withFlatten)} parameters instead of ${int(fanIn * c.units + (c.bias ? c.units : 0))}.`,
+        `and its output is ${[...inShape.slice(0, -1), c.units].join('x')}` +
+        (following ? ` (as are the ${following} Dense layers after it)` : '') +
+        `. A Flatten is probably missing before it; with one it would have ${int(withFlatten)} parameters ` +
+        `instead of ${int(fanIn * c.units + (c.bias ? c.units : 0))}.`,
     },
   ];
 }
 
-export const denseKinds: Kinds<DenseConfig> = {
+/** Every config this family defines. */
+export type DenseFamily = DenseConfig;
+
+export const denseKinds: Kinds<DenseFamily> = {
   dense: {
     title: 'Dense',
     outputShape: (c, inputs, name) => {

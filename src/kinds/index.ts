@@ -3,43 +3,18 @@
  * `KINDS` is typed so that the compiler names any kind that lacks a part, and importers dispatch through
  * `kerasClasses()` instead of switching on class names.
  */
-import { activationKinds, type ActivationConfig } from './activation.js';
-import { convKinds, type Conv2dConfig, type DepthwiseConv2dConfig, type SeparableConv2dConfig } from './conv.js';
-import {
-  coreKinds,
-  type FlattenConfig,
-  type DropoutConfig,
-  type InputConfig,
-  type RescalingConfig,
-  type ReshapeConfig,
-  type ZeroPad2dConfig,
-} from './core.js';
-import { denseKinds, type DenseConfig } from './dense.js';
-import { mergeKinds, type ConcatConfig, type MergeConfig } from './merge.js';
-import { normalizationKinds, type BatchNormConfig, type LrnConfig, type NormalizationConfig } from './normalization.js';
-import { poolingKinds, type AdaptiveAvgPoolConfig, type GlobalPoolConfig, type Pool2dConfig } from './pooling.js';
+import { activationKinds, type ActivationFamily } from './activation.js';
+import { convKinds, type ConvFamily } from './conv.js';
+import { coreKinds, type CoreFamily } from './core.js';
+import { denseKinds, type DenseFamily } from './dense.js';
+import { mergeKinds, type MergeFamily } from './merge.js';
+import { normalizationKinds, type NormalizationFamily } from './normalization.js';
+import { poolingKinds, type PoolingFamily } from './pooling.js';
 import type { ConfigReader, KindSpec, Tf } from './spec.js';
 
+/** Every layer config: the union of the families' own unions, so a new kind touches its family file only. */
 export type LayerConfig =
-  | InputConfig
-  | Conv2dConfig
-  | DepthwiseConv2dConfig
-  | SeparableConv2dConfig
-  | DenseConfig
-  | Pool2dConfig
-  | GlobalPoolConfig
-  | AdaptiveAvgPoolConfig
-  | FlattenConfig
-  | ReshapeConfig
-  | BatchNormConfig
-  | ActivationConfig
-  | LrnConfig
-  | DropoutConfig
-  | ZeroPad2dConfig
-  | MergeConfig
-  | ConcatConfig
-  | RescalingConfig
-  | NormalizationConfig;
+  CoreFamily | ActivationFamily | ConvFamily | DenseFamily | PoolingFamily | NormalizationFamily | MergeFamily;
 
 export type LayerKind = LayerConfig['kind'];
 

@@ -9,7 +9,8 @@ export interface ConcatConfig {
   kind: 'concat';
   axis: number;
 }
-type Merge = MergeConfig | ConcatConfig;
+/** Every config this family defines. */
+export type MergeFamily = MergeConfig | ConcatConfig;
 
 export const add: MergeConfig = { kind: 'add' };
 
@@ -38,7 +39,7 @@ const elementwise = (title: string): Kinds<MergeConfig>['add'] => ({
   window: null,
 });
 
-export const mergeKinds: Kinds<Merge> = {
+export const mergeKinds: Kinds<MergeFamily> = {
   add: { ...elementwise('Add'), keras: { Add: () => ({ kind: 'add' }) } },
   multiply: { ...elementwise('Multiply'), keras: { Multiply: () => ({ kind: 'multiply' }) } },
 

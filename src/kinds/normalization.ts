@@ -38,7 +38,8 @@ export interface LrnConfig {
 export interface NormalizationConfig {
   kind: 'normalization';
 }
-type Norm = BatchNormConfig | LrnConfig | NormalizationConfig;
+/** Every config this family defines. */
+export type NormalizationFamily = BatchNormConfig | LrnConfig | NormalizationConfig;
 
 /** PyTorch's defaults: eps 1e-5, momentum 0.1 (Keras' 0.9). */
 export const batchNorm = (epsilon = 1e-5, momentum = 0.9): BatchNormConfig => ({
@@ -51,7 +52,7 @@ export const batchNorm = (epsilon = 1e-5, momentum = 0.9): BatchNormConfig => ({
 
 const lastAxis = (inputs: readonly (readonly number[])[]): number => inputs[0]![inputs[0]!.length - 1]!;
 
-export const normalizationKinds: Kinds<Norm> = {
+export const normalizationKinds: Kinds<NormalizationFamily> = {
   batchNorm: {
     title: 'BatchNormalization',
     outputShape: (c, inputs, name) => {

@@ -46,7 +46,8 @@ export interface AdaptiveAvgPoolConfig {
   kind: 'adaptiveAvgPool2d';
   output: Pair;
 }
-type Pool = Pool2dConfig | GlobalPoolConfig | AdaptiveAvgPoolConfig;
+/** Every config this family defines. */
+export type PoolingFamily = Pool2dConfig | GlobalPoolConfig | AdaptiveAvgPoolConfig;
 
 const pair = (v: number | Pair): Pair => (typeof v === 'number' ? [v, v] : v);
 
@@ -189,7 +190,7 @@ const globalPool = (title: string): Kinds<GlobalPoolConfig>['globalAvgPool2d'] =
   window: null,
 });
 
-export const poolingKinds: Kinds<Pool> = {
+export const poolingKinds: Kinds<PoolingFamily> = {
   maxPool2d: {
     ...pool2d('MaxPooling2D'),
     keras: { MaxPooling2D: readPool, MaxPool2D: readPool, Pool2DExplicit: readExplicit },

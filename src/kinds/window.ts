@@ -196,7 +196,11 @@ export function unevenStride(info: LayerInfo, w: WindowSpec, ctx: DiagnoseCtx): 
     {
       code: 'uneven-stride',
       layer: info.node.name,
-      message: `input ${axis} ${size} does not divide evenly: (${size}${pad ? ` + ${pad}` : ''} - ${ek}) / ${s} = ${((size + pad - ek) / s).toFixed(2)}, so the last ${left} ${UNITS[axis] ?? 'position'}(s) are never covered${which}; ${fits[0]} or ${fits[1]} would tile exactly`,
+      message:
+        `input ${axis} ${size} does not divide evenly: ` +
+        `(${size}${pad ? ` + ${pad}` : ''} - ${ek}) / ${s} = ${((size + pad - ek) / s).toFixed(2)}, ` +
+        `so the last ${left} ${UNITS[axis] ?? 'position'}(s) are never covered${which}; ` +
+        `${fits[0]} or ${fits[1]} would tile exactly`,
     },
   ];
 }

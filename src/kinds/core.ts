@@ -1,8 +1,8 @@
 /**
  * Core kinds: the input, and layers that move or pass values without weights (Flatten, Reshape, Dropout,
- * ZeroPadding2D, Rescaling).
+ * ZeroPadding2D, Rescaling, UpSampling2D): Keras' reshaping layers.
  */
-import { prod } from '../exact.js';
+import { mul, prod } from '../exact.js';
 import {
   checkPositive,
   fail,
@@ -11,9 +11,10 @@ import {
   unweighted,
   type ConfigReader,
   type Kinds,
+  type Pair,
   type Shape,
 } from './spec.js';
-import { axisPadsOf, padText, type Pads } from './window.js';
+import { axisPadsOf, padText, sizeText, type Pads } from './window.js';
 
 export interface InputConfig {
   kind: 'input';
@@ -39,9 +40,15 @@ export interface RescalingConfig {
   scale: number;
   offset: number;
 }
+/** Keras' UpSampling2D: each pixel repeated (nearest) or interpolated (bilinear) `size` times per axis. */
+export interface UpSampling2dConfig {
+  kind: 'upSampling2d';
+  size: Pair;
+  interpolation: 'nearest' | 'bilinear';
+}
 /** Every config this family defines. */
 export type CoreFamily =
-  InputConfig | FlattenConfig | ReshapeConfig | DropoutConfig | ZeroPad2dConfig | RescalingConfig;
+  InputConfig | FlattenConfig | ReshapeConfig | DropoutConfig | ZeroPad2dConfig | RescalingConfig | UpSampling2dConfig;
 
 export const input = (shape: Shape): InputConfig => ({ kind: 'input', shape });
 export const flatten: FlattenConfig = { kind: 'flatten' };
@@ -195,5 +202,40 @@ export const coreKinds: Kinds<CoreFamily> = {
     keras: { Rescaling: (r) => ({ kind: 'rescaling', scale: r.num('scale', 1), offset: r.num('offset', 0) }) },
     tfjs: (c, ctx) =>
       ctx.use(ctx.tf.layers.rescaling({ name: ctx.name, scale: c.scale, offset: c.offset }), ctx.inputs[0]!),
+  },
+
+  upSampling2d: {
+    title: 'UpSampling2D',
+    outputShape: (c, inputs, name) => {
+      const [h, w, ch] = spatialInput(name, c.kind, inputs, 2) as [number, number, number];
+      checkPositive(name, c.kind, 'size', c.size);
+      return [mul('height', h, c.size[0]), mul('width', w, c.size[1]), ch];
+    },
+    // Interpolation weights are fixed, not learned, and not weight MACs.
+    ...unweighted,
+    describe: (c) => `x${sizeText(c.size)}${c.interpolation === 'nearest' ? '' : ` ${c.interpolation}`}`,
+    keras: {
+      UpSampling2D: (r) => {
+        r.channelsLast();
+        const interpolation = String(r.raw('interpolation') ?? 'nearest');
+        if (interpolation !== 'nearest' && interpolation !== 'bilinear') {
+          r.fail(
+            'interpolation',
+            `"${interpolation}" is not supported (nearest or bilinear, as TensorFlow.js runs them)`,
+          );
+        }
+        return {
+          kind: 'upSampling2d',
+          size: r.pair('size', 2),
+          interpolation: interpolation as 'nearest' | 'bilinear',
+        };
+      },
+    },
+    tfjs: (c, ctx) =>
+      ctx.use(
+        ctx.tf.layers.upSampling2d({ name: ctx.name, size: [...c.size], interpolation: c.interpolation }),
+        ctx.inputs[0]!,
+      ),
+    window: null,
   },
 };

@@ -206,7 +206,8 @@ async function benchOne(
   }
   const before = tf.memory().numTensors;
   const built = buildTfjs(graph, c.infos, { init: 'random', outputs: 'final' });
-  const x = tf.randomNormal([batch, ...c.input.slice(1)]);
+  const xs = c.inputs.map((shape) => tf.randomUniform(shape));
+  const x = xs.length === 1 ? xs[0]! : xs;
   const tfBytesWeights = tf.memory().numBytes;
   let tfBytesPeak = tfBytesWeights;
   let peakRss = process.memoryUsage().rss;
@@ -227,7 +228,7 @@ async function benchOne(
       );
     }
   } finally {
-    x.dispose();
+    tf.dispose(xs);
     built.model.dispose();
   }
   const sorted = [...times].sort((a, b) => a - b);

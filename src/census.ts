@@ -6,7 +6,7 @@
  */
 import { NetcensusError } from './errors.js';
 import { checked, mul, prod, sum } from './exact.js';
-import { isInput, topoSort, type Graph, type GraphNode, type Shape } from './graph.js';
+import { isInput, parseRef, topoSort, type Graph, type GraphNode, type Shape } from './graph.js';
 import { kindSpec } from './kinds/index.js';
 import { countedUnder, type LayerInfo, type ParamConvention, type WeightSpec } from './kinds/spec.js';
 
@@ -53,6 +53,15 @@ export interface CensusOptions {
 export interface LayerCensus {
   name: string;
   scope: string;
+  /** Enclosing models or modules, outermost first; `depth` = how many. */
+  parents: string[];
+  depth: number;
+  /** false for a layer netcensus cannot count (a user's class, a Lambda) under --skip-unknown. */
+  counted: boolean;
+  /** false for a frozen layer (Keras trainable=False, itself or a model around it). */
+  trainable: boolean;
+  /** A shared layer's later call: the layer whose weights it reuses (its parameters are counted there). */
+  sharedWith?: string;
   /** Layer class, as Keras names it. */
   type: string;
   kind: string;
@@ -86,13 +95,33 @@ export type Totals = Pick<
   | 'activationBytes'
 >;
 
+/** A nested model or module: the sums of the layers inside it, for trees and `--depth`. */
+export interface ContainerCensus {
+  name: string;
+  parents: string[];
+  depth: number;
+  layers: number;
+  params: number;
+  trainableParams: number;
+  nonTrainableParams: number;
+  macs: number;
+}
+
 export interface Census {
   model: string;
   description: string;
   source: string;
-  /** Input shape with the batch dimension first: [N, H, W, C]. */
+  /** Input shape with the batch dimension first: [N, H, W, C]; the first input of a multi-input model. */
   input: number[];
+  /** Every input's shape, batch first. */
+  inputs: number[][];
+  /** Every output's shape, batch first. */
+  outputs: number[][];
   batch: number;
+  /** True when some layers could not be counted (--skip-unknown): every total is then a lower bound. */
+  partial: boolean;
+  notCounted: Array<{ layer: string; className: string }>;
+  containers: ContainerCensus[];
   conventions: {
     params: ParamConvention;
     paramsMeaning: string;
@@ -145,20 +174,36 @@ function inputShapeFor(
 /** Stage one: shapes and weights of every layer, in topological order. */
 export function inferLayers(graph: Graph, input?: readonly number[]): LayerInfo[] {
   const order = topoSort(graph);
-  const shapes = new Map<string, Shape>();
+  const shapes = new Map<string, Shape[]>();
   const inputs = order.filter(isInput);
   if (input !== undefined && inputs.length !== 1)
     throw new NetcensusError(`--input: the model has ${inputs.length} inputs; only single-input models can be resized`);
+  const has = (name: string): boolean => shapes.has(name);
+  const shapeOf = (node: GraphNode, ref: string): Shape => {
+    const { node: src, index } = parseRef(ref, has);
+    const out = shapes.get(src)![index];
+    if (out === undefined) {
+      throw new NetcensusError(
+        `layer "${node.name}" refers to output ${index} of "${src}", which has ${shapes.get(src)!.length}`,
+      );
+    }
+    return out;
+  };
   return order.map((node) =>
     withLayerName(node, () => {
       const def = kindSpec(node.config);
-      const inputShapes = node.inputs.map((n) => shapes.get(n)!);
-      const outputShape = isInput(node)
-        ? def.outputShape({ ...node.config, shape: inputShapeFor(node, input) }, [], node.name)
-        : def.outputShape(node.config, inputShapes, node.name);
-      shapes.set(node.name, outputShape);
-      const weights = def.weights(node.config, inputShapes);
-      return { node, inputShapes, outputShape, weights, macs: def.macs(node.config, inputShapes, outputShape) };
+      const inputShapes = node.inputs.map((ref) => shapeOf(node, ref));
+      const config = isInput(node) ? { ...node.config, shape: inputShapeFor(node, input) } : node.config;
+      const outputShapes = def.outputShapes?.(config, inputShapes, node.name) ?? [
+        def.outputShape(config, inputShapes, node.name),
+      ];
+      shapes.set(node.name, outputShapes);
+      const outputShape = outputShapes[0]!;
+      // A shared layer's weights are counted at its first call; a frozen layer's are non-trainable.
+      const own = node.sharedWith === undefined ? def.weights(node.config, inputShapes) : [];
+      const weights = node.trainable === false ? own.map((w) => ({ ...w, trainable: false })) : own;
+      const macs = def.macs(node.config, inputShapes, outputShape);
+      return { node, inputShapes, outputShape, outputShapes, weights, macs };
     }),
   );
 }
@@ -215,6 +260,43 @@ function torchSummaryMacs(infos: LayerInfo[]): number {
   return total;
 }
 
+/** A node's containers: its own, or for a PyTorch graph the prefixes of its module path (torchinfo's depth). */
+function parentsOf(graph: Graph, node: GraphNode): string[] {
+  if (node.parents) return [...node.parents];
+  if (graph.framework !== 'pytorch') return [];
+  const parts = node.scope.split('.');
+  return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('.'));
+}
+
+/** Every container with the sums of the layers inside it, in order of first appearance. */
+function containersOf(layers: readonly LayerCensus[]): ContainerCensus[] {
+  const byName = new Map<string, ContainerCensus>();
+  for (const l of layers) {
+    l.parents.forEach((name, depth) => {
+      let c = byName.get(name);
+      if (!c) {
+        c = {
+          name,
+          parents: l.parents.slice(0, depth),
+          depth,
+          layers: 0,
+          params: 0,
+          trainableParams: 0,
+          nonTrainableParams: 0,
+          macs: 0,
+        };
+        byName.set(name, c);
+      }
+      c.layers += 1;
+      c.params = checked(c.params + l.params, 'params');
+      c.trainableParams = checked(c.trainableParams + l.trainableParams, 'params');
+      c.nonTrainableParams = checked(c.nonTrainableParams + l.nonTrainableParams, 'params');
+      c.macs = checked(c.macs + l.macs, 'MACs');
+    });
+  }
+  return [...byName.values()];
+}
+
 const MIB = 2 ** 20;
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
@@ -225,7 +307,8 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
     throw new NetcensusError(`--batch: must be a positive integer, got ${batch}`);
   const conv = options.params ?? 'keras';
   const infos = inferLayers(graph, options.input);
-  const inputInfo = infos.find((i) => isInput(i.node))!;
+  const inputInfos = infos.filter((i) => isInput(i.node));
+  const inputInfo = inputInfos[0]!;
 
   const layers: LayerCensus[] = infos.map((info) =>
     withLayerName(info.node, () => {
@@ -236,10 +319,12 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
       const macs = mul('MACs', info.macs, batch);
       const isNeuron = info.macs > 0;
       const outElems = prod(info.outputShape);
+      const allOutElems = sum('shape size', info.outputShapes.map(prod));
+      const parents = parentsOf(graph, info.node);
       return {
         name: info.node.name,
         scope: info.node.scope,
-        type: def.title,
+        type: def.titleOf?.(info.node.config) ?? def.title,
         kind: info.node.config.kind,
         detail: def.describe(info.node.config),
         inputs: [...info.node.inputs],
@@ -253,11 +338,18 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
         flops: mul('FLOPs', 2, macs),
         neurons: isNeuron ? outElems : 0,
         paramBytes: mul('bytes', params, BYTES_PER_ELEMENT),
-        activationBytes: mul('bytes', outElems, batch, BYTES_PER_ELEMENT),
+        activationBytes: mul('bytes', allOutElems, batch, BYTES_PER_ELEMENT),
+        parents,
+        depth: parents.length,
+        counted: def.counted !== false,
+        trainable: info.node.trainable !== false,
+        ...(info.node.sharedWith === undefined ? {} : { sharedWith: info.node.sharedWith }),
       };
     }),
   );
 
+  const infoByName = new Map(infos.map((i) => [i.node.name, i]));
+  const notCounted = layers.filter((l) => !l.counted).map((l) => ({ layer: l.name, className: l.type }));
   const total = (key: keyof Totals): number =>
     sum(
       key,
@@ -296,7 +388,14 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
       mul('bias adds', sum('bias', i.weights.filter((w) => w.role === 'bias').map(size)), biasPositions(i), batch),
     ),
   );
-  const inputElems = mul('input size', prod(inputInfo.outputShape), batch);
+  const inputElems = mul(
+    'input size',
+    sum(
+      'input size',
+      inputInfos.map((i) => prod(i.outputShape)),
+    ),
+    batch,
+  );
   const leafOutputsWithParams = sum(
     'outputs',
     infos
@@ -312,7 +411,15 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
     description: graph.description,
     source: graph.source,
     input: [batch, ...inputInfo.outputShape],
+    inputs: inputInfos.map((i) => [batch, ...i.outputShape]),
+    outputs: graph.outputs.map((ref) => {
+      const { node, index } = parseRef(ref, (n) => infoByName.has(n));
+      return [batch, ...infoByName.get(node)!.outputShapes[index]!];
+    }),
     batch,
+    partial: notCounted.length > 0,
+    notCounted,
+    containers: containersOf(layers),
     conventions: {
       params: conv,
       paramsMeaning: PARAM_CONVENTIONS[conv],
@@ -338,7 +445,7 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
       flops: { '2xMACs': totals.flops, '2xMACs+biasAdds': checked(totals.flops + biasAdds, 'FLOPs') },
       neurons: {
         seed002: totals.neurons,
-        seed002WithInput: checked(totals.neurons + prod(inputInfo.outputShape), 'neurons'),
+        seed002WithInput: checked(totals.neurons + inputElems / batch, 'neurons'),
       },
       memory: {
         inputBytes: mul('bytes', inputElems, BYTES_PER_ELEMENT),

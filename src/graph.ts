@@ -43,13 +43,29 @@ export {
 } from './kinds/core.js';
 
 export interface GraphNode {
-  /** Unique within the graph. */
+  /** Unique within the graph. A shared layer's later calls are nodes of their own, `name@1`, `name@2`. */
   name: string;
   /** Module path in the reference framework; defaults to `name`. */
   scope: string;
   config: LayerConfig;
-  /** Names of the nodes feeding this one, in order. */
+  /**
+   * The tensors feeding this one, in order: a node's name for its (first) output, `name:k` for its k-th
+   * output (k >= 1) where a layer has several (an RNN's states).
+   */
   inputs: readonly string[];
+  /** false: a frozen layer (Keras trainable=False, itself or a model around it): its weights are non-trainable. */
+  trainable?: boolean;
+  /** A later call of a shared layer: the node whose weights it reuses, counted there once. */
+  sharedWith?: string;
+  /** Enclosing models or modules, outermost first (nested Keras models); none for a flat graph. */
+  parents?: readonly string[];
+}
+
+/** A reference `name` or `name:k` as the node it names and the output index; names win over the suffix. */
+export function parseRef(ref: string, has: (name: string) => boolean): { node: string; index: number } {
+  if (has(ref)) return { node: ref, index: 0 };
+  const m = /^(.*):(\d+)$/.exec(ref);
+  return m && has(m[1]!) ? { node: m[1]!, index: Number(m[2]) } : { node: ref, index: 0 };
 }
 
 export interface Graph {
@@ -84,6 +100,7 @@ export function topoSort(graph: Graph): GraphNode[] {
     if (byName.has(node.name)) throw new NetcensusError(`duplicate layer name "${node.name}"`);
     byName.set(node.name, node);
   }
+  const has = (name: string): boolean => byName.has(name);
   for (const node of graph.nodes) {
     if (node.config.kind === 'input' && node.inputs.length > 0) {
       throw new NetcensusError(`layer "${node.name}" (input) cannot have inputs`);
@@ -92,14 +109,22 @@ export function topoSort(graph: Graph): GraphNode[] {
       throw new NetcensusError(`layer "${node.name}" (${node.config.kind}) has no inputs`);
     }
     for (const src of node.inputs) {
-      if (!byName.has(src)) throw new NetcensusError(`layer "${node.name}" refers to unknown input layer "${src}"`);
+      if (!byName.has(parseRef(src, has).node)) {
+        throw new NetcensusError(`layer "${node.name}" refers to unknown input layer "${src}"`);
+      }
+    }
+    if (node.sharedWith !== undefined && !byName.has(node.sharedWith)) {
+      throw new NetcensusError(`layer "${node.name}" shares the weights of unknown layer "${node.sharedWith}"`);
     }
   }
   for (const out of graph.outputs) {
-    if (!byName.has(out)) throw new NetcensusError(`model output refers to unknown layer "${out}"`);
+    if (!byName.has(parseRef(out, has).node)) throw new NetcensusError(`model output refers to unknown layer "${out}"`);
   }
   const order: GraphNode[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
+  // A shared layer's later call comes after its first, whose layer (and weights) it reuses.
+  const deps = (n: GraphNode): readonly string[] =>
+    n.sharedWith === undefined ? n.inputs : [...n.inputs, n.sharedWith];
   // Iterative DFS: imported graphs (DenseNet) are deep enough to make recursion a liability.
   for (const root of graph.nodes) {
     if (state.get(root.name) === 'done') continue;
@@ -107,8 +132,8 @@ export function topoSort(graph: Graph): GraphNode[] {
     state.set(root.name, 'visiting');
     while (stack.length > 0) {
       const top = stack[stack.length - 1]!;
-      if (top.next < top.node.inputs.length) {
-        const dep = byName.get(top.node.inputs[top.next++]!)!;
+      if (top.next < deps(top.node).length) {
+        const dep = byName.get(parseRef(deps(top.node)[top.next++]!, has).node)!;
         const s = state.get(dep.name);
         if (s === 'visiting') throw new NetcensusError(`the graph has a cycle through layer "${dep.name}"`);
         if (s !== 'done') {

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { census, type Census } from './census.js';
+import { NetcensusError } from './errors.js';
 import type { Graph } from './graph.js';
 import { buildTfjs, type WeightInit } from './tfjs/builder.js';
 import { assertFitsInMemory } from './resources.js';
@@ -54,6 +55,13 @@ const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
 async function runVerification(c: Census, censusMs: number, options: VerifyOptions): Promise<VerifyResult> {
   const { graph, batch } = c;
   assertFitsInMemory(c, 'verify');
+  if (c.partial) {
+    const first = c.notCounted[0]!;
+    throw new NetcensusError(
+      `verify: layer "${first.layer}" (${first.className}) is not counted, so the model cannot be built and compared` +
+        (c.notCounted.length > 1 ? ` (nor ${c.notCounted.length - 1} other layer(s))` : ''),
+    );
+  }
 
   const t1 = performance.now();
   const built = buildTfjs(graph, c.infos, { init: options.init ?? 'zeros' });
@@ -61,23 +69,29 @@ async function runVerification(c: Census, censusMs: number, options: VerifyOptio
 
   let executed: tf.Tensor[] = [];
   let forwardMs = 0;
-  const x = tf.randomNormal([batch, ...c.input.slice(1)]);
+  // Values in [0, 1): valid for every layer, an Embedding's indices included (they truncate to 0).
+  const xs = c.inputs.map((shape) => tf.randomUniform(shape));
   try {
     const t2 = performance.now();
-    const out = built.model.predict(x);
+    const out = built.model.predict(xs.length === 1 ? xs[0]! : xs);
     executed = Array.isArray(out) ? out : [out];
     // The timed region ends when the result is back in JS memory, not when the op is queued.
     await executed.at(-1)!.data();
     forwardMs = performance.now() - t2;
 
     const byName = new Map(c.layers.map((l) => [l.name, l]));
-    const layers: LayerCheck[] = built.nodes.map((n, i) => {
+    const infoByName = new Map(c.infos.map((i) => [i.node.name, i]));
+    let next = 0;
+    const layers: LayerCheck[] = built.nodes.map((n) => {
       const l = byName.get(n.name)!;
       const frameworkParams = n.layers.reduce((s, layer) => s + layer.countParams(), 0);
       const frameworkTrainable = n.layers.reduce((s, layer) => s + sizeOf(layer.trainableWeights), 0);
-      const executedShape = executed[i]!.shape;
+      // Every output of the node, in order (several for an RNN returning its states).
+      const shapes = n.outputs.map(() => executed[next++]!.shape);
+      const executedShape = shapes[0]!;
       const ok =
-        sameShape(executedShape, l.outputShape) &&
+        shapes.length === infoByName.get(n.name)!.outputShapes.length &&
+        shapes.every((s, k) => sameShape(s, [batch, ...infoByName.get(n.name)!.outputShapes[k]!])) &&
         frameworkParams === l.params &&
         frameworkTrainable === l.trainableParams;
       return {
@@ -126,7 +140,7 @@ async function runVerification(c: Census, censusMs: number, options: VerifyOptio
     };
   } finally {
     tf.dispose(executed);
-    x.dispose();
+    tf.dispose(xs);
     built.model.dispose();
   }
 }

@@ -2,6 +2,7 @@
  * Core kinds: the input, and layers that move or pass values without weights (Flatten, Reshape, Dropout,
  * ZeroPadding2D, Rescaling, UpSampling2D): Keras' reshaping layers.
  */
+import { NetcensusError } from '../errors.js';
 import { mul, prod } from '../exact.js';
 import {
   checkPositive,
@@ -40,6 +41,16 @@ export interface RescalingConfig {
   scale: number;
   offset: number;
 }
+/**
+ * A layer netcensus cannot count (a user's class, a Lambda), kept under --skip-unknown so the rest can be
+ * counted: its output shapes come from the file (the layers it feeds record them), its figures are "not
+ * counted" everywhere, and the totals are labelled partial.
+ */
+export interface UnknownConfig {
+  kind: 'unknown';
+  className: string;
+  outputShapes: Shape[];
+}
 /** Keras' UpSampling2D: each pixel repeated (nearest) or interpolated (bilinear) `size` times per axis. */
 export interface UpSampling2dConfig {
   kind: 'upSampling2d';
@@ -48,7 +59,14 @@ export interface UpSampling2dConfig {
 }
 /** Every config this family defines. */
 export type CoreFamily =
-  InputConfig | FlattenConfig | ReshapeConfig | DropoutConfig | ZeroPad2dConfig | RescalingConfig | UpSampling2dConfig;
+  | InputConfig
+  | FlattenConfig
+  | ReshapeConfig
+  | DropoutConfig
+  | ZeroPad2dConfig
+  | RescalingConfig
+  | UpSampling2dConfig
+  | UnknownConfig;
 
 export const input = (shape: Shape): InputConfig => ({ kind: 'input', shape });
 export const flatten: FlattenConfig = { kind: 'flatten' };
@@ -236,6 +254,21 @@ export const coreKinds: Kinds<CoreFamily> = {
         ctx.tf.layers.upSampling2d({ name: ctx.name, size: [...c.size], interpolation: c.interpolation }),
         ctx.inputs[0]!,
       ),
+    window: null,
+  },
+
+  unknown: {
+    title: 'Unknown',
+    titleOf: (c) => c.className,
+    counted: false,
+    outputShape: (c) => c.outputShapes[0]!,
+    outputShapes: (c) => c.outputShapes,
+    ...unweighted,
+    describe: () => 'not counted',
+    keras: {},
+    tfjs: (c, ctx) => {
+      throw new NetcensusError(`layer "${ctx.name}" (${c.className}) is not counted, so it cannot be built`);
+    },
     window: null,
   },
 };

@@ -32,8 +32,11 @@ export interface WeightSpec {
 export interface LayerInfo {
   node: GraphNode;
   inputShapes: Shape[];
-  /** Per example, without the batch dimension. */
+  /** Per example, without the batch dimension; the first of `outputShapes`. */
   outputShape: Shape;
+  /** Every output of a layer with several (an RNN returning its states); one entry for most. */
+  outputShapes: Shape[];
+  /** The weights this node owns: none for a shared layer's later calls, non-trainable in a frozen layer. */
   weights: WeightSpec[];
   /** Weight MACs per example. */
   macs: number;
@@ -126,6 +129,12 @@ export interface KindSpec<C extends { kind: string }> {
   /** Framework-neutral display name, as Keras would print it. */
   title: string;
   outputShape(c: C, inputs: Shape[], name: string): Shape;
+  /** Every output's shape, for kinds with several outputs; `outputShape` is then the first. */
+  outputShapes?(c: C, inputs: Shape[], name: string): Shape[];
+  /** The class name tables show, where it depends on the config (a wrapper, a user's class). */
+  titleOf?(c: C): string;
+  /** false for the placeholder of a layer netcensus cannot count. */
+  counted?: false;
   weights(c: C, inputs: Shape[]): WeightSpec[];
   /** Weight multiply-accumulates for one example (bias adds are not MACs). */
   macs(c: C, inputs: Shape[], out: Shape): number;
@@ -137,8 +146,8 @@ export interface KindSpec<C extends { kind: string }> {
   keras: Readonly<Record<string, (r: ConfigReader) => LayerConfigOf>>;
   /** Custom tfjs layer classes the kind's build uses (registered for serialization before deserializing). */
   custom?: ReadonlyArray<(tf: Tf) => unknown>;
-  /** Builds the layer as TensorFlow.js layers and returns its output tensor. */
-  tfjs(c: C, ctx: BuildCtx): TF.SymbolicTensor;
+  /** Builds the layer as TensorFlow.js layers and returns its output tensor (or tensors, for several outputs). */
+  tfjs(c: C, ctx: BuildCtx): TF.SymbolicTensor | TF.SymbolicTensor[];
   /**
    * Diff factors of a weighted layer under a parameter convention; undefined where nothing is counted
    * under it, null for a kind without weights.

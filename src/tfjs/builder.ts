@@ -1,11 +1,13 @@
 /**
  * Census graph -> tf.LayersModel (functional API). Each kind builds itself (its family file's `tfjs`);
  * one graph node becomes one tfjs layer or a short chain of them, and the builder remembers which, so
- * that verification can compare each node's executed shape and countParams() with the census.
+ * that verification can compare each node's executed shapes and countParams() with the census. A shared
+ * layer's later calls apply the first call's layers again, so its weights exist once, as in Keras.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LayerInfo } from '../census.js';
-import { isInput, type Graph } from '../graph.js';
+import { NetcensusError } from '../errors.js';
+import { isInput, parseRef, type Graph } from '../graph.js';
 import { kindSpec } from '../kinds/index.js';
 import type { BuildCtx } from '../kinds/spec.js';
 import { customLayer } from './custom.js';
@@ -19,40 +21,68 @@ export interface BuildOptions {
   outputs?: 'all' | 'final';
 }
 
+export interface BuiltNode {
+  name: string;
+  /** The tfjs layers this node owns (none for a shared layer's later call). */
+  layers: tf.layers.Layer[];
+  /** Its first output. */
+  output: tf.SymbolicTensor;
+  outputs: tf.SymbolicTensor[];
+}
+
 export interface BuiltModel {
   model: tf.LayersModel;
-  /** For every non-input node, in graph order: its tfjs layers and the tensor that is its output. */
-  nodes: Array<{ name: string; layers: tf.layers.Layer[]; output: tf.SymbolicTensor }>;
+  /** For every non-input node, in graph order. With outputs 'all', the model's outputs are their outputs, flattened. */
+  nodes: BuiltNode[];
 }
 
 export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: BuildOptions = {}): BuiltModel {
   const kernelInitializer = options.init === 'random' ? 'glorotUniform' : 'zeros';
-  const tensors = new Map<string, tf.SymbolicTensor>();
+  const tensors = new Map<string, tf.SymbolicTensor[]>();
+  const owned = new Map<string, tf.layers.Layer[]>();
   const inputs: tf.SymbolicTensor[] = [];
-  const nodes: BuiltModel['nodes'] = [];
+  const nodes: BuiltNode[] = [];
+  const has = (name: string): boolean => tensors.has(name);
+  const tensor = (ref: string): tf.SymbolicTensor => {
+    const { node, index } = parseRef(ref, has);
+    return tensors.get(node)![index]!;
+  };
 
   for (const info of infos) {
     const { node } = info;
     const layers: tf.layers.Layer[] = [];
+    // A later call of a shared layer replays the first call's layers, in the order its build used them.
+    const reuse = node.sharedWith === undefined ? undefined : owned.get(node.sharedWith);
+    let replayed = 0;
     const ctx: BuildCtx = {
       tf,
       info,
       name: node.name,
-      inputs: node.inputs.map((n) => tensors.get(n)!),
+      inputs: node.inputs.map(tensor),
       kernelInitializer,
       use: (layer, x) => {
+        if (reuse) {
+          const original = reuse[replayed++];
+          if (!original)
+            throw new NetcensusError(
+              `layer "${node.name}": its shared layer "${node.sharedWith}" was built differently`,
+            );
+          return original.apply(x) as tf.SymbolicTensor;
+        }
         layers.push(layer);
         return layer.apply(x) as tf.SymbolicTensor;
       },
       custom: customLayer,
     };
-    const out = kindSpec(node.config).tfjs(node.config, ctx);
-    tensors.set(node.name, out);
-    if (isInput(node)) inputs.push(out);
-    else nodes.push({ name: node.name, layers, output: out });
+    const built = kindSpec(node.config).tfjs(node.config, ctx);
+    const outs = Array.isArray(built) ? built : [built];
+    if (node.trainable === false) for (const l of layers) l.trainable = false;
+    tensors.set(node.name, outs);
+    owned.set(node.name, layers);
+    if (isInput(node)) inputs.push(outs[0]!);
+    else nodes.push({ name: node.name, layers, output: outs[0]!, outputs: outs });
   }
-  const outputs =
-    options.outputs === 'final' ? graph.outputs.map((name) => tensors.get(name)!) : nodes.map((n) => n.output);
+  const outputs = options.outputs === 'final' ? graph.outputs.map(tensor) : nodes.flatMap((n) => n.outputs);
   const model = tf.model({ inputs, outputs, name: graph.name });
   return { model, nodes };
 }

@@ -98,6 +98,8 @@ export type Totals = Pick<
 /** A nested model or module: the sums of the layers inside it, for trees and `--depth`. */
 export interface ContainerCensus {
   name: string;
+  /** 'model': a nested model in the file (Keras); 'module': a prefix of PyTorch module paths. */
+  kind: 'model' | 'module';
   parents: string[];
   depth: number;
   layers: number;
@@ -269,7 +271,8 @@ function parentsOf(graph: Graph, node: GraphNode): string[] {
 }
 
 /** Every container with the sums of the layers inside it, in order of first appearance. */
-function containersOf(layers: readonly LayerCensus[]): ContainerCensus[] {
+function containersOf(graph: Graph, layers: readonly LayerCensus[]): ContainerCensus[] {
+  const kind = graph.nodes.some((n) => n.parents) ? 'model' : 'module';
   const byName = new Map<string, ContainerCensus>();
   for (const l of layers) {
     l.parents.forEach((name, depth) => {
@@ -277,6 +280,7 @@ function containersOf(layers: readonly LayerCensus[]): ContainerCensus[] {
       if (!c) {
         c = {
           name,
+          kind,
           parents: l.parents.slice(0, depth),
           depth,
           layers: 0,
@@ -419,7 +423,7 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
     batch,
     partial: notCounted.length > 0,
     notCounted,
-    containers: containersOf(layers),
+    containers: containersOf(graph, layers),
     conventions: {
       params: conv,
       paramsMeaning: PARAM_CONVENTIONS[conv],

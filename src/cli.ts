@@ -11,7 +11,7 @@ import { int, si } from './format/numbers.js';
 import { formatCsv, formatMarkdown, formatSummary, formatZoo } from './format/summary.js';
 import { formatVerify } from './format/verify.js';
 import { publishedVerdicts } from './published.js';
-import { resolveModel } from './resolve.js';
+import { resolveModel, zooModel } from './resolve.js';
 import { ZOO, ZOO_NAMES } from '../models/index.js';
 import { diagnose } from './diagnose.js';
 import { assertFitsInMemory } from './resources.js';
@@ -50,7 +50,14 @@ interface SummaryOptions {
   json?: boolean;
   markdown?: boolean;
   csv?: boolean;
+  skipUnknown?: boolean;
+  depth?: number;
 }
+
+const SKIP_UNKNOWN = [
+  '--skip-unknown',
+  'count the rest of a model with layers netcensus cannot count (a user\'s class, a Lambda): they are marked "not counted" and the totals partial',
+] as const;
 
 export function buildProgram(write: (s: string) => void = (s) => process.stdout.write(s)): Command {
   const program = new Command('netcensus')
@@ -67,7 +74,7 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) => {
       const rows = ZOO_NAMES.map((name) => {
-        const g = resolveModel(name);
+        const g = zooModel(name);
         const c = census(g);
         return {
           name,
@@ -96,6 +103,12 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     .description('per-layer census of a zoo model or a model file, with totals under every convention')
     .argument('<model>', 'zoo model name (see `netcensus list`) or a Keras / TensorFlow.js model JSON file')
     .option('--input <HxW>', "input size: H, HxW or HxWxC (default: the model's own)", parseInput)
+    .option(...SKIP_UNKNOWN)
+    .option(
+      '--depth <N>',
+      'show nested models or modules down to depth N, deeper layers summed into their container',
+      parseCount('--depth', 1000, 0),
+    )
     .option('--batch <N>', 'batch size', parseCount('--batch', 1_000_000), 1)
     .addOption(
       new Option('--params <convention>', 'parameter convention').choices(['keras', 'pytorch']).default('keras'),
@@ -103,16 +116,16 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     .option('--json', 'print the JSON contract (see README)')
     .option('--markdown', 'print a Markdown table')
     .option('--csv', 'print CSV, one row per layer and a TOTAL row')
-    .action((model: string, opts: SummaryOptions) => {
+    .action(async (model: string, opts: SummaryOptions) => {
       if ([opts.json, opts.markdown, opts.csv].filter(Boolean).length > 1)
         throw new NetcensusError('choose one of --json, --markdown, --csv');
-      const graph = resolveModel(model, { input: opts.input });
+      const graph = await resolveModel(model, { input: opts.input, skipUnknown: opts.skipUnknown });
       const c = census(graph, { input: opts.input, batch: opts.batch, params: opts.params });
       const diagnostics = diagnose(c, { zoo: ZOO });
       if (opts.json) write(JSON.stringify({ ...c, diagnostics }, null, 2) + '\n');
       else if (opts.markdown) write(formatMarkdown(c) + '\n');
       else if (opts.csv) write(formatCsv(c) + '\n');
-      else write(formatSummary(c, publishedVerdicts(c, graph.published ?? []), diagnostics) + '\n');
+      else write(formatSummary(c, publishedVerdicts(c, graph.published ?? []), diagnostics, opts.depth) + '\n');
     });
 
   program
@@ -127,8 +140,10 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
       ).choices(['keras', 'pytorch']),
     )
     .option('--json', 'print JSON (see README)')
-    .action((a: string, b: string, opts: { params?: ParamConvention; json?: boolean }) => {
-      const d = diffGraphs(resolveModel(a), resolveModel(b), { params: opts.params });
+    .option(...SKIP_UNKNOWN)
+    .action(async (a: string, b: string, opts: { params?: ParamConvention; json?: boolean; skipUnknown?: boolean }) => {
+      const load = (m: string) => resolveModel(m, { skipUnknown: opts.skipUnknown });
+      const d = diffGraphs(await load(a), await load(b), { params: opts.params });
       write((opts.json ? JSON.stringify(d, null, 2) : formatDiff(d)) + '\n');
     });
 
@@ -151,7 +166,7 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     .action(async (models: string[], opts: VerifyCliOptions) => {
       const names = opts.all ? [...ZOO_NAMES, ...models] : models;
       if (names.length === 0) throw new NetcensusError('verify: name at least one model, or --all');
-      const graphs = names.map((n) => resolveModel(n, { input: opts.input }));
+      const graphs = await Promise.all(names.map((n) => resolveModel(n, { input: opts.input })));
       const censuses = graphs.map((g) => census(g, { input: opts.input, batch: opts.batch }));
       const { results, backend } = await verifyMany(censuses, opts);
       if (opts.json) write(JSON.stringify(results, null, 2) + '\n');
@@ -166,7 +181,7 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     )
     .addOption(backendOption())
     .action(async (opts: { backend: BackendChoice }) => {
-      const censuses = ZOO_NAMES.map((n) => census(resolveModel(n)));
+      const censuses = ZOO_NAMES.map((n) => census(zooModel(n)));
       write(formatZoo(censuses) + '\n\n');
       const { results, backend } = await verifyMany(censuses, { backend: opts.backend, init: 'zeros' });
       write(formatVerify(results, backend) + '\n');
@@ -197,7 +212,7 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     .option('--json', 'print JSON')
     .option('--out <dir>', 'write bench.json and bench.svg into this folder')
     .action(async (models: string[], opts: BenchCliOptions) => {
-      const graphs = models.map((m) => resolveModel(m));
+      const graphs = await Promise.all(models.map((m) => resolveModel(m)));
       const backends: BackendName[] = opts.backend === 'all' ? ['tensorflow', 'wasm', 'cpu'] : [opts.backend];
       if (opts.out) prepareOutDir(opts.out);
       const { runBench } = await import('./bench.js');

@@ -46,8 +46,8 @@ beforeAll(async () => {
 
 describe('Keras 3 JSON, as Keras wrote it: counted exactly as Keras counts', () => {
   for (const [name, ref] of Object.entries(figures.models)) {
-    it(`${name}: ${ref.count_params.toLocaleString('en-US')} params (${ref.trainable} trainable, ${ref.non_trainable} non-trainable)`, () => {
-      const { graph, format } = loadModelFile(join(dir, `${name}.json`));
+    it(`${name}: ${ref.count_params.toLocaleString('en-US')} params (${ref.trainable} trainable, ${ref.non_trainable} non-trainable)`, async () => {
+      const { graph, format } = await loadModelFile(join(dir, `${name}.json`));
       expect(format).toBe('keras3');
       const c = census(graph);
       expect(c.totals.params).toBe(ref.count_params);
@@ -67,14 +67,14 @@ describe('Keras 3 JSON, as Keras wrote it: counted exactly as Keras counts', () 
 
   for (const name of ['resnet50', 'mobilenetv2', 'densenet121', 'seed000_alexnet', 'functional_zoo']) {
     it(`${name} verifies by execution`, async () => {
-      const r = await verifyGraph(loadModelFile(join(dir, `${name}.json`)).graph);
+      const r = await verifyGraph((await loadModelFile(join(dir, `${name}.json`))).graph);
       expect(r.mismatches).toEqual([]);
       expect(r.params.framework).toBe(figures.models[name]!.count_params);
     });
   }
 
-  it("seed 000's model, written out by Keras: 25,678,184 and the missing-Flatten diagnosis", () => {
-    const { graph } = loadModelFile(join(dir, 'seed000_alexnet.json'));
+  it("seed 000's model, written out by Keras: 25,678,184 and the missing-Flatten diagnosis", async () => {
+    const { graph } = await loadModelFile(join(dir, 'seed000_alexnet.json'));
     expect(census(graph).totals.params).toBe(25_678_184);
     const d = diagnose(graph, { zoo: ZOO });
     expect(d.find((x) => x.code === 'dense-on-feature-map')?.message).toMatch(/Flatten is probably missing/);
@@ -84,8 +84,8 @@ describe('Keras 3 JSON, as Keras wrote it: counted exactly as Keras counts', () 
     expect(diff.delta.params).toBe(60_965_224 - 25_678_184);
   });
 
-  it("Keras ResNet50 is the paper's ResNet-50 (stride in the 1x1 conv) with conv biases, counted the Keras way", () => {
-    const keras = loadModelFile(join(dir, 'resnet50.json')).graph;
+  it("Keras ResNet50 is the paper's ResNet-50 (stride in the 1x1 conv) with conv biases, counted the Keras way", async () => {
+    const keras = (await loadModelFile(join(dir, 'resnet50.json'))).graph;
     const v1 = diffGraphs(keras, zooModel('resnet50-v1'));
     expect(v1.balanced).toBe(true);
     expect(v1.delta).toEqual({ params: 25_557_032 - 25_636_712, macs: 0 });
@@ -105,7 +105,7 @@ describe('Keras 3 JSON, as Keras wrote it: counted exactly as Keras counts', () 
 describe('Keras 2 form (TensorFlow.js toJSON) and tfjs model.json', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'netcensus-'));
   for (const name of ['alexnet', 'resnet18', 'vgg16-bn', 'alexnet-keras-seed']) {
-    it(`${name}: census of the tfjs-written JSON equals the census of the zoo graph`, () => {
+    it(`${name}: census of the tfjs-written JSON equals the census of the zoo graph`, async () => {
       const g = zooModel(name);
       const built = buildTfjs(g, inferLayers(g));
       const topology = built.model.toJSON(null, false) as unknown as Record<string, unknown>;
@@ -122,7 +122,7 @@ describe('Keras 2 form (TensorFlow.js toJSON) and tfjs model.json', () => {
           weightsManifest: [],
         }),
       );
-      const tfjs = loadModelFile(modelJson);
+      const tfjs = await loadModelFile(modelJson);
       expect(tfjs.format).toBe('tfjs');
       const want = census(g);
       for (const got of [census(keras2.graph), census(tfjs.graph)]) {

@@ -12,7 +12,59 @@ import type { PublishedVerdict } from '../published.js';
 import { bytes, int, shape, si } from './numbers.js';
 import { table } from './table.js';
 
-const layerType = (l: LayerCensus): string => (l.detail ? `${l.type} ${l.detail}` : l.type);
+const marks = (l: LayerCensus): string =>
+  (l.trainable ? '' : ' [frozen]') + (l.sharedWith === undefined ? '' : ` [shares ${l.sharedWith}]`);
+const layerType = (l: LayerCensus): string => (l.detail ? `${l.type} ${l.detail}` : l.type) + marks(l);
+const counted = (l: LayerCensus, n: number): string => (!l.counted ? 'not counted' : n ? int(n) : '--');
+
+/** A name inside a container, shown by its last part under the tree's indentation. */
+const leafName = (l: LayerCensus): string => {
+  const parent = l.parents.at(-1);
+  const own =
+    parent !== undefined && l.name.startsWith(parent) ? l.name.slice(parent.length).replace(/^[/.]/, '') : l.name;
+  return `${'  '.repeat(l.depth)}${l.depth ? '└ ' : ''}${own}`;
+};
+
+/**
+ * Table rows: every layer, or with nested models (or --depth) a tree whose containers carry the sums the
+ * census made for them, cut at `depth` where given.
+ */
+function layerRows(c: Census, depth: number | undefined): string[][] {
+  const row = (l: LayerCensus, name: string): string[] => [
+    name,
+    layerType(l),
+    shape(l.outputShape),
+    counted(l, l.params),
+    counted(l, l.macs),
+  ];
+  const tree = depth !== undefined || c.containers.some((k) => k.kind === 'model');
+  if (!tree) return c.layers.map((l) => row(l, l.name));
+  const containers = new Map(c.containers.map((k) => [k.name, k]));
+  const shown = new Set<string>();
+  const rows: string[][] = [];
+  const container = (name: string, collapsed: boolean): void => {
+    if (shown.has(name)) return;
+    shown.add(name);
+    const k = containers.get(name)!;
+    const own =
+      k.parents.length && name.startsWith(k.parents.at(-1)!) ? name.slice(k.parents.at(-1)!.length + 1) : name;
+    const what = `(${k.kind}: ${k.layers} layer${k.layers === 1 ? '' : 's'}${collapsed ? ', collapsed' : ''})`;
+    rows.push([
+      `${'  '.repeat(k.depth)}${k.depth ? '└ ' : ''}${own}`,
+      what,
+      '',
+      k.params ? int(k.params) : '--',
+      k.macs ? int(k.macs) : '--',
+    ]);
+  };
+  for (const l of c.layers) {
+    const limit = depth === undefined ? l.depth : Math.min(depth, l.depth);
+    for (let d = 0; d < limit; d++) container(l.parents[d]!, false);
+    if (depth !== undefined && l.depth > depth) container(l.parents[depth]!, true);
+    else rows.push(row(l, leafName(l)));
+  }
+  return rows;
+}
 
 /** torch-summary printed mult-adds in M below 1e9 and G above, two decimals. */
 const legacyUnits = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : `${(n / 1e6).toFixed(2)}M`);
@@ -22,6 +74,7 @@ export function formatSummary(
   c: Census,
   published: readonly PublishedVerdict[] = [],
   diagnostics: readonly Diagnostic[] = [],
+  depth?: number,
 ): string {
   const out: string[] = [];
   out.push(`Model: ${c.model} - ${c.description}`);
@@ -30,29 +83,33 @@ export function formatSummary(
     `Input: ${shape(c.input)} (N, H, W, C)   Params convention: ${c.conventions.params}   MACs convention: weights (multiply-accumulates)`,
   );
   out.push(
-    table(
-      ['Layer', 'Type', 'Output shape', 'Param #', 'MACs'],
-      c.layers.map((l) => [
-        l.name,
-        layerType(l),
-        shape(l.outputShape),
-        l.params ? int(l.params) : '--',
-        l.macs ? int(l.macs) : '--',
-      ]),
-      ['left', 'left', 'left', 'right', 'right'],
-    ),
+    table(['Layer', 'Type', 'Output shape', 'Param #', 'MACs'], layerRows(c, depth), [
+      'left',
+      'left',
+      'left',
+      'right',
+      'right',
+    ]),
   );
   const t = c.totals;
+  if (c.partial) out.push(partialLine(c));
+  const partial = c.partial ? ', PARTIAL (lower bound)' : '';
+  const frozen = c.layers.some((l) => !l.trainable);
   out.push(
     table(
       ['Total', 'Value', 'Meaning'],
       [
-        ['params', int(t.params), `${c.conventions.params} convention`],
+        ['params', int(t.params), `${c.conventions.params} convention${partial}`],
         ['  trainable', int(t.trainableParams), ''],
         [
           '  non-trainable',
           int(t.nonTrainableParams),
-          c.conventions.params === 'keras' ? 'BatchNorm moving statistics' : '',
+          [
+            c.conventions.params === 'keras' ? 'BatchNorm moving statistics' : '',
+            frozen ? "frozen layers' weights" : '',
+          ]
+            .filter(Boolean)
+            .join('; '),
         ],
         ['  weights', int(t.weights), 'kernels, BatchNorm gamma (and statistics when counted)'],
         ['  biases', int(t.biases), 'conv/dense biases, BatchNorm beta'],
@@ -79,6 +136,12 @@ export function formatSummary(
       ),
     );
   return out.join('\n');
+}
+
+/** Said before any total of a model with layers that could not be counted. */
+export function partialLine(c: Census): string {
+  const names = c.notCounted.map((n) => `${n.layer} (${n.className})`);
+  return `PARTIAL: ${c.notCounted.length} layer(s) not counted: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', ...' : ''}; every total is a lower bound`;
 }
 
 /** The same totals under every convention, with the tool or document that prints each. */
@@ -156,9 +219,18 @@ const csvCell = (v: unknown): string => {
 
 export function formatCsv(c: Census): string {
   const lines = [CSV_COLUMNS.join(',')];
-  for (const l of c.layers) lines.push(CSV_COLUMNS.map((k) => csvCell(l[k])).join(','));
+  // Figures of a layer that could not be counted are said so, never written as 0.
+  const figure = (l: LayerCensus, k: (typeof CSV_COLUMNS)[number]): unknown =>
+    !l.counted && CSV_COLUMNS.indexOf(k) >= 4 && k !== 'activationBytes' ? 'not counted' : l[k];
+  for (const l of c.layers) lines.push(CSV_COLUMNS.map((k) => csvCell(figure(l, k))).join(','));
   lines.push(
-    ['TOTAL', '', '', '', ...CSV_COLUMNS.slice(4).map((k) => c.totals[k as keyof Census['totals']])]
+    [
+      c.partial ? 'TOTAL (partial)' : 'TOTAL',
+      '',
+      '',
+      '',
+      ...CSV_COLUMNS.slice(4).map((k) => c.totals[k as keyof Census['totals']]),
+    ]
       .map(csvCell)
       .join(','),
   );
@@ -174,9 +246,11 @@ export function formatMarkdown(c: Census): string {
     '| Layer | Type | Output shape | Param # | MACs |',
     '| --- | --- | --- | ---: | ---: |',
     ...c.layers.map(
-      (l) => `| ${l.name} | ${layerType(l)} | ${shape(l.outputShape)} | ${int(l.params)} | ${int(l.macs)} |`,
+      (l) =>
+        `| ${l.name} | ${layerType(l)} | ${shape(l.outputShape)} | ${l.counted ? int(l.params) : 'not counted'} | ${l.counted ? int(l.macs) : 'not counted'} |`,
     ),
-    `| **Total** | | | **${int(c.totals.params)}** | **${int(c.totals.macs)}** |`,
+    `| **Total${c.partial ? ' (partial)' : ''}** | | | **${int(c.totals.params)}** | **${int(c.totals.macs)}** |`,
+    ...(c.partial ? ['', partialLine(c)] : []),
     '',
     '| Figure (convention) | Value |',
     '| --- | ---: |',

@@ -1,13 +1,16 @@
 /**
- * Keras and TensorFlow.js model JSON -> architecture graph. Reads Keras 2 (tf.keras `to_json()`, and
+ * Keras and TensorFlow.js model configs -> architecture graph. Reads Keras 2 (tf.keras `to_json()`, and
  * tfjs' own `toJSON()`), Keras 3 (`module`, `registered_name`, `build_config`, DTypePolicy objects,
  * `batch_shape`, inbound nodes as `args`/`kwargs` with `keras_history`), and tfjs `model.json`
- * (`format: layers-model`, `modelTopology`; weight files are not needed). Structure is validated with zod,
- * and every refusal names the layer and the field.
+ * (`format: layers-model`, `modelTopology`). Nested models are expanded with scoped names
+ * (`base/block_1_expand`); a layer or sub-model called several times is one node per call, its weights
+ * counted at the first; `trainable: false` freezes a layer and everything inside it. Structure is
+ * validated with zod, and every refusal names the layer and the field.
  */
 import { z } from 'zod';
 import { NetcensusError } from '../errors.js';
-import { ACTIVATIONS, type ActivationFn, type Graph, type GraphNode, type LayerConfig, type Pair } from '../graph.js';
+import type { Graph, GraphNode, LayerConfig, Pair } from '../graph.js';
+import { ACTIVATIONS, readActivation, type ActivationFn } from '../kinds/activation.js';
 import { kerasClasses } from '../kinds/index.js';
 import type { ConfigReader } from '../kinds/spec.js';
 
@@ -21,7 +24,7 @@ const layerSchema = z.looseObject({
 type RawLayer = z.infer<typeof layerSchema>;
 
 const modelSchema = z.looseObject({
-  class_name: z.enum(['Sequential', 'Functional', 'Model']),
+  class_name: z.string(),
   config: z.looseObject({
     name: z.string().optional(),
     layers: z.array(z.unknown()),
@@ -38,13 +41,18 @@ export interface ImportOptions {
   input?: readonly number[];
   /** Where the JSON came from, for messages and the graph's source. */
   origin?: string;
+  /** Count what can be counted: a user's class or a Lambda becomes a "not counted" layer instead of an error. */
+  skipUnknown?: boolean;
 }
 
+/** The config's dialect: Keras 2 (tf.keras, and tfjs' toJSON), Keras 3, or a TensorFlow.js model.json. */
 export type ModelFormat = 'keras2' | 'keras3' | 'tfjs';
 
 export interface Imported {
   graph: Graph;
   format: ModelFormat;
+  /** The file that held it: a .keras zip, an HDF5 file, gzip-compressed JSON, or plain JSON. */
+  container?: 'keras' | 'h5' | 'json.gz' | 'json';
 }
 
 const bad = (msg: string): never => {
@@ -80,6 +88,7 @@ class Reader implements ConfigReader {
     readonly layer: string,
     readonly cls: string,
     private readonly cfg: Record<string, unknown>,
+    private readonly skipUnknown = false,
   ) {}
   fail(field: string, detail: string): never {
     throw new NetcensusError(`layer "${this.layer}" (${this.cls}): ${field} ${detail}`);
@@ -119,27 +128,45 @@ class Reader implements ConfigReader {
     }
     return [arr[0] as number, arr[1] as number];
   }
-  padding(field = 'padding'): 'valid' | 'same' {
+  padding(field?: string): 'valid' | 'same';
+  padding<M extends string>(field: string, modes: readonly M[]): M;
+  padding(field = 'padding', modes: readonly string[] = ['valid', 'same']): string {
     const v = String(this.cfg[field] ?? 'valid').toLowerCase();
-    if (v !== 'valid' && v !== 'same') this.fail(field, `"${v}" is not supported (valid or same)`);
-    return v as 'valid' | 'same';
+    if (!modes.includes(v)) this.fail(field, `"${v}" is not supported (${modes.join(' or ')})`);
+    return v;
   }
   activation(field = 'activation'): ActivationFn | undefined {
-    let v = this.cfg[field];
-    // Keras 3 may serialize an activation as an object; its name is what matters here.
-    if (v && typeof v === 'object')
-      v =
-        (v as Record<string, unknown>).config && typeof (v as { config: unknown }).config === 'object'
-          ? ((v as { config: { name?: unknown } }).config.name ?? (v as { class_name?: unknown }).class_name)
-          : (v as { class_name?: unknown }).class_name;
-    if (v === undefined || v === null) return undefined;
-    const name = String(v)
-      .toLowerCase()
-      .replace(/^silu$/, 'swish')
-      .replace(/^hardsigmoid$/, 'hard_sigmoid');
-    if (!(ACTIVATIONS as readonly string[]).includes(name))
-      this.fail(field, `"${String(v)}" is not a supported activation (${ACTIVATIONS.join(', ')})`);
-    return name === 'linear' ? undefined : (name as ActivationFn);
+    const { fn, unknown } = readActivation(this.cfg[field]);
+    if (unknown !== undefined)
+      this.fail(field, `"${unknown}" is not a supported activation (${ACTIVATIONS.join(', ')})`);
+    return fn;
+  }
+  tuple(field: string, rank: number, fallback?: number | number[], min = 1): number[] {
+    const v = this.cfg[field] ?? fallback;
+    const arr = typeof v === 'number' ? Array.from({ length: rank }, () => v) : v;
+    if (
+      !Array.isArray(arr) ||
+      arr.length !== rank ||
+      arr.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < min)
+    ) {
+      this.fail(field, `must be an integer >= ${min} or a list of ${rank} of them, got ${JSON.stringify(v)}`);
+    }
+    return arr as number[];
+  }
+  str<T extends string>(field: string, allowed: readonly T[], fallback: T): T {
+    const v = this.cfg[field] ?? fallback;
+    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+      this.fail(field, `${JSON.stringify(v)} is not supported (${allowed.join(', ')})`);
+    }
+    return v as T;
+  }
+  nested(field: string): LayerConfig {
+    const inner = this.cfg[field];
+    const parsed = layerSchema.safeParse(inner);
+    if (!parsed.success) this.fail(field, 'must be a serialized layer (class_name and config)');
+    const l = parsed.data!;
+    const name = typeof l.config.name === 'string' ? l.config.name : `${this.layer}.${field}`;
+    return toConfig(new Reader(name, l.class_name, l.config as Record<string, unknown>, this.skipUnknown));
   }
   channelsLast(): void {
     const f = this.cfg.data_format;
@@ -154,10 +181,16 @@ class Reader implements ConfigReader {
   }
 }
 
+const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
+
 /** Maps one Keras layer to a graph node's config through the kinds' registry. */
 function toConfig(r: Reader): LayerConfig {
   const read = kerasClasses().get(r.cls);
-  if (!read) throw new NetcensusError(`unsupported layer class ${r.cls} (layer "${r.layer}")`);
+  if (!read) {
+    throw new NetcensusError(
+      `unsupported layer class ${r.cls} (layer "${r.layer}"); --skip-unknown counts the rest and marks it "not counted"`,
+    );
+  }
   return read(r);
 }
 
@@ -181,105 +214,325 @@ function inputShape(layer: string, raw: unknown, override: readonly number[] | u
   });
 }
 
-/** Names of the layers feeding one inbound node, in any of the Keras 2 / Keras 3 layouts. */
-function inboundNames(layer: string, nodes: unknown[]): string[] {
-  if (nodes.length === 0) return [];
-  if (nodes.length > 1) bad(`layer "${layer}" is called ${nodes.length} times; shared layers are not supported`);
-  const node = nodes[0];
-  const names: string[] = [];
+/** One tensor a call reads: [layer, node index, tensor index], plus its shape where Keras 3 recorded it. */
+interface TensorRef {
+  layer: string;
+  node: number;
+  tensor: number;
+  shape?: unknown;
+}
+
+/** The tensors one inbound node (one call) reads, in order, in any of the Keras 2 / Keras 3 layouts. */
+function callArgs(layer: string, call: unknown): TensorRef[] {
+  const refs: TensorRef[] = [];
   const visit = (v: unknown): void => {
     if (Array.isArray(v)) {
       // Keras 2: [name, nodeIndex, tensorIndex, kwargs]
       if (typeof v[0] === 'string' && typeof v[1] === 'number') {
-        names.push(v[0]);
+        refs.push({ layer: v[0], node: v[1], tensor: typeof v[2] === 'number' ? v[2] : 0 });
         return;
       }
       v.forEach(visit);
     } else if (v && typeof v === 'object') {
       const o = v as Record<string, unknown>;
-      // Keras 3: {"class_name": "__keras_tensor__", "config": {"keras_history": [name, node, tensor]}}
-      const history = (o.config as Record<string, unknown> | undefined)?.keras_history;
+      // Keras 3: {"class_name": "__keras_tensor__", "config": {"shape": [...], "keras_history": [name, node, tensor]}}
+      const config = o.config as Record<string, unknown> | undefined;
+      const history = config?.keras_history;
       if (Array.isArray(history) && typeof history[0] === 'string') {
-        names.push(history[0]);
+        refs.push({
+          layer: history[0],
+          node: typeof history[1] === 'number' ? history[1] : 0,
+          tensor: typeof history[2] === 'number' ? history[2] : 0,
+          shape: config?.shape,
+        });
         return;
       }
       if ('args' in o) visit(o.args);
-      // kwargs never hold layer inputs in the layers we map (they carry e.g. `training`, `mask`).
+      // Tensors passed by keyword (MultiHeadAttention's value, key; a mask) follow the positional ones.
+      if ('kwargs' in o && o.kwargs && typeof o.kwargs === 'object') {
+        for (const kw of Object.values(o.kwargs as Record<string, unknown>))
+          if (kw && typeof kw === 'object') visit(kw);
+      }
     }
   };
-  visit(node);
-  if (names.length === 0) bad(`layer "${layer}": inbound_nodes name no input layer`);
-  return names;
+  visit(call);
+  if (refs.length === 0) bad(`layer "${layer}": inbound_nodes name no input layer`);
+  return refs;
 }
 
-function outputNames(raw: unknown): string[] {
-  if (!Array.isArray(raw)) return [];
-  if (typeof raw[0] === 'string') return [raw[0]];
-  return raw.filter((x): x is unknown[] => Array.isArray(x) && typeof x[0] === 'string').map((x) => x[0] as string);
+/** [[name, node, tensor], ...] or a single [name, node, tensor], as input_layers/output_layers write it. */
+function layerRefs(raw: unknown): TensorRef[] {
+  if (!Array.isArray(raw) || raw.length === 0) return [];
+  const one = (x: unknown[]): TensorRef => ({
+    layer: x[0] as string,
+    node: typeof x[1] === 'number' ? x[1] : 0,
+    tensor: typeof x[2] === 'number' ? x[2] : 0,
+  });
+  if (typeof raw[0] === 'string') return [one(raw)];
+  return raw.filter((x): x is unknown[] => Array.isArray(x) && typeof x[0] === 'string').map(one);
+}
+
+/** Where one model's layers go: their name prefix, the containers around them, and what they inherit. */
+interface Scope {
+  /** `''` at the top, `base/` inside model `base`, `tower@1/` inside a model's second call. */
+  prefix: string;
+  parents: string[];
+  frozen: boolean;
+  /** Inside a later call of a shared model: the first call's prefix, whose layers own the weights. */
+  owner?: string;
+  /** Inside a nested model: the tensors its call received, in the order of its inputs. */
+  args?: string[];
+}
+
+type RawModel = z.infer<typeof modelSchema>;
+
+/** Expands models into one flat graph of nodes; every refusal names the origin and the layer. */
+class Expander {
+  readonly nodes: GraphNode[] = [];
+  /** Output shapes Keras 3 recorded on the tensors layers read, by `prefix+layer@node`, for layers netcensus cannot count. */
+  private readonly recorded = new Map<string, unknown[]>();
+
+  constructor(
+    private readonly origin: string,
+    private readonly options: ImportOptions,
+  ) {}
+
+  model(m: RawModel, scope: Scope): string[] {
+    const layers: RawLayer[] = m.config.layers.map((raw, i) => {
+      const r = layerSchema.safeParse(raw);
+      if (!r.success) bad(zodMessage(r.error, `${this.origin}: ${scope.prefix}layers[${i}]`));
+      return r.data!;
+    });
+    if (layers.length === 0)
+      bad(`${this.origin}: ${scope.prefix ? `model "${scope.prefix.slice(0, -1)}"` : 'the model'} has no layers`);
+    const named = layers.map((l, i) => {
+      const n = l.name ?? l.config.name;
+      if (typeof n !== 'string' || n === '')
+        bad(`${this.origin}: ${scope.prefix}layers[${i}] (${l.class_name}) has no name`);
+      return [n as string, l] as const;
+    });
+    const seen = new Set<string>();
+    for (const [name, l] of named) {
+      if (seen.has(name)) bad(`duplicate layer name "${scope.prefix}${name}"`);
+      seen.add(name);
+      this.record(scope, l);
+    }
+    return m.class_name === 'Sequential' ? this.sequential(m, named, scope) : this.functional(m, named, scope);
+  }
+
+  /** Shapes of the tensors each call reads, as Keras 3 wrote them (for the outputs of layers it cannot count). */
+  private record(scope: Scope, l: RawLayer): void {
+    for (const call of l.inbound_nodes ?? []) {
+      for (const ref of callArgsQuiet(call)) {
+        if (Array.isArray(ref.shape)) {
+          const key = `${scope.prefix}${ref.layer}@${ref.node}`;
+          const shapes = this.recorded.get(key) ?? [];
+          shapes[ref.tensor] ??= ref.shape;
+          this.recorded.set(key, shapes);
+        }
+      }
+    }
+  }
+
+  private sequential(m: RawModel, named: ReadonlyArray<readonly [string, RawLayer]>, scope: Scope): string[] {
+    let previous: string | undefined = scope.args?.[0];
+    for (const [name, l] of named) {
+      const cfg = l.config as Record<string, unknown>;
+      if (l.class_name === 'InputLayer') {
+        if (scope.args) continue;
+        previous = this.input(scope, name, cfg);
+        continue;
+      }
+      if (previous === undefined) {
+        // A Sequential without an InputLayer carries its input shape on the first layer.
+        const raw =
+          cfg.batch_shape ?? cfg.batch_input_shape ?? l.build_config?.input_shape ?? m.config.build_input_shape;
+        previous = this.input(scope, `${name}_input`, { batch_shape: raw });
+      }
+      previous = this.call(scope, name, l, 0, [previous])[0]!;
+    }
+    if (previous === undefined) bad(`${this.origin}: the model has no layers`);
+    return [previous!];
+  }
+
+  private functional(m: RawModel, named: ReadonlyArray<readonly [string, RawLayer]>, scope: Scope): string[] {
+    const byName = new Map(named);
+    const inputNames = layerRefs(m.config.input_layers).map((r) => r.layer);
+    const done = new Map<string, string[]>();
+    const visiting = new Set<string>();
+
+    const resolve = (user: string, ref: TensorRef): string => {
+      const l = byName.get(ref.layer);
+      if (!l) bad(`layer "${scope.prefix}${user}" refers to unknown input layer "${scope.prefix}${ref.layer}"`);
+      const outs = callOf(ref.layer, l!, ref.node);
+      const out = outs[ref.tensor];
+      if (out !== undefined) return out;
+      // A plain layer's k-th output; the census checks that it has one.
+      return ref.tensor === 0 ? outs[0]! : `${outs[0]!}:${ref.tensor}`;
+    };
+
+    const callOf = (name: string, l: RawLayer, n: number): string[] => {
+      const key = `${name}@${n}`;
+      const known = done.get(key);
+      if (known) return known;
+      if (visiting.has(key)) bad(`the graph has a cycle through layer "${scope.prefix}${name}"`);
+      visiting.add(key);
+      let outs: string[];
+      if (l.class_name === 'InputLayer') {
+        if (scope.args) {
+          const i = inputNames.indexOf(name);
+          if (i < 0 || scope.args[i] === undefined)
+            bad(`model "${scope.prefix.slice(0, -1)}": its input "${name}" receives no tensor`);
+          outs = [scope.args![i]!];
+        } else outs = [this.input(scope, name, l.config as Record<string, unknown>)];
+      } else {
+        const calls = l.inbound_nodes ?? [];
+        if (n >= calls.length) bad(`layer "${scope.prefix}${name}" has no call ${n} (it has ${calls.length})`);
+        const args = callArgs(`${scope.prefix}${name}`, calls[n]).map((ref) => resolve(name, ref));
+        outs = this.call(scope, name, l, n, args);
+      }
+      visiting.delete(key);
+      done.set(key, outs);
+      return outs;
+    };
+
+    // Every call of every layer, in the file's order: layers outside the path to the outputs still hold weights.
+    for (const [name, l] of named) {
+      if (l.class_name === 'InputLayer') callOf(name, l, 0);
+      else (l.inbound_nodes ?? []).forEach((_, n) => callOf(name, l, n));
+    }
+    const outputs = layerRefs(m.config.output_layers).map((ref) => resolve('(outputs)', ref));
+    if (outputs.length === 0)
+      bad(
+        `${this.origin}: ${scope.prefix ? `model "${scope.prefix.slice(0, -1)}"` : 'the model'} names no output layers`,
+      );
+    return outputs;
+  }
+
+  private input(scope: Scope, name: string, cfg: Record<string, unknown>): string {
+    const shape = inputShape(
+      scope.prefix + name,
+      cfg.batch_shape ?? cfg.batch_input_shape ?? (cfg.shape ? [null, ...(cfg.shape as unknown[])] : undefined),
+      this.options.input,
+    );
+    this.nodes.push({
+      name: scope.prefix + name,
+      scope: scope.prefix + name,
+      config: { kind: 'input', shape },
+      inputs: [],
+      ...this.placement(scope, false),
+    });
+    return scope.prefix + name;
+  }
+
+  private placement(scope: Scope, frozen: boolean): Pick<GraphNode, 'trainable' | 'parents'> {
+    return {
+      ...(scope.frozen || frozen ? { trainable: false } : {}),
+      ...(scope.parents.length ? { parents: scope.parents } : {}),
+    };
+  }
+
+  /** Call `n` of layer `name`: a nested model expands in place, any other layer becomes a node. */
+  private call(scope: Scope, name: string, l: RawLayer, n: number, args: string[]): string[] {
+    const cfg = l.config as Record<string, unknown>;
+    const frozen = cfg.trainable === false;
+    const id = `${scope.prefix}${name}${n > 0 ? `@${n}` : ''}`;
+    // The first call in the first expansion owns the weights; every other call reuses them.
+    const owner = `${scope.owner ?? scope.prefix}${name}`;
+    if (MODEL_CLASSES.has(l.class_name) || (Array.isArray(cfg.layers) && cfg.layers.length > 0)) {
+      const parsed = modelSchema.safeParse(l);
+      if (!parsed.success) bad(zodMessage(parsed.error, `${this.origin}: model "${id}"`));
+      return this.model(parsed.data!, {
+        prefix: `${id}/`,
+        parents: [...scope.parents, id],
+        frozen: scope.frozen || frozen,
+        args,
+        ...(id === owner ? {} : { owner: `${owner}/` }),
+      });
+    }
+    const reader = new Reader(id, l.class_name, cfg, this.options.skipUnknown);
+    const known = kerasClasses().has(l.class_name);
+    const config: LayerConfig = known || !this.options.skipUnknown ? toConfig(reader) : this.unknown(scope, name, n, l);
+    this.nodes.push({
+      name: id,
+      scope: id,
+      config,
+      inputs: args,
+      ...this.placement(scope, frozen),
+      ...(id === owner ? {} : { sharedWith: owner }),
+    });
+    return [id];
+  }
+
+  /** A layer netcensus cannot count: its output shapes are those Keras 3 recorded where later layers read them. */
+  private unknown(scope: Scope, name: string, n: number, l: RawLayer): LayerConfig {
+    const id = `${scope.prefix}${name}`;
+    const declared = (l.config as Record<string, unknown>).output_shape;
+    const shapes =
+      this.recorded.get(`${scope.prefix}${name}@${n}`) ?? (Array.isArray(declared) ? [[null, ...declared]] : []);
+    if (shapes.length === 0 || shapes.some((s) => s === undefined)) {
+      bad(
+        `layer "${id}" (${l.class_name}) is not counted and its output shape is not in the file (no later layer records it); netcensus cannot go on past it`,
+      );
+    }
+    const outputShapes = shapes.map((s, k) => {
+      const dims = (s as unknown[]).slice(1);
+      if (dims.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 1)) {
+        bad(
+          `layer "${id}" (${l.class_name}) is not counted and its output ${k} has unknown dimensions ${JSON.stringify(s)}`,
+        );
+      }
+      return dims as number[];
+    });
+    return { kind: 'unknown', className: l.class_name, outputShapes };
+  }
+}
+
+/** callArgs without refusing: for collecting recorded shapes, where a malformed call is reported later. */
+function callArgsQuiet(call: unknown): TensorRef[] {
+  try {
+    return callArgs('', call);
+  } catch {
+    return [];
+  }
+}
+
+/** Keras 3 writes calls as {args, kwargs} and input shapes as batch_shape; Keras 2 as nested lists. */
+function dialect(m: RawModel, wrapped: ModelFormat): ModelFormat {
+  if (wrapped !== 'keras2') return wrapped;
+  const layers = m.config.layers as Array<{ inbound_nodes?: unknown[]; config?: Record<string, unknown> }>;
+  const keras3 = layers.some(
+    (l) =>
+      (Array.isArray(l?.inbound_nodes) &&
+        l.inbound_nodes.some((c) => c !== null && typeof c === 'object' && !Array.isArray(c))) ||
+      l?.config?.batch_shape !== undefined,
+  );
+  return keras3 ? 'keras3' : 'keras2';
 }
 
 export function importKerasJson(json: unknown, options: ImportOptions = {}): Imported {
   const origin = options.origin ?? 'model JSON';
-  const { model, format } = unwrap(json, origin);
+  const { model, format: wrapped } = unwrap(json, origin);
   const parsed = modelSchema.safeParse(model);
   if (!parsed.success) bad(zodMessage(parsed.error, origin));
   const m = parsed.data!;
-  const sequential = m.class_name === 'Sequential';
-  const layers: RawLayer[] = m.config.layers.map((raw, i) => {
-    const r = layerSchema.safeParse(raw);
-    if (!r.success) bad(zodMessage(r.error, `${origin}: layers[${i}]`));
-    return r.data!;
-  });
-  if (layers.length === 0) bad(`${origin}: the model has no layers`);
-
-  const nodes: GraphNode[] = [];
-  const nameOf = (l: RawLayer, i: number): string => {
-    const n = l.name ?? l.config.name;
-    if (typeof n !== 'string' || n === '') bad(`${origin}: layers[${i}] (${l.class_name}) has no name`);
-    return n as string;
-  };
-  let previous: string | undefined;
-  layers.forEach((l, i) => {
-    const name = nameOf(l, i);
-    const cfg = l.config as Record<string, unknown>;
-    if (l.class_name === 'InputLayer') {
-      const shape = inputShape(
-        name,
-        cfg.batch_shape ?? cfg.batch_input_shape ?? (cfg.shape ? [null, ...(cfg.shape as unknown[])] : undefined),
-        options.input,
-      );
-      nodes.push({ name, scope: name, config: { kind: 'input', shape }, inputs: [] });
-      previous = name;
-      return;
-    }
-    if (sequential && previous === undefined) {
-      // A Sequential without an InputLayer carries its input shape on the first layer.
-      const raw = cfg.batch_shape ?? cfg.batch_input_shape ?? l.build_config?.input_shape ?? m.config.build_input_shape;
-      const inputName = `${name}_input`;
-      nodes.push({
-        name: inputName,
-        scope: inputName,
-        config: { kind: 'input', shape: inputShape(inputName, raw, options.input) },
-        inputs: [],
-      });
-      previous = inputName;
-    }
-    const config = toConfig(new Reader(name, l.class_name, cfg));
-    const inputs = sequential ? [previous!] : inboundNames(name, l.inbound_nodes ?? []);
-    nodes.push({ name, scope: name, config, inputs });
-    previous = name;
-  });
-
-  const outputs = sequential ? [previous!] : outputNames(m.config.output_layers);
+  if (!MODEL_CLASSES.has(m.class_name)) {
+    bad(`${origin}: field class_name: "${m.class_name}" is not a model class (Sequential, Functional or Model)`);
+  }
+  const format = dialect(m, wrapped);
+  const top: Scope = { prefix: '', parents: [], frozen: (m.config as Record<string, unknown>).trainable === false };
+  const expander = new Expander(origin, options);
+  const outputs = expander.model(m, top);
+  const dialectName = format === 'keras3' ? 'Keras 3' : format === 'keras2' ? 'Keras 2' : 'TensorFlow.js';
   return {
     format,
     graph: {
       name: m.config.name ?? 'model',
-      description: `${m.class_name} model imported from ${origin} (${format === 'keras3' ? 'Keras 3' : format === 'keras2' ? 'Keras 2' : 'TensorFlow.js'} JSON)`,
+      description: `${m.class_name} model imported from ${origin} (${dialectName} JSON)`,
       source: origin,
       framework: format === 'tfjs' ? 'tfjs' : 'keras',
-      nodes,
-      outputs: outputs.length ? outputs : [previous!],
+      nodes: expander.nodes,
+      outputs,
     },
   };
 }

@@ -58,6 +58,27 @@ export function activationOp(tf: Tf, fn: ActivationFn | undefined): (x: TF.Tenso
   return ops[fn ?? 'linear'];
 }
 
+/** Keras' aliases for the functions this project names otherwise. */
+const ALIASES: Record<string, ActivationFn> = { silu: 'swish', hardsigmoid: 'hard_sigmoid' };
+
+/**
+ * A Keras activation, given by name or as a serialized object, as this project names it; `unknown` holds
+ * the name of one it does not know. Linear and absent are both no activation.
+ */
+export function readActivation(v: unknown): { fn?: ActivationFn; unknown?: string } {
+  // Keras 3 may serialize an activation as an object; its name is what matters here.
+  if (v && typeof v === 'object') {
+    const o = v as { class_name?: unknown; config?: unknown };
+    v =
+      o.config && typeof o.config === 'object' ? ((o.config as { name?: unknown }).name ?? o.class_name) : o.class_name;
+  }
+  if (v === undefined || v === null) return {};
+  const lower = String(v).toLowerCase();
+  const name = ALIASES[lower] ?? lower;
+  if (!(ACTIVATIONS as readonly string[]).includes(name)) return { unknown: String(v) };
+  return name === 'linear' ? {} : { fn: name as ActivationFn };
+}
+
 /** `activation: fn` for a config, or nothing for linear, as readers spread it into weighted layers. */
 export const fused = (r: ConfigReader): { activation?: ActivationFn } => {
   const a = r.activation();

@@ -97,7 +97,15 @@ export interface ConfigReader {
   num(field: string, fallback?: number): number;
   bool(field: string, fallback: boolean): boolean;
   pair(field: string, fallback?: number | number[]): Pair;
+  /** A padding mode, 'valid' or 'same' unless the kind allows more ('causal'). */
   padding(field?: string): 'valid' | 'same';
+  padding<M extends string>(field: string, modes: readonly M[]): M;
+  /** An integer or a list of `rank` of them, as Keras writes kernel sizes and strides. */
+  tuple(field: string, rank: number, fallback?: number | number[], min?: number): number[];
+  /** One of a few allowed strings. */
+  str<T extends string>(field: string, allowed: readonly T[], fallback: T): T;
+  /** A layer serialized inside this one (Bidirectional's and TimeDistributed's `layer`), read through the registry. */
+  nested(field: string): LayerConfigOf;
   /** An activation name as this project knows it; undefined for linear or absent. */
   activation(field?: string): import('./activation.js').ActivationFn | undefined;
   channelsLast(): void;

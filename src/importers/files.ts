@@ -1,0 +1,195 @@
+/**
+ * Model files, recognised by their content (magic bytes), not their extension: a Keras 3 `.keras` zip
+ * (config.json, metadata.json, model.weights.h5), an HDF5 `.h5` (root attribute `model_config`, weights
+ * under `model_weights`), gzip-compressed JSON, and JSON (Keras 2 / 3 `to_json()`, TensorFlow.js
+ * model.json). Only the architecture is read here, never weight data: a large file costs no more than its
+ * config. Every failure is one line naming the file and what it looks like.
+ */
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { NetcensusError } from '../errors.js';
+import { importKerasJson, type ImportOptions, type Imported } from './keras.js';
+
+export type Container = NonNullable<Imported['container']>;
+
+const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** What a file's first bytes say it is. */
+export function sniff(head: Buffer): Container | 'empty' | 'unknown' {
+  if (head.length === 0 || head.toString('utf8').trim() === '') return 'empty';
+  if (head[0] === 0x50 && head[1] === 0x4b && (head[2] === 0x03 || head[2] === 0x05)) return 'keras';
+  if (head.subarray(0, 8).equals(HDF5_SIGNATURE)) return 'h5';
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'json.gz';
+  const text = head
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trimStart();
+  if (text.startsWith('{') || text.startsWith('[')) return 'json';
+  return 'unknown';
+}
+
+const fail = (path: string, what: string): never => {
+  throw new NetcensusError(`${path}: ${what}`);
+};
+
+function readHead(path: string, bytes = 512): Buffer {
+  let fd: number | undefined;
+  try {
+    if (!statSync(path).isFile()) fail(path, 'not a file');
+    fd = openSync(path, 'r');
+    const buf = Buffer.alloc(bytes);
+    return buf.subarray(0, readSync(fd, buf, 0, bytes, 0));
+  } catch (e) {
+    if (e instanceof NetcensusError) throw e;
+    return fail(path, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Architecture JSON is small (DenseNet-201's is under 1 MB); more than this is not a config. */
+const MAX_JSON = 64 * 2 ** 20;
+
+function parseJson(path: string, text: string, what: string): unknown {
+  if (text.trim() === '') fail(path, `${what} is empty`);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    return fail(
+      path,
+      `malformed JSON${what === 'the file' ? '' : ` in ${what}`} (${(e as Error).message.split('\n')[0]})`,
+    );
+  }
+}
+
+function jsonFile(path: string): unknown {
+  const size = statSync(path).size;
+  if (size > MAX_JSON) fail(path, `${(size / 2 ** 20).toFixed(0)} MiB is too large for a model architecture JSON`);
+  return parseJson(path, readFileSync(path, 'utf8'), 'the file');
+}
+
+function gzipFile(path: string): unknown {
+  let text: string;
+  try {
+    text = gunzipSync(readFileSync(path), { maxOutputLength: MAX_JSON }).toString('utf8');
+  } catch (e) {
+    return fail(path, `gzip-compressed, but it does not decompress (${(e as Error).message.split('\n')[0]})`);
+  }
+  return parseJson(path, text, 'the decompressed file');
+}
+
+/** A zip entry's bytes, read lazily: yauzl reads the central directory and only the entry asked for. */
+export async function readZipEntry(path: string, entry: string, maxBytes = MAX_JSON): Promise<Buffer | undefined> {
+  const yauzl = await import('yauzl');
+  return new Promise((resolve, reject) => {
+    yauzl.open(path, { lazyEntries: true, autoClose: true }, (err, zip) => {
+      if (err || !zip) return reject(err ?? new Error('no archive'));
+      let found = false;
+      zip.on('error', reject);
+      zip.on('end', () => {
+        if (!found) resolve(undefined);
+      });
+      zip.on('entry', (e: import('yauzl').Entry) => {
+        if (e.fileName !== entry) return zip.readEntry();
+        found = true;
+        if (e.uncompressedSize > maxBytes) return reject(new Error(`${entry} is ${e.uncompressedSize} bytes`));
+        zip.openReadStream(e, (err2, stream) => {
+          if (err2 || !stream) return reject(err2 ?? new Error('no stream'));
+          const chunks: Buffer[] = [];
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.on('error', reject);
+          stream.on('end', () => {
+            zip.close();
+            resolve(Buffer.concat(chunks));
+          });
+        });
+      });
+      zip.readEntry();
+    });
+  });
+}
+
+async function kerasZip(path: string): Promise<unknown> {
+  let config: Buffer | undefined;
+  try {
+    config = await readZipEntry(path, 'config.json');
+  } catch (e) {
+    return fail(path, `a zip archive (.keras) that cannot be read: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (!config) fail(path, 'a zip archive without config.json: not a Keras 3 .keras file');
+  return parseJson(path, config!.toString('utf8'), 'its config.json');
+}
+
+type H5 = typeof import('h5wasm/node').default;
+let h5: Promise<H5> | undefined;
+
+/** h5wasm (libhdf5 in WebAssembly), loaded on first use; it reads files lazily from the real filesystem. */
+export function hdf5(): Promise<H5> {
+  h5 ??= import('h5wasm/node').then(async (m) => {
+    await m.default.ready;
+    return m.default;
+  });
+  return h5;
+}
+
+/** Opens an HDF5 file for reading; a file HDF5 cannot open is one line, never a crash. */
+export async function openHdf5(path: string): Promise<InstanceType<H5['File']>> {
+  const lib = await hdf5();
+  try {
+    return new lib.File(path, 'r');
+  } catch (e) {
+    return fail(path, `an HDF5 file that cannot be opened (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+async function hdf5File(path: string): Promise<unknown> {
+  const f = await openHdf5(path);
+  try {
+    const attr = (f.attrs as Record<string, { value: unknown } | undefined>)['model_config'];
+    if (!attr) {
+      const weightsOnly = f.keys().includes('layers') || f.keys().includes('model_weights') || f.keys().length > 0;
+      fail(
+        path,
+        weightsOnly
+          ? 'an HDF5 file without a model_config attribute: weights only (model.save_weights); save the whole model (model.save("m.keras") or "m.h5")'
+          : 'an HDF5 file without a model_config attribute: not a Keras model',
+      );
+    }
+    const value = attr!.value;
+    const text =
+      typeof value === 'string'
+        ? value
+        : value instanceof Uint8Array
+          ? Buffer.from(value).toString('utf8')
+          : String(value);
+    return parseJson(path, text, 'its model_config attribute');
+  } finally {
+    f.close();
+  }
+}
+
+/** Reads a model file of any supported kind; `container` says which it was. */
+export async function loadModelFile(path: string, options: ImportOptions = {}): Promise<Imported> {
+  const kind = sniff(readHead(path));
+  const origin = options.origin ?? path;
+  let json: unknown;
+  switch (kind) {
+    case 'empty':
+      return fail(path, 'the file is empty');
+    case 'unknown':
+      return fail(path, 'not a model file (neither JSON, a .keras zip, an HDF5 file, nor gzip-compressed JSON)');
+    case 'json':
+      json = jsonFile(path);
+      break;
+    case 'json.gz':
+      json = gzipFile(path);
+      break;
+    case 'keras':
+      json = await kerasZip(path);
+      break;
+    case 'h5':
+      json = await hdf5File(path);
+      break;
+  }
+  return { ...importKerasJson(json, { ...options, origin }), container: kind };
+}

@@ -68,6 +68,30 @@ export function parseRef(ref: string, has: (name: string) => boolean): { node: s
   return m && has(m[1]!) ? { node: m[1]!, index: Number(m[2]) } : { node: ref, index: 0 };
 }
 
+/** The file a graph was read from, and what it holds besides the architecture: the other witnesses. */
+export interface ModelFile {
+  path: string;
+  container: 'keras' | 'h5' | 'json.gz' | 'json' | 'onnx';
+  /** The config's dialect (keras2, keras3, tfjs) or the file format's version (ONNX opset). */
+  format: string;
+  /** The config in the form TensorFlow.js' own deserializer reads (Keras 2 JSON, tfjs model.json). */
+  tfjsTopology?: unknown;
+  /**
+   * The weight tensors stored in the file, as shapes per graph node that owns them (verify only: summary
+   * never reads weights); undefined where the file holds none.
+   */
+  storedWeights?: () => Promise<StoredWeights>;
+}
+
+export interface StoredWeights {
+  /** Shapes stored for each node, by node name. */
+  byNode: Map<string, number[][]>;
+  /** Stored tensors that belong to no node of the graph, by their path in the file. */
+  unmatched: string[];
+  /** How the file stores them, for messages: "model.weights.h5 in the .keras zip". */
+  where: string;
+}
+
 export interface Graph {
   name: string;
   description: string;
@@ -78,6 +102,8 @@ export interface Graph {
   nodes: readonly GraphNode[];
   /** Output node names; defaults to the last node. */
   outputs: readonly string[];
+  /** The file the graph was read from, for imported models. */
+  file?: ModelFile;
   /** Figures published for this model, checked against the census by `summary`. */
   published?: readonly PublishedFigure[];
 }

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { census, type Census } from './census.js';
 import { NetcensusError } from './errors.js';
-import type { Graph } from './graph.js';
+import type { Graph, StoredWeights } from './graph.js';
+import { registerCustomLayers } from './tfjs/custom.js';
 import { buildTfjs, type WeightInit } from './tfjs/builder.js';
 import { assertFitsInMemory } from './resources.js';
 
@@ -35,8 +36,24 @@ export interface VerifyResult {
   layers: LayerCheck[];
   mismatches: string[];
   timings: { censusMs: number; buildMs: number; forwardMs: number };
+  /** Witnesses beyond the rebuild, where the model's file offers them. */
+  witnesses: Witnesses;
   /** Tensors alive after the run minus before; anything but 0 is a leak. */
   leakedTensors: number;
+}
+
+/** One more witness: agrees (ok), disagrees (not ok, with what), or could not be asked (ok null, with why). */
+export interface Witness {
+  name: string;
+  ok: boolean | null;
+  note: string;
+}
+
+export interface Witnesses {
+  /** TensorFlow.js' own deserializer reading the file's config (Keras 2 JSON, tfjs model.json): its countParams(). */
+  loader?: Witness & { params?: number; trainableParams?: number };
+  /** The weight tensors stored in the file: their shapes against the census' weight specs, layer by layer. */
+  storedWeights?: Witness & { tensors: number; layers: number; mismatches: string[] };
 }
 
 export interface VerifyOptions {
@@ -136,6 +153,7 @@ async function runVerification(c: Census, censusMs: number, options: VerifyOptio
       layers,
       mismatches,
       timings: { censusMs, buildMs, forwardMs },
+      witnesses: {},
       leakedTensors: 0,
     };
   } finally {
@@ -143,6 +161,66 @@ async function runVerification(c: Census, censusMs: number, options: VerifyOptio
     tf.dispose(xs);
     built.model.dispose();
   }
+}
+
+/** The witnesses the model's file offers, each asked independently of the rebuild. */
+async function witnesses(c: Census): Promise<Witnesses> {
+  const file = c.graph.file;
+  const out: Witnesses = {};
+  if (file?.tfjsTopology !== undefined) out.loader = await loaderWitness(c, file.tfjsTopology);
+  if (file?.storedWeights) out.storedWeights = storedWeightsWitness(c, await file.storedWeights());
+  return out;
+}
+
+/** tf.models.modelFromJSON reads the user's own config; its countParams() must equal the census. */
+async function loaderWitness(c: Census, topology: unknown): Promise<NonNullable<Witnesses['loader']>> {
+  const name = 'tf.models.modelFromJSON';
+  registerCustomLayers();
+  let model: tf.LayersModel;
+  try {
+    model = await tf.models.modelFromJSON(topology as tf.serialization.ConfigDict);
+  } catch (e) {
+    return { name, ok: null, note: `TensorFlow.js cannot read this config: ${(e as Error).message.split('\n')[0]}` };
+  }
+  try {
+    const params = model.countParams();
+    const trainableParams = sizeOf(model.trainableWeights);
+    const ok = params === c.totals.params && trainableParams === c.totals.trainableParams;
+    const note = ok
+      ? `countParams() ${params} (${trainableParams} trainable) equals the census`
+      : `countParams() ${params} (${trainableParams} trainable), census ${c.totals.params} (${c.totals.trainableParams} trainable)`;
+    return { name, ok, note, params, trainableParams };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Every weight tensor the file stores, by shape, against the census' weight specs of the same layer. */
+function storedWeightsWitness(c: Census, stored: StoredWeights): NonNullable<Witnesses['storedWeights']> {
+  const name = `weight shapes stored in ${stored.where}`;
+  const key = (s: readonly number[]): string => `[${s.join(',')}]`;
+  const mismatches: string[] = [];
+  let tensors = 0;
+  for (const info of c.infos) {
+    const mine = info.weights.map((w) => key(w.shape)).sort();
+    const theirs = (stored.byNode.get(info.node.name) ?? []).map(key).sort();
+    tensors += theirs.length;
+    if (mine.join(' ') !== theirs.join(' ')) {
+      mismatches.push(`${info.node.name}: census ${mine.join(' ') || 'none'}, file ${theirs.join(' ') || 'none'}`);
+    }
+  }
+  for (const [node] of stored.byNode) {
+    if (!c.infos.some((i) => i.node.name === node))
+      mismatches.push(`${node}: stored in the file, not a layer of the graph`);
+  }
+  for (const path of stored.unmatched)
+    mismatches.push(`${path}: stored in the file, belongs to no layer netcensus knows`);
+  const layers = [...stored.byNode.keys()].length;
+  const ok = mismatches.length === 0;
+  const note = ok
+    ? `${tensors} tensors of ${layers} layers match the census' weight shapes`
+    : `${mismatches.length} difference(s): ${mismatches.slice(0, 3).join('; ')}${mismatches.length > 3 ? '; ...' : ''}`;
+  return { name, ok, note, tensors, layers, mismatches };
 }
 
 /** Verifies one graph on the active backend; a tensor left alive afterwards counts as a failure. */
@@ -160,6 +238,13 @@ export async function verifyCensus(c: Census, options: VerifyOptions = {}, censu
   if (c.conventions.params !== 'keras') c = census(c.graph, { ...c.options, params: 'keras' });
   const before = tf.memory().numTensors;
   const result = await runVerification(c, censusMs, options);
+  result.witnesses = await witnesses(c);
+  for (const w of Object.values(result.witnesses)) {
+    if (w.ok === false) {
+      result.ok = false;
+      result.mismatches.push(`${w.name}: ${w.note}`);
+    }
+  }
   result.leakedTensors = tf.memory().numTensors - before;
   if (result.leakedTensors !== 0) {
     result.ok = false;

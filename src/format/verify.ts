@@ -63,6 +63,16 @@ export function formatVerify(
     const other = r.mismatches.filter((m) => !r.layers.some((l) => !l.ok && m.startsWith(`${l.name}:`)));
     if (other.length) out.push(other.map((m) => `  ${m}`).join('\n'));
   }
+  const witnessed = results.filter((r) => Object.keys(r.witnesses).length > 0);
+  if (witnessed.length) {
+    out.push('More witnesses');
+    for (const r of witnessed) {
+      for (const w of Object.values(r.witnesses)) {
+        const verdict = w.ok === null ? 'not asked' : w.ok ? 'agrees' : 'DISAGREES';
+        out.push(`  ${r.model}: ${w.name}: ${verdict} - ${w.note}`);
+      }
+    }
+  }
   const ok = results.filter((r) => r.ok).length;
   out.push(
     `${ok} of ${results.length} models verified: every layer's executed shape and countParams() equal the census`,

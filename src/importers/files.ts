@@ -168,6 +168,13 @@ async function hdf5File(path: string): Promise<unknown> {
   }
 }
 
+/** The model config inside a model.json (its modelTopology, unwrapped from a converter's model_config). */
+function tfjsTopology(json: unknown): unknown {
+  const o = json as Record<string, unknown>;
+  const topology = (o.modelTopology ?? o) as Record<string, unknown>;
+  return topology.model_config ?? topology;
+}
+
 /** Reads a model file of any supported kind; `container` says which it was. */
 export async function loadModelFile(path: string, options: ImportOptions = {}): Promise<Imported> {
   const kind = sniff(readHead(path));
@@ -191,5 +198,13 @@ export async function loadModelFile(path: string, options: ImportOptions = {}): 
       json = await hdf5File(path);
       break;
   }
-  return { ...importKerasJson(json, { ...options, origin }), container: kind };
+  const imported = importKerasJson(json, { ...options, origin });
+  imported.graph.file = {
+    path,
+    container: kind,
+    format: imported.format,
+    // TensorFlow.js reads the Keras 2 form (its own toJSON writes it) and model.json's topology, not Keras 3's.
+    ...(imported.format === 'keras3' ? {} : { tfjsTopology: tfjsTopology(json) }),
+  };
+  return { ...imported, container: kind };
 }

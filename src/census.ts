@@ -62,6 +62,8 @@ export interface LayerCensus {
   trainable: boolean;
   /** A shared layer's later call: the layer whose weights it reuses (its parameters are counted there). */
   sharedWith?: string;
+  /** The MACs' named parts (attention's projections and products), for the batch, where a kind has several. */
+  macParts?: Record<string, number>;
   /** Layer class, as Keras names it. */
   type: string;
   kind: string;
@@ -205,7 +207,17 @@ export function inferLayers(graph: Graph, input?: readonly number[]): LayerInfo[
       const own = node.sharedWith === undefined ? def.weights(node.config, inputShapes) : [];
       const weights = node.trainable === false ? own.map((w) => ({ ...w, trainable: false })) : own;
       const macs = def.macs(node.config, inputShapes, outputShape);
-      return { node, inputShapes, outputShape, outputShapes, weights, macs };
+      const macParts = def.macParts?.(node.config, inputShapes, outputShape);
+      if (
+        macParts &&
+        sum(
+          'MACs',
+          macParts.map(([, n]) => n),
+        ) !== macs
+      ) {
+        throw new Error(`${node.config.kind}: its named MAC parts do not add up to its MACs`);
+      }
+      return { node, inputShapes, outputShape, outputShapes, weights, macs, ...(macParts ? { macParts } : {}) };
     }),
   );
 }
@@ -348,6 +360,9 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
         counted: def.counted !== false,
         trainable: info.node.trainable !== false,
         ...(info.node.sharedWith === undefined ? {} : { sharedWith: info.node.sharedWith }),
+        ...(info.macParts
+          ? { macParts: Object.fromEntries(info.macParts.map(([k, n]) => [k, mul('MACs', n, batch)])) }
+          : {}),
       };
     }),
   );

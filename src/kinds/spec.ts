@@ -40,6 +40,8 @@ export interface LayerInfo {
   weights: WeightSpec[];
   /** Weight MACs per example. */
   macs: number;
+  /** The MACs' named parts per example, for kinds that have several. */
+  macParts?: Array<[string, number]>;
 }
 
 /** The factors of a weighted layer's parameter and MAC formulas, which `diff` walks from A to B. */
@@ -146,6 +148,11 @@ export interface KindSpec<C extends { kind: string }> {
   weights(c: C, inputs: Shape[]): WeightSpec[];
   /** Weight multiply-accumulates for one example (bias adds are not MACs). */
   macs(c: C, inputs: Shape[], out: Shape): number;
+  /**
+   * Where a layer's MACs come from, named (attention: the Q, K, V and output projections, QK^T, AV), for
+   * kinds whose MACs have several parts; the parts add up to `macs`.
+   */
+  macParts?(c: C, inputs: Shape[], out: Shape): Array<[string, number]>;
   /** Short parameter text for tables: `11x11/4 p2 g2`. */
   describe(c: C): string;
   /** True for layers PyTorch would implement as a ConvNd module (torch-summary scales their weights by output positions). */

@@ -8,7 +8,9 @@
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { NetcensusError } from '../errors.js';
+import { MAX_JSON, openHdf5, readZipEntry } from './containers.js';
 import { importKerasJson, type ImportOptions, type Imported } from './keras.js';
+import { hdf5Weights, kerasZipWeights, manifestWeights } from './keras-weights.js';
 
 export type Container = NonNullable<Imported['container']>;
 
@@ -47,9 +49,6 @@ function readHead(path: string, bytes = 512): Buffer {
   }
 }
 
-/** Architecture JSON is small (DenseNet-201's is under 1 MB); more than this is not a config. */
-const MAX_JSON = 64 * 2 ** 20;
-
 function parseJson(path: string, text: string, what: string): unknown {
   if (text.trim() === '') fail(path, `${what} is empty`);
   try {
@@ -78,37 +77,6 @@ function gzipFile(path: string): unknown {
   return parseJson(path, text, 'the decompressed file');
 }
 
-/** A zip entry's bytes, read lazily: yauzl reads the central directory and only the entry asked for. */
-export async function readZipEntry(path: string, entry: string, maxBytes = MAX_JSON): Promise<Buffer | undefined> {
-  const yauzl = await import('yauzl');
-  return new Promise((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, autoClose: true }, (err, zip) => {
-      if (err || !zip) return reject(err ?? new Error('no archive'));
-      let found = false;
-      zip.on('error', reject);
-      zip.on('end', () => {
-        if (!found) resolve(undefined);
-      });
-      zip.on('entry', (e: import('yauzl').Entry) => {
-        if (e.fileName !== entry) return zip.readEntry();
-        found = true;
-        if (e.uncompressedSize > maxBytes) return reject(new Error(`${entry} is ${e.uncompressedSize} bytes`));
-        zip.openReadStream(e, (err2, stream) => {
-          if (err2 || !stream) return reject(err2 ?? new Error('no stream'));
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('error', reject);
-          stream.on('end', () => {
-            zip.close();
-            resolve(Buffer.concat(chunks));
-          });
-        });
-      });
-      zip.readEntry();
-    });
-  });
-}
-
 async function kerasZip(path: string): Promise<unknown> {
   let config: Buffer | undefined;
   try {
@@ -118,28 +86,6 @@ async function kerasZip(path: string): Promise<unknown> {
   }
   if (!config) fail(path, 'a zip archive without config.json: not a Keras 3 .keras file');
   return parseJson(path, config!.toString('utf8'), 'its config.json');
-}
-
-type H5 = typeof import('h5wasm/node').default;
-let h5: Promise<H5> | undefined;
-
-/** h5wasm (libhdf5 in WebAssembly), loaded on first use; it reads files lazily from the real filesystem. */
-export function hdf5(): Promise<H5> {
-  h5 ??= import('h5wasm/node').then(async (m) => {
-    await m.default.ready;
-    return m.default;
-  });
-  return h5;
-}
-
-/** Opens an HDF5 file for reading; a file HDF5 cannot open is one line, never a crash. */
-export async function openHdf5(path: string): Promise<InstanceType<H5['File']>> {
-  const lib = await hdf5();
-  try {
-    return new lib.File(path, 'r');
-  } catch (e) {
-    return fail(path, `an HDF5 file that cannot be opened (${(e as Error).message.split('\n')[0]})`);
-  }
 }
 
 async function hdf5File(path: string): Promise<unknown> {
@@ -206,5 +152,13 @@ export async function loadModelFile(path: string, options: ImportOptions = {}): 
     // TensorFlow.js reads the Keras 2 form (its own toJSON writes it) and model.json's topology, not Keras 3's.
     ...(imported.format === 'keras3' ? {} : { tfjsTopology: tfjsTopology(json) }),
   };
+  const nodes = new Set(imported.graph.nodes.map((n) => n.name));
+  const stored =
+    kind === 'keras'
+      ? kerasZipWeights(path)
+      : kind === 'h5'
+        ? hdf5Weights(path, nodes)
+        : manifestWeights((json as { weightsManifest?: unknown }).weightsManifest, nodes);
+  if (stored) imported.graph.file.storedWeights = stored;
   return { ...imported, container: kind };
 }

@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+/**
+ * Speed and size targets of the HTML report (a benchmark, never a timed test):
+ *  - writing the report for resnet152 (census + diagnostics + layout + HTML + file): under 2 s;
+ *  - its first render in Chromium (navigation start to the page script's last line): under 1 s;
+ *  - its file size: under 2 MB.
+ * Also measured for alexnet and the Keras DenseNet-121 import, and sorting the resnet152 table by a click.
+ * Usage: npm run build && node bench/report-speed.mjs   (Chromium at /usr/bin/chromium or $CHROMIUM_PATH)
+ * Reports land in .cache/report-bench/.
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { census } = await import(join(root, 'dist/src/census.js'));
+const { diagnose } = await import(join(root, 'dist/src/diagnose.js'));
+const { resolveModel } = await import(join(root, 'dist/src/resolve.js'));
+const { ZOO } = await import(join(root, 'dist/models/index.js'));
+const { renderModelReport, writeReport } = await import(join(root, 'dist/src/report/index.js'));
+
+const outDir = join(root, '.cache', 'report-bench');
+mkdirSync(outDir, { recursive: true });
+
+/** What `netcensus report` does for a model, timed from the model name to the file on disk. */
+function writeFor(model, file) {
+  const t0 = performance.now();
+  const graph = resolveModel(model);
+  const c = census(graph);
+  const diagnostics = diagnose(graph, { zoo: ZOO });
+  // Verdicts do not matter for timing; the figures do: one per published figure, as the CLI passes them.
+  const published = (graph.published ?? []).map((f) => ({ source: f.source, text: f.text, value: f.value, actual: null, verdict: 'n/a', agrees: false, why: f.why }));
+  const html = renderModelReport({ census: c, diagnostics, published, generator: 'netcensus bench' });
+  writeReport(file, html);
+  return { ms: performance.now() - t0, bytes: statSync(file).size, layers: c.layers.length };
+}
+
+// resnet152 first, so its first (cold) write pays for the JIT warm-up as a fresh CLI process would.
+const models = [
+  ['resnet152', 'resnet152.html'],
+  ['alexnet', 'alexnet.html'],
+  [join(root, 'test/fixtures/keras/densenet121.json'), 'densenet121.html'],
+];
+const results = [];
+for (const [model, name] of models) {
+  const file = join(outDir, name);
+  // First call pays for module loading and JIT; the CLI pays that too, so report both.
+  const cold = writeFor(model, file);
+  const warm = Math.min(...[0, 1, 2].map(() => writeFor(model, file).ms));
+  results.push({ model: name.replace('.html', ''), layers: cold.layers, coldMs: cold.ms, warmMs: warm, bytes: cold.bytes, file });
+}
+
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+if (existsSync(chromium)) {
+  const { chromium: pw } = await import('playwright-core');
+  const browser = await pw.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox'] });
+  for (const r of results) {
+    const renders = [];
+    let sortMs = NaN;
+    for (let rep = 0; rep < 3; rep++) {
+      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      await page.goto(pathToFileURL(r.file).href);
+      await page.waitForSelector('body[data-ready=true]');
+      // The page script's last line sets data-ready; mark its time against navigation start.
+      renders.push(await page.evaluate(() => performance.now()));
+      if (rep === 0) {
+        sortMs = await page.evaluate(async () => {
+          const th = document.querySelector('th[data-key="macs"]');
+          const t0 = performance.now();
+          th.click();
+          await new Promise((res) => requestAnimationFrame(() => setTimeout(res, 0)));
+          return performance.now() - t0;
+        });
+      }
+      await page.close();
+    }
+    r.firstRenderMs = Math.min(...renders);
+    r.sortMs = sortMs;
+  }
+  await browser.close();
+} else {
+  console.log(`(no Chromium at ${chromium}: render times not measured)`);
+}
+
+const fmt = (x) => (Number.isFinite(x) ? x.toFixed(0) : '--');
+console.log('| model | layers | write, cold (ms) | write, warm (ms) | size | first render (ms) | sort by MACs (ms) |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const r of results) console.log(`| ${r.model} | ${r.layers} | ${fmt(r.coldMs)} | ${fmt(r.warmMs)} | ${(r.bytes / 1e6).toFixed(2)} MB | ${fmt(r.firstRenderMs)} | ${fmt(r.sortMs)} |`);
+const rn = results.find((r) => r.model === 'resnet152');
+console.log(`\nresnet152 targets: write ${fmt(rn.coldMs)} ms cold (< 2000: ${rn.coldMs < 2000 ? 'met' : 'MISSED'}); first render ${fmt(rn.firstRenderMs)} ms (< 1000: ${rn.firstRenderMs < 1000 ? 'met' : Number.isFinite(rn.firstRenderMs) ? 'MISSED' : 'not measured'}); size ${(rn.bytes / 1e6).toFixed(2)} MB (< 2 MB: ${rn.bytes < 2e6 ? 'met' : 'MISSED'})`);

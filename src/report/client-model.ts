@@ -49,7 +49,9 @@ export function modelClient(data: ModelPageData): void {
   });
   const n = L.length;
   const conv = data.paramsConvention;
-  const int = (v: number): string => v.toLocaleString('en-US');
+  // One formatter for all: toLocaleString builds a new one per call, slow over thousands of cells.
+  const nf = new Intl.NumberFormat('en-US');
+  const int = (v: number): string => nf.format(v);
   const si = (v: number): string => {
     const a = Math.abs(v);
     return a >= 1e12 ? `${(v / 1e12).toFixed(2)}T` : a >= 1e9 ? `${(v / 1e9).toFixed(2)}G` : a >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : a >= 1e3 ? `${(v / 1e3).toFixed(1)}K` : `${v}`;
@@ -187,6 +189,12 @@ export function modelClient(data: ModelPageData): void {
     mark.setAttribute('width', Math.max(c.bw + 2, 3).toFixed(2));
   }
   const drawCharts = (): void => METRICS.forEach(drawChart);
+  // Charts are drawn before the table and graph exist: reading their width forces a layout, cheap while
+  // the page is still short.
+  drawCharts();
+  performance.mark('netcensus:charts');
+  // The graph pane's width, read while the layout is still clean (the table is not built yet).
+  const graphPaneWidth = ($('#graph-pane') as HTMLElement).clientWidth;
   for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('#scale button'))) {
     b.addEventListener('click', () => {
       scale = b.dataset.scale as 'linear' | 'log';
@@ -266,8 +274,9 @@ export function modelClient(data: ModelPageData): void {
   // Each row is built once; sorting, filtering and collapsing only reorder or hide them.
   const rowHtml = (l: Layer): string => `<tr class="layer${diagOf(l).length ? ' diag' : ''}" data-i="${l.i}">${COLS.map((c) => `<td class="${c.num ? 'num' : ''} c-${c.key}">${c.cell(l)}</td>`).join('')}</tr>`;
   const share = (g: Group, key: 'params' | 'macs'): string => pct(g.members.reduce((s, i) => s + (counted(L[i]!) ? (L[i]![key] as number) : 0), 0), data.totals[key]);
+  const notCounted = (g: Group): number => g.members.filter((i) => !counted(L[i]!)).length;
   const groupHtml = (g: Group): string =>
-    `<tr class="grp" data-g="${esc(g.id)}"><td colspan="${ncol}"><span class="gstick"><span class="ind"></span><span class="twisty">&#9662;</span>${esc(g.id)} <span class="muted small">${g.members.length} layers &middot; share of params (${esc(conv)}) ${share(g, 'params')} &middot; share of MACs (weights) ${share(g, 'macs')}</span></span></td></tr>`;
+    `<tr class="grp" data-g="${esc(g.id)}"><td colspan="${ncol}"><span class="gstick"><span class="ind"></span><span class="twisty">&#9662;</span>${esc(g.id)} <span class="muted small">${g.members.length} layers &middot; share of params (${esc(conv)}) ${share(g, 'params')} &middot; share of MACs (weights) ${share(g, 'macs')}${notCounted(g) ? ` &middot; <span class="nc">${notCounted(g)} not counted</span>` : ''}</span></span></td></tr>`;
   tbody.innerHTML = L.map(rowHtml).join('') + Array.from(groups.values(), groupHtml).join('');
   const layerRows = Array.from(tbody.querySelectorAll<HTMLTableRowElement>('tr.layer'));
   const groupRows = new Map(Array.from(tbody.querySelectorAll<HTMLTableRowElement>('tr.grp'), (tr) => [tr.dataset.g!, tr]));
@@ -375,7 +384,7 @@ export function modelClient(data: ModelPageData): void {
   const G = data.graph;
   const gpane = $('#graph-pane');
   let colourBy: 'params' | 'macs' = 'params';
-  let zoom = 1;
+  let zoom = G.width > graphPaneWidth ? (graphPaneWidth - 4) / G.width : 1;
   function drawGraph(): void {
     const out: string[] = [];
     for (const e of G.edges) {
@@ -512,9 +521,9 @@ export function modelClient(data: ModelPageData): void {
 
   // ---- first render --------------------------------------------------------------------------------
   renderTable();
+  performance.mark('netcensus:table');
   drawGraph();
-  drawCharts();
-  if (G.width > gpane.clientWidth) setZoom((gpane.clientWidth - 4) / G.width);
+  performance.mark('netcensus:graph');
   let resizeTimer = 0;
   addEventListener('resize', () => {
     clearTimeout(resizeTimer);

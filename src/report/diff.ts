@@ -81,7 +81,7 @@ function waterfall(d: DiffResult, measure: Measure): string {
   return (
     `<figure class="wf" data-measure="${measure}" data-delta="${d.delta[measure]}" data-a="${start}" data-b="${end}"><figcaption><b>${esc(title)}</b>: ${esc(int(start))} &rarr; ${esc(int(end))}, ` +
     `total delta <span class="mono">${esc(signed(d.delta[measure]))}</span> ${unit}; the causes add up to <span class="mono">${esc(signed(sum))}</span> ` +
-    `${sum === d.delta[measure] ? '<span class="badge ok">balanced</span>' : '<span class="badge bad">UNBALANCED</span>'}</figcaption>` +
+    `${sum === d.delta[measure] ? '<span class="badge ok">balanced</span>' : '<span class="badge bad">UNBALANCED</span>'} <span class="legend"><span class="swatch" style="background:#2563b0"></span>increase <span class="swatch" style="background:#d97706"></span>decrease</span></figcaption>` +
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${out.join('')}</svg></figure>`
   );
 }

@@ -22,9 +22,9 @@ const OPTIONAL_COLS = ['counted', 'path', 'depth'] as const;
 /** torch-summary printed mult-adds in M below 1e9 and G above. */
 const legacyUnits = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : `${(n / 1e6).toFixed(2)}M`);
 
-function figure(id: string, label: string, convention: string, value: string, unit: string, sub: string, raw?: number): string {
+function figure(id: string, label: string, convention: string, value: string, unit: string, sub: string, raw?: number, meaning?: string): string {
   return (
-    `<div class="fig" data-figure="${esc(id)}"${raw === undefined ? '' : ` data-value="${raw}"`}>` +
+    `<div class="fig" data-figure="${esc(id)}"${raw === undefined ? '' : ` data-value="${raw}"`}${meaning ? ` title="${esc(meaning)}"` : ''}>` +
     `<div class="lab">${esc(label)} <b>(${esc(convention)})</b></div>` +
     `<div class="val">${esc(value)}<span class="unit">${esc(unit)}</span></div>` +
     (sub ? `<div class="sub">${esc(sub)}</div>` : '') +
@@ -34,25 +34,31 @@ function figure(id: string, label: string, convention: string, value: string, un
 
 function bytesFigure(id: string, label: string, convention: string, bytes: number, sub: string): string {
   const { mb, mib } = mbMib(bytes);
-  return figure(id, label, convention, mb.replace(' MB', ''), 'MB (10^6 B)', `= ${mib} (2^20 B) = ${int(bytes)} bytes${sub ? `; ${sub}` : ''}`, bytes);
+  return figure(id, label, convention, mb.replace(' MB', ''), 'MB (10^6 B)', `= ${mib} (2^20 B)${sub ? `; ${sub}` : ''}`, bytes, `${int(bytes)} bytes`);
 }
+
+/** One line per convention on the card; the full meaning (census.ts) is the figure's hover title. */
+const PARAM_SHORT: Record<ParamConvention, string> = {
+  keras: 'Keras / tfjs count_params(): BatchNorm statistics counted',
+  pytorch: 'PyTorch parameters(): BatchNorm statistics are buffers',
+};
 
 /** Every total under every convention, grouped, each labelled with its convention and unit. */
 function totalsSection(c: Census): string {
   const b = c.byConvention;
   const params = (Object.keys(PARAM_CONVENTIONS) as ParamConvention[]).map((k) =>
-    figure(`params.${k}`, 'params', k, int(b.params[k]), 'params', `${si(b.params[k])}; trainable ${int(b.trainableParams[k])}. ${PARAM_CONVENTIONS[k]}`, b.params[k]),
+    figure(`params.${k}`, 'params', k, int(b.params[k]), 'params', `${si(b.params[k])}, trainable ${int(b.trainableParams[k])}; ${PARAM_SHORT[k]}`, b.params[k], PARAM_CONVENTIONS[k]),
   );
   const macs = (Object.keys(MAC_CONVENTIONS) as MacConvention[]).map((k) =>
-    figure(`macs.${k}`, 'MACs', k, int(b.macs[k]), 'MACs', `${k === 'torch-summary-1.3' ? legacyUnits(b.macs[k]) : si(b.macs[k])}; ${MAC_CONVENTIONS[k].printedBy}`, b.macs[k]),
+    figure(`macs.${k}`, 'MACs', k, int(b.macs[k]), 'MACs', `${k === 'torch-summary-1.3' ? legacyUnits(b.macs[k]) : si(b.macs[k])}; ${MAC_CONVENTIONS[k].printedBy}`, b.macs[k], MAC_CONVENTIONS[k].meaning),
   );
   const flops = [
-    figure('flops.2xMACs', 'FLOPs', '2 x MACs', int(b.flops['2xMACs']), 'FLOPs', `${si(b.flops['2xMACs'])}; one multiply + one add per weight MAC (fvcore/thop "FLOPs" are MACs)`, b.flops['2xMACs']),
-    figure('flops.2xMACs+biasAdds', 'FLOPs', '2 x MACs + bias adds', int(b.flops['2xMACs+biasAdds']), 'FLOPs', `${si(b.flops['2xMACs+biasAdds'])}; plus one add per bias per output position`, b.flops['2xMACs+biasAdds']),
+    figure('flops.2xMACs', 'FLOPs', '2 x MACs', int(b.flops['2xMACs']), 'FLOPs', `${si(b.flops['2xMACs'])}; fvcore/thop "FLOPs" are MACs: halve these`, b.flops['2xMACs']),
+    figure('flops.2xMACs+biasAdds', 'FLOPs', '2 x MACs + bias adds', int(b.flops['2xMACs+biasAdds']), 'FLOPs', `${si(b.flops['2xMACs+biasAdds'])}; plus one add per bias and output position`, b.flops['2xMACs+biasAdds']),
   ];
   const neurons = [
-    figure('neurons.seed002', 'neurons', 'seed 002', int(b.neurons.seed002), 'neurons', 'conv and dense output elements, before pooling, per example', b.neurons.seed002),
-    figure('neurons.seed002WithInput', 'neurons', 'seed 002, with input', int(b.neurons.seed002WithInput), 'neurons', 'the same plus the input image elements', b.neurons.seed002WithInput),
+    figure('neurons.seed002', 'neurons', 'seed 002', int(b.neurons.seed002), 'neurons', 'conv and dense outputs before pooling, per example', b.neurons.seed002),
+    figure('neurons.seed002WithInput', 'neurons', 'seed 002, with input', int(b.neurons.seed002WithInput), 'neurons', 'the same plus the input elements', b.neurons.seed002WithInput),
   ];
   const m = b.memory;
   const ts = m.torchSummary;
@@ -60,13 +66,13 @@ function totalsSection(c: Census): string {
     bytesFigure('memory.paramBytes.keras', 'param memory', 'keras, float32', m.paramBytes.keras, ''),
     bytesFigure('memory.paramBytes.pytorch', 'param memory', 'pytorch, float32', m.paramBytes.pytorch, ''),
     bytesFigure('memory.inputBytes', 'input memory', `float32, batch ${c.batch}`, m.inputBytes, ''),
-    bytesFigure('memory.activationBytes', 'activation memory', `float32, batch ${c.batch}`, m.activationBytes, 'every layer output of one forward pass, input not included'),
-    figure('memory.torchSummary.totalMiB', 'total size', 'torch-summary 1.3, its "MB" = MiB', ts.totalMiB.toFixed(2), 'MiB (2^20 B)', `input ${ts.inputMiB.toFixed(2)} + forward/backward pass ${ts.forwardBackwardMiB.toFixed(2)} (2 x outputs of layers with parameters) + params ${ts.paramsMiB.toFixed(2)} MiB`, ts.totalMiB),
+    bytesFigure('memory.activationBytes', 'activations', `float32, batch ${c.batch}`, m.activationBytes, 'all layer outputs, input excluded'),
+    figure('memory.torchSummary.totalMiB', 'total size', 'torch-summary 1.3, "MB" = MiB', ts.totalMiB.toFixed(2), 'MiB (2^20 B)', `input ${ts.inputMiB.toFixed(2)} + fwd/bwd ${ts.forwardBackwardMiB.toFixed(2)} + params ${ts.paramsMiB.toFixed(2)} MiB`, ts.totalMiB, 'torch-summary 1.3: input + forward/backward pass (2 x outputs of layers with parameters) + params, in MiB though it prints "MB"'),
   ];
-  const group = (title: string, figs: string[]): string => `<div class="cardgroup"><h3>${esc(title)}</h3>${figs.join('')}</div>`;
+  const group = (title: string, figs: string[], wide = false): string => `<div class="cardgroup${wide ? ' wide' : ''}"><h3>${esc(title)}</h3><div class="figs">${figs.join('')}</div></div>`;
   return (
     `<section id="totals"><h2>Totals under every convention</h2>` +
-    `<div class="cards">${group('Parameters', params)}${group('MACs (multiply-accumulates, batch ' + c.batch + ')', macs)}${group('FLOPs (batch ' + c.batch + ')', flops)}${group('Neurons', neurons)}${group('Memory (float32; MB = 10^6 bytes, MiB = 2^20 bytes)', memory)}</div>` +
+    `<div class="cards">${group('Parameters', params)}${group('MACs (multiply-accumulates, batch ' + c.batch + ')', macs)}${group('FLOPs (batch ' + c.batch + ')', flops)}${group('Neurons', neurons)}${group('Memory (float32; MB = 10^6 bytes, MiB = 2^20 bytes)', memory, true)}</div>` +
     `</section>`
   );
 }

@@ -29,11 +29,14 @@ dl.meta dd { margin: 0; }
 .alert.ok .code { color: var(--ok); }
 .alert.info { border-color: #b9cde8; border-left-color: var(--accent); background: #eef4fb; }
 .alert.info .code { color: var(--accent); }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(250px, 1fr)); gap: 10px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(215px, 1fr)); gap: 10px; }
+.cardgroup.wide { grid-column: span 2; }
+.cardgroup.wide .figs { display: grid; grid-template-columns: 1fr 1fr; column-gap: 16px; }
+.cardgroup.wide .fig:nth-child(2) { border-top: 0; }
 .cardgroup { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; background: var(--panel); }
 .cardgroup h3 { margin: 0 0 4px; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
 .fig { padding: 4px 0; border-top: 1px dashed var(--line); }
-.fig:first-of-type { border-top: 0; }
+.fig:first-child { border-top: 0; }
 .fig .lab { font-size: 12.5px; }
 .fig .lab b { font-weight: 600; color: var(--accent); }
 .fig .val { font-family: var(--mono); font-size: 16px; font-weight: 600; }
@@ -66,6 +69,7 @@ svg text { font-family: system-ui, "DejaVu Sans", sans-serif; }
 .bar.input { fill: #a7b0bb; }
 .bar.diag { fill: var(--bad); }
 .bar.sel { fill: var(--sel); }
+.bar.diag.sel { fill: var(--bad); }
 .hov { fill: #000; opacity: .12; pointer-events: none; }
 .selmark { fill: var(--sel); opacity: .25; pointer-events: none; }
 .diagmark { fill: var(--bad); }
@@ -75,6 +79,8 @@ svg text { font-family: system-ui, "DejaVu Sans", sans-serif; }
 .layers { display: grid; grid-template-columns: minmax(220px, 22%) minmax(0, 1fr); gap: 14px; }
 @media (max-width: 1000px) { .layers { grid-template-columns: 1fr; } }
 .pane { border: 1px solid var(--line); border-radius: 6px; max-height: 78vh; overflow: auto; position: relative; background: #fff; }
+/* Below the fold at first: the browser lays out the 500-row table and graph only when they come near the viewport. */
+.layers .pane { content-visibility: auto; contain-intrinsic-size: auto 78vh; }
 #graph-pane { background: #fbfcfd; }
 .node rect { stroke: #8d99a6; stroke-width: 1; cursor: pointer; }
 .node text { pointer-events: none; font-size: 11px; }

@@ -14,7 +14,11 @@ export function writeReport(path: string, html: string): void {
     writeFileSync(tmp, html);
     renameSync(tmp, path);
   } catch (e) {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // Nothing was written where nothing can be removed (the folder is missing or not a folder).
+    }
     const err = e as NodeJS.ErrnoException;
     const why = err.code === 'EISDIR' || err.code === 'ENOTEMPTY' ? `${err.code}: a directory or file is in the way` : err.code ?? err.message;
     throw new NetcensusError(`--out: cannot write ${path} (${why})`.replace(/\s*\n\s*/g, ' '));

@@ -22,13 +22,15 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUT = resolve('.cache/report-browser');
 const KERAS_FILE = 'test/fixtures/keras/densenet121.json';
 
-let browser: Browser;
+let browser: Browser | undefined;
+let noBrowser: Error | undefined;
 
 beforeAll(async () => {
-  // Not a skip: without Chromium the suite fails, with the one line that says how to get it.
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: run "bash scripts/ensure-chromium.sh" (or set CHROMIUM_PATH)`);
   mkdirSync(OUT, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  // Not a skip: without Chromium every test fails with the one line that says how to get it (a throwing
+  // beforeAll would have vitest report the tests as skipped).
+  if (!existsSync(CHROMIUM)) noBrowser = new Error(`Chromium not found at ${CHROMIUM}: run "bash scripts/ensure-chromium.sh" (or set CHROMIUM_PATH)`);
+  else browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
 });
 
 afterAll(async () => {
@@ -44,6 +46,7 @@ interface Opened {
 
 /** Opens a written report offline: anything but file:, data: and blob: is aborted and recorded. */
 async function open(file: string, viewport = { width: 1440, height: 900 }): Promise<Opened> {
+  if (!browser) throw noBrowser;
   const page = await browser.newPage({ viewport });
   const requests: string[] = [];
   const errors: string[] = [];
@@ -99,6 +102,7 @@ describe('model report', () => {
 
   for (const c of cases) {
     it(`${c.name}: offline, no errors, one bar per layer, totals and figures as summary --json`, async () => {
+      if (!browser) throw noBrowser;
       const { graph, input } = modelInput(c.model);
       if (c.verify) input.verify = await verifyGraph(graph);
       const file = await write(c.name, input);
@@ -230,6 +234,32 @@ describe('model report', () => {
     await o.page.close();
   });
 
+  it('optional layer fields: a layer not counted shows as such (never 0); Keras-style nested paths fold', async () => {
+    const { input } = modelInput('alexnet');
+    const c = structuredClone(input.census);
+    const layers = c.layers as Array<(typeof c.layers)[number] & { counted?: boolean; path?: string }>;
+    const fc6 = layers.findIndex((l) => l.name === 'fc6');
+    layers[fc6]!.counted = false;
+    for (const l of layers) l.path = `alexnet_0.5/${/^(fc|relu[67]|drop|prob)/.test(l.name) ? 'classifier/' : 'features/'}${l.name}`;
+    const file = await write('alexnet-nested', { ...input, census: c });
+    const o = await open(file);
+    const { page } = o;
+    const row = page.locator(`#layer-table tr.layer[data-i="${fc6}"]`);
+    expect(await row.locator('td.c-params').textContent()).toBe('not counted');
+    expect(await row.locator('td.c-macs').textContent()).toBe('not counted');
+    for (const key of ['params', 'macs', 'activationBytes']) expect(await page.getAttribute(`#chart-${key} rect.bar[data-i="${fc6}"]`, 'class')).toContain('nc');
+    await page.selectOption('#depth', '1');
+    const groupsShown = await page.$$eval('#layer-table tbody tr.grp:not([hidden])', (rs) => rs.map((r) => r.getAttribute('data-g')));
+    expect(groupsShown).toEqual(['alexnet_0.5', 'alexnet_0.5/features', 'alexnet_0.5/classifier']);
+    expect(await page.$$eval('#layer-table tbody tr.layer:not([hidden])', (rs) => rs.length)).toBe(0);
+    await page.click('#layer-table tr.grp[data-g="alexnet_0.5/classifier"]');
+    expect(await row.isVisible()).toBe(true);
+    await page.$eval('#layers', (e) => e.scrollIntoView());
+    await page.screenshot({ path: join(OUT, 'alexnet-nested.png') });
+    expectOffline(o, file);
+    await page.close();
+  });
+
   it('resnet50 with a benchmark: the chart and the table', async () => {
     const { input } = modelInput('resnet50', { bench: recordedBench() });
     const file = await write('resnet50-bench', input);
@@ -281,6 +311,7 @@ describe('diff report', () => {
 
 describe('report files', () => {
   it('the resnet152 report stays small and carries no external reference', () => {
+    if (!browser) throw noBrowser;
     const html = readFileSync(join(OUT, 'resnet152.html'), 'utf8');
     expect(html.length).toBeLessThan(2e6);
     expect(html).not.toMatch(/\b(src|href)\s*=\s*["']?(https?:)?\/\//i);

@@ -13,6 +13,7 @@ import { NetcensusError } from '../src/errors.js';
 import { resolveModel } from '../src/resolve.js';
 import { renderDiffReport, renderModelReport, writeReport, type ModelReportInput } from '../src/report/index.js';
 import { groupsOf, splitScope } from '../src/report/scopes.js';
+import { layoutGraph, NODE_H, NODE_W } from '../src/report/layout.js';
 import { cli } from './helpers.js';
 import { modelInput, publishedVerdicts } from './report-input.js';
 
@@ -155,6 +156,31 @@ describe('renderDiffReport', () => {
     }
     expect(html).toContain('balanced');
     expect(html).not.toMatch(/\b(src|href)\s*=\s*["']?(https?:)?\/\//i);
+  });
+});
+
+describe('layoutGraph', () => {
+  it.each(['resnet152', 'test/fixtures/keras/densenet121.json', 'alexnet'])('%s: every layer placed, none overlapping, every edge drawn downwards', (m) => {
+    const layers = census(resolveModel(m)).layers;
+    const g = layoutGraph(layers);
+    expect(g.nodes).toHaveLength(layers.length);
+    const boxes = g.nodes.map(([x, y]) => ({ x, y }));
+    const sorted = [...boxes].sort((p, q) => p.y - q.y);
+    for (let i = 0; i < sorted.length; i++) {
+      for (let j = i + 1; j < sorted.length && sorted[j]!.y < sorted[i]!.y + NODE_H; j++) {
+        expect(Math.abs(sorted[j]!.x - sorted[i]!.x)).toBeGreaterThanOrEqual(NODE_W);
+      }
+    }
+    for (const b of boxes) expect(b.x >= 0 && b.y >= 0 && b.x + NODE_W <= g.width && b.y + NODE_H <= g.height).toBe(true);
+    expect(g.edges).toHaveLength(layers.reduce((s, l) => s + l.inputs.length, 0));
+    for (const e of g.edges) {
+      const [from, to] = [e[0]!, e[1]!];
+      expect(layers[to]!.inputs).toContain(layers[from]!.name);
+      // Starts at the bottom of its source, ends at the top of its target.
+      expect([e[2], e[3]]).toEqual([g.nodes[from]![0] + NODE_W / 2, g.nodes[from]![1] + NODE_H]);
+      expect([e.at(-2), e.at(-1)]).toEqual([g.nodes[to]![0] + NODE_W / 2, g.nodes[to]![1]]);
+      for (let k = 5; k < e.length; k += 2) expect(e[k]!).toBeGreaterThanOrEqual(e[k - 2]!);
+    }
   });
 });
 

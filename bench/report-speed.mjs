@@ -2,7 +2,8 @@
 /**
  * Speed and size targets of the HTML report (a benchmark, never a timed test):
  *  - writing the report for resnet152 (census + diagnostics + layout + HTML + file): under 2 s;
- *  - its first render in Chromium (navigation start to the page script's last line): under 1 s;
+ *  - its first render in Chromium (navigation start to the first contentful paint, which comes after the
+ *    page script has drawn everything): under 1 s;
  *  - its file size: under 2 MB.
  * Also measured for alexnet and the Keras DenseNet-121 import, and sorting the resnet152 table by a click.
  * Usage: npm run build && node bench/report-speed.mjs   (Chromium at /usr/bin/chromium or $CHROMIUM_PATH)
@@ -66,13 +67,21 @@ if (existsSync(chromium)) {
   const browser = await pw.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox'] });
   for (const r of results) {
     const renders = [];
+    const scripts = [];
     let sortMs = NaN;
-    for (let rep = 0; rep < 3; rep++) {
+    for (let rep = 0; rep < 5; rep++) {
       const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
       await page.goto(pathToFileURL(r.file).href);
       await page.waitForSelector('body[data-ready=true]');
-      // The page script's last line sets data-ready; mark its time against navigation start.
-      renders.push(await page.evaluate(() => performance.now()));
+      // Everything is drawn synchronously by the page script before the first paint, so the first
+      // contentful paint (from navigation start) is the complete first render.
+      const t = await page.evaluate(async () => {
+        await new Promise((res) => requestAnimationFrame(() => setTimeout(res, 0)));
+        const paint = performance.getEntriesByType('paint').find((e) => e.name === 'first-contentful-paint');
+        return { paint: paint ? paint.startTime : NaN, script: performance.getEntriesByName('netcensus:done')[0]?.startTime ?? NaN };
+      });
+      renders.push(t.paint);
+      scripts.push(t.script);
       if (rep === 0) {
         // Scrolling: the table pane from top to bottom in 60 animation frames; the longest frame.
         r.scrollFrameMs = await page.evaluate(async () => {
@@ -98,7 +107,10 @@ if (existsSync(chromium)) {
       }
       await page.close();
     }
-    r.firstRenderMs = Math.min(...renders);
+    // Median of 5 page loads: this machine is shared and single loads vary by a factor of two.
+    const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+    r.firstRenderMs = median(renders);
+    r.scriptDoneMs = median(scripts);
     r.sortMs = sortMs;
   }
   await browser.close();
@@ -107,10 +119,10 @@ if (existsSync(chromium)) {
 }
 
 const fmt = (x) => (Number.isFinite(x) ? x.toFixed(0) : '--');
-console.log('| model | layers | write, cold (ms) | of which HTML + layout (ms) | write, warm (ms) | size | first render (ms) | sort by MACs (ms) | longest scroll frame (ms) |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| model | layers | write, cold (ms) | of which HTML + layout (ms) | write, warm (ms) | size | page script done (ms) | first render (ms) | sort by MACs (ms) | longest scroll frame (ms) |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of results) {
-  console.log(`| ${r.model} | ${r.layers} | ${fmt(r.coldMs)} | ${fmt(r.coldRenderMs)} | ${fmt(r.warmMs)} | ${(r.bytes / 1e6).toFixed(2)} MB | ${fmt(r.firstRenderMs)} | ${fmt(r.sortMs)} | ${fmt(r.scrollFrameMs)} |`);
+  console.log(`| ${r.model} | ${r.layers} | ${fmt(r.coldMs)} | ${fmt(r.coldRenderMs)} | ${fmt(r.warmMs)} | ${(r.bytes / 1e6).toFixed(2)} MB | ${fmt(r.scriptDoneMs)} | ${fmt(r.firstRenderMs)} | ${fmt(r.sortMs)} | ${fmt(r.scrollFrameMs)} |`);
 }
 const rn = results.find((r) => r.model === 'resnet152');
 console.log(`\nresnet152 targets: write ${fmt(rn.coldMs)} ms cold (< 2000: ${rn.coldMs < 2000 ? 'met' : 'MISSED'}); first render ${fmt(rn.firstRenderMs)} ms (< 1000: ${rn.firstRenderMs < 1000 ? 'met' : Number.isFinite(rn.firstRenderMs) ? 'MISSED' : 'not measured'}); size ${(rn.bytes / 1e6).toFixed(2)} MB (< 2 MB: ${rn.bytes < 2e6 ? 'met' : 'MISSED'})`);

@@ -529,5 +529,6 @@ export function modelClient(data: ModelPageData): void {
     clearTimeout(resizeTimer);
     resizeTimer = window.setTimeout(drawCharts, 120);
   });
+  performance.mark('netcensus:done');
   document.body.dataset.ready = 'true';
 }

@@ -30,7 +30,15 @@ function writeFor(model, file) {
   const c = census(graph);
   const diagnostics = diagnose(graph, { zoo: ZOO });
   // Verdicts do not matter for timing; the figures do: one per published figure, as the CLI passes them.
-  const published = (graph.published ?? []).map((f) => ({ source: f.source, text: f.text, value: f.value, actual: null, verdict: 'n/a', agrees: false, why: f.why }));
+  const published = (graph.published ?? []).map((f) => ({
+    source: f.source,
+    text: f.text,
+    value: f.value,
+    actual: null,
+    verdict: 'n/a',
+    agrees: false,
+    why: f.why,
+  }));
   const t1 = performance.now();
   const html = renderModelReport({ census: c, diagnostics, published, generator: 'netcensus bench' });
   const renderMs = performance.now() - t1;
@@ -78,7 +86,10 @@ if (existsSync(chromium)) {
       const t = await page.evaluate(async () => {
         await new Promise((res) => requestAnimationFrame(() => setTimeout(res, 0)));
         const paint = performance.getEntriesByType('paint').find((e) => e.name === 'first-contentful-paint');
-        return { paint: paint ? paint.startTime : NaN, script: performance.getEntriesByName('netcensus:done')[0]?.startTime ?? NaN };
+        return {
+          paint: paint ? paint.startTime : NaN,
+          script: performance.getEntriesByName('netcensus:done')[0]?.startTime ?? NaN,
+        };
       });
       renders.push(t.paint);
       scripts.push(t.script);
@@ -119,10 +130,16 @@ if (existsSync(chromium)) {
 }
 
 const fmt = (x) => (Number.isFinite(x) ? x.toFixed(0) : '--');
-console.log('| model | layers | write, cold (ms) | of which HTML + layout (ms) | write, warm (ms) | size | page script done (ms) | first render (ms) | sort by MACs (ms) | longest scroll frame (ms) |');
+console.log(
+  '| model | layers | write, cold (ms) | of which HTML + layout (ms) | write, warm (ms) | size | page script done (ms) | first render (ms) | sort by MACs (ms) | longest scroll frame (ms) |',
+);
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of results) {
-  console.log(`| ${r.model} | ${r.layers} | ${fmt(r.coldMs)} | ${fmt(r.coldRenderMs)} | ${fmt(r.warmMs)} | ${(r.bytes / 1e6).toFixed(2)} MB | ${fmt(r.scriptDoneMs)} | ${fmt(r.firstRenderMs)} | ${fmt(r.sortMs)} | ${fmt(r.scrollFrameMs)} |`);
+  console.log(
+    `| ${r.model} | ${r.layers} | ${fmt(r.coldMs)} | ${fmt(r.coldRenderMs)} | ${fmt(r.warmMs)} | ${(r.bytes / 1e6).toFixed(2)} MB | ${fmt(r.scriptDoneMs)} | ${fmt(r.firstRenderMs)} | ${fmt(r.sortMs)} | ${fmt(r.scrollFrameMs)} |`,
+  );
 }
 const rn = results.find((r) => r.model === 'resnet152');
-console.log(`\nresnet152 targets: write ${fmt(rn.coldMs)} ms cold (< 2000: ${rn.coldMs < 2000 ? 'met' : 'MISSED'}); first render ${fmt(rn.firstRenderMs)} ms (< 1000: ${rn.firstRenderMs < 1000 ? 'met' : Number.isFinite(rn.firstRenderMs) ? 'MISSED' : 'not measured'}); size ${(rn.bytes / 1e6).toFixed(2)} MB (< 2 MB: ${rn.bytes < 2e6 ? 'met' : 'MISSED'})`);
+console.log(
+  `\nresnet152 targets: write ${fmt(rn.coldMs)} ms cold (< 2000: ${rn.coldMs < 2000 ? 'met' : 'MISSED'}); first render ${fmt(rn.firstRenderMs)} ms (< 1000: ${rn.firstRenderMs < 1000 ? 'met' : Number.isFinite(rn.firstRenderMs) ? 'MISSED' : 'not measured'}); size ${(rn.bytes / 1e6).toFixed(2)} MB (< 2 MB: ${rn.bytes < 2e6 ? 'met' : 'MISSED'})`,
+);

@@ -15,10 +15,16 @@ if (!existsSync(report)) {
   console.error(`report-screenshot: ${report} is missing; run npm run test:browser first`);
   process.exit(1);
 }
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox'],
+});
 // A tall page at a scale below 1: header, diagnostic, totals, charts and the layers in one picture.
 const page = await browser.newPage({ viewport: { width: 1440, height: 1640 }, deviceScaleFactor: 0.6 });
-await page.route('**/*', (route) => (/^(file|data|blob):/.test(route.request().url()) ? route.continue() : route.abort()));
+await page.route('**/*', (route) =>
+  /^(file|data|blob):/.test(route.request().url()) ? route.continue() : route.abort(),
+);
 await page.goto(pathToFileURL(report).href);
 await page.waitForSelector('body[data-ready=true]');
 await page.click('.alert[data-diagnostic="dense-on-feature-map"] button.goto');

@@ -29,25 +29,58 @@ function publishedValue(c: Census, f: PublishedFigure): number | undefined {
   }
 }
 
-const si0 = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(0)}G` : n >= 1e6 ? `${(n / 1e6).toFixed(0)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(0)}K` : `${n}`);
+const si0 = (n: number): string =>
+  n >= 1e9
+    ? `${(n / 1e9).toFixed(0)}G`
+    : n >= 1e6
+      ? `${(n / 1e6).toFixed(0)}M`
+      : n >= 1e3
+        ? `${(n / 1e3).toFixed(0)}K`
+        : `${n}`;
 
 export function publishedVerdicts(c: Census, figures: readonly PublishedFigure[]): PublishedVerdict[] {
   return figures.map((f) => {
     const actual = publishedValue(c, f);
-    const rounded = f.precision !== undefined && actual !== undefined && Math.round(actual / f.precision) * f.precision === f.value;
-    const verdict = actual === undefined ? 'n/a' : actual === f.value ? 'agrees' : rounded ? `agrees, rounded to ${si0(f.precision!)}` : `differs by ${(actual - f.value).toLocaleString('en-US')}`;
-    return { source: f.source, text: f.text, value: f.value, actual: actual ?? null, verdict, agrees: verdict.startsWith('agrees'), why: f.why };
+    const rounded =
+      f.precision !== undefined && actual !== undefined && Math.round(actual / f.precision) * f.precision === f.value;
+    const verdict =
+      actual === undefined
+        ? 'n/a'
+        : actual === f.value
+          ? 'agrees'
+          : rounded
+            ? `agrees, rounded to ${si0(f.precision!)}`
+            : `differs by ${(actual - f.value).toLocaleString('en-US')}`;
+    return {
+      source: f.source,
+      text: f.text,
+      value: f.value,
+      actual: actual ?? null,
+      verdict,
+      agrees: verdict.startsWith('agrees'),
+      why: f.why,
+    };
   });
 }
 
-export function modelInput(model: string, extra: { verify?: VerifyResult; bench?: BenchResult } = {}): { graph: Graph; input: ModelReportInput } {
+export function modelInput(
+  model: string,
+  extra: { verify?: VerifyResult; bench?: BenchResult } = {},
+): { graph: Graph; input: ModelReportInput } {
   const graph = resolveModel(model);
   const c = census(graph);
   return {
     graph,
-    input: { census: c, diagnostics: diagnose(graph, { zoo: ZOO }), published: publishedVerdicts(c, graph.published ?? []), generator: 'netcensus 0.1.0', ...extra },
+    input: {
+      census: c,
+      diagnostics: diagnose(graph, { zoo: ZOO }),
+      published: publishedVerdicts(c, graph.published ?? []),
+      generator: 'netcensus 0.1.0',
+      ...extra,
+    },
   };
 }
 
 /** The benchmark the repository records (bench/results), a real run on this project's machine. */
-export const recordedBench = (): BenchResult => JSON.parse(readFileSync(new URL('../bench/results/bench.json', import.meta.url), 'utf8')) as BenchResult;
+export const recordedBench = (): BenchResult =>
+  JSON.parse(readFileSync(new URL('../bench/results/bench.json', import.meta.url), 'utf8')) as BenchResult;

@@ -24,7 +24,8 @@ function embedded(html: string): { cols: string[]; rows: unknown[][]; groups: st
   return JSON.parse(m![1]!);
 }
 
-const layerObjects = (d: ReturnType<typeof embedded>): Array<Record<string, unknown>> => d.rows.map((r) => Object.fromEntries(d.cols.map((c, i) => [c, r[i]])));
+const layerObjects = (d: ReturnType<typeof embedded>): Array<Record<string, unknown>> =>
+  d.rows.map((r) => Object.fromEntries(d.cols.map((c, i) => [c, r[i]])));
 
 describe('renderModelReport', () => {
   it('is one self-contained file: no external script, style, font, image or link; a CSP that forbids fetching', () => {
@@ -44,9 +45,22 @@ describe('renderModelReport', () => {
     const layers = layerObjects(d);
     expect(layers).toHaveLength(input.census.layers.length);
     for (const [i, l] of input.census.layers.entries()) {
-      for (const k of ['name', 'params', 'macs', 'activationBytes', 'neurons', 'nonTrainableParams', 'outputShape'] as const) expect(layers[i]![k]).toEqual(l[k]);
+      for (const k of [
+        'name',
+        'params',
+        'macs',
+        'activationBytes',
+        'neurons',
+        'nonTrainableParams',
+        'outputShape',
+      ] as const)
+        expect(layers[i]![k]).toEqual(l[k]);
     }
-    expect(d.totals).toEqual({ params: input.census.totals.params, macs: input.census.totals.macs, activationBytes: input.census.totals.activationBytes });
+    expect(d.totals).toEqual({
+      params: input.census.totals.params,
+      macs: input.census.totals.macs,
+      activationBytes: input.census.totals.activationBytes,
+    });
   });
 
   it('shows every total under every convention, each named with its unit', () => {
@@ -54,7 +68,9 @@ describe('renderModelReport', () => {
     const html = renderModelReport(input);
     const b = input.census.byConvention;
     const fig = (id: string): string => {
-      const m = new RegExp(`<div class="fig" data-figure="${id.replace(/[.+]/g, '\\$&')}" data-value="([^"]+)"`).exec(html);
+      const m = new RegExp(`<div class="fig" data-figure="${id.replace(/[.+]/g, '\\$&')}" data-value="([^"]+)"`).exec(
+        html,
+      );
       expect(m, id).not.toBeNull();
       return m![1]!;
     };
@@ -79,17 +95,29 @@ describe('renderModelReport', () => {
     expect(alex).toMatch(/data-agrees="true"/);
   });
 
-  it.each(['alexnet', 'alexnet-torchvision', 'resnet152'])('%s: published verdicts as summary prints them', async (model) => {
-    const graph = resolveModel(model);
-    const v = publishedVerdicts(census(graph), graph.published ?? []);
-    expect(v.length).toBeGreaterThan(0);
-    const { out } = await cli('summary', model);
-    for (const x of v) expect(out).toMatch(new RegExp(`${x.actual === null ? '--' : x.actual.toLocaleString('en-US')} │ ${x.verdict.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
-    if (model === 'alexnet') {
-      expect(v.find((x) => x.value === 60_000_000)).toMatchObject({ actual: 60_965_224, verdict: 'agrees, rounded to 10M', agrees: true });
-      expect(v.find((x) => x.value === 60_955_224)).toMatchObject({ verdict: 'differs by 10,000', agrees: false });
-    }
-  });
+  it.each(['alexnet', 'alexnet-torchvision', 'resnet152'])(
+    '%s: published verdicts as summary prints them',
+    async (model) => {
+      const graph = resolveModel(model);
+      const v = publishedVerdicts(census(graph), graph.published ?? []);
+      expect(v.length).toBeGreaterThan(0);
+      const { out } = await cli('summary', model);
+      for (const x of v)
+        expect(out).toMatch(
+          new RegExp(
+            `${x.actual === null ? '--' : x.actual.toLocaleString('en-US')} │ ${x.verdict.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`,
+          ),
+        );
+      if (model === 'alexnet') {
+        expect(v.find((x) => x.value === 60_000_000)).toMatchObject({
+          actual: 60_965_224,
+          verdict: 'agrees, rounded to 10M',
+          agrees: true,
+        });
+        expect(v.find((x) => x.value === 60_955_224)).toMatchObject({ verdict: 'differs by 10,000', agrees: false });
+      }
+    },
+  );
 
   it('a layer name cannot end the script element or inject markup', () => {
     const { input } = modelInput('alexnet');
@@ -98,7 +126,11 @@ describe('renderModelReport', () => {
     c.layers[1]!.name = evil;
     c.layers[1]!.scope = evil;
     c.layers[2]!.inputs = [evil];
-    const html = renderModelReport({ ...input, census: c, diagnostics: [{ code: 'dense-on-feature-map', layer: evil, message: `<b>${evil}</b>` }] });
+    const html = renderModelReport({
+      ...input,
+      census: c,
+      diagnostics: [{ code: 'dense-on-feature-map', layer: evil, message: `<b>${evil}</b>` }],
+    });
     // Only the page's own two script elements open and close.
     expect(html.match(/<script\b/g)).toHaveLength(2);
     expect(html.match(/<\/script>/g)).toHaveLength(2);
@@ -126,20 +158,47 @@ describe('renderModelReport', () => {
     const { input } = modelInput('alexnet-keras-seed');
     const layers = input.census.layers.slice(1);
     const verify = {
-      model: 'alexnet-keras-seed', backend: 'cpu', device: 'cpu', ok: false, input: input.census.input,
-      params: { census: 25_678_184, framework: 25_678_184 }, trainableParams: { census: 25_678_184, framework: 25_678_184 }, nonTrainableParams: { census: 0, framework: 0 },
-      layers: layers.map((l, i) => ({ name: l.name, type: l.type, censusShape: l.outputShape, executedShape: i === 3 ? [1, 1, 1, 1] : l.outputShape, censusParams: l.params, frameworkParams: l.params, censusTrainable: l.trainableParams, frameworkTrainable: l.trainableParams, ok: i !== 3 })),
-      mismatches: ['x'], timings: { censusMs: 1, buildMs: 1, forwardMs: 1 }, leakedTensors: 0,
+      model: 'alexnet-keras-seed',
+      backend: 'cpu',
+      device: 'cpu',
+      ok: false,
+      input: input.census.input,
+      params: { census: 25_678_184, framework: 25_678_184 },
+      trainableParams: { census: 25_678_184, framework: 25_678_184 },
+      nonTrainableParams: { census: 0, framework: 0 },
+      layers: layers.map((l, i) => ({
+        name: l.name,
+        type: l.type,
+        censusShape: l.outputShape,
+        executedShape: i === 3 ? [1, 1, 1, 1] : l.outputShape,
+        censusParams: l.params,
+        frameworkParams: l.params,
+        censusTrainable: l.trainableParams,
+        frameworkTrainable: l.trainableParams,
+        ok: i !== 3,
+      })),
+      mismatches: ['x'],
+      timings: { censusMs: 1, buildMs: 1, forwardMs: 1 },
+      leakedTensors: 0,
     };
     const html = renderModelReport({ ...input, verify } as ModelReportInput);
     expect(html).toContain('data-verify="mismatch"');
     expect(html).toContain('<h3>Layers that differ</h3>');
     const v = embedded(html).verify as Record<string, [boolean, number[], number[]]>;
-    expect(v[layers[3]!.name]).toEqual([false, layers[3]!.outputShape, [1, 1, 1, 1], expect.any(Number), expect.any(Number), expect.any(Number), expect.any(Number)]);
+    expect(v[layers[3]!.name]).toEqual([
+      false,
+      layers[3]!.outputShape,
+      [1, 1, 1, 1],
+      expect.any(Number),
+      expect.any(Number),
+      expect.any(Number),
+      expect.any(Number),
+    ]);
   });
 
   it('keeps resnet152 and DenseNet-121 well under 2 MB', () => {
-    for (const m of ['resnet152', 'test/fixtures/keras/densenet121.json']) expect(renderModelReport(modelInput(m).input).length).toBeLessThan(1e6);
+    for (const m of ['resnet152', 'test/fixtures/keras/densenet121.json'])
+      expect(renderModelReport(modelInput(m).input).length).toBeLessThan(1e6);
   });
 });
 
@@ -160,28 +219,32 @@ describe('renderDiffReport', () => {
 });
 
 describe('layoutGraph', () => {
-  it.each(['resnet152', 'test/fixtures/keras/densenet121.json', 'alexnet'])('%s: every layer placed, none overlapping, every edge drawn downwards', (m) => {
-    const layers = census(resolveModel(m)).layers;
-    const g = layoutGraph(layers);
-    expect(g.nodes).toHaveLength(layers.length);
-    const boxes = g.nodes.map(([x, y]) => ({ x, y }));
-    const sorted = [...boxes].sort((p, q) => p.y - q.y);
-    for (let i = 0; i < sorted.length; i++) {
-      for (let j = i + 1; j < sorted.length && sorted[j]!.y < sorted[i]!.y + NODE_H; j++) {
-        expect(Math.abs(sorted[j]!.x - sorted[i]!.x)).toBeGreaterThanOrEqual(NODE_W);
+  it.each(['resnet152', 'test/fixtures/keras/densenet121.json', 'alexnet'])(
+    '%s: every layer placed, none overlapping, every edge drawn downwards',
+    (m) => {
+      const layers = census(resolveModel(m)).layers;
+      const g = layoutGraph(layers);
+      expect(g.nodes).toHaveLength(layers.length);
+      const boxes = g.nodes.map(([x, y]) => ({ x, y }));
+      const sorted = [...boxes].sort((p, q) => p.y - q.y);
+      for (let i = 0; i < sorted.length; i++) {
+        for (let j = i + 1; j < sorted.length && sorted[j]!.y < sorted[i]!.y + NODE_H; j++) {
+          expect(Math.abs(sorted[j]!.x - sorted[i]!.x)).toBeGreaterThanOrEqual(NODE_W);
+        }
       }
-    }
-    for (const b of boxes) expect(b.x >= 0 && b.y >= 0 && b.x + NODE_W <= g.width && b.y + NODE_H <= g.height).toBe(true);
-    expect(g.edges).toHaveLength(layers.reduce((s, l) => s + l.inputs.length, 0));
-    for (const e of g.edges) {
-      const [from, to] = [e[0]!, e[1]!];
-      expect(layers[to]!.inputs).toContain(layers[from]!.name);
-      // Starts at the bottom of its source, ends at the top of its target.
-      expect([e[2], e[3]]).toEqual([g.nodes[from]![0] + NODE_W / 2, g.nodes[from]![1] + NODE_H]);
-      expect([e.at(-2), e.at(-1)]).toEqual([g.nodes[to]![0] + NODE_W / 2, g.nodes[to]![1]]);
-      for (let k = 5; k < e.length; k += 2) expect(e[k]!).toBeGreaterThanOrEqual(e[k - 2]!);
-    }
-  });
+      for (const b of boxes)
+        expect(b.x >= 0 && b.y >= 0 && b.x + NODE_W <= g.width && b.y + NODE_H <= g.height).toBe(true);
+      expect(g.edges).toHaveLength(layers.reduce((s, l) => s + l.inputs.length, 0));
+      for (const e of g.edges) {
+        const [from, to] = [e[0]!, e[1]!];
+        expect(layers[to]!.inputs).toContain(layers[from]!.name);
+        // Starts at the bottom of its source, ends at the top of its target.
+        expect([e[2], e[3]]).toEqual([g.nodes[from]![0] + NODE_W / 2, g.nodes[from]![1] + NODE_H]);
+        expect([e.at(-2), e.at(-1)]).toEqual([g.nodes[to]![0] + NODE_W / 2, g.nodes[to]![1]]);
+        for (let k = 5; k < e.length; k += 2) expect(e[k]!).toBeGreaterThanOrEqual(e[k - 2]!);
+      }
+    },
+  );
 });
 
 describe('scopes', () => {
@@ -195,7 +258,7 @@ describe('scopes', () => {
   ])('%s splits into %j', (scope, segs) => {
     expect(splitScope(scope)).toEqual(segs);
   });
-  it('a layer sits in its scope\'s proper prefixes; a path wins over the scope', () => {
+  it("a layer sits in its scope's proper prefixes; a path wins over the scope", () => {
     const l = census(resolveModel('resnet152')).layers.find((x) => x.name === 'layer1.0.relu2')!;
     expect(groupsOf(l)).toEqual(['layer1', 'layer1.0']);
     expect(groupsOf({ ...l, path: ['a', 'b', 'c'] })).toEqual(['a', 'a.b']);
@@ -216,7 +279,10 @@ describe('writeReport', () => {
 
   it.each([
     ['a folder that does not exist', (d: string) => join(d, 'missing', 'r.html')],
-    ['a directory in the way', (d: string) => (mkdirSync(join(d, 'taken.html'), { recursive: true }), join(d, 'taken.html'))],
+    [
+      'a directory in the way',
+      (d: string) => (mkdirSync(join(d, 'taken.html'), { recursive: true }), join(d, 'taken.html')),
+    ],
     ['a file where a folder should be', (d: string) => join(d, 'ok.html', 'r.html')],
   ])('%s: one-line NetcensusError (exit 2), no partial file', (_, target) => {
     const before = readdirSync(dir).sort();

@@ -5,7 +5,10 @@
  * keeps one selected layer across all three.
  */
 
-/** Per-layer verification: [ok, census shape, executed shape, census params, countParams(), census trainable, framework trainable]. */
+/**
+ * Per-layer verification: [ok, census shape, executed shape, census params, countParams(), census trainable,
+ * framework trainable].
+ */
 export type VerifyCell = [boolean, number[], number[], number, number, number, number];
 
 export interface ModelPageData {
@@ -19,7 +22,14 @@ export interface ModelPageData {
   groups: string[][];
   diag: Record<string, Array<{ code: string; message: string }>>;
   verify: Record<string, VerifyCell> | null;
-  graph: { width: number; height: number; nodeW: number; nodeH: number; nodes: Array<[number, number]>; edges: number[][] };
+  graph: {
+    width: number;
+    height: number;
+    nodeW: number;
+    nodeH: number;
+    nodes: Array<[number, number]>;
+    edges: number[][];
+  };
 }
 
 export function modelClient(data: ModelPageData): void {
@@ -40,7 +50,8 @@ export function modelClient(data: ModelPageData): void {
     counted?: boolean;
     [k: string]: unknown;
   };
-  const $ = <T extends Element = HTMLElement>(sel: string, root: ParentNode = document): T => root.querySelector(sel) as T;
+  const $ = <T extends Element = HTMLElement>(sel: string, root: ParentNode = document): T =>
+    root.querySelector(sel) as T;
   const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   const L: Layer[] = data.rows.map((r, i) => {
     const o: Record<string, unknown> = { i };
@@ -54,12 +65,28 @@ export function modelClient(data: ModelPageData): void {
   const int = (v: number): string => nf.format(v);
   const si = (v: number): string => {
     const a = Math.abs(v);
-    return a >= 1e12 ? `${(v / 1e12).toFixed(2)}T` : a >= 1e9 ? `${(v / 1e9).toFixed(2)}G` : a >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : a >= 1e3 ? `${(v / 1e3).toFixed(1)}K` : `${v}`;
+    return a >= 1e12
+      ? `${(v / 1e12).toFixed(2)}T`
+      : a >= 1e9
+        ? `${(v / 1e9).toFixed(2)}G`
+        : a >= 1e6
+          ? `${(v / 1e6).toFixed(2)}M`
+          : a >= 1e3
+            ? `${(v / 1e3).toFixed(1)}K`
+            : `${v}`;
   };
   // Decimal units (kB = 10^3, MB = 10^6 bytes), as the column headers say; tooltips add MiB.
-  const bytes = (v: number): string => (v >= 1e9 ? `${(v / 1e9).toFixed(2)} GB` : v >= 1e6 ? `${(v / 1e6).toFixed(2)} MB` : v >= 1e3 ? `${(v / 1e3).toFixed(1)} kB` : `${v} B`);
+  const bytes = (v: number): string =>
+    v >= 1e9
+      ? `${(v / 1e9).toFixed(2)} GB`
+      : v >= 1e6
+        ? `${(v / 1e6).toFixed(2)} MB`
+        : v >= 1e3
+          ? `${(v / 1e3).toFixed(1)} kB`
+          : `${v} B`;
   const counted = (l: Layer): boolean => l.counted !== false;
-  const pct = (v: number, total: number): string => (total > 0 ? `${((100 * v) / total).toFixed(v / total < 0.001 && v > 0 ? 3 : 1)}%` : '--');
+  const pct = (v: number, total: number): string =>
+    total > 0 ? `${((100 * v) / total).toFixed(v / total < 0.001 && v > 0 ? 3 : 1)}%` : '--';
   const typeText = (l: Layer): string => (l.detail ? `${l.type} ${l.detail}` : l.type);
   const shapeText = (s: number[]): string => `[${s.join(', ')}]`;
   const diagOf = (l: Layer) => data.diag[l.name] ?? [];
@@ -78,10 +105,19 @@ export function modelClient(data: ModelPageData): void {
       if (l.nonTrainableParams) rows.push(['non-trainable', int(l.nonTrainableParams)]);
       rows.push(['MACs (weights)', `${int(l.macs)} (${pct(l.macs, data.totals.macs)} of total)`]);
       rows.push(['neurons (seed 002)', int(l.neurons)]);
-      rows.push(['activation (float32)', `${int(l.activationBytes)} bytes = ${(l.activationBytes / 1e6).toFixed(3)} MB = ${(l.activationBytes / 2 ** 20).toFixed(3)} MiB`]);
+      rows.push([
+        'activation (float32)',
+        `${int(l.activationBytes)} bytes = ${(l.activationBytes / 1e6).toFixed(3)} MB = ${(l.activationBytes / 2 ** 20).toFixed(3)} MiB`,
+      ]);
     }
     const v = ver(l);
-    if (v) rows.push(['verify', v[0] ? '<b style="color:#7ee29a">ok</b>' : `<b style="color:#ffb4b8">mismatch</b>: executed ${esc(shapeText(v[2]))}, countParams() ${int(v[4])}`]);
+    if (v)
+      rows.push([
+        'verify',
+        v[0]
+          ? '<b style="color:#7ee29a">ok</b>'
+          : `<b style="color:#ffb4b8">mismatch</b>: executed ${esc(shapeText(v[2]))}, countParams() ${int(v[4])}`,
+      ]);
     const d = diagOf(l)
       .map((x) => `<div class="tipdiag">&#9888; ${esc(x.code)}: ${esc(x.message)}</div>`)
       .join('');
@@ -123,13 +159,25 @@ export function modelClient(data: ModelPageData): void {
     const vals = L.map((l) => (counted(l) ? (l[m.key] as number) : 0));
     const max = Math.max(1, ...vals);
     const logMax = Math.log10(Math.max(10, max));
-    const h = (v: number): number => (v <= 0 ? 0 : scale === 'log' ? Math.max(1, (Math.log10(v) / logMax) * ph) : Math.max(v > 0 ? 0.5 : 0, (v / max) * ph));
+    const h = (v: number): number =>
+      v <= 0
+        ? 0
+        : scale === 'log'
+          ? Math.max(1, (Math.log10(v) / logMax) * ph)
+          : Math.max(v > 0 ? 0.5 : 0, (v / max) * ph);
     const out: string[] = [];
     // Axis: three linear ticks, or the powers of ten.
-    const ticks = scale === 'log' ? Array.from({ length: Math.floor(logMax) + 1 }, (_, k) => 10 ** k).filter((_, k, a) => a.length <= 7 || k % 2 === a.length % 2 || k === a.length - 1) : [0, max / 2, max];
+    const ticks =
+      scale === 'log'
+        ? Array.from({ length: Math.floor(logMax) + 1 }, (_, k) => 10 ** k).filter(
+            (_, k, a) => a.length <= 7 || k % 2 === a.length % 2 || k === a.length - 1,
+          )
+        : [0, max / 2, max];
     for (const t of ticks) {
       const y = top + ph - (scale === 'log' ? (t <= 1 ? 0 : (Math.log10(t) / logMax) * ph) : (t / max) * ph);
-      out.push(`<line class="grid" x1="${left}" x2="${W - 6}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}"/><text class="ticklab" x="${left - 4}" y="${(y + 3).toFixed(1)}" text-anchor="end">${esc(m.fmt(t).replace(/\.0+(?=\D|$)/, ''))}</text>`);
+      out.push(
+        `<line class="grid" x1="${left}" x2="${W - 6}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}"/><text class="ticklab" x="${left - 4}" y="${(y + 3).toFixed(1)}" text-anchor="end">${esc(m.fmt(t).replace(/\.0+(?=\D|$)/, ''))}</text>`,
+      );
     }
     for (let i = 0; i < n; i++) {
       const l = L[i]!;
@@ -138,16 +186,27 @@ export function modelClient(data: ModelPageData): void {
       if (diagOf(l).length) cls.push('diag');
       const x = left + i * bw;
       if (!counted(l)) {
-        out.push(`<rect class="bar nc" style="fill:url(#nc-${m.key})" data-i="${i}" data-value="" x="${x.toFixed(2)}" y="${top}" width="${Math.max(bw - 0.3, 0.6).toFixed(2)}" height="${ph}"/>`);
+        out.push(
+          `<rect class="bar nc" style="fill:url(#nc-${m.key})" data-i="${i}" data-value="" x="${x.toFixed(2)}" y="${top}" width="${Math.max(bw - 0.3, 0.6).toFixed(2)}" height="${ph}"/>`,
+        );
         continue;
       }
       const hh = h(vals[i]!);
-      out.push(`<rect class="${cls.join(' ')}" data-i="${i}" data-value="${vals[i]}" x="${x.toFixed(2)}" y="${(top + ph - hh).toFixed(2)}" width="${Math.max(bw - (bw > 3 ? 1 : 0.2), 0.6).toFixed(2)}" height="${hh.toFixed(2)}"/>`);
-      if (diagOf(l).length) out.push(`<path class="diagmark" d="M${(x + bw / 2).toFixed(1)} ${(top + ph - hh - 2).toFixed(1)} l-5 -8 h10 z"/>`);
+      out.push(
+        `<rect class="${cls.join(' ')}" data-i="${i}" data-value="${vals[i]}" x="${x.toFixed(2)}" y="${(top + ph - hh).toFixed(2)}" width="${Math.max(bw - (bw > 3 ? 1 : 0.2), 0.6).toFixed(2)}" height="${hh.toFixed(2)}"/>`,
+      );
+      if (diagOf(l).length)
+        out.push(
+          `<path class="diagmark" d="M${(x + bw / 2).toFixed(1)} ${(top + ph - hh - 2).toFixed(1)} l-5 -8 h10 z"/>`,
+        );
     }
     out.push(`<line class="axis" x1="${left}" x2="${W - 6}" y1="${top + ph}" y2="${top + ph}"/>`);
-    out.push(`<text class="ticklab" x="${left}" y="${H - 5}">first layer</text><text class="ticklab" x="${W - 6}" y="${H - 5}" text-anchor="end">last layer (${n} layers, in graph order)</text>`);
-    out.push(`<rect class="hov" x="0" y="${top}" width="0" height="${ph}"/><rect class="selmark" x="0" y="${top}" width="0" height="${ph}"/>`);
+    out.push(
+      `<text class="ticklab" x="${left}" y="${H - 5}">first layer</text><text class="ticklab" x="${W - 6}" y="${H - 5}" text-anchor="end">last layer (${n} layers, in graph order)</text>`,
+    );
+    out.push(
+      `<rect class="hov" x="0" y="${top}" width="0" height="${ph}"/><rect class="selmark" x="0" y="${top}" width="0" height="${ph}"/>`,
+    );
     host.innerHTML = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" role="img"><defs><pattern id="nc-${m.key}" width="5" height="5" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="5" height="5" fill="#fff"/><line x1="0" y1="0" x2="0" y2="5" stroke="#9a5b00" stroke-width="2"/></pattern></defs>${out.join('')}</svg>`;
     const svg = host.querySelector('svg') as SVGSVGElement;
     charts.set(m.key, { svg, left, bw, top, ph });
@@ -204,30 +263,145 @@ export function modelClient(data: ModelPageData): void {
   }
 
   // ---- table ---------------------------------------------------------------------------------------
-  type Col = { key: string; label: string; sub?: string; num?: boolean; cell: (l: Layer) => string; sort: (l: Layer) => number | string };
-  const figure = (key: 'params' | 'nonTrainableParams' | 'macs' | 'neurons', f = int) => (l: Layer): string =>
-    !counted(l) ? '<span class="nc">not counted</span>' : (l[key] as number) === 0 ? '<span class="dz">0</span>' : f(l[key] as number);
-  const figSort = (key: string) => (l: Layer): number => (counted(l) ? (l[key] as number) : -1);
+  type Col = {
+    key: string;
+    label: string;
+    sub?: string;
+    num?: boolean;
+    cell: (l: Layer) => string;
+    sort: (l: Layer) => number | string;
+  };
+  const figure =
+    (key: 'params' | 'nonTrainableParams' | 'macs' | 'neurons', f = int) =>
+    (l: Layer): string =>
+      !counted(l)
+        ? '<span class="nc">not counted</span>'
+        : (l[key] as number) === 0
+          ? '<span class="dz">0</span>'
+          : f(l[key] as number);
+  const figSort =
+    (key: string) =>
+    (l: Layer): number =>
+      counted(l) ? (l[key] as number) : -1;
   const COLS: Col[] = [
     { key: 'i', label: '#', num: true, cell: (l) => String(l.i), sort: (l) => l.i },
-    { key: 'name', label: 'Layer', cell: (l) => `<span class="ind"></span><span title="${esc(l.name)}">${esc(l.name)}</span>${diagOf(l).length ? ` <span class="flag" title="${esc(diagOf(l).map((d) => d.code).join(', '))}">&#9888;</span>` : ''}`, sort: (l) => l.name },
+    {
+      key: 'name',
+      label: 'Layer',
+      cell: (l) =>
+        `<span class="ind"></span><span title="${esc(l.name)}">${esc(l.name)}</span>${
+          diagOf(l).length
+            ? ` <span class="flag" title="${esc(
+                diagOf(l)
+                  .map((d) => d.code)
+                  .join(', '),
+              )}">&#9888;</span>`
+            : ''
+        }`,
+      sort: (l) => l.name,
+    },
     { key: 'type', label: 'Type', cell: (l) => esc(typeText(l)), sort: (l) => typeText(l) },
-    { key: 'outputShape', label: 'Output shape', sub: '(N, H, W, C)', cell: (l) => esc(shapeText(l.outputShape)), sort: (l) => l.outputShape.reduce((a, b) => a * b, 1) },
+    {
+      key: 'outputShape',
+      label: 'Output shape',
+      sub: '(N, H, W, C)',
+      cell: (l) => esc(shapeText(l.outputShape)),
+      sort: (l) => l.outputShape.reduce((a, b) => a * b, 1),
+    },
     { key: 'params', label: 'Params', sub: `(${conv})`, num: true, cell: figure('params'), sort: figSort('params') },
-    { key: 'nonTrainableParams', label: 'Non-train.', sub: 'params', num: true, cell: figure('nonTrainableParams'), sort: figSort('nonTrainableParams') },
+    {
+      key: 'nonTrainableParams',
+      label: 'Non-train.',
+      sub: 'params',
+      num: true,
+      cell: figure('nonTrainableParams'),
+      sort: figSort('nonTrainableParams'),
+    },
     { key: 'macs', label: 'MACs', sub: '(weights)', num: true, cell: figure('macs'), sort: figSort('macs') },
-    { key: 'neurons', label: 'Neurons', sub: '(seed 002)', num: true, cell: figure('neurons'), sort: figSort('neurons') },
-    { key: 'paramBytes', label: 'Param mem.', sub: '(float32)', num: true, cell: (l) => (counted(l) ? (l.paramBytes ? bytes(l.paramBytes) : '<span class="dz">0 B</span>') : '<span class="nc">not counted</span>'), sort: figSort('paramBytes') },
-    { key: 'activationBytes', label: 'Activations', sub: '(float32)', num: true, cell: (l) => (counted(l) ? bytes(l.activationBytes) : '<span class="nc">not counted</span>'), sort: figSort('activationBytes') },
+    {
+      key: 'neurons',
+      label: 'Neurons',
+      sub: '(seed 002)',
+      num: true,
+      cell: figure('neurons'),
+      sort: figSort('neurons'),
+    },
+    {
+      key: 'paramBytes',
+      label: 'Param mem.',
+      sub: '(float32)',
+      num: true,
+      cell: (l) =>
+        counted(l)
+          ? l.paramBytes
+            ? bytes(l.paramBytes)
+            : '<span class="dz">0 B</span>'
+          : '<span class="nc">not counted</span>',
+      sort: figSort('paramBytes'),
+    },
+    {
+      key: 'activationBytes',
+      label: 'Activations',
+      sub: '(float32)',
+      num: true,
+      cell: (l) => (counted(l) ? bytes(l.activationBytes) : '<span class="nc">not counted</span>'),
+      sort: figSort('activationBytes'),
+    },
   ];
   if (data.verify) {
     COLS.push(
-      { key: 'verify', label: 'Verify', cell: (l) => { const v = ver(l); return !v ? '<span class="dz">--</span>' : v[0] ? '<span class="vok">ok</span>' : '<span class="vbad">mismatch</span>'; }, sort: (l) => { const v = ver(l); return v ? (v[0] ? 1 : 0) : 2; } },
-      { key: 'executed', label: 'Executed shape', sub: '(tfjs)', cell: (l) => { const v = ver(l); return v ? (v[1].join() === v[2].join() ? esc(shapeText(v[2])) : `<span class="vbad">${esc(shapeText(v[2]))}</span>`) : ''; }, sort: (l) => ver(l)?.[2].reduce((a, b) => a * b, 1) ?? -1 },
-      { key: 'countParams', label: 'countParams()', sub: '(tfjs)', num: true, cell: (l) => { const v = ver(l); return v ? (v[3] === v[4] ? int(v[4]) : `<span class="vbad">${int(v[4])}</span>`) : ''; }, sort: (l) => ver(l)?.[4] ?? -1 },
+      {
+        key: 'verify',
+        label: 'Verify',
+        cell: (l) => {
+          const v = ver(l);
+          return !v
+            ? '<span class="dz">--</span>'
+            : v[0]
+              ? '<span class="vok">ok</span>'
+              : '<span class="vbad">mismatch</span>';
+        },
+        sort: (l) => {
+          const v = ver(l);
+          return v ? (v[0] ? 1 : 0) : 2;
+        },
+      },
+      {
+        key: 'executed',
+        label: 'Executed shape',
+        sub: '(tfjs)',
+        cell: (l) => {
+          const v = ver(l);
+          return v
+            ? v[1].join() === v[2].join()
+              ? esc(shapeText(v[2]))
+              : `<span class="vbad">${esc(shapeText(v[2]))}</span>`
+            : '';
+        },
+        sort: (l) => ver(l)?.[2].reduce((a, b) => a * b, 1) ?? -1,
+      },
+      {
+        key: 'countParams',
+        label: 'countParams()',
+        sub: '(tfjs)',
+        num: true,
+        cell: (l) => {
+          const v = ver(l);
+          return v ? (v[3] === v[4] ? int(v[4]) : `<span class="vbad">${int(v[4])}</span>`) : '';
+        },
+        sort: (l) => ver(l)?.[4] ?? -1,
+      },
     );
   }
-  COLS.push({ key: 'notes', label: 'Diagnostics', cell: (l) => diagOf(l).map((d) => `<span class="flag">${esc(d.code)}</span>`).join(' '), sort: (l) => diagOf(l).length });
+  COLS.push({
+    key: 'notes',
+    label: 'Diagnostics',
+    cell: (l) =>
+      diagOf(l)
+        .map((d) => `<span class="flag">${esc(d.code)}</span>`)
+        .join(' '),
+    sort: (l) => diagOf(l).length,
+  });
 
   // Groups from scopes, in order of first appearance; each group lists its member layers.
   type Group = { id: string; depth: number; members: number[]; parent: string | null };
@@ -272,14 +446,21 @@ export function modelClient(data: ModelPageData): void {
   const tbody = table.createTBody();
   const ncol = COLS.length;
   // Each row is built once; sorting, filtering and collapsing only reorder or hide them.
-  const rowHtml = (l: Layer): string => `<tr class="layer${diagOf(l).length ? ' diag' : ''}" data-i="${l.i}">${COLS.map((c) => `<td class="${c.num ? 'num' : ''} c-${c.key}">${c.cell(l)}</td>`).join('')}</tr>`;
-  const share = (g: Group, key: 'params' | 'macs'): string => pct(g.members.reduce((s, i) => s + (counted(L[i]!) ? (L[i]![key] as number) : 0), 0), data.totals[key]);
+  const rowHtml = (l: Layer): string =>
+    `<tr class="layer${diagOf(l).length ? ' diag' : ''}" data-i="${l.i}">${COLS.map((c) => `<td class="${c.num ? 'num' : ''} c-${c.key}">${c.cell(l)}</td>`).join('')}</tr>`;
+  const share = (g: Group, key: 'params' | 'macs'): string =>
+    pct(
+      g.members.reduce((s, i) => s + (counted(L[i]!) ? (L[i]![key] as number) : 0), 0),
+      data.totals[key],
+    );
   const notCounted = (g: Group): number => g.members.filter((i) => !counted(L[i]!)).length;
   const groupHtml = (g: Group): string =>
     `<tr class="grp" data-g="${esc(g.id)}"><td colspan="${ncol}"><span class="gstick"><span class="ind"></span><span class="twisty">&#9662;</span>${esc(g.id)} <span class="muted small">${g.members.length} layers &middot; share of params (${esc(conv)}) ${share(g, 'params')} &middot; share of MACs (weights) ${share(g, 'macs')}${notCounted(g) ? ` &middot; <span class="nc">${notCounted(g)} not counted</span>` : ''}</span></span></td></tr>`;
   tbody.innerHTML = L.map(rowHtml).join('') + Array.from(groups.values(), groupHtml).join('');
   const layerRows = Array.from(tbody.querySelectorAll<HTMLTableRowElement>('tr.layer'));
-  const groupRows = new Map(Array.from(tbody.querySelectorAll<HTMLTableRowElement>('tr.grp'), (tr) => [tr.dataset.g!, tr]));
+  const groupRows = new Map(
+    Array.from(tbody.querySelectorAll<HTMLTableRowElement>('tr.grp'), (tr) => [tr.dataset.g!, tr]),
+  );
   const collapsed = new Set<string>();
   let sortKey = 'i';
   let sortDir: 1 | -1 = 1;
@@ -287,7 +468,11 @@ export function modelClient(data: ModelPageData): void {
 
   function renderTable(): void {
     const f = filter.toLowerCase();
-    const match = (l: Layer): boolean => !f || l.name.toLowerCase().includes(f) || typeText(l).toLowerCase().includes(f) || l.scope.toLowerCase().includes(f);
+    const match = (l: Layer): boolean =>
+      !f ||
+      l.name.toLowerCase().includes(f) ||
+      typeText(l).toLowerCase().includes(f) ||
+      l.scope.toLowerCase().includes(f);
     const frag = document.createDocumentFragment();
     let shown = 0;
     const tree = sortKey === 'i' && sortDir === 1;
@@ -296,10 +481,16 @@ export function modelClient(data: ModelPageData): void {
         const tr = it.group ? groupRows.get(it.group.id)! : layerRows[it.layer!.i]!;
         const anc = it.group ? ancestors(it.group.parent) : ancestors(data.groups[it.layer!.i]?.at(-1) ?? null);
         // A filter shows every match, collapsed or not.
-        const visible = it.group ? (f ? it.group.members.some((i) => match(L[i]!)) : !anc.some((a) => collapsed.has(a))) : match(it.layer!) && (f !== '' || !anc.some((a) => collapsed.has(a)));
+        const visible = it.group
+          ? f
+            ? it.group.members.some((i) => match(L[i]!))
+            : !anc.some((a) => collapsed.has(a))
+          : match(it.layer!) && (f !== '' || !anc.some((a) => collapsed.has(a)));
         tr.hidden = !visible;
         (tr.querySelector('.ind') as HTMLElement).style.paddingLeft = `${it.depth * 14}px`;
-        if (it.group) (tr.querySelector('.twisty') as HTMLElement).innerHTML = collapsed.has(it.group.id) && !f ? '&#9656;' : '&#9662;';
+        if (it.group)
+          (tr.querySelector('.twisty') as HTMLElement).innerHTML =
+            collapsed.has(it.group.id) && !f ? '&#9656;' : '&#9662;';
         if (visible && it.layer) shown++;
         frag.appendChild(tr);
       }
@@ -324,7 +515,8 @@ export function modelClient(data: ModelPageData): void {
       if (th.dataset.key === sortKey) th.setAttribute('aria-sort', sortDir === 1 ? 'ascending' : 'descending');
       else th.removeAttribute('aria-sort');
     }
-    $('#table-count').textContent = `${shown} of ${n} layers shown${tree ? '' : ' (sorted: nesting shown again when sorted by #)'}`;
+    $('#table-count').textContent =
+      `${shown} of ${n} layers shown${tree ? '' : ' (sorted: nesting shown again when sorted by #)'}`;
   }
   function ancestors(id: string | null): string[] {
     const out: string[] = [];
@@ -374,7 +566,8 @@ export function modelClient(data: ModelPageData): void {
   }
   depthSel.addEventListener('change', () => {
     collapsed.clear();
-    if (depthSel.value !== '') for (const g of groups.values()) if (g.depth >= Number(depthSel.value)) collapsed.add(g.id);
+    if (depthSel.value !== '')
+      for (const g of groups.values()) if (g.depth >= Number(depthSel.value)) collapsed.add(g.id);
     sortKey = 'i';
     sortDir = 1;
     renderTable();
@@ -390,7 +583,9 @@ export function modelClient(data: ModelPageData): void {
     for (const e of G.edges) {
       const pts: string[] = [];
       for (let k = 2; k < e.length; k += 2) pts.push(`${e[k]},${e[k + 1]}`);
-      out.push(`<path class="edge" data-from="${e[0]}" data-to="${e[1]}" d="M${pts.join('L')}" marker-end="url(#arrow)"/>`);
+      out.push(
+        `<path class="edge" data-from="${e[0]}" data-to="${e[1]}" d="M${pts.join('L')}" marker-end="url(#arrow)"/>`,
+      );
     }
     const maxChars = Math.floor((G.nodeW - 12) / 6.4);
     const cut = (s: string, k: number): string => (s.length > k ? `${s.slice(0, k - 1)}\u2026` : s);
@@ -400,7 +595,13 @@ export function modelClient(data: ModelPageData): void {
       if (diagOf(l).length) cls.push('diag');
       const v = ver(l);
       if (v && !v[0]) cls.push('mismatch');
-      const fig = counted(l) ? (l.params ? `${si(l.params)} params` : l.macs ? `${si(l.macs)} MACs` : '') : 'not counted';
+      const fig = counted(l)
+        ? l.params
+          ? `${si(l.params)} params`
+          : l.macs
+            ? `${si(l.macs)} MACs`
+            : ''
+        : 'not counted';
       out.push(
         `<g class="${cls.join(' ')}" data-i="${i}" transform="translate(${x},${y})"><rect width="${G.nodeW}" height="${G.nodeH}" rx="4"/>` +
           `<text class="nm" x="6" y="14">${diagOf(l).length ? '&#9888; ' : ''}${esc(cut(l.name, maxChars - (diagOf(l).length ? 2 : 0)))}</text>` +
@@ -433,7 +634,9 @@ export function modelClient(data: ModelPageData): void {
     $('#graph-legend').innerHTML =
       `Fill: share of ${colourBy === 'params' ? `params (${esc(conv)} convention)` : 'MACs (weights convention)'}, square-root scale; darkest: ${esc(L[top]!.name)}, ${pct(max, total)} of the total. ` +
       `<span class="swatch" style="background:#eef0f3;border:1px solid #ccc"></span>none <span class="swatch" style="background:#fff;border:3px solid #c0262d"></span>diagnostic` +
-      (data.verify ? ' <span class="swatch" style="background:#fff;border:3px dashed #9a5b00"></span>verify mismatch' : '');
+      (data.verify
+        ? ' <span class="swatch" style="background:#fff;border:3px dashed #9a5b00"></span>verify mismatch'
+        : '');
   }
   function applyZoom(): void {
     const svg = gpane.querySelector('svg')!;
@@ -483,7 +686,8 @@ export function modelClient(data: ModelPageData): void {
     const p = pane.getBoundingClientRect();
     const r = el.getBoundingClientRect();
     if (r.top < p.top + 40 || r.bottom > p.bottom) pane.scrollTop += r.top - p.top - p.height / 2 + r.height / 2;
-    if (horizontal && (r.left < p.left || r.right > p.right)) pane.scrollLeft += r.left - p.left - p.width / 2 + r.width / 2;
+    if (horizontal && (r.left < p.left || r.right > p.right))
+      pane.scrollLeft += r.left - p.left - p.width / 2 + r.width / 2;
   }
   function select(i: number, from: 'table' | 'graph' | 'chart' | 'alert'): void {
     selected = i;

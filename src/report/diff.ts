@@ -72,12 +72,21 @@ function waterfall(d: DiffResult, measure: Measure): string {
         `<text x="${(Math.max(x(r.from), x(r.to)) + 6).toFixed(1)}" y="${y + 15}">${esc(isStep ? signed(r.value) : int(r.value))} (${esc(isStep && r.value > 0 ? '+' : '')}${esc(si(r.value))})</text></g>`,
     );
     // The dashed connector carries the running total to the next row.
-    if (k < rows.length - 1) out.push(`<line class="conn" x1="${x(r.to).toFixed(1)}" x2="${x(r.to).toFixed(1)}" y1="${y + rowH - 5}" y2="${y + rowH + 3}"/>`);
+    if (k < rows.length - 1)
+      out.push(
+        `<line class="conn" x1="${x(r.to).toFixed(1)}" x2="${x(r.to).toFixed(1)}" y1="${y + rowH - 5}" y2="${y + rowH + 3}"/>`,
+      );
   });
-  if (lo < 0) out.push(`<line class="axis" x1="${x(0).toFixed(1)}" x2="${x(0).toFixed(1)}" y1="20" y2="${24 + rows.length * rowH}"/>`);
+  if (lo < 0)
+    out.push(
+      `<line class="axis" x1="${x(0).toFixed(1)}" x2="${x(0).toFixed(1)}" y1="20" y2="${24 + rows.length * rowH}"/>`,
+    );
   const height = 34 + rows.length * rowH;
   const sum = causes.reduce((s, c) => s + d.byCause[measure][c]!, 0);
-  const title = measure === 'params' ? `Parameters (A under ${d.a.convention}, B under ${d.b.convention} convention)` : 'MACs (weights convention: multiply-accumulates, batch 1)';
+  const title =
+    measure === 'params'
+      ? `Parameters (A under ${d.a.convention}, B under ${d.b.convention} convention)`
+      : 'MACs (weights convention: multiply-accumulates, batch 1)';
   return (
     `<figure class="wf" data-measure="${measure}" data-delta="${d.delta[measure]}" data-a="${start}" data-b="${end}"><figcaption><b>${esc(title)}</b>: ${esc(int(start))} &rarr; ${esc(int(end))}, ` +
     `total delta <span class="mono">${esc(signed(d.delta[measure]))}</span> ${unit}; the causes add up to <span class="mono">${esc(signed(sum))}</span> ` +
@@ -86,7 +95,7 @@ function waterfall(d: DiffResult, measure: Measure): string {
   );
 }
 
-/** Both models' layers in two columns, every aligned pair of weighted layers joined by a curve coloured by its main cause. */
+/** Both models' layers in two columns; aligned weighted pairs joined by curves coloured by their main cause. */
 function sideBySide(d: DiffResult, a: Census, b: Census): string {
   const rowH = 22;
   const boxW = 250;
@@ -144,7 +153,9 @@ function sideBySide(d: DiffResult, a: Census, b: Census): string {
 
 function pairsTable(d: DiffResult): string {
   const causes = (r: Partial<Record<Cause, number>>): string =>
-    (Object.entries(r) as Array<[Cause, number]>).map(([k, v]) => `<span style="color:${CAUSE_COLOURS[k]}">${esc(k)}</span> ${esc(signed(v))}`).join(', ');
+    (Object.entries(r) as Array<[Cause, number]>)
+      .map(([k, v]) => `<span style="color:${CAUSE_COLOURS[k]}">${esc(k)}</span> ${esc(signed(v))}`)
+      .join(', ');
   const rows = d.pairs.map((p, k) => {
     const same = p.paramsA === p.paramsB && p.macsA === p.macsB && p.a !== null && p.b !== null;
     return (
@@ -154,7 +165,10 @@ function pairsTable(d: DiffResult): string {
     );
   });
   const meaning = causesOf(d)
-    .map((c) => `<tr><td><span class="swatch" style="background:${CAUSE_COLOURS[c]}"></span>${esc(c)}</td><td class="num">${esc(signed(d.byCause.params[c] ?? 0))}</td><td class="num">${esc(signed(d.byCause.macs[c] ?? 0))}</td><td>${esc(CAUSES[c])}</td></tr>`)
+    .map(
+      (c) =>
+        `<tr><td><span class="swatch" style="background:${CAUSE_COLOURS[c]}"></span>${esc(c)}</td><td class="num">${esc(signed(d.byCause.params[c] ?? 0))}</td><td class="num">${esc(signed(d.byCause.macs[c] ?? 0))}</td><td>${esc(CAUSES[c])}</td></tr>`,
+    )
     .join('');
   return (
     `<section id="causes"><h2>Deltas by cause</h2><table class="plain"><thead><tr><th>Cause</th><th class="num">&Delta; params</th><th class="num">&Delta; MACs (weights)</th><th>Meaning</th></tr></thead><tbody>${meaning}` +
@@ -178,5 +192,12 @@ export function renderDiffReport(input: DiffReportInput): string {
     '<div id="tip" hidden></div>',
   ].join('\n');
   const data = { pairs: d.pairs };
-  return page({ title: `${d.a.model} vs ${d.b.model}: netcensus diff`, style: STYLE, body, data, client: diffClient as (...args: never[]) => void, generator: input.generator ?? 'netcensus' });
+  return page({
+    title: `${d.a.model} vs ${d.b.model}: netcensus diff`,
+    style: STYLE,
+    body,
+    data,
+    client: diffClient as (...args: never[]) => void,
+    generator: input.generator ?? 'netcensus',
+  });
 }

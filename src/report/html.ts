@@ -47,7 +47,14 @@ export const mbMib = (bytes: number): { mb: string; mib: string } => ({
 export const shapeText = (s: readonly number[]): string => `[${s.join(', ')}]`;
 
 /** The document around a report: inlined style and scripts only, no external resource of any kind. */
-export function page(opts: { title: string; style: string; body: string; data: unknown; client: (...args: never[]) => void; generator: string }): string {
+export function page(opts: {
+  title: string;
+  style: string;
+  body: string;
+  data: unknown;
+  client: (...args: never[]) => void;
+  generator: string;
+}): string {
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',

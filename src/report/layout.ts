@@ -41,7 +41,15 @@ export function layoutGraph(layers: readonly Pick<LayerCensus, 'name' | 'inputs'
 
   const g = new dagre.graphlib.Graph({ multigraph: true });
   // tight-tree ranks as well as network-simplex on these feed-forward graphs, in half the time.
-  g.setGraph({ rankdir: 'TB', nodesep: 24, ranksep: RANK_SEP, edgesep: 8, marginx: 8, marginy: 8, ranker: 'tight-tree' });
+  g.setGraph({
+    rankdir: 'TB',
+    nodesep: 24,
+    ranksep: RANK_SEP,
+    edgesep: 8,
+    marginx: 8,
+    marginy: 8,
+    ranker: 'tight-tree',
+  });
   g.setDefaultEdgeLabel(() => ({}));
   const chainHeight = (k: number): number => k * NODE_H + (k - 1) * RANK_SEP;
   for (const [h, m] of members) g.setNode(String(h), { width: NODE_W, height: chainHeight(m.length) });

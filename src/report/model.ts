@@ -4,7 +4,13 @@
  * written here; the charts, the layer table and the graph are drawn in the page from one embedded JSON
  * blob by `modelClient`. Every figure shown is the census' own; the page only formats and takes shares.
  */
-import { MAC_CONVENTIONS, PARAM_CONVENTIONS, type Census, type MacConvention, type ParamConvention } from '../census.js';
+import {
+  MAC_CONVENTIONS,
+  PARAM_CONVENTIONS,
+  type Census,
+  type MacConvention,
+  type ParamConvention,
+} from '../census.js';
 import { benchSvg } from '../chart.js';
 import type { BenchResult } from '../bench.js';
 import type { VerifyResult } from '../verify.js';
@@ -16,13 +22,36 @@ import { STYLE } from './style.js';
 import type { ModelReportInput, PublishedVerdict, ReportLayer } from './types.js';
 
 /** Layer fields carried into the page, in this order ('counted', 'path', 'depth' only when the census has them). */
-const LAYER_COLS = ['name', 'scope', 'type', 'kind', 'detail', 'outputShape', 'params', 'trainableParams', 'nonTrainableParams', 'macs', 'neurons', 'paramBytes', 'activationBytes'] as const;
+const LAYER_COLS = [
+  'name',
+  'scope',
+  'type',
+  'kind',
+  'detail',
+  'outputShape',
+  'params',
+  'trainableParams',
+  'nonTrainableParams',
+  'macs',
+  'neurons',
+  'paramBytes',
+  'activationBytes',
+] as const;
 const OPTIONAL_COLS = ['counted', 'path', 'depth'] as const;
 
 /** torch-summary printed mult-adds in M below 1e9 and G above. */
 const legacyUnits = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : `${(n / 1e6).toFixed(2)}M`);
 
-function figure(id: string, label: string, convention: string, value: string, unit: string, sub: string, raw?: number, meaning?: string): string {
+function figure(
+  id: string,
+  label: string,
+  convention: string,
+  value: string,
+  unit: string,
+  sub: string,
+  raw?: number,
+  meaning?: string,
+): string {
   return (
     `<div class="fig" data-figure="${esc(id)}"${raw === undefined ? '' : ` data-value="${raw}"`}${meaning ? ` title="${esc(meaning)}"` : ''}>` +
     `<div class="lab">${esc(label)} <b>(${esc(convention)})</b></div>` +
@@ -34,7 +63,16 @@ function figure(id: string, label: string, convention: string, value: string, un
 
 function bytesFigure(id: string, label: string, convention: string, bytes: number, sub: string): string {
   const { mb, mib } = mbMib(bytes);
-  return figure(id, label, convention, mb.replace(' MB', ''), 'MB (10^6 B)', `= ${mib} (2^20 B)${sub ? `; ${sub}` : ''}`, bytes, `${int(bytes)} bytes`);
+  return figure(
+    id,
+    label,
+    convention,
+    mb.replace(' MB', ''),
+    'MB (10^6 B)',
+    `= ${mib} (2^20 B)${sub ? `; ${sub}` : ''}`,
+    bytes,
+    `${int(bytes)} bytes`,
+  );
 }
 
 /** One line per convention on the card; the full meaning (census.ts) is the figure's hover title. */
@@ -47,18 +85,68 @@ const PARAM_SHORT: Record<ParamConvention, string> = {
 function totalsSection(c: Census): string {
   const b = c.byConvention;
   const params = (Object.keys(PARAM_CONVENTIONS) as ParamConvention[]).map((k) =>
-    figure(`params.${k}`, 'params', k, int(b.params[k]), 'params', `${si(b.params[k])}, trainable ${int(b.trainableParams[k])}; ${PARAM_SHORT[k]}`, b.params[k], PARAM_CONVENTIONS[k]),
+    figure(
+      `params.${k}`,
+      'params',
+      k,
+      int(b.params[k]),
+      'params',
+      `${si(b.params[k])}, trainable ${int(b.trainableParams[k])}; ${PARAM_SHORT[k]}`,
+      b.params[k],
+      PARAM_CONVENTIONS[k],
+    ),
   );
   const macs = (Object.keys(MAC_CONVENTIONS) as MacConvention[]).map((k) =>
-    figure(`macs.${k}`, 'MACs', k, int(b.macs[k]), 'MACs', `${k === 'torch-summary-1.3' ? legacyUnits(b.macs[k]) : si(b.macs[k])}; ${MAC_CONVENTIONS[k].printedBy}`, b.macs[k], MAC_CONVENTIONS[k].meaning),
+    figure(
+      `macs.${k}`,
+      'MACs',
+      k,
+      int(b.macs[k]),
+      'MACs',
+      `${k === 'torch-summary-1.3' ? legacyUnits(b.macs[k]) : si(b.macs[k])}; ${MAC_CONVENTIONS[k].printedBy}`,
+      b.macs[k],
+      MAC_CONVENTIONS[k].meaning,
+    ),
   );
   const flops = [
-    figure('flops.2xMACs', 'FLOPs', '2 x MACs', int(b.flops['2xMACs']), 'FLOPs', `${si(b.flops['2xMACs'])}; fvcore/thop "FLOPs" are MACs: halve these`, b.flops['2xMACs']),
-    figure('flops.2xMACs+biasAdds', 'FLOPs', '2 x MACs + bias adds', int(b.flops['2xMACs+biasAdds']), 'FLOPs', `${si(b.flops['2xMACs+biasAdds'])}; plus one add per bias and output position`, b.flops['2xMACs+biasAdds']),
+    figure(
+      'flops.2xMACs',
+      'FLOPs',
+      '2 x MACs',
+      int(b.flops['2xMACs']),
+      'FLOPs',
+      `${si(b.flops['2xMACs'])}; fvcore/thop "FLOPs" are MACs: halve these`,
+      b.flops['2xMACs'],
+    ),
+    figure(
+      'flops.2xMACs+biasAdds',
+      'FLOPs',
+      '2 x MACs + bias adds',
+      int(b.flops['2xMACs+biasAdds']),
+      'FLOPs',
+      `${si(b.flops['2xMACs+biasAdds'])}; plus one add per bias and output position`,
+      b.flops['2xMACs+biasAdds'],
+    ),
   ];
   const neurons = [
-    figure('neurons.seed002', 'neurons', 'seed 002', int(b.neurons.seed002), 'neurons', 'conv and dense outputs before pooling, per example', b.neurons.seed002),
-    figure('neurons.seed002WithInput', 'neurons', 'seed 002, with input', int(b.neurons.seed002WithInput), 'neurons', 'the same plus the input elements', b.neurons.seed002WithInput),
+    figure(
+      'neurons.seed002',
+      'neurons',
+      'seed 002',
+      int(b.neurons.seed002),
+      'neurons',
+      'conv and dense outputs before pooling, per example',
+      b.neurons.seed002,
+    ),
+    figure(
+      'neurons.seed002WithInput',
+      'neurons',
+      'seed 002, with input',
+      int(b.neurons.seed002WithInput),
+      'neurons',
+      'the same plus the input elements',
+      b.neurons.seed002WithInput,
+    ),
   ];
   const m = b.memory;
   const ts = m.torchSummary;
@@ -66,10 +154,26 @@ function totalsSection(c: Census): string {
     bytesFigure('memory.paramBytes.keras', 'param memory', 'keras, float32', m.paramBytes.keras, ''),
     bytesFigure('memory.paramBytes.pytorch', 'param memory', 'pytorch, float32', m.paramBytes.pytorch, ''),
     bytesFigure('memory.inputBytes', 'input memory', `float32, batch ${c.batch}`, m.inputBytes, ''),
-    bytesFigure('memory.activationBytes', 'activations', `float32, batch ${c.batch}`, m.activationBytes, 'all layer outputs, input excluded'),
-    figure('memory.torchSummary.totalMiB', 'total size', 'torch-summary 1.3, "MB" = MiB', ts.totalMiB.toFixed(2), 'MiB (2^20 B)', `input ${ts.inputMiB.toFixed(2)} + fwd/bwd ${ts.forwardBackwardMiB.toFixed(2)} + params ${ts.paramsMiB.toFixed(2)} MiB`, ts.totalMiB, 'torch-summary 1.3: input + forward/backward pass (2 x outputs of layers with parameters) + params, in MiB though it prints "MB"'),
+    bytesFigure(
+      'memory.activationBytes',
+      'activations',
+      `float32, batch ${c.batch}`,
+      m.activationBytes,
+      'all layer outputs, input excluded',
+    ),
+    figure(
+      'memory.torchSummary.totalMiB',
+      'total size',
+      'torch-summary 1.3, "MB" = MiB',
+      ts.totalMiB.toFixed(2),
+      'MiB (2^20 B)',
+      `input ${ts.inputMiB.toFixed(2)} + fwd/bwd ${ts.forwardBackwardMiB.toFixed(2)} + params ${ts.paramsMiB.toFixed(2)} MiB`,
+      ts.totalMiB,
+      'torch-summary 1.3: input + forward/backward pass (2 x outputs of layers with parameters) + params, in MiB though it prints "MB"',
+    ),
   ];
-  const group = (title: string, figs: string[], wide = false): string => `<div class="cardgroup${wide ? ' wide' : ''}"><h3>${esc(title)}</h3><div class="figs">${figs.join('')}</div></div>`;
+  const group = (title: string, figs: string[], wide = false): string =>
+    `<div class="cardgroup${wide ? ' wide' : ''}"><h3>${esc(title)}</h3><div class="figs">${figs.join('')}</div></div>`;
   return (
     `<section id="totals"><h2>Totals under every convention</h2>` +
     `<div class="cards">${group('Parameters', params)}${group('MACs (multiply-accumulates, batch ' + c.batch + ')', macs)}${group('FLOPs (batch ' + c.batch + ')', flops)}${group('Neurons', neurons)}${group('Memory (float32; MB = 10^6 bytes, MiB = 2^20 bytes)', memory, true)}</div>` +
@@ -119,8 +223,17 @@ function chartsSection(c: Census): string {
     `<div class="toolbar"><span>Scale</span><span class="seg" id="scale"><button data-scale="linear" aria-pressed="true">linear</button><button data-scale="log" aria-pressed="false">log</button></span>` +
     `<span class="muted small">one bar per layer in graph order; hover for the layer's row, click to select it. Red: a layer with a diagnostic.</span></div>` +
     chart('params', `Parameters (${esc(c.conventions.params)} convention)`, `${int(t.params)} params`) +
-    chart('macs', `MACs (weights convention: multiply-accumulates of conv and dense weights, batch ${c.batch})`, `${int(t.macs)} MACs`) +
-    chart('activationBytes', `Activation memory (float32 layer outputs, batch ${c.batch})`, `${int(t.activationBytes)} bytes = ${mbMib(t.activationBytes).mb} (10^6 B) = ${mbMib(t.activationBytes).mib} (2^20 B)`, '(grey: the input, not part of the total)') +
+    chart(
+      'macs',
+      `MACs (weights convention: multiply-accumulates of conv and dense weights, batch ${c.batch})`,
+      `${int(t.macs)} MACs`,
+    ) +
+    chart(
+      'activationBytes',
+      `Activation memory (float32 layer outputs, batch ${c.batch})`,
+      `${int(t.activationBytes)} bytes = ${mbMib(t.activationBytes).mb} (10^6 B) = ${mbMib(t.activationBytes).mib} (2^20 B)`,
+      '(grey: the input, not part of the total)',
+    ) +
     `</section>`
   );
 }
@@ -153,7 +266,10 @@ function verifySection(v: VerifyResult): string {
     `</tbody></table>` +
     (bad.length
       ? `<h3>Layers that differ</h3><table class="plain"><thead><tr><th>Layer</th><th>Census shape</th><th>Executed shape</th><th class="num">Census params</th><th class="num">countParams()</th></tr></thead><tbody>${bad
-          .map((l) => `<tr><td>${esc(l.name)}</td><td>${esc(shapeText(l.censusShape))}</td><td>${esc(shapeText(l.executedShape))}</td><td class="num">${int(l.censusParams)}</td><td class="num">${int(l.frameworkParams)}</td></tr>`)
+          .map(
+            (l) =>
+              `<tr><td>${esc(l.name)}</td><td>${esc(shapeText(l.censusShape))}</td><td>${esc(shapeText(l.executedShape))}</td><td class="num">${int(l.censusParams)}</td><td class="num">${int(l.frameworkParams)}</td></tr>`,
+          )
           .join('')}</tbody></table>`
       : '') +
     (v.mismatches.length ? `<ul>${v.mismatches.map((m) => `<li><code>${esc(m)}</code></li>`).join('')}</ul>` : '') +
@@ -169,17 +285,25 @@ function benchSection(r: BenchResult): string {
       : `<tr><td>${esc(x.model)}</td><td>${esc(x.backend)}</td><td class="num">${x.batch}</td><td colspan="8" class="muted">skipped: ${esc(x.reason ?? '')}</td><td></td></tr>`,
   );
   const peers = r.peers.map(
-    (p) => `<tr><td>${esc(p.peer)}</td><td>${esc(p.model)}</td><td class="num">${p.batch}</td><td class="num">${p.status === 'ok' ? `${p.medianMs.toFixed(1)} ms` : '--'}</td><td class="num">${p.status === 'ok' ? p.gflops.toFixed(1) : '--'}</td><td>${esc(p.status === 'ok' ? p.versions ?? '' : `skipped: ${p.reason ?? ''}`)}</td></tr>`,
+    (p) =>
+      `<tr><td>${esc(p.peer)}</td><td>${esc(p.model)}</td><td class="num">${p.batch}</td><td class="num">${p.status === 'ok' ? `${p.medianMs.toFixed(1)} ms` : '--'}</td><td class="num">${p.status === 'ok' ? p.gflops.toFixed(1) : '--'}</td><td>${esc(p.status === 'ok' ? (p.versions ?? '') : `skipped: ${p.reason ?? ''}`)}</td></tr>`,
   );
-  const targets = r.targets.map((t) => `<tr><td>${esc(t.target)}</td><td>${esc(t.value)}</td><td>${t.met === null ? `not measured: ${esc(t.note)}` : t.met ? '<span class="badge ok">yes</span>' : '<span class="badge bad">NO</span>'}</td></tr>`);
+  const targets = r.targets.map(
+    (t) =>
+      `<tr><td>${esc(t.target)}</td><td>${esc(t.value)}</td><td>${t.met === null ? `not measured: ${esc(t.note)}` : t.met ? '<span class="badge ok">yes</span>' : '<span class="badge bad">NO</span>'}</td></tr>`,
+  );
   return (
     `<section id="bench"><h2>Benchmark</h2>` +
     `<p class="small">${esc(r.date)} on ${esc(r.host.cpu)}, ${r.host.threads} threads, Node ${esc(r.host.node)}, TensorFlow.js ${esc(r.host.tfjs)}. Convention: ${esc(r.convention)}. ` +
     `FMA peak ${r.fma.measuredGflops === null ? 'not measured' : `${r.fma.measuredGflops.toFixed(1)} GFLOP/s`}; ${r.peaks.map((p) => `${esc(p.backend)} matmul peak ${p.gflops.toFixed(1)} GFLOP/s`).join('; ')}.</p>` +
     `<div class="benchsvg">${benchSvg(r)}</div>` +
     `<table class="plain"><thead><tr><th>Model</th><th>Backend</th><th class="num">Batch</th><th class="num">Median</th><th class="num">p10</th><th class="num">p90</th><th class="num">Images/s</th><th class="num">GFLOP/s (2 x weight MACs)</th><th class="num">% matmul peak</th><th class="num">% FMA peak</th><th class="num">Peak RSS</th><th>Note</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
-    (peers.length ? `<h3>Peers</h3><table class="plain"><thead><tr><th>Peer</th><th>Model</th><th class="num">Batch</th><th class="num">Median</th><th class="num">GFLOP/s</th><th>Note</th></tr></thead><tbody>${peers.join('')}</tbody></table>` : '') +
-    (targets.length ? `<h3>Targets</h3><table class="plain"><thead><tr><th>Target</th><th>Measured</th><th>Met</th></tr></thead><tbody>${targets.join('')}</tbody></table>` : '') +
+    (peers.length
+      ? `<h3>Peers</h3><table class="plain"><thead><tr><th>Peer</th><th>Model</th><th class="num">Batch</th><th class="num">Median</th><th class="num">GFLOP/s</th><th>Note</th></tr></thead><tbody>${peers.join('')}</tbody></table>`
+      : '') +
+    (targets.length
+      ? `<h3>Targets</h3><table class="plain"><thead><tr><th>Target</th><th>Measured</th><th>Met</th></tr></thead><tbody>${targets.join('')}</tbody></table>`
+      : '') +
     `</section>`
   );
 }
@@ -195,7 +319,16 @@ function pageData(input: ModelReportInput): ModelPageData {
   let verify: ModelPageData['verify'] = null;
   if (input.verify) {
     verify = {};
-    for (const l of input.verify.layers) verify[l.name] = [l.ok, l.censusShape, l.executedShape, l.censusParams, l.frameworkParams, l.censusTrainable, l.frameworkTrainable] satisfies VerifyCell;
+    for (const l of input.verify.layers)
+      verify[l.name] = [
+        l.ok,
+        l.censusShape,
+        l.executedShape,
+        l.censusParams,
+        l.frameworkParams,
+        l.censusTrainable,
+        l.frameworkTrainable,
+      ] satisfies VerifyCell;
   }
   const g = layoutGraph(layers);
   return {
@@ -229,5 +362,12 @@ export function renderModelReport(input: ModelReportInput): string {
     `<footer>Conventions: ${esc(c.conventions.flops)}. ${esc(c.conventions.neurons)}. ${esc(c.conventions.bytes)}. Written by ${esc(input.generator)}; this file is self-contained and makes no network request.</footer>`,
     '<div id="tip" hidden></div>',
   ].join('\n');
-  return page({ title: `${c.model}: netcensus report`, style: STYLE, body, data: pageData(input), client: modelClient as (...args: never[]) => void, generator: input.generator });
+  return page({
+    title: `${c.model}: netcensus report`,
+    style: STYLE,
+    body,
+    data: pageData(input),
+    client: modelClient as (...args: never[]) => void,
+    generator: input.generator,
+  });
 }

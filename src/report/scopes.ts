@@ -21,8 +21,20 @@ export function splitScope(scope: string): string[] {
  * A census `path` (when present) wins over the scope.
  */
 export function groupsOf(layer: ReportLayer): string[] {
-  const segs = layer.path === undefined ? splitScope(layer.scope) : typeof layer.path === 'string' ? splitScope(layer.path) : [...layer.path];
-  const sep = layer.path === undefined ? (layer.scope.includes('/') ? '/' : '.') : typeof layer.path === 'string' && layer.path.includes('/') ? '/' : '.';
+  const segs =
+    layer.path === undefined
+      ? splitScope(layer.scope)
+      : typeof layer.path === 'string'
+        ? splitScope(layer.path)
+        : [...layer.path];
+  const sep =
+    layer.path === undefined
+      ? layer.scope.includes('/')
+        ? '/'
+        : '.'
+      : typeof layer.path === 'string' && layer.path.includes('/')
+        ? '/'
+        : '.';
   const out: string[] = [];
   for (let i = 1; i < segs.length; i++) out.push(segs.slice(0, i).join(sep));
   return out;

@@ -20,7 +20,10 @@ export function writeReport(path: string, html: string): void {
       // Nothing was written where nothing can be removed (the folder is missing or not a folder).
     }
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'EISDIR' || err.code === 'ENOTEMPTY' ? `${err.code}: a directory or file is in the way` : err.code ?? err.message;
+    const why =
+      err.code === 'EISDIR' || err.code === 'ENOTEMPTY'
+        ? `${err.code}: a directory or file is in the way`
+        : (err.code ?? err.message);
     throw new NetcensusError(`--out: cannot write ${path} (${why})`.replace(/\s*\n\s*/g, ' '));
   }
 }

@@ -29,7 +29,10 @@ beforeAll(async () => {
   mkdirSync(OUT, { recursive: true });
   // Not a skip: without Chromium every test fails with the one line that says how to get it (a throwing
   // beforeAll would have vitest report the tests as skipped).
-  if (!existsSync(CHROMIUM)) noBrowser = new Error(`Chromium not found at ${CHROMIUM}: run "bash scripts/ensure-chromium.sh" (or set CHROMIUM_PATH)`);
+  if (!existsSync(CHROMIUM))
+    noBrowser = new Error(
+      `Chromium not found at ${CHROMIUM}: run "bash scripts/ensure-chromium.sh" (or set CHROMIUM_PATH)`,
+    );
   else browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
 });
 
@@ -55,7 +58,9 @@ async function open(file: string, viewport = { width: 1440, height: 900 }): Prom
     if (m.type() === 'error') errors.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  await page.route('**/*', (route) => (/^(file|data|blob):/.test(route.request().url()) ? route.continue() : route.abort()));
+  await page.route('**/*', (route) =>
+    /^(file|data|blob):/.test(route.request().url()) ? route.continue() : route.abort(),
+  );
   await page.goto(pathToFileURL(file).href);
   await page.waitForSelector('body[data-ready=true]', { timeout: 20_000 });
   return { page, requests, errors };
@@ -67,7 +72,13 @@ function expectOffline(o: Opened, file: string): void {
   expect(o.errors).toEqual([]);
 }
 
-const summaryJson = async (model: string): Promise<{ totals: Record<string, number>; byConvention: Record<string, Record<string, unknown>>; layers: unknown[] }> => {
+const summaryJson = async (
+  model: string,
+): Promise<{
+  totals: Record<string, number>;
+  byConvention: Record<string, Record<string, unknown>>;
+  layers: unknown[];
+}> => {
   const r = await cli('summary', model, '--json');
   expect(r.code).toBe(0);
   return JSON.parse(r.out);
@@ -77,10 +88,13 @@ const summaryJson = async (model: string): Promise<{ totals: Record<string, numb
 const bars = (page: Page, key: string) =>
   page.$$eval(`#chart-${key} rect.bar`, (rs) => ({
     count: rs.length,
-    sum: rs.filter((r) => !r.classList.contains('input') && r.getAttribute('data-value') !== '').reduce((s, r) => s + Number(r.getAttribute('data-value')), 0),
+    sum: rs
+      .filter((r) => !r.classList.contains('input') && r.getAttribute('data-value') !== '')
+      .reduce((s, r) => s + Number(r.getAttribute('data-value')), 0),
   }));
 
-const figureValue = (page: Page, id: string) => page.$eval(`[data-figure="${id}"]`, (e) => Number(e.getAttribute('data-value')));
+const figureValue = (page: Page, id: string) =>
+  page.$eval(`[data-figure="${id}"]`, (e) => Number(e.getAttribute('data-value')));
 
 async function write(name: string, input: ModelReportInput): Promise<string> {
   const file = join(OUT, `${name}.html`);
@@ -110,23 +124,34 @@ describe('model report', () => {
       const o = await open(file);
       const { page } = o;
       const n = json.layers.length;
-      for (const [key, total] of [['params', json.totals.params], ['macs', json.totals.macs], ['activationBytes', json.totals.activationBytes]] as const) {
+      for (const [key, total] of [
+        ['params', json.totals.params],
+        ['macs', json.totals.macs],
+        ['activationBytes', json.totals.activationBytes],
+      ] as const) {
         const b = await bars(page, key);
         expect(b.count, `${key} bars`).toBe(n);
         expect(b.sum, `${key} bars add up to the census total`).toBe(total);
-        expect(await page.$eval(`[data-total="${key}"]`, (e) => e.textContent)).toContain(total!.toLocaleString('en-US'));
+        expect(await page.$eval(`[data-total="${key}"]`, (e) => e.textContent)).toContain(
+          total!.toLocaleString('en-US'),
+        );
       }
       // The header's figures, each under its named convention.
       const bc = json.byConvention as Record<string, Record<string, number>>;
       for (const k of ['keras', 'pytorch']) expect(await figureValue(page, `params.${k}`)).toBe(bc.params![k]);
-      for (const k of ['weights', 'torchinfo-1.8', 'torch-summary-1.3']) expect(await figureValue(page, `macs.${k}`)).toBe(bc.macs![k]);
+      for (const k of ['weights', 'torchinfo-1.8', 'torch-summary-1.3'])
+        expect(await figureValue(page, `macs.${k}`)).toBe(bc.macs![k]);
       expect(await figureValue(page, 'flops.2xMACs')).toBe(bc.flops!['2xMACs']);
       expect(await figureValue(page, 'neurons.seed002')).toBe(bc.neurons!.seed002);
-      expect(await figureValue(page, 'memory.activationBytes')).toBe((bc.memory as unknown as { activationBytes: number }).activationBytes);
+      expect(await figureValue(page, 'memory.activationBytes')).toBe(
+        (bc.memory as unknown as { activationBytes: number }).activationBytes,
+      );
       expect(await page.$$eval('#layer-table tbody tr.layer', (rs) => rs.length)).toBe(n);
       expect(await page.$$eval('#graph-pane g.node', (gs) => gs.length)).toBe(n);
       if (c.verify) {
-        expect(await page.$$eval('#layer-table tbody tr.layer .vok', (x) => x.length)).toBe(input.verify!.layers.length);
+        expect(await page.$$eval('#layer-table tbody tr.layer .vok', (x) => x.length)).toBe(
+          input.verify!.layers.length,
+        );
         expect(await page.textContent('[data-verify]')).toContain('countParams()');
       }
       await page.screenshot({ path: join(OUT, `${c.name}.png`) });
@@ -144,7 +169,9 @@ describe('model report', () => {
     expect(await page.getAttribute('th[data-key="macs"]', 'aria-sort')).toBe('descending');
     const c = census(resolveModel('resnet152'));
     const top = [...c.layers].sort((a, b) => b.macs - a.macs || c.layers.indexOf(a) - c.layers.indexOf(b))[0]!;
-    expect(await page.$eval('#layer-table tbody tr.layer:not([hidden])', (tr) => tr.children[1]!.textContent)).toBe(top.name);
+    expect(await page.$eval('#layer-table tbody tr.layer:not([hidden])', (tr) => tr.children[1]!.textContent)).toBe(
+      top.name,
+    );
     await page.click('th[data-key="macs"]');
     expect(await page.getAttribute('th[data-key="macs"]', 'aria-sort')).toBe('ascending');
     await page.click('th[data-key="i"]');
@@ -166,7 +193,11 @@ describe('model report', () => {
     await page.$eval(`#graph-pane g.node[data-i="${k}"]`, (g) => g.scrollIntoView({ block: 'center' }));
     await page.click(`#graph-pane g.node[data-i="${k}"]`);
     expect(await page.getAttribute(`#layer-table tr.layer[data-i="${k}"]`, 'class')).toContain('sel');
-    expect(await page.$$eval('rect.bar.sel', (rs) => rs.map((r) => r.getAttribute('data-i')))).toEqual([String(k), String(k), String(k)]);
+    expect(await page.$$eval('rect.bar.sel', (rs) => rs.map((r) => r.getAttribute('data-i')))).toEqual([
+      String(k),
+      String(k),
+      String(k),
+    ]);
     // The selected row was scrolled into the table's view.
     const inView = await page.$eval(`#layer-table tr.layer[data-i="${k}"]`, (tr) => {
       const p = document.getElementById('table-pane')!.getBoundingClientRect();
@@ -178,7 +209,12 @@ describe('model report', () => {
 
     // Collapse to the top level: only groups and top-level layers remain; a click opens a group.
     await page.selectOption('#depth', '0');
-    const visible = () => page.$$eval('#layer-table tbody tr:not([hidden])', (rs) => rs.map((r) => (r.classList.contains('grp') ? `g:${r.getAttribute('data-g')}` : `l:${r.children[1]!.textContent}`)));
+    const visible = () =>
+      page.$$eval('#layer-table tbody tr:not([hidden])', (rs) =>
+        rs.map((r) =>
+          r.classList.contains('grp') ? `g:${r.getAttribute('data-g')}` : `l:${r.children[1]!.textContent}`,
+        ),
+      );
     const top0 = await visible();
     expect(top0).toEqual(expect.arrayContaining(['g:layer1', 'g:layer4', 'l:conv1', 'l:fc']));
     expect(top0.length).toBeLessThan(20);
@@ -189,7 +225,9 @@ describe('model report', () => {
     // Filter by type.
     await page.selectOption('#depth', '');
     await page.fill('#filter', 'Dense');
-    expect(await page.$$eval('#layer-table tbody tr.layer:not([hidden])', (rs) => rs.map((r) => r.children[1]!.textContent))).toEqual(['fc']);
+    expect(
+      await page.$$eval('#layer-table tbody tr.layer:not([hidden])', (rs) => rs.map((r) => r.children[1]!.textContent)),
+    ).toEqual(['fc']);
     await page.fill('#filter', '');
 
     // Log scale keeps one bar per layer.
@@ -210,10 +248,16 @@ describe('model report', () => {
     // Visible without scrolling: in the first screenful.
     expect((await alert.boundingBox())!.y).toBeLessThan(900);
     const i = await page.$eval('#layer-table tr.layer.diag', (tr) => Number(tr.getAttribute('data-i')));
-    expect(await page.$eval(`#layer-table tr.layer[data-i="${i}"]`, (tr) => tr.children[1]!.textContent)).toContain('dense');
+    expect(await page.$eval(`#layer-table tr.layer[data-i="${i}"]`, (tr) => tr.children[1]!.textContent)).toContain(
+      'dense',
+    );
     expect(await page.$$eval('#layer-table tr.layer.diag', (x) => x.length)).toBe(1);
     expect(await page.getAttribute(`#graph-pane g.node[data-i="${i}"]`, 'class')).toContain('diag');
-    expect(await page.$$eval('rect.bar.diag', (rs) => rs.map((r) => r.getAttribute('data-i')))).toEqual([String(i), String(i), String(i)]);
+    expect(await page.$$eval('rect.bar.diag', (rs) => rs.map((r) => r.getAttribute('data-i')))).toEqual([
+      String(i),
+      String(i),
+      String(i),
+    ]);
     // The banner's button selects the layer.
     await alert.locator('button.goto').click();
     expect(await page.getAttribute(`#layer-table tr.layer[data-i="${i}"]`, 'class')).toContain('sel');
@@ -227,7 +271,9 @@ describe('model report', () => {
 
   it('alexnet: published figures with their verdicts', async () => {
     const o = await open(join(OUT, 'alexnet.html'));
-    const rows = await o.page.$$eval('#published tbody tr', (rs) => rs.map((r) => ({ agrees: r.getAttribute('data-agrees'), verdict: r.children[4]!.textContent })));
+    const rows = await o.page.$$eval('#published tbody tr', (rs) =>
+      rs.map((r) => ({ agrees: r.getAttribute('data-agrees'), verdict: r.children[4]!.textContent })),
+    );
     expect(rows.length).toBeGreaterThan(3);
     expect(rows.some((r) => r.agrees === 'true' && /agrees/.test(r.verdict!))).toBe(true);
     expect(rows.some((r) => r.agrees === 'false' && /differs by/.test(r.verdict!))).toBe(true);
@@ -240,16 +286,20 @@ describe('model report', () => {
     const layers = c.layers as Array<(typeof c.layers)[number] & { counted?: boolean; path?: string }>;
     const fc6 = layers.findIndex((l) => l.name === 'fc6');
     layers[fc6]!.counted = false;
-    for (const l of layers) l.path = `alexnet_0.5/${/^(fc|relu[67]|drop|prob)/.test(l.name) ? 'classifier/' : 'features/'}${l.name}`;
+    for (const l of layers)
+      l.path = `alexnet_0.5/${/^(fc|relu[67]|drop|prob)/.test(l.name) ? 'classifier/' : 'features/'}${l.name}`;
     const file = await write('alexnet-nested', { ...input, census: c });
     const o = await open(file);
     const { page } = o;
     const row = page.locator(`#layer-table tr.layer[data-i="${fc6}"]`);
     expect(await row.locator('td.c-params').textContent()).toBe('not counted');
     expect(await row.locator('td.c-macs').textContent()).toBe('not counted');
-    for (const key of ['params', 'macs', 'activationBytes']) expect(await page.getAttribute(`#chart-${key} rect.bar[data-i="${fc6}"]`, 'class')).toContain('nc');
+    for (const key of ['params', 'macs', 'activationBytes'])
+      expect(await page.getAttribute(`#chart-${key} rect.bar[data-i="${fc6}"]`, 'class')).toContain('nc');
     await page.selectOption('#depth', '1');
-    const groupsShown = await page.$$eval('#layer-table tbody tr.grp:not([hidden])', (rs) => rs.map((r) => r.getAttribute('data-g')));
+    const groupsShown = await page.$$eval('#layer-table tbody tr.grp:not([hidden])', (rs) =>
+      rs.map((r) => r.getAttribute('data-g')),
+    );
     expect(groupsShown).toEqual(['alexnet_0.5', 'alexnet_0.5/features', 'alexnet_0.5/classifier']);
     expect(await page.$$eval('#layer-table tbody tr.layer:not([hidden])', (rs) => rs.length)).toBe(0);
     await page.click('#layer-table tr.grp[data-g="alexnet_0.5/classifier"]');
@@ -265,7 +315,9 @@ describe('model report', () => {
     const file = await write('resnet50-bench', input);
     const o = await open(file);
     expect(await o.page.$$eval('#bench .benchsvg svg rect', (r) => r.length)).toBeGreaterThan(5);
-    expect(await o.page.$$eval('#bench table tbody tr', (r) => r.length)).toBeGreaterThanOrEqual(input.bench!.rows.length);
+    expect(await o.page.$$eval('#bench table tbody tr', (r) => r.length)).toBeGreaterThanOrEqual(
+      input.bench!.rows.length,
+    );
     await o.page.$eval('#bench', (e) => e.scrollIntoView());
     await o.page.screenshot({ path: join(OUT, 'resnet50-bench.png') });
     expectOffline(o, file);
@@ -279,7 +331,14 @@ describe('diff report', () => {
     const gb = resolveModel('alexnet');
     const d = diffGraphs(ga, gb);
     const file = join(OUT, 'diff-seed-alexnet.html');
-    writeReport(file, renderDiffReport({ diff: d, a: census(ga, { params: d.a.convention }), b: census(gb, { params: d.b.convention }) }));
+    writeReport(
+      file,
+      renderDiffReport({
+        diff: d,
+        a: census(ga, { params: d.a.convention }),
+        b: census(gb, { params: d.b.convention }),
+      }),
+    );
     const json = JSON.parse((await cli('diff', 'alexnet-keras-seed', 'alexnet', '--json')).out);
     const o = await open(file);
     const { page } = o;
@@ -295,10 +354,16 @@ describe('diff report', () => {
       expect(wf.a + wf.steps.reduce((s, v) => s + v, 0)).toBe(wf.b);
       expect([wf.a, wf.b]).toEqual([json.a[m], json.b[m]]);
     }
-    expect(await page.$$eval('.wf[data-measure="params"] rect.step.cause', (rs) => rs.map((r) => r.getAttribute('data-cause')).sort())).toEqual(['fan-in', 'grouping']);
+    expect(
+      await page.$$eval('.wf[data-measure="params"] rect.step.cause', (rs) =>
+        rs.map((r) => r.getAttribute('data-cause')).sort(),
+      ),
+    ).toEqual(['fan-in', 'grouping']);
     // Aligned pairs are joined; hovering one shows its causes.
     const joined = await page.$$eval('#pairs path.pair', (ps) => ps.length);
-    expect(joined).toBe(json.pairs.filter((p: { a: string | null; b: string | null }) => p.a !== null && p.b !== null).length);
+    expect(joined).toBe(
+      json.pairs.filter((p: { a: string | null; b: string | null }) => p.a !== null && p.b !== null).length,
+    );
     const fc6 = json.pairs.findIndex((p: { b: string }) => p.b === 'fc6');
     await page.locator(`#pairs g.lay[data-side="b"][data-pair="${fc6}"] rect`).hover();
     await page.waitForSelector('#tip:not([hidden])');

@@ -89,7 +89,9 @@ svg text { font-family: system-ui, "DejaVu Sans", sans-serif; }
 .node.dark .nm, .node.dark .ty { fill: #fff; }
 .node.diag rect { stroke: var(--bad); stroke-width: 3; }
 .node.mismatch rect { stroke: var(--warn); stroke-width: 3; stroke-dasharray: 5 3; }
-.node.sel rect { stroke: var(--sel); stroke-width: 4; }
+.node.sel rect { stroke: var(--sel); stroke-width: 3; filter: drop-shadow(0 0 3px var(--sel)) drop-shadow(0 0 2px var(--sel)); }
+/* A selected layer with a diagnostic keeps its red outline; the glow says it is selected. */
+.node.diag.sel rect { stroke: var(--bad); }
 .node.hover rect { stroke: #333; }
 .edge { fill: none; stroke: #9aa5b1; stroke-width: 1.1; }
 .edge.hl { stroke: var(--sel); stroke-width: 2; }

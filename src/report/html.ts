@@ -1,0 +1,78 @@
+/** HTML building blocks shared by the model and diff reports: escaping, embedded data, number formats. */
+
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Escapes text for element content and quoted attribute values. */
+export const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+
+/**
+ * JSON for a `<script type="application/json">`: every '<' becomes \u003c, so no '</script>' or '<!--'
+ * in a layer name can end the element; U+2028/2029 are escaped for old parsers. JSON.parse reads it back.
+ */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+/** Inline script source: a client function serialised and called with the embedded data. */
+export function inlineScript(fn: (...args: never[]) => void, dataId: string): string {
+  // esbuild (vitest) can wrap functions in __name(); the page has no such helper, so define a no-op.
+  const src = `var __name = function (f) { return f; };\n(${fn.toString()})(JSON.parse(document.getElementById(${JSON.stringify(dataId)}).textContent));`;
+  // A function's source cannot contain '</script' unless a string literal does; guard regardless.
+  return src.replace(/<\/(script)/gi, '<\\/$1');
+}
+
+export const int = (n: number): string => n.toLocaleString('en-US');
+
+/** 1234567 -> "1.23M"; decimal prefixes (10^3, 10^6, 10^9, 10^12). */
+export function si(n: number, digits = 2): string {
+  const abs = Math.abs(n);
+  if (abs >= 1e12) return `${(n / 1e12).toFixed(digits)}T`;
+  if (abs >= 1e9) return `${(n / 1e9).toFixed(digits)}G`;
+  if (abs >= 1e6) return `${(n / 1e6).toFixed(digits)}M`;
+  if (abs >= 1e3) return `${(n / 1e3).toFixed(digits)}K`;
+  return `${n}`;
+}
+
+export const signed = (n: number): string => (n > 0 ? `+${int(n)}` : int(n));
+
+/** Bytes as MB (10^6) and MiB (2^20), both labelled. */
+export const mbMib = (bytes: number): { mb: string; mib: string } => ({
+  mb: `${(bytes / 1e6).toFixed(2)} MB`,
+  mib: `${(bytes / 2 ** 20).toFixed(2)} MiB`,
+});
+
+export const shapeText = (s: readonly number[]): string => `[${s.join(', ')}]`;
+
+/** The document around a report: inlined style and scripts only, no external resource of any kind. */
+export function page(opts: {
+  title: string;
+  style: string;
+  body: string;
+  data: unknown;
+  client: (...args: never[]) => void;
+  generator: string;
+}): string {
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    // No network at all: a mailed or offline copy behaves the same, and nothing can leak from it.
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">`,
+    `<meta name="generator" content="${esc(opts.generator)}">`,
+    `<title>${esc(opts.title)}</title>`,
+    `<style>${opts.style}</style>`,
+    '</head>',
+    '<body>',
+    opts.body,
+    `<script type="application/json" id="report-data">${jsonForScript(opts.data)}</script>`,
+    `<script>${inlineScript(opts.client, 'report-data')}</script>`,
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}

@@ -15,12 +15,15 @@ import { resolveModel, zooModel } from './resolve.js';
 import { ZOO, ZOO_NAMES } from '../models/index.js';
 import { diagnose } from './diagnose.js';
 import { assertFitsInMemory } from './resources.js';
-import { diffGraphs } from './diff.js';
+import { conventionOf, diffCensuses } from './diff.js';
 import type { BackendChoice, BackendInfo, BackendName } from './backend.js';
-import { accessSync, constants, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import type { WeightInit } from './tfjs/builder.js';
 import type { VerifyResult } from './verify.js';
+import type { BenchResult } from './bench.js';
+
+const VERSION = '0.1.0';
 
 // TensorFlow.js loads only for the commands that execute networks: summary, diff and list stay instant.
 const useBackend = async (c: BackendChoice): Promise<BackendInfo> => (await import('./backend.js')).useBackend(c);
@@ -64,7 +67,7 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     .description(
       'Exact parameter, neuron, MAC and memory census of convolutional networks, verified by execution in TensorFlow.js',
     )
-    .version('0.1.0')
+    .version(VERSION)
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: write, writeErr: (s) => process.stderr.write(s) });
 
@@ -140,11 +143,85 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
       ).choices(['keras', 'pytorch']),
     )
     .option('--json', 'print JSON (see README)')
+    .option('--out <file.html>', 'also write the diff as a self-contained HTML page')
     .option(...SKIP_UNKNOWN)
-    .action(async (a: string, b: string, opts: { params?: ParamConvention; json?: boolean; skipUnknown?: boolean }) => {
-      const load = (m: string) => resolveModel(m, { skipUnknown: opts.skipUnknown });
-      const d = diffGraphs(await load(a), await load(b), { params: opts.params });
-      write((opts.json ? JSON.stringify(d, null, 2) : formatDiff(d)) + '\n');
+    .action(
+      async (
+        a: string,
+        b: string,
+        opts: { params?: ParamConvention; json?: boolean; out?: string; skipUnknown?: boolean },
+      ) => {
+        if (opts.out) checkOutFile(opts.out);
+        const load = async (m: string): Promise<Census> => {
+          const g = await resolveModel(m, { skipUnknown: opts.skipUnknown });
+          return census(g, { params: opts.params ?? conventionOf(g) });
+        };
+        const [ca, cb] = [await load(a), await load(b)];
+        const d = diffCensuses(ca, cb);
+        if (opts.out) {
+          const { renderDiffReport, writeReport } = await import('./report/index.js');
+          writeReport(opts.out, renderDiffReport({ diff: d, a: ca, b: cb, generator: `netcensus ${VERSION}` }));
+          progress(`wrote ${opts.out}`);
+        }
+        write((opts.json ? JSON.stringify(d, null, 2) : formatDiff(d)) + '\n');
+      },
+    );
+
+  program
+    .command('report')
+    .description(
+      'write one self-contained HTML page: totals under every convention, per-layer charts and table, the layer graph, diagnostics, published figures',
+    )
+    .argument('<model>', 'zoo model name (see `netcensus list`) or a model file')
+    .option('--out <file.html>', 'where to write it (default: MODEL.report.html in the current folder)')
+    .option('--verify', 'verify by execution first and show the result per layer')
+    .option('--bench', 'benchmark it first (batch 1) and show the chart and table')
+    .addOption(backendOption())
+    .option('--input <HxW>', "input size: H, HxW or HxWxC (default: the model's own)", parseInput)
+    .addOption(
+      new Option('--params <convention>', 'parameter convention').choices(['keras', 'pytorch']).default('keras'),
+    )
+    .option(...SKIP_UNKNOWN)
+    .action(async (model: string, opts: ReportCliOptions) => {
+      const graph = await resolveModel(model, { input: opts.input, skipUnknown: opts.skipUnknown });
+      const out = opts.out ?? `${graph.name.replace(/[^\w.-]+/g, '_')}.report.html`;
+      // Before any long work: a report that cannot be written is refused first.
+      checkOutFile(out);
+      const c = census(graph, { input: opts.input, params: opts.params });
+      const diagnostics = diagnose(c, { zoo: ZOO });
+      let verify: VerifyResult | undefined;
+      let bench: BenchResult | undefined;
+      if (opts.verify || opts.bench) {
+        const backend = await useBackend(opts.backend);
+        progress(
+          `netcensus: backend ${backend.backend} (${backend.device})${backend.note ? ` - ${backend.note}` : ''}`,
+        );
+        if (opts.verify) {
+          const { verifyCensus } = await import('./verify.js');
+          verify = await verifyCensus(c, { device: backend.device });
+          progress(`${c.model}: ${verify.ok ? 'verified' : 'MISMATCH'}`);
+        }
+        if (opts.bench) {
+          const { runBench } = await import('./bench.js');
+          bench = await runBench([graph], {
+            backends: [backend.backend as BackendName],
+            batches: [1],
+            warmup: 1,
+            runs: 5,
+            maxRunSeconds: 30,
+            peers: false,
+            progress,
+          });
+        }
+      }
+      const { renderModelReport, writeReport } = await import('./report/index.js');
+      const published = publishedVerdicts(c, graph.published ?? []);
+      writeReport(
+        out,
+        renderModelReport({ census: c, diagnostics, published, verify, bench, generator: `netcensus ${VERSION}` }),
+      );
+      write(`${out}\n`);
+      if (verify && !verify.ok) failOnMismatch([verify]);
     });
 
   program
@@ -236,6 +313,29 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     });
 
   return program;
+}
+
+interface ReportCliOptions {
+  out?: string;
+  verify?: boolean;
+  bench?: boolean;
+  backend: BackendChoice;
+  input?: number[];
+  params: ParamConvention;
+  skipUnknown?: boolean;
+}
+
+/** A file the command will write: its folder exists and is writable, and no directory is in its place. */
+function checkOutFile(path: string): void {
+  try {
+    if (existsSync(path) && statSync(path).isDirectory())
+      throw Object.assign(new Error('a directory is in the way'), { code: 'EISDIR' });
+    accessSync(dirname(resolvePath(path)), constants.W_OK);
+  } catch (e) {
+    throw new NetcensusError(
+      `--out: cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
+  }
 }
 
 interface BenchCliOptions {

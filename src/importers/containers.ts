@@ -44,7 +44,10 @@ let h5: Promise<H5> | undefined;
 /** h5wasm (libhdf5 in WebAssembly), loaded on first use; it reads files lazily from the real filesystem. */
 export function hdf5(): Promise<H5> {
   h5 ??= import('h5wasm/node').then(async (m) => {
-    await m.default.ready;
+    // libhdf5 prints its error stack to stderr by default; this handler turns it into an exception, and
+    // netcensus says what went wrong in one line of its own.
+    const module = (await m.default.ready) as unknown as { activate_throwing_error_handler(): number };
+    module.activate_throwing_error_handler();
     return m.default;
   });
   return h5;
@@ -53,9 +56,15 @@ export function hdf5(): Promise<H5> {
 /** Opens an HDF5 file for reading; a file HDF5 cannot open is one line, never a crash. */
 export async function openHdf5(path: string): Promise<InstanceType<H5['File']>> {
   const lib = await hdf5();
+  let file: InstanceType<H5['File']>;
   try {
-    return new lib.File(path, 'r');
-  } catch (e) {
-    throw new NetcensusError(`${path}: an HDF5 file that cannot be opened (${(e as Error).message.split('\n')[0]})`);
+    file = new lib.File(path, 'r');
+  } catch {
+    throw new NetcensusError(`${path}: an HDF5 signature, but libhdf5 cannot read the file (corrupt or truncated)`);
   }
+  // libhdf5 reports a file it cannot read (a bad superblock, a truncated file) as a negative id, not a throw.
+  if (!(Number(file.file_id) >= 0)) {
+    throw new NetcensusError(`${path}: an HDF5 signature, but libhdf5 cannot read the file (corrupt or truncated)`);
+  }
+  return file;
 }

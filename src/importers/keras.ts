@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { NetcensusError } from '../errors.js';
 import type { Graph, GraphNode, LayerConfig, Pair } from '../graph.js';
 import { ACTIVATIONS, readActivation, type ActivationFn } from '../kinds/activation.js';
-import { kerasClasses } from '../kinds/index.js';
+import { kerasClasses, kindSpec } from '../kinds/index.js';
 import type { ConfigReader } from '../kinds/spec.js';
 
 const layerSchema = z.looseObject({
@@ -19,6 +19,7 @@ const layerSchema = z.looseObject({
   config: z.looseObject({}),
   name: z.string().optional(),
   inbound_nodes: z.array(z.unknown()).optional(),
+  module: z.string().optional(),
   build_config: z.looseObject({ input_shape: z.unknown().optional() }).optional(),
 });
 type RawLayer = z.infer<typeof layerSchema>;
@@ -222,42 +223,51 @@ interface TensorRef {
   shape?: unknown;
 }
 
-/** The tensors one inbound node (one call) reads, in order, in any of the Keras 2 / Keras 3 layouts. */
-function callArgs(layer: string, call: unknown): TensorRef[] {
-  const refs: TensorRef[] = [];
-  const visit = (v: unknown): void => {
-    if (Array.isArray(v)) {
-      // Keras 2: [name, nodeIndex, tensorIndex, kwargs]
-      if (typeof v[0] === 'string' && typeof v[1] === 'number') {
-        refs.push({ layer: v[0], node: v[1], tensor: typeof v[2] === 'number' ? v[2] : 0 });
-        return;
-      }
-      v.forEach(visit);
-    } else if (v && typeof v === 'object') {
-      const o = v as Record<string, unknown>;
-      // Keras 3: {"class_name": "__keras_tensor__", "config": {"shape": [...], "keras_history": [name, node, tensor]}}
-      const config = o.config as Record<string, unknown> | undefined;
-      const history = config?.keras_history;
-      if (Array.isArray(history) && typeof history[0] === 'string') {
-        refs.push({
-          layer: history[0],
-          node: typeof history[1] === 'number' ? history[1] : 0,
-          tensor: typeof history[2] === 'number' ? history[2] : 0,
-          shape: config?.shape,
-        });
-        return;
-      }
-      if ('args' in o) visit(o.args);
-      // Tensors passed by keyword (MultiHeadAttention's value, key; a mask) follow the positional ones.
-      if ('kwargs' in o && o.kwargs && typeof o.kwargs === 'object') {
-        for (const kw of Object.values(o.kwargs as Record<string, unknown>))
-          if (kw && typeof kw === 'object') visit(kw);
-      }
+/** The tensors one inbound node (one call) reads: positional ones in order, and those passed by keyword. */
+interface CallArgs {
+  positional: TensorRef[];
+  keyword: Map<string, TensorRef[]>;
+}
+
+/** Tensor references anywhere inside a value, in order, in any of the Keras 2 / Keras 3 layouts. */
+function tensorsIn(v: unknown, refs: TensorRef[] = []): TensorRef[] {
+  if (Array.isArray(v)) {
+    // Keras 2: [name, nodeIndex, tensorIndex, kwargs]
+    if (typeof v[0] === 'string' && typeof v[1] === 'number') {
+      refs.push({ layer: v[0], node: v[1], tensor: typeof v[2] === 'number' ? v[2] : 0 });
+      return refs;
     }
-  };
-  visit(call);
-  if (refs.length === 0) bad(`layer "${layer}": inbound_nodes name no input layer`);
+    for (const x of v) tensorsIn(x, refs);
+  } else if (v && typeof v === 'object') {
+    // Keras 3: {"class_name": "__keras_tensor__", "config": {"shape": [...], "keras_history": [name, node, tensor]}}
+    const config = (v as Record<string, unknown>).config as Record<string, unknown> | undefined;
+    const history = config?.keras_history;
+    if (Array.isArray(history) && typeof history[0] === 'string') {
+      refs.push({
+        layer: history[0],
+        node: typeof history[1] === 'number' ? history[1] : 0,
+        tensor: typeof history[2] === 'number' ? history[2] : 0,
+        shape: config?.shape,
+      });
+    }
+  }
+  // Anything else (a constant operand such as MobileNetV3's x + 3.0) is no tensor.
   return refs;
+}
+
+function callArgs(layer: string, call: unknown): CallArgs {
+  const o = call as Record<string, unknown> | null;
+  const keyword = new Map<string, TensorRef[]>();
+  let positional: TensorRef[];
+  if (o && typeof o === 'object' && !Array.isArray(o) && ('args' in o || 'kwargs' in o)) {
+    positional = tensorsIn(o.args ?? []);
+    for (const [k, v] of Object.entries((o.kwargs as Record<string, unknown> | undefined) ?? {})) {
+      const refs = tensorsIn(v);
+      if (refs.length) keyword.set(k, refs);
+    }
+  } else positional = tensorsIn(call);
+  if (positional.length === 0 && keyword.size === 0) bad(`layer "${layer}": inbound_nodes name no input layer`);
+  return { positional, keyword };
 }
 
 /** [[name, node, tensor], ...] or a single [name, node, tensor], as input_layers/output_layers write it. */
@@ -295,6 +305,7 @@ class Expander {
   constructor(
     private readonly origin: string,
     private readonly options: ImportOptions,
+    private readonly format: ModelFormat,
   ) {}
 
   model(m: RawModel, scope: Scope): string[] {
@@ -323,7 +334,8 @@ class Expander {
   /** Shapes of the tensors each call reads, as Keras 3 wrote them (for the outputs of layers it cannot count). */
   private record(scope: Scope, l: RawLayer): void {
     for (const call of l.inbound_nodes ?? []) {
-      for (const ref of callArgsQuiet(call)) {
+      const args = callArgsQuiet(call);
+      for (const ref of [...args.positional, ...[...args.keyword.values()].flat()]) {
         if (Array.isArray(ref.shape)) {
           const key = `${scope.prefix}${ref.layer}@${ref.node}`;
           const shapes = this.recorded.get(key) ?? [];
@@ -349,7 +361,7 @@ class Expander {
           cfg.batch_shape ?? cfg.batch_input_shape ?? l.build_config?.input_shape ?? m.config.build_input_shape;
         previous = this.input(scope, `${name}_input`, { batch_shape: raw });
       }
-      previous = this.call(scope, name, l, 0, [previous])[0]!;
+      previous = this.call(scope, name, l, 0, { positional: [previous], keyword: () => [] })[0]!;
     }
     if (previous === undefined) bad(`${this.origin}: the model has no layers`);
     return [previous!];
@@ -388,8 +400,11 @@ class Expander {
       } else {
         const calls = l.inbound_nodes ?? [];
         if (n >= calls.length) bad(`layer "${scope.prefix}${name}" has no call ${n} (it has ${calls.length})`);
-        const args = callArgs(`${scope.prefix}${name}`, calls[n]).map((ref) => resolve(name, ref));
-        outs = this.call(scope, name, l, n, args);
+        const args = callArgs(`${scope.prefix}${name}`, calls[n]);
+        outs = this.call(scope, name, l, n, {
+          positional: args.positional.map((ref) => resolve(name, ref)),
+          keyword: (k) => (args.keyword.get(k) ?? []).map((ref) => resolve(name, ref)),
+        });
       }
       visiting.delete(key);
       done.set(key, outs);
@@ -432,8 +447,19 @@ class Expander {
     };
   }
 
-  /** Call `n` of layer `name`: a nested model expands in place, any other layer becomes a node. */
-  private call(scope: Scope, name: string, l: RawLayer, n: number, args: string[]): string[] {
+  /**
+   * Call `n` of layer `name`: a nested model expands in place, any other layer becomes a node whose inputs
+   * are the call's positional tensors, then the keyword tensors its kind takes as inputs (MultiHeadAttention's
+   * query, value, key); other keywords (a mask, `training`) are not inputs.
+   */
+  private call(
+    scope: Scope,
+    name: string,
+    l: RawLayer,
+    n: number,
+    call: { positional: string[]; keyword: (k: string) => string[] },
+  ): string[] {
+    const args = call.positional;
     const cfg = l.config as Record<string, unknown>;
     const frozen = cfg.trainable === false;
     const id = `${scope.prefix}${name}${n > 0 ? `@${n}` : ''}`;
@@ -450,14 +476,20 @@ class Expander {
         ...(id === owner ? {} : { owner: `${owner}/` }),
       });
     }
-    const reader = new Reader(id, l.class_name, cfg, this.options.skipUnknown);
-    const known = kerasClasses().has(l.class_name);
+    // Keras 3 ops in a config (MobileNetV3's x + 3.0, a mask's NotEqual) say so by their module, or in the
+    // legacy HDF5 form, which drops modules, by carrying neither dtype nor trainable as every layer does.
+    const op =
+      l.module?.startsWith('keras.src.ops') || (this.format === 'keras3' && !('dtype' in cfg) && !('trainable' in cfg));
+    const cls = op ? `ops.${l.class_name}` : l.class_name;
+    const reader = new Reader(id, cls, cfg, this.options.skipUnknown);
+    const known = kerasClasses().has(cls);
     const config: LayerConfig = known || !this.options.skipUnknown ? toConfig(reader) : this.unknown(scope, name, n, l);
+    const keywords = kindSpec(config).kerasCallInputs ?? [];
     this.nodes.push({
       name: id,
       scope: id,
       config,
-      inputs: args,
+      inputs: [...args, ...keywords.flatMap(call.keyword)],
       ...this.placement(scope, frozen),
       ...(id === owner ? {} : { sharedWith: owner }),
     });
@@ -489,11 +521,11 @@ class Expander {
 }
 
 /** callArgs without refusing: for collecting recorded shapes, where a malformed call is reported later. */
-function callArgsQuiet(call: unknown): TensorRef[] {
+function callArgsQuiet(call: unknown): CallArgs {
   try {
     return callArgs('', call);
   } catch {
-    return [];
+    return { positional: [], keyword: new Map() };
   }
 }
 
@@ -521,7 +553,7 @@ export function importKerasJson(json: unknown, options: ImportOptions = {}): Imp
   }
   const format = dialect(m, wrapped);
   const top: Scope = { prefix: '', parents: [], frozen: (m.config as Record<string, unknown>).trainable === false };
-  const expander = new Expander(origin, options);
+  const expander = new Expander(origin, options, format);
   const outputs = expander.model(m, top);
   const dialectName = format === 'keras3' ? 'Keras 3' : format === 'keras2' ? 'Keras 2' : 'TensorFlow.js';
   return {

@@ -157,8 +157,13 @@ export interface KindSpec<C extends { kind: string }> {
   describe(c: C): string;
   /** True for layers PyTorch would implement as a ConvNd module (torch-summary scales their weights by output positions). */
   convLike?: boolean;
-  /** Keras class names this kind reads, and how; a reader may return another kind of the same family. */
+  /**
+   * Keras class names this kind reads, and how; a reader may return another kind of the same family. A
+   * Keras 3 op in a config (keras.src.ops: `x + 3.0`) is looked up as `ops.ClassName`.
+   */
   keras: Readonly<Record<string, (r: ConfigReader) => LayerConfigOf>>;
+  /** Keyword arguments of a Keras call that are inputs too, in the order the kind takes them (after the positional ones). */
+  kerasCallInputs?: readonly string[];
   /** Custom tfjs layer classes the kind's build uses (registered for serialization before deserializing). */
   custom?: ReadonlyArray<(tf: Tf) => unknown>;
   /** Builds the layer as TensorFlow.js layers and returns its output tensor (or tensors, for several outputs). */

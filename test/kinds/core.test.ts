@@ -34,7 +34,7 @@ const kerasModel = (config: Record<string, unknown>) => ({
       {
         module: 'keras.layers',
         class_name: 'UpSampling2D',
-        config: { name: 'up', data_format: 'channels_last', ...config },
+        config: { name: 'up', trainable: true, dtype: 'float32', data_format: 'channels_last', ...config },
       },
     ],
   },

@@ -6,7 +6,15 @@
 import type * as TF from '@tensorflow/tfjs';
 import { NetcensusError } from '../errors.js';
 import { mul } from '../exact.js';
-import { activationOp, fused, tfjsActivation, type ActivationFn } from './activation.js';
+import {
+  activationOp,
+  fused,
+  fusedAfter,
+  fusedInside,
+  fusedShape,
+  tfjsActivation,
+  type ActivationFn,
+} from './activation.js';
 import {
   bias,
   checkPositive,
@@ -185,7 +193,7 @@ export const convKinds: Kinds<ConvFamily> = {
       if (cin % c.groups !== 0) fail(name, c.kind, `input channels ${cin} are not divisible by groups ${c.groups}`);
       if (c.filters % c.groups !== 0)
         fail(name, c.kind, `filters ${c.filters} are not divisible by groups ${c.groups}`);
-      return [...slide2d(name, c, h, w), c.filters];
+      return fusedShape(name, c.kind, c.activation, [...slide2d(name, c, h, w), c.filters]);
     },
     weights: (c, inputs) => {
       const cin = inputs[0]![2]!;
@@ -228,9 +236,11 @@ export const convKinds: Kinds<ConvFamily> = {
       };
       if (c.groups > 1) {
         const GroupedConv2D = ctx.custom(groupedConv2D);
-        return ctx.use(new GroupedConv2D({ ...args, groups: c.groups, activation: c.activation }), x);
+        const grouped = new GroupedConv2D({ ...args, groups: c.groups, activation: fusedInside(c.activation) });
+        return fusedAfter(ctx, c.activation, ctx.use(grouped, x));
       }
-      return ctx.use(ctx.tf.layers.conv2d({ ...args, activation: tfjsActivation(c.activation) }), x);
+      const y = ctx.use(ctx.tf.layers.conv2d({ ...args, activation: tfjsActivation(c.activation) }), x);
+      return fusedAfter(ctx, c.activation, y);
     },
     factors: (c, info) => ({
       kind: 'conv',
@@ -252,7 +262,10 @@ export const convKinds: Kinds<ConvFamily> = {
     outputShape: (c, inputs, name) => {
       const [h, w, cin] = spatialInput(name, c.kind, inputs, 2) as [number, number, number];
       checkPositive(name, c.kind, 'depth multiplier', [c.depthMultiplier]);
-      return [...slide2d(name, c, h, w), mul('channels', cin, c.depthMultiplier)];
+      return fusedShape(name, c.kind, c.activation, [
+        ...slide2d(name, c, h, w),
+        mul('channels', cin, c.depthMultiplier),
+      ]);
     },
     weights: (c, inputs) => {
       const cin = inputs[0]![2]!;
@@ -260,7 +273,8 @@ export const convKinds: Kinds<ConvFamily> = {
       if (c.bias) specs.push(bias('bias', [cin * c.depthMultiplier]));
       return specs;
     },
-    macs: (c, _inputs, out) => mul('MACs', out[0]!, out[1]!, out[2]!, c.kernel[0], c.kernel[1]),
+    macs: (c, inputs, out) =>
+      mul('MACs', out[0]!, out[1]!, inputs[0]![2]!, c.depthMultiplier, c.kernel[0], c.kernel[1]),
     describe: (c) =>
       `${sizeText(c.kernel)}${strided(c.strides, false)}${padText(toAxisPadding(c.padding))} x${c.depthMultiplier}${fusedText(c.activation)}`,
     keras: {
@@ -277,7 +291,7 @@ export const convKinds: Kinds<ConvFamily> = {
     },
     tfjs: (c, ctx) => {
       const [x, padding] = padded(ctx, c);
-      return ctx.use(
+      const y = ctx.use(
         ctx.tf.layers.depthwiseConv2d({
           name: ctx.name,
           kernelSize: [...c.kernel],
@@ -291,12 +305,13 @@ export const convKinds: Kinds<ConvFamily> = {
         }),
         x,
       );
+      return fusedAfter(ctx, c.activation, y);
     },
     factors: (c, info) => ({
       kind: 'conv',
       k: c.kernel[0] * c.kernel[1],
       cin: info.inputShapes[0]![2]!,
-      cout: info.outputShape[2]!,
+      cout: info.inputShapes[0]![2]! * c.depthMultiplier,
       groups: info.inputShapes[0]![2]!,
       bias: c.bias ? 1 : 0,
       positions: info.outputShape[0]! * info.outputShape[1]!,
@@ -313,7 +328,7 @@ export const convKinds: Kinds<ConvFamily> = {
       const [h, w] = spatialInput(name, c.kind, inputs, 2) as [number, number, number];
       checkPositive(name, c.kind, 'filters', [c.filters]);
       checkPositive(name, c.kind, 'depth multiplier', [c.depthMultiplier]);
-      return [...slide2d(name, c, h, w), c.filters];
+      return fusedShape(name, c.kind, c.activation, [...slide2d(name, c, h, w), c.filters]);
     },
     weights: (c, inputs) => {
       const cin = inputs[0]![2]!;
@@ -333,7 +348,7 @@ export const convKinds: Kinds<ConvFamily> = {
     keras: { SeparableConv2D: readSeparable, SeparableConvolution2D: readSeparable },
     tfjs: (c, ctx) => {
       const [x, padding] = padded(ctx, c);
-      return ctx.use(
+      const y = ctx.use(
         ctx.tf.layers.separableConv2d({
           name: ctx.name,
           filters: c.filters,
@@ -349,6 +364,7 @@ export const convKinds: Kinds<ConvFamily> = {
         }),
         x,
       );
+      return fusedAfter(ctx, c.activation, y);
     },
     // No single factored formula: a depthwise and a pointwise kernel.
     factors: (_c, info, convention) => otherFactors(info, convention),

@@ -4,7 +4,7 @@
  */
 import { mul, prod } from '../exact.js';
 import { int } from '../format/numbers.js';
-import { fused, tfjsActivation, type ActivationFn } from './activation.js';
+import { fused, fusedAfter, fusedShape, tfjsActivation, type ActivationFn } from './activation.js';
 import {
   bias,
   checkPositive,
@@ -73,7 +73,7 @@ export const denseKinds: Kinds<DenseFamily> = {
       const s = one(name, c.kind, inputs);
       checkPositive(name, c.kind, 'units', [c.units]);
       if (s.length < 1) fail(name, c.kind, 'needs an input of rank >= 1');
-      return [...s.slice(0, -1), c.units];
+      return fusedShape(name, c.kind, c.activation, [...s.slice(0, -1), c.units]);
     },
     weights: (c, inputs) => {
       const fanIn = inputs[0]![inputs[0]!.length - 1]!;
@@ -85,15 +85,19 @@ export const denseKinds: Kinds<DenseFamily> = {
     describe: (c) => `${c.units}${c.bias ? '' : ' nobias'}${fusedText(c.activation)}`,
     keras: { Dense: (r) => ({ kind: 'dense', units: r.int('units'), bias: r.bool('use_bias', true), ...fused(r) }) },
     tfjs: (c, ctx) =>
-      ctx.use(
-        ctx.tf.layers.dense({
-          name: ctx.name,
-          units: c.units,
-          useBias: c.bias,
-          activation: tfjsActivation(c.activation),
-          kernelInitializer: ctx.kernelInitializer,
-        }),
-        ctx.inputs[0]!,
+      fusedAfter(
+        ctx,
+        c.activation,
+        ctx.use(
+          ctx.tf.layers.dense({
+            name: ctx.name,
+            units: c.units,
+            useBias: c.bias,
+            activation: tfjsActivation(c.activation),
+            kernelInitializer: ctx.kernelInitializer,
+          }),
+          ctx.inputs[0]!,
+        ),
       ),
     factors: (c, info) => ({
       kind: 'dense',

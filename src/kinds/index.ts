@@ -9,12 +9,20 @@ import { coreKinds, type CoreFamily } from './core.js';
 import { denseKinds, type DenseFamily } from './dense.js';
 import { mergeKinds, type MergeFamily } from './merge.js';
 import { normalizationKinds, type NormalizationFamily } from './normalization.js';
+import { opsKinds, type OpsFamily } from './ops.js';
 import { poolingKinds, type PoolingFamily } from './pooling.js';
 import type { ConfigReader, KindSpec, Tf } from './spec.js';
 
 /** Every layer config: the union of the families' own unions, so a new kind touches its family file only. */
 export type LayerConfig =
-  CoreFamily | ActivationFamily | ConvFamily | DenseFamily | PoolingFamily | NormalizationFamily | MergeFamily;
+  | CoreFamily
+  | ActivationFamily
+  | ConvFamily
+  | DenseFamily
+  | PoolingFamily
+  | NormalizationFamily
+  | MergeFamily
+  | OpsFamily;
 
 export type LayerKind = LayerConfig['kind'];
 
@@ -37,6 +45,7 @@ export const KINDS: KindRegistry = {
   ...poolingKinds,
   ...normalizationKinds,
   ...mergeKinds,
+  ...opsKinds,
 };
 
 /** The spec of a config's kind. */

@@ -10,7 +10,7 @@ import { NetcensusError } from '../errors.js';
 import { isInput, parseRef, type Graph } from '../graph.js';
 import { kindSpec } from '../kinds/index.js';
 import type { BuildCtx } from '../kinds/spec.js';
-import { customLayer } from './custom.js';
+import { customLayer, registerCustomLayers } from './custom.js';
 
 export type WeightInit = 'random' | 'zeros';
 
@@ -37,6 +37,9 @@ export interface BuiltModel {
 }
 
 export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: BuildOptions = {}): BuiltModel {
+  // tfjs-layers resolves an activation name (Dense(activation: 'hard_silu')) through the same registry as
+  // layer classes: the kinds' custom classes, activations included, are registered before any layer is made.
+  registerCustomLayers();
   const kernelInitializer = options.init === 'random' ? 'glorotUniform' : 'zeros';
   const tensors = new Map<string, tf.SymbolicTensor[]>();
   const owned = new Map<string, tf.layers.Layer[]>();

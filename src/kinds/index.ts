@@ -11,6 +11,7 @@ import { mergeKinds, type MergeFamily } from './merge.js';
 import { normalizationKinds, type NormalizationFamily } from './normalization.js';
 import { opsKinds, type OpsFamily } from './ops.js';
 import { poolingKinds, type PoolingFamily } from './pooling.js';
+import { spectralKinds, type SpectralFamily } from './spectral.js';
 import type { ConfigReader, KindSpec, Tf } from './spec.js';
 
 /** Every layer config: the union of the families' own unions, so a new kind touches its family file only. */
@@ -22,7 +23,8 @@ export type LayerConfig =
   | PoolingFamily
   | NormalizationFamily
   | MergeFamily
-  | OpsFamily;
+  | OpsFamily
+  | SpectralFamily;
 
 export type LayerKind = LayerConfig['kind'];
 
@@ -46,6 +48,7 @@ export const KINDS: KindRegistry = {
   ...normalizationKinds,
   ...mergeKinds,
   ...opsKinds,
+  ...spectralKinds,
 };
 
 /** The spec of a config's kind. */

@@ -195,8 +195,24 @@ export const normalizationKinds: Kinds<NormalizationFamily> = {
         };
       },
     },
-    tfjs: (c, ctx) =>
-      ctx.use(
+    tfjs: (c, ctx) => {
+      const rank = ctx.info.inputShapes[0]!.length;
+      // tfjs-layers' BatchNormalization takes tensors of rank 4 or less (with the batch).
+      if (rank > 3) {
+        const [axis] = batchedAxes(ctx.name, c.kind, [c.axis ?? -1], rank);
+        return ctx.use(
+          new (ctx.custom(kerasNormLayer))({
+            name: ctx.name,
+            mode: 'batch',
+            axes: [axis!],
+            epsilon: c.epsilon,
+            center: c.center,
+            scale: c.scale,
+          }),
+          ctx.inputs[0]!,
+        );
+      }
+      return ctx.use(
         ctx.tf.layers.batchNormalization({
           name: ctx.name,
           axis: c.axis === undefined || c.axis < 0 ? (c.axis ?? -1) : c.axis + 1,
@@ -206,7 +222,8 @@ export const normalizationKinds: Kinds<NormalizationFamily> = {
           scale: c.scale,
         }),
         ctx.inputs[0]!,
-      ),
+      );
+    },
     factors: (c, info, convention) => {
       const ch = axisSize(info.node.name, c.kind, info.inputShapes[0]!, c.axis);
       return {
@@ -581,10 +598,11 @@ export function kerasNormalization(tf: Tf): LayerClass<KerasNormalizationArgs> {
 interface KerasNormArgs {
   name?: string;
   /**
-   * group: GroupNormalization over `axes[0]`; rms: RMSNormalization; rmsScaling: LayerNormalization's
+   * batch: BatchNormalization at inference over `axes[0]` (for tensors of rank 5 and more); group:
+   * GroupNormalization over `axes[0]`; rms: RMSNormalization; rmsScaling: LayerNormalization's
    * rms_scaling; unit: UnitNormalization.
    */
-  mode: 'group' | 'rms' | 'rmsScaling' | 'unit';
+  mode: 'batch' | 'group' | 'rms' | 'rmsScaling' | 'unit';
   /** Axes of the batched tensor. */
   axes: number[];
   epsilon: number;
@@ -600,6 +618,8 @@ export function kerasNormLayer(tf: Tf): LayerClass<KerasNormArgs> {
     private readonly args: KerasNormArgs;
     private gamma?: TF.LayerVariable;
     private beta?: TF.LayerVariable;
+    private movingMean?: TF.LayerVariable;
+    private movingVariance?: TF.LayerVariable;
 
     constructor(args: KerasNormArgs) {
       super({ name: args.name });
@@ -610,9 +630,21 @@ export function kerasNormLayer(tf: Tf): LayerClass<KerasNormArgs> {
       const s = singleShape(inputShape);
       const a = this.args;
       const sizes = [...a.axes].sort((x, y) => x - y).map((i) => s[i]!);
-      if (a.mode === 'group') {
+      if (a.mode === 'group' || a.mode === 'batch') {
         if (a.scale) this.gamma = this.addWeight('gamma', sizes, 'float32', tf.initializers.ones());
         if (a.center) this.beta = this.addWeight('beta', sizes, 'float32', tf.initializers.zeros());
+        if (a.mode === 'batch') {
+          const zeros = tf.initializers.zeros();
+          this.movingMean = this.addWeight('moving_mean', sizes, 'float32', zeros, undefined, false);
+          this.movingVariance = this.addWeight(
+            'moving_variance',
+            sizes,
+            'float32',
+            tf.initializers.ones(),
+            undefined,
+            false,
+          );
+        }
       } else if (a.mode === 'rms') {
         this.gamma = this.addWeight('scale', sizes, 'float32', tf.initializers.ones());
       } else if (a.mode === 'rmsScaling') {
@@ -636,6 +668,11 @@ export function kerasNormLayer(tf: Tf): LayerClass<KerasNormArgs> {
           return out;
         };
         switch (a.mode) {
+          case 'batch': {
+            const mean = tf.reshape(this.movingMean!.read(), over);
+            const variance = tf.reshape(this.movingVariance!.read(), over);
+            return scaled(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, a.epsilon))));
+          }
           case 'unit':
             return tf.div(x, tf.maximum(tf.sqrt(tf.sum(tf.square(x), a.axes, true)), a.epsilon));
           case 'rms':
@@ -665,16 +702,19 @@ export function kerasNormLayer(tf: Tf): LayerClass<KerasNormArgs> {
   };
 }
 
+/** `projection_dim` as Keras' own config writes it, for TensorFlow.js' deserializer reading a Keras config. */
+type LayerScaleArgs = { name?: string; dim?: number; projection_dim?: number };
+
 /** ConvNeXt's LayerScale: x * gamma, one trainable weight of shape [dim]. */
-export function layerScaleLayer(tf: Tf): LayerClass<{ name?: string; dim: number }> {
+export function layerScaleLayer(tf: Tf): LayerClass<LayerScaleArgs> {
   return class LayerScale extends tf.layers.Layer {
     static className = 'LayerScale';
     private readonly dim: number;
     private gamma?: TF.LayerVariable;
 
-    constructor(args: { name?: string; dim: number }) {
+    constructor(args: LayerScaleArgs) {
       super({ name: args.name });
-      this.dim = args.dim;
+      this.dim = args.dim ?? args.projection_dim!;
     }
 
     override build(): void {

@@ -17,6 +17,7 @@ import { census, type Census } from '../../src/census.js';
 import { importKerasJson } from '../../src/importers/keras.js';
 import { loadModelFile } from '../../src/importers/files.js';
 import type { ImportOptions } from '../../src/importers/keras.js';
+import type { Graph } from '../../src/graph.js';
 
 export const FIXTURES = new URL('../fixtures/keras/', import.meta.url).pathname;
 
@@ -82,6 +83,7 @@ export const OWN_CLASSES = new Set([
   'RMSNormalization',
   'Normalization',
   'LayerScale',
+  'SpectralNormalization',
 ]);
 
 /** The importer's options a fixture needs: MobileNetV3's input is (None, None, 3). */
@@ -146,7 +148,7 @@ const tensorRef = (name: string, shape: unknown) => ({
  * One layer of a fixture, alone: its config in a Functional model whose inputs have the shapes Keras
  * recorded for its first call (in its inbound node, or in its build_config inside a Sequential).
  */
-export function isolatedCensus(model: string, path: string): Census {
+export function isolatedGraph(model: string, path: string): Graph {
   const layer = structuredClone(rawLayer(model, path));
   const shapes: unknown[] = [];
   let call: unknown;
@@ -190,8 +192,10 @@ export function isolatedCensus(model: string, path: string): Census {
       output_layers: [[name, 0, 0]],
     },
   };
-  return census(importKerasJson(probe, { origin: `${model}/${path}` }).graph);
+  return importKerasJson(probe, { origin: `${model}/${path}` }).graph;
 }
+
+export const isolatedCensus = (model: string, path: string): Census => census(isolatedGraph(model, path));
 
 /** Keras' figure of a layer's output shape as the census writes it (no batch); executed where that differs. */
 function expectedShape(model: string, l: LayerFigure): Array<number | null> | undefined {

@@ -399,6 +399,8 @@ export const activationKinds: Kinds<ActivationFamily> = {
     title: 'Activation',
     outputShape: (c, inputs, name) => {
       const s = one(name, c.kind, inputs);
+      // Only the functions over an axis look at it (elementwise ones take any shape, a scalar's too).
+      if (c.axis === undefined && c.fn !== 'glu' && c.fn !== 'sparsemax') return s;
       const axes = resolveAxes(name, c.kind, c.axis ?? [-1], s.length);
       if (c.fn === 'glu') {
         // Keras' symbolic shape keeps the axis; running it halves it, and the census counts what runs.

@@ -104,6 +104,8 @@ export interface Graph {
   outputs: readonly string[];
   /** The file the graph was read from, for imported models. */
   file?: ModelFile;
+  /** What the importer found worth saying about the file (its format, how its counts relate to the source framework's). */
+  notes?: readonly string[];
   /** Figures published for this model, checked against the census by `summary`. */
   published?: readonly PublishedFigure[];
 }

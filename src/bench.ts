@@ -7,15 +7,15 @@ import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { useBackend, type BackendName } from './backend.js';
 import { census, inferLayers } from './census.js';
 import type { Graph } from './graph.js';
+import { packageRoot } from './paths.js';
 import { assertFitsInMemory } from './resources.js';
 import { buildTfjs } from './tfjs/builder.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = packageRoot();
 
 export interface BenchOptions {
   backends: BackendName[];

@@ -7,6 +7,7 @@
  *  - npm's registry, where it is not the default -> a build arg.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,7 +95,7 @@ export function buildRoutes() {
     mkdirSync(served, { recursive: true });
     symlinkSync(dir, join(served, name));
     const entry = { name, rest };
-    pending.push(entry);
+    pending.push(`${name}=${dir}`);
     return entry;
   };
   const plan = {
@@ -103,7 +104,7 @@ export function buildRoutes() {
     PIP_FIND_LINKS: pip.findLinks?.map((u) => serve(u, 'find-links')) ?? [],
   };
   if (pending.length) {
-    server = startServer(served);
+    server = startServer(served, pending.join('\n'));
     log(`serving pip's local indexes on http://127.0.0.1:${server.port}/ for the build`);
   }
   for (const [k, list] of Object.entries(plan)) {
@@ -123,22 +124,31 @@ export function buildRoutes() {
   };
 }
 
-/** python3 -m http.server on a free loopback port; resolves the port from its first line. */
-function startServer(dir) {
+/**
+ * python3 -m http.server on loopback. The port is part of the URLs in the build args, which are part of
+ * BuildKit's cache key: a port derived from what is served keeps it the same from run to run (any free one
+ * if that is taken, at the cost of a rebuild of the dependency layer).
+ */
+function startServer(dir, key) {
   const python = ['python3', 'python'].find((p) => which(p));
   if (!python) throw new Failure('pip uses local indexes, but no python3 is here to serve them to the build');
+  const preferred = 20_000 + (createHash('sha256').update(key).digest().readUInt32BE(0) % 30_000);
   const logPath = join(cacheDir, 'pip-server.log');
-  const fd = openSync(logPath, 'w');
-  const child = spawn(python, ['-u', '-m', 'http.server', '0', '--bind', '127.0.0.1', '--directory', dir], { stdio: ['ignore', fd, fd], detached: true });
-  closeSync(fd);
-  child.unref();
-  const until = Date.now() + 20_000;
-  while (Date.now() < until) {
-    const port = /port (\d+)/.exec(readText(logPath))?.[1];
-    if (port) return { pid: child.pid, port: Number(port) };
-    if (!isAlive(child.pid)) break;
-    sleepSync(100);
+  let last = 'no answer';
+  for (const port of [preferred, 0]) {
+    const fd = openSync(logPath, 'w');
+    const child = spawn(python, ['-u', '-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', dir], { stdio: ['ignore', fd, fd], detached: true });
+    closeSync(fd);
+    child.unref();
+    const until = Date.now() + 20_000;
+    while (Date.now() < until) {
+      const bound = /port (\d+)/.exec(readText(logPath))?.[1];
+      if (bound) return { pid: child.pid, port: Number(bound) };
+      if (!isAlive(child.pid)) break;
+      sleepSync(100);
+    }
+    stopProcess(child.pid, 2_000);
+    last = readText(logPath).trim().split('\n').at(-1) || last;
   }
-  stopProcess(child.pid, 2_000);
-  throw new Failure(`could not serve pip's local indexes on loopback: ${readText(logPath).trim().split('\n').at(-1) ?? 'no answer'}`);
+  throw new Failure(`could not serve pip's local indexes on loopback: ${last}`);
 }

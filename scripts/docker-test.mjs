@@ -25,7 +25,7 @@ const argv = process.argv.slice(2);
 const buildOnly = argv.includes('--build-only');
 const tagAt = argv.indexOf('--tag');
 const tag = tagAt >= 0 ? argv[tagAt + 1] : buildOnly ? 'netcensus' : 'netcensus:ci';
-const unknown = argv.filter((a, i) => !['--build-only', '--tag'].includes(a) && i !== tagAt + 1);
+const unknown = argv.filter((a, i) => !['--build-only', '--tag'].includes(a) && (tagAt < 0 || i !== tagAt + 1));
 if (unknown.length || !tag) {
   process.stderr.write(`netcensus docker: unknown argument ${unknown[0] ?? '--tag without a name'} (usage: docker-test.mjs [--build-only] [--tag NAME])\n`);
   process.exit(2);
@@ -54,7 +54,10 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 
 function docker(args, opts = {}) {
-  return sh(engine.cli, args, { ...opts, env: { ...engine.env, ...opts.env } });
+  const r = sh(engine.cli, args, { ...opts, env: { ...engine.env, ...opts.env } });
+  // Ctrl-C reaches the docker CLI too; the signal handlers above cannot run while a synchronous call waits.
+  if (r.status === 130 || r.signal === 'SIGINT') throw new Failure('interrupted');
+  return r;
 }
 
 const imageId = (ref) => docker(['image', 'inspect', '-f', '{{.Id}}', ref]).stdout.trim() || null;
@@ -86,7 +89,7 @@ function build(base) {
 function runSuite() {
   container = `netcensus-ci-${process.pid}`;
   log(`running the test suite in ${tag} (--network none)`);
-  const r = docker(['run', '--name', container, '--network', 'none', tag], { inherit: true, timeoutMs: 60 * 60_000 });
+  const r = docker(['run', '--init', '--name', container, '--network', 'none', tag], { inherit: true, timeoutMs: 60 * 60_000 });
   const out = join(cacheDir, 'container-vitest-report.json');
   rmSync(out, { force: true });
   docker(['cp', `${container}:/app/.cache/vitest-report.json`, out]);
@@ -102,8 +105,8 @@ function runSuite() {
 
 function runVerify() {
   log(`running verify --all in ${tag} (--network none)`);
-  const zoo = JSON.parse(docker(['run', '--rm', '--network', 'none', tag, 'list', '--json']).stdout || '[]');
-  const r = docker(['run', '--rm', '--network', 'none', tag, 'verify', '--all', '--json'], { stderrInherit: true, timeoutMs: 60 * 60_000 });
+  const zoo = JSON.parse(docker(['run', '--rm', '--init', '--network', 'none', tag, 'list', '--json']).stdout || '[]');
+  const r = docker(['run', '--rm', '--init', '--network', 'none', tag, 'verify', '--all', '--json'], { stderrInherit: true, timeoutMs: 60 * 60_000 });
   let entries;
   try {
     entries = JSON.parse(r.stdout);
@@ -127,8 +130,8 @@ function cudaLine() {
 }
 
 function main() {
-  mkdirSync(cacheDir, { recursive: true });
   engine = acquireEngine();
+  mkdirSync(cacheDir, { recursive: true });
   const base = ensureBase(engine);
   const { buildMs, size } = build(base);
   const built = `CPU image built in ${seconds(buildMs)} (base: ${base}), ${gb(size)}`;

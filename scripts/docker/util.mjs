@@ -30,7 +30,7 @@ export function sh(cmd, args, { inherit = false, stderrInherit = false, timeoutM
     stdio: [input === undefined ? 'ignore' : 'pipe', inherit ? 2 : 'pipe', inherit || stderrInherit ? 2 : 'pipe'],
   });
   const timedOut = r.error?.code === 'ETIMEDOUT';
-  return { status: r.error ? null : r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error, timedOut };
+  return { status: r.error ? null : r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error, timedOut };
 }
 
 /** The last meaningful lines of a failed command, for a one-line message. */

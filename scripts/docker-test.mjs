@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { BASE, ensureBase } from './docker/base.mjs';
 import { acquireEngine, stopEngine } from './docker/engine.mjs';
 import { buildRoutes } from './docker/routes.mjs';
-import { Failure, NotRun, cacheDir, log, seconds, sh, tail } from './docker/util.mjs';
+import { Failure, NotRun, cacheDir, killRunning, log, seconds, sh, shAsync, tail } from './docker/util.mjs';
 
 const SIZE_BUDGET = 1.2e9; // bytes, as docker counts them
 const CUDA_BASE = 'nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04';
@@ -38,6 +38,7 @@ let container = null;
 const gb = (bytes) => `${(bytes / 1e9).toFixed(2)} GB`;
 
 function cleanup() {
+  killRunning();
   if (container) sh(engine.cli, ['rm', '-f', container], { env: engine.env });
   container = null;
   routes?.stop();
@@ -45,24 +46,31 @@ function cleanup() {
   stopEngine(engine);
   engine = null;
 }
-for (const sig of ['SIGINT', 'SIGTERM']) {
+// Interrupted during a long (asynchronous) step: stop what this run started, then exit. During the short
+// synchronous steps the signal waits for them to end.
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
   process.on(sig, () => {
     log(`interrupted (${sig}); cleaning up`);
+    process.stdout.write('docker: FAILED: interrupted\n');
     cleanup();
-    process.exit(130);
+    process.exit(code);
   });
 }
 
 function docker(args, opts = {}) {
-  const r = sh(engine.cli, args, { ...opts, env: { ...engine.env, ...opts.env } });
-  // Ctrl-C reaches the docker CLI too; the signal handlers above cannot run while a synchronous call waits.
+  return sh(engine.cli, args, { ...opts, env: { ...engine.env, ...opts.env } });
+}
+
+/** The long steps: build, suite, verify. */
+async function dockerLong(args, opts = {}) {
+  const r = await shAsync(engine.cli, args, { ...opts, env: { ...engine.env, ...opts.env } });
   if (r.status === 130 || r.signal === 'SIGINT') throw new Failure('interrupted');
   return r;
 }
 
 const imageId = (ref) => docker(['image', 'inspect', '-f', '{{.Id}}', ref]).stdout.trim() || null;
 
-function build(base) {
+async function build(base) {
   routes = buildRoutes();
   const args = ['build', '--network', 'host', '--progress', 'plain', '-t', tag, '-f', 'Dockerfile'];
   for (const [k, v] of Object.entries(routes.args)) args.push('--build-arg', `${k}=${v}`);
@@ -70,7 +78,7 @@ function build(base) {
   const previous = imageId(tag);
   log(`building the CPU image ${tag} from Dockerfile (base ${BASE}: ${base})`);
   const tb = Date.now();
-  const r = docker([...args, '.'], { env: { DOCKER_BUILDKIT: '1' }, inherit: true, timeoutMs: 60 * 60_000 });
+  const r = await dockerLong([...args, '.'], { env: { DOCKER_BUILDKIT: '1' }, inherit: true });
   const buildMs = Date.now() - tb;
   routes.stop();
   routes = null;
@@ -86,10 +94,10 @@ function build(base) {
 }
 
 /** The default command (the suite), in a named container so that its JSON report can be copied out. */
-function runSuite() {
+async function runSuite() {
   container = `netcensus-ci-${process.pid}`;
   log(`running the test suite in ${tag} (--network none)`);
-  const r = docker(['run', '--init', '--name', container, '--network', 'none', tag], { inherit: true, timeoutMs: 60 * 60_000 });
+  const r = await dockerLong(['run', '--init', '--name', container, '--network', 'none', tag], { inherit: true });
   const out = join(cacheDir, 'container-vitest-report.json');
   rmSync(out, { force: true });
   docker(['cp', `${container}:/app/.cache/vitest-report.json`, out]);
@@ -103,10 +111,10 @@ function runSuite() {
   return { passed, failed, status: r.status, nativeOk: native?.status === 'passed' };
 }
 
-function runVerify() {
+async function runVerify() {
   log(`running verify --all in ${tag} (--network none)`);
   const zoo = JSON.parse(docker(['run', '--rm', '--init', '--network', 'none', tag, 'list', '--json']).stdout || '[]');
-  const r = docker(['run', '--rm', '--init', '--network', 'none', tag, 'verify', '--all', '--json'], { stderrInherit: true, timeoutMs: 60 * 60_000 });
+  const r = await dockerLong(['run', '--rm', '--init', '--network', 'none', tag, 'verify', '--all', '--json'], { stderrInherit: true });
   let entries;
   try {
     entries = JSON.parse(r.stdout);
@@ -119,29 +127,29 @@ function runVerify() {
 }
 
 /** Dockerfile.cuda is built only where its CUDA base is already on the engine (it cannot be pulled here). */
-function cudaLine() {
+async function cudaLine() {
   if (!imageId(CUDA_BASE)) {
     return `Dockerfile.cuda: skipped: ${CUDA_BASE} is not on this engine and CUDA 11.2 / cuDNN 8.1 are in no registry reachable here (its invariants are parsed in test/docker.test.ts)`;
   }
   log('building Dockerfile.cuda (its base is on this engine)');
-  const r = docker(['build', '--network', 'host', '--progress', 'plain', '-t', 'netcensus:cuda-ci', '-f', 'Dockerfile.cuda', '.'], { env: { DOCKER_BUILDKIT: '1' }, inherit: true, timeoutMs: 60 * 60_000 });
+  const r = await dockerLong(['build', '--network', 'host', '--progress', 'plain', '-t', 'netcensus:cuda-ci', '-f', 'Dockerfile.cuda', '.'], { env: { DOCKER_BUILDKIT: '1' }, inherit: true });
   if (r.status !== 0) throw new Failure('Dockerfile.cuda did not build (its log is above)');
   return 'Dockerfile.cuda: built (not run: that needs an NVIDIA GPU)';
 }
 
-function main() {
+async function main() {
   engine = acquireEngine();
   mkdirSync(cacheDir, { recursive: true });
   const base = ensureBase(engine);
-  const { buildMs, size } = build(base);
+  const { buildMs, size } = await build(base);
   const built = `CPU image built in ${seconds(buildMs)} (base: ${base}), ${gb(size)}`;
   if (buildOnly) {
     process.stdout.write(`docker: ${built}, tagged ${tag}\n`);
     return 0;
   }
-  const suite = runSuite();
-  const verify = runVerify();
-  const cuda = cudaLine();
+  const suite = await runSuite();
+  const verify = await runVerify();
+  const cuda = await cudaLine();
   const line =
     `docker: ${built}; in the container (--network none): ${suite.passed} passed, ${suite.failed} failed` +
     `; verify --all: ${verify.ok} of ${verify.total} models verified on native TensorFlow; ${seconds(Date.now() - t0)} in all`;
@@ -159,7 +167,7 @@ function main() {
 
 let code;
 try {
-  code = main();
+  code = await main();
 } catch (e) {
   if (e instanceof NotRun) {
     process.stdout.write(`docker: not run: ${e.message} (the image was neither built nor tested)\n`);

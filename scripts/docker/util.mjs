@@ -1,5 +1,5 @@
 /** Shared by the Docker scripts: paths, logging, child processes, the two kinds of failure. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,43 @@ export function sh(cmd, args, { inherit = false, stderrInherit = false, timeoutM
   });
   const timedOut = r.error?.code === 'ETIMEDOUT';
   return { status: r.error ? null : r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error, timedOut };
+}
+
+const running = new Set();
+
+/**
+ * sh for the long steps (build, suite, verify), asynchronous so that a signal handler can run meanwhile
+ * and clean up; killRunning() ends what is in flight.
+ */
+export function shAsync(cmd, args, { inherit = false, stderrInherit = false, timeoutMs = 60 * 60_000, env, cwd = root } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, {
+      cwd,
+      env: env ? { ...process.env, ...env } : process.env,
+      stdio: ['ignore', inherit ? 2 : 'pipe', inherit || stderrInherit ? 2 : 'pipe'],
+    });
+    running.add(child);
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout?.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGTERM');
+    }, timeoutMs);
+    const done = (r) => {
+      clearTimeout(timer);
+      running.delete(child);
+      resolve({ stdout, stderr, timedOut, ...r });
+    };
+    child.on('error', (error) => done({ status: null, signal: null, error }));
+    child.on('close', (status, signal) => done({ status: timedOut ? null : status, signal }));
+  });
+}
+
+export function killRunning() {
+  for (const child of running) child.kill('SIGTERM');
 }
 
 /** The last meaningful lines of a failed command, for a one-line message. */

@@ -47,6 +47,10 @@ export interface WeightSource {
   /** ONNX shape (no batch) of the channels-first map a Dense's input was flattened from, channels-last. */
   flat?: number[];
   transB?: boolean;
+  /** A depthwise convolution's input channels (its weights are [C x multiplier, 1, kh, kw]). */
+  channels?: number;
+  /** A stored tensor in arithmetic: the layout of the tensor it meets (its data moves with it). */
+  perm?: number[];
 }
 
 export interface OnnxImport {
@@ -579,7 +583,7 @@ for (const [onnxOp, op] of Object.entries(ELEMENTWISE)) {
       ? { kind: 'paramOp', op, shape, left }
       : { kind: 'constOp', op, shape: prod(k.dims) === 1 ? [] : shape, values: c.valuesOf(k), left };
     const { ref, shapes } = c.emit(n, config, [t.ref]);
-    if (isParam) c.weights.set(ref, { op: 'paramOp', inits: [k.init!.name] });
+    if (isParam) c.weights.set(ref, { op: 'paramOp', inits: [k.init!.name], perm: t.perm });
     c.out(n, 0, ref, shapes[0]!, shapes[0]!.length === t.perm.length ? t.perm : identity(shapes[0]!.length));
   };
 }

@@ -3,7 +3,7 @@
  * with what it holds besides the architecture kept for the witnesses (ONNX Runtime executing the file,
  * and the rebuild with the file's own weights).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { NetcensusError } from '../../errors.js';
 import { int } from '../../format/numbers.js';
 import type { Graph } from '../../graph.js';
@@ -15,6 +15,8 @@ import { externalOf } from './tensors.js';
 
 export interface OnnxFile {
   model: ModelProto;
+  /** The file's bytes, for ONNX Runtime (a view of what was read; nothing is copied). */
+  bytes: Uint8Array;
   imported: OnnxImport;
 }
 
@@ -88,7 +90,6 @@ export function importOnnx(path: string, options: ImportOptions = {}): { graph: 
       `${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
     );
   }
-  void statSync;
   const model = decodeOnnx(path, bytes);
   const imported = new Converter(model, {
     origin: options.origin ?? path,
@@ -98,8 +99,13 @@ export function importOnnx(path: string, options: ImportOptions = {}): { graph: 
   const graph = imported.graph;
   graph.description = `ONNX model imported from ${options.origin ?? path}`;
   graph.notes = notes(model, imported);
-  graph.file = { path, container: 'onnx', format: `opset ${imported.opset}` };
-  const file = { model, imported };
+  const file = { model, bytes, imported };
+  graph.file = {
+    path,
+    container: 'onnx',
+    format: `opset ${imported.opset}`,
+    witnesses: async (c) => (await import('./witness.js')).onnxWitnesses(c, path, file),
+  };
   onnxFiles.set(path, file);
   return { graph, file };
 }

@@ -416,6 +416,7 @@ register(['Conv'], function (n) {
   const { ref, shapes } = c.emit(n, config, [x.ref]);
   c.weights.set(ref, {
     op: config.kind === 'depthwiseConv2d' ? 'DepthwiseConv' : 'Conv',
+    channels: cin,
     inits: [w.init.name, ...(b ? [(b as Const).init!.name] : [])],
   });
   c.out(n, 0, ref, shapes[0]!, x.perm);

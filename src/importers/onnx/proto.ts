@@ -163,8 +163,18 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
   }) as unknown as ModelProto;
 }
 
-/** Encodes a model again (verification exposes every intermediate value as an output). */
-export function encodeModel(model: unknown): Uint8Array {
+/**
+ * The model again, with more graph outputs (verification exposes every intermediate value). It is
+ * re-encoded from the message as decoded, so fields absent from the file stay absent (an attribute
+ * keeps its one value), and the fields this schema does not name are dropped, none of which ONNX Runtime
+ * needs to execute the graph.
+ */
+export function withOutputs(bytes: Uint8Array, names: readonly string[]): Uint8Array {
   const type = types().lookupType('onnx.ModelProto');
-  return type.encode(type.fromObject(model as Record<string, unknown>)).finish();
+  const message = type.decode(bytes) as unknown as { graph: { output: unknown[] } };
+  const valueInfo = types().lookupType('onnx.ValueInfoProto');
+  for (const name of names) {
+    message.graph.output.push(valueInfo.fromObject({ name, type: { tensorType: { elemType: 1 } } }));
+  }
+  return type.encode(message as unknown as protobuf.Message).finish();
 }

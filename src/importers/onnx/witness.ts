@@ -9,7 +9,7 @@
  * The input is fixed, not random: element i is float32(((i * 37) % 101) / 50 - 1), as the fixtures' figures use.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -55,6 +55,12 @@ interface OrtRun {
 /** Runs the file in ONNX Runtime with every tensor the conversion knows exposed as an output. */
 async function runOrt(path: string, file: OnnxFile): Promise<OrtRun> {
   const ort = await loadOrt();
+  for (const t of file.model.graph!.initializer) {
+    const ext = externalOf(t);
+    if (ext && !existsSync(resolve(dirname(path), ext.location))) {
+      throw new Error(`its weights live in ${ext.location}, which is not beside the model (only their dims were read)`);
+    }
+  }
   const g = file.model.graph!;
   const declared = new Set(g.output.map((o) => o.name));
   const produced = new Set(g.node.flatMap((n) => n.output));

@@ -143,6 +143,8 @@ export class Converter {
   readonly weights = new Map<string, WeightSource>();
   private readonly consumers = new Map<string, number>();
   private readonly shapes = new Map<string, Shape[]>();
+  /** The ONNX op each node came from, for names. */
+  private readonly ops = new Map<string, string>();
   /** Add nodes absorbed into the MatMul before them (a Linear on a 3-D input: MatMul, then Add of the bias). */
   private readonly fusedAdds = new Map<string, string>();
   private readonly path: string;
@@ -173,6 +175,7 @@ export class Converter {
     }
     if (this.inputs.length === 0) bad(`${this.path}: the graph has no input`);
     this.run(g);
+    this.renameComposites();
     const outputs = g.output.map((o) => {
       const v = this.values.get(o.name);
       if (!v || v.t !== 'tensor') return bad(`${this.path}: graph output "${o.name}" is not computed from the input`);
@@ -193,6 +196,44 @@ export class Converter {
       outputs,
     };
     return { graph, tensors: this.tensors, weights: this.weights, opset: this.opset, inputs: this.inputs };
+  }
+
+  /**
+   * An op in a composite module's own forward (ResNet's `out += identity` in `layer1.0`) took the module's
+   * path as its name; the module's layers are inside it, so the op is named after the module and itself
+   * (`layer1.0.add`), as the zoo names it, and the tree shows `layer1.0` as the container it is.
+   */
+  private renameComposites(): void {
+    const scopes = new Set(this.nodes.map((n) => n.scope));
+    const containers = new Set<string>();
+    for (const s of scopes)
+      for (let i = s.indexOf('.'); i > 0; i = s.indexOf('.', i + 1)) containers.add(s.slice(0, i));
+    const renamed = new Map<string, string>();
+    for (const n of this.nodes) {
+      if (!containers.has(n.name) || n.config.kind === 'input') continue;
+      const to = this.unique(`${n.name}.${(this.ops.get(n.name) ?? n.config.kind).toLowerCase()}`);
+      renamed.set(n.name, to);
+    }
+    if (!renamed.size) return;
+    const ref = (r: string): string => {
+      const k = r.lastIndexOf(':');
+      if (renamed.has(r)) return renamed.get(r)!;
+      return k > 0 && renamed.has(r.slice(0, k)) ? `${renamed.get(r.slice(0, k))}${r.slice(k)}` : r;
+    };
+    for (let i = 0; i < this.nodes.length; i++) {
+      const n = this.nodes[i]!;
+      const name = renamed.get(n.name) ?? n.name;
+      this.nodes[i] = { ...n, name, scope: renamed.has(n.name) ? name : n.scope, inputs: n.inputs.map(ref) };
+    }
+    for (const t of this.tensors.values()) t.ref = ref(t.ref);
+    for (const [from, to] of renamed) {
+      const w = this.weights.get(from);
+      if (w) {
+        this.weights.delete(from);
+        this.weights.set(to, w);
+      }
+      this.shapes.set(to, this.shapes.get(from)!);
+    }
   }
 
   private countConsumers(g: GraphProto): void {
@@ -332,6 +373,7 @@ export class Converter {
     const base = (module || n.opType) + suffix;
     const name = this.unique(base);
     const node: GraphNode = { name, scope: module || name, config, inputs };
+    this.ops.set(name, n.opType);
     const spec = kindSpec(config);
     const inShapes = inputs.map((ref) => {
       const [src, k] =

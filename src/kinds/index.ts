@@ -12,6 +12,7 @@ import { normalizationKinds, type NormalizationFamily } from './normalization.js
 import { opsKinds, type OpsFamily } from './ops.js';
 import { poolingKinds, type PoolingFamily } from './pooling.js';
 import { spectralKinds, type SpectralFamily } from './spectral.js';
+import { tensorKinds, type TensorFamily } from './tensor.js';
 import type { ConfigReader, KindSpec, Tf } from './spec.js';
 
 /** Every layer config: the union of the families' own unions, so a new kind touches its family file only. */
@@ -24,7 +25,8 @@ export type LayerConfig =
   | NormalizationFamily
   | MergeFamily
   | OpsFamily
-  | SpectralFamily;
+  | SpectralFamily
+  | TensorFamily;
 
 export type LayerKind = LayerConfig['kind'];
 
@@ -49,6 +51,7 @@ export const KINDS: KindRegistry = {
   ...mergeKinds,
   ...opsKinds,
   ...spectralKinds,
+  ...tensorKinds,
 };
 
 /** The spec of a config's kind. */

@@ -7,6 +7,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import { mul } from '../exact.js';
 import { fail, unweighted, type Kinds, type LayerClass, type Shape, type Tf } from './spec.js';
+import { broadcast } from './tensor.js';
 
 export interface MergeConfig {
   kind: 'add' | 'multiply' | 'subtract' | 'average' | 'maximum' | 'minimum';
@@ -37,30 +38,11 @@ export const add: MergeConfig = { kind: 'add' };
 
 const shapesText = (inputs: readonly Shape[]): string => `[${inputs.map((x) => x.join('x')).join('], [')}]`;
 
-/**
- * NumPy's (and Keras' merge layers') broadcasting of per-example shapes: aligned at the last axis, a 1
- * stretches to the other size, a missing leading axis counts as 1. Refuses shapes that do not broadcast.
- */
-export function broadcastShapes(name: string, kind: string, inputs: readonly Shape[]): Shape {
-  const rank = Math.max(...inputs.map((s) => s.length));
-  const out: number[] = Array.from({ length: rank }, () => 1);
-  for (const s of inputs) {
-    for (let i = 0; i < s.length; i++) {
-      const at = rank - s.length + i;
-      const d = s[i]!;
-      if (d === out[at] || d === 1) continue;
-      if (out[at] !== 1) fail(name, kind, `input shapes ${shapesText(inputs)} do not broadcast`);
-      out[at] = d;
-    }
-  }
-  return out;
-}
-
 function elementwiseShape(name: string, kind: string, inputs: Shape[], exactly?: number): Shape {
   if (exactly !== undefined && inputs.length !== exactly)
     fail(name, kind, `expects ${exactly} inputs, got ${inputs.length}`);
   if (inputs.length < 2) fail(name, kind, `expects at least 2 inputs, got ${inputs.length}`);
-  return broadcastShapes(name, kind, inputs);
+  return broadcast(name, kind, inputs);
 }
 
 /** Per-example axis `a` resolved for a rank; refuses one outside it. */

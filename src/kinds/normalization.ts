@@ -9,7 +9,7 @@
  */
 import type * as TF from '@tensorflow/tfjs';
 import { kerasAxes, resolveAxes } from './activation.js';
-import { broadcastShapes } from './merge.js';
+import { broadcast } from './tensor.js';
 import {
   bias,
   fail,
@@ -466,7 +466,7 @@ export const normalizationKinds: Kinds<NormalizationFamily> = {
       const s = one(name, c.kind, inputs);
       if (!Number.isSafeInteger(c.dim) || c.dim < 1)
         fail(name, c.kind, `projection_dim must be a positive integer, got ${c.dim}`);
-      return broadcastShapes(name, c.kind, [s, [c.dim]]);
+      return broadcast(name, c.kind, [s, [c.dim]]);
     },
     // Keras names ConvNeXt's one variable `variable` (add_weight without a name).
     weights: (c) => [weight('variable', [c.dim])],

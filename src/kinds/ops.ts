@@ -8,7 +8,7 @@
  */
 import type * as TF from '@tensorflow/tfjs';
 import { kerasAxes, resolveAxes } from './activation.js';
-import { broadcastShapes } from './merge.js';
+import { broadcast } from './tensor.js';
 import { fail, unweighted, type ConfigReader, type Kinds, type LayerClass, type Shape, type Tf } from './spec.js';
 
 /** Binary elementwise ops, by Keras' class name: [netcensus' name, the symbol tables show]. */
@@ -60,14 +60,14 @@ export type ReduceOp = (typeof REDUCE)[keyof typeof REDUCE];
  * one input and a constant (the operand Keras wrote as a number, which the importer drops).
  */
 export interface OpConfig {
-  kind: 'op';
+  kind: 'kerasOp';
   op: BinaryOp | UnaryOp;
   /** Keras' class name, for tables (`ops.Add`). */
   cls: string;
 }
 /** A reduction over `axis` (per example, 0 = the first after the batch, negative from the end). */
 export interface ReduceConfig {
-  kind: 'reduce';
+  kind: 'kerasReduce';
   op: ReduceOp;
   cls: string;
   axis: number[];
@@ -92,7 +92,7 @@ function opShape(c: OpConfig, inputs: Shape[], name: string): Shape {
       c.kind,
       `inputs of ranks ${inputs[0]!.length} and ${inputs[1]!.length} (per example) would broadcast against the batch axis`,
     );
-  return broadcastShapes(name, c.kind, inputs);
+  return broadcast(name, c.kind, inputs);
 }
 
 function reduceShape(c: ReduceConfig, inputs: Shape[], name: string): Shape {
@@ -106,27 +106,27 @@ function readReduce(op: ReduceOp, cls: string) {
   return (r: ConfigReader): ReduceConfig => {
     if (r.raw('axis') === null || r.raw('axis') === undefined)
       r.fail('axis', 'None (every axis, the batch included) is not supported');
-    return { kind: 'reduce', op, cls, axis: kerasAxes(r, 'axis'), keepdims: r.bool('keepdims', false) };
+    return { kind: 'kerasReduce', op, cls, axis: kerasAxes(r, 'axis'), keepdims: r.bool('keepdims', false) };
   };
 }
 
 export const opsKinds: Kinds<OpsFamily> = {
-  op: {
+  kerasOp: {
     title: 'ops',
     titleOf: (c) => `ops.${c.cls}`,
     outputShape: opShape,
     ...unweighted,
     describe: (c) => symbolOf(c.op),
     keras: Object.fromEntries([
-      ...Object.entries(BINARY).map(([cls, [op]]) => [`ops.${cls}`, (): OpConfig => ({ kind: 'op', op, cls })]),
-      ...Object.entries(UNARY).map(([cls, op]) => [`ops.${cls}`, (): OpConfig => ({ kind: 'op', op, cls })]),
+      ...Object.entries(BINARY).map(([cls, [op]]) => [`ops.${cls}`, (): OpConfig => ({ kind: 'kerasOp', op, cls })]),
+      ...Object.entries(UNARY).map(([cls, op]) => [`ops.${cls}`, (): OpConfig => ({ kind: 'kerasOp', op, cls })]),
     ]),
     custom: [kerasOpLayer],
     tfjs: (c, ctx) => ctx.use(new (ctx.custom(kerasOpLayer))({ name: ctx.name, op: c.op, cls: c.cls }), ctx.inputs),
     window: null,
   },
 
-  reduce: {
+  kerasReduce: {
     title: 'ops',
     titleOf: (c) => `ops.${c.cls}`,
     outputShape: reduceShape,
@@ -231,11 +231,11 @@ export function kerasOpLayer(tf: Tf): LayerClass<KerasOpArgs> {
       const a = this.args;
       return a.axis !== undefined
         ? reduceShape(
-            { kind: 'reduce', op: a.op as ReduceOp, cls: a.cls, axis: a.axis, keepdims: !!a.keepdims },
+            { kind: 'kerasReduce', op: a.op as ReduceOp, cls: a.cls, axis: a.axis, keepdims: !!a.keepdims },
             inputs,
             this.name,
           )
-        : opShape({ kind: 'op', op: a.op as OpConfig['op'], cls: a.cls }, inputs, this.name);
+        : opShape({ kind: 'kerasOp', op: a.op as OpConfig['op'], cls: a.cls }, inputs, this.name);
     }
 
     override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
@@ -249,7 +249,7 @@ export function kerasOpLayer(tf: Tf): LayerClass<KerasOpArgs> {
         const a = this.args;
         let y: TF.Tensor;
         if (a.axis !== undefined) {
-          const axes = resolveAxes(this.name, 'reduce', a.axis, xs[0]!.rank - 1).map((i) => i + 1);
+          const axes = resolveAxes(this.name, 'kerasReduce', a.axis, xs[0]!.rank - 1).map((i) => i + 1);
           y = reduce[a.op as ReduceOp](xs[0]!, axes, !!a.keepdims);
         } else if (isUnary(a.op as OpConfig['op'])) y = unary[a.op as UnaryOp](xs[0]!);
         else {

@@ -133,7 +133,7 @@ describe('elementwise merges: broadcasting as Keras (and NumPy) does', () => {
         ],
         { kind: 'add' },
       ),
-    ).toThrow(/layer "m" \(add\): input shapes \[8x8x4\], \[8x8x3\] do not broadcast/);
+    ).toThrow(/layer "m" \(add\): shapes \[8x8x4\], \[8x8x3\] do not broadcast/);
     expect(() => outOf([[4], [4], [4]], { kind: 'subtract' })).toThrow(
       /layer "m" \(subtract\): expects 2 inputs, got 3/,
     );

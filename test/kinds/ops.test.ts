@@ -34,13 +34,13 @@ function fed(shapes: Shape[], layer: LayerConfig): Graph {
   return g.build();
 }
 const outOf = (shapes: Shape[], layer: LayerConfig): number[] => census(fed(shapes, layer)).layers.at(-1)!.outputShape;
-const op = (name: Extract<LayerConfig, { kind: 'op' }>['op'], cls = 'Op'): LayerConfig => ({
-  kind: 'op',
+const op = (name: Extract<LayerConfig, { kind: 'kerasOp' }>['op'], cls = 'Op'): LayerConfig => ({
+  kind: 'kerasOp',
   op: name,
   cls,
 });
 const reduce = (axis: number[], keepdims = false): LayerConfig => ({
-  kind: 'reduce',
+  kind: 'kerasReduce',
   op: 'any',
   cls: 'Any',
   axis,
@@ -122,7 +122,7 @@ describe('elementwise ops and reductions: shape rules', () => {
         ],
         op('add'),
       ),
-    ).toThrow(/layer "op" \(op\): input shapes \[4x5\], \[4x3\] do not broadcast/);
+    ).toThrow(/layer "op" \(kerasOp\): shapes \[4x5\], \[4x3\] do not broadcast/);
     expect(() => outOf([[4, 5], [5]], op('add'))).toThrow(
       /inputs of ranks 2 and 1 \(per example\) would broadcast against the batch axis/,
     );
@@ -135,7 +135,7 @@ describe('elementwise ops and reductions: shape rules', () => {
     expect(outOf([[20, 4]], reduce([-1], true))).toEqual([1, 20, 1]);
     expect(outOf([[3, 4, 5]], reduce([0, 2]))).toEqual([1, 4]);
     expect(() => outOf([[3, 4]], reduce([2]))).toThrow(
-      /layer "op" \(reduce\): axis 2 is out of range for a rank-2 input/,
+      /layer "op" \(kerasReduce\): axis 2 is out of range for a rank-2 input/,
     );
   });
 });
@@ -143,15 +143,15 @@ describe('elementwise ops and reductions: shape rules', () => {
 describe('reading Keras 3 ops from a config', () => {
   it('by module: ops.Add with a scalar operand (dropped), ops.Any with axis and keepdims; the Add layer stays a layer', () => {
     const add = importKerasJson(kerasOp('Add', {}, ['x', 3.0])).graph;
-    expect(add.nodes[1]!.config).toEqual({ kind: 'op', op: 'add', cls: 'Add' });
+    expect(add.nodes[1]!.config).toEqual({ kind: 'kerasOp', op: 'add', cls: 'Add' });
     expect(add.nodes[1]!.inputs).toEqual(['in']);
     expect(importKerasJson(kerasOp('NotEqual', {}, ['x', 0])).graph.nodes[1]!.config).toEqual({
-      kind: 'op',
+      kind: 'kerasOp',
       op: 'not_equal',
       cls: 'NotEqual',
     });
     expect(importKerasJson(kerasOp('Any', { axis: -1, keepdims: false }, ['x'])).graph.nodes[1]!.config).toEqual({
-      kind: 'reduce',
+      kind: 'kerasReduce',
       op: 'any',
       cls: 'Any',
       axis: [-1],
@@ -249,8 +249,8 @@ describe('verification by execution', () => {
     }
     for (const name of unary) g.add(name, op(name), { from: x });
     for (const name of ['any', 'all', 'sum', 'mean', 'max', 'min', 'prod'] as const) {
-      g.add(`${name}_last`, { kind: 'reduce', op: name, cls: name, axis: [-1], keepdims: false }, { from: x });
-      g.add(`${name}_hw`, { kind: 'reduce', op: name, cls: name, axis: [0, 1], keepdims: true }, { from: x });
+      g.add(`${name}_last`, { kind: 'kerasReduce', op: name, cls: name, axis: [-1], keepdims: false }, { from: x });
+      g.add(`${name}_hw`, { kind: 'kerasReduce', op: name, cls: name, axis: [0, 1], keepdims: true }, { from: x });
     }
     const r = await verifyGraph(g.build());
     expect(r.mismatches).toEqual([]);

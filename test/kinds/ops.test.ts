@@ -159,7 +159,7 @@ describe('reading Keras 3 ops from a config', () => {
     });
     // Keras' legacy HDF5 config drops modules; an op still carries neither dtype nor trainable.
     expect(importKerasJson(kerasOp('Multiply', {}, ['x', 0.5], { legacy: true })).graph.nodes[1]!.config.kind).toBe(
-      'op',
+      'kerasOp',
     );
     expect(() => importKerasJson(kerasOp('Any', {}, ['x']))).toThrow(
       /layer "o" \(ops.Any\): axis None \(every axis, the batch included\) is not supported/,

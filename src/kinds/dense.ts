@@ -84,21 +84,19 @@ export const denseKinds: Kinds<DenseFamily> = {
     macs: (c, inputs) => mul('MACs', prod(inputs[0]!), c.units),
     describe: (c) => `${c.units}${c.bias ? '' : ' nobias'}${fusedText(c.activation)}`,
     keras: { Dense: (r) => ({ kind: 'dense', units: r.int('units'), bias: r.bool('use_bias', true), ...fused(r) }) },
-    tfjs: (c, ctx) =>
-      fusedAfter(
-        ctx,
-        c.activation,
-        ctx.use(
-          ctx.tf.layers.dense({
-            name: ctx.name,
-            units: c.units,
-            useBias: c.bias,
-            activation: tfjsActivation(c.activation),
-            kernelInitializer: ctx.kernelInitializer,
-          }),
-          ctx.inputs[0]!,
-        ),
-      ),
+    tfjs: (c, ctx) => {
+      const y = ctx.use(
+        ctx.tf.layers.dense({
+          name: ctx.name,
+          units: c.units,
+          useBias: c.bias,
+          activation: tfjsActivation(c.activation),
+          kernelInitializer: ctx.kernelInitializer,
+        }),
+        ctx.inputs[0]!,
+      );
+      return fusedAfter(ctx, c.activation, y);
+    },
     factors: (c, info) => ({
       kind: 'dense',
       k: 1,

@@ -646,10 +646,14 @@ export const coreKinds: Kinds<CoreFamily> = {
     ...unweighted,
     describe: (c) => `-> ${c.height}x${c.width} ${c.interpolation}${c.cropToAspectRatio ? ' crop' : ''}`,
     keras: { Resizing: readResizing },
+    // tfjs-layers' own Resizing and CenterCrop fail inside a functional model (the first cannot take a
+    // symbolic input, the second overwrites its input's shape), so both run as ResizeCrop2D.
+    custom: [resizeCrop2D],
     tfjs: (c, ctx) =>
       ctx.use(
-        ctx.tf.layers.resizing({
+        new (ctx.custom(resizeCrop2D))({
           name: ctx.name,
+          mode: 'resize',
           height: c.height,
           width: c.width,
           interpolation: c.interpolation,
@@ -675,8 +679,19 @@ export const coreKinds: Kinds<CoreFamily> = {
         return { kind: 'centerCrop', height: r.int('height'), width: r.int('width') };
       },
     },
+    custom: [resizeCrop2D],
     tfjs: (c, ctx) =>
-      ctx.use(ctx.tf.layers.centerCrop({ name: ctx.name, height: c.height, width: c.width }), ctx.inputs[0]!),
+      ctx.use(
+        new (ctx.custom(resizeCrop2D))({
+          name: ctx.name,
+          mode: 'centerCrop',
+          height: c.height,
+          width: c.width,
+          interpolation: 'bilinear',
+          cropToAspectRatio: true,
+        }),
+        ctx.inputs[0]!,
+      ),
     window: null,
   },
 
@@ -862,6 +877,86 @@ export function upSamplingND(tf: Tf): LayerClass<{ size: number[]; name?: string
 
     override getConfig(): TF.serialization.ConfigDict {
       return { ...super.getConfig(), size: [...this.size] };
+    }
+  };
+}
+
+export interface ResizeCrop2DArgs {
+  /** resize: Keras' Resizing; centerCrop: Keras' CenterCrop (a central window, or a resize when the input is smaller). */
+  mode: 'resize' | 'centerCrop';
+  height: number;
+  width: number;
+  interpolation: 'bilinear' | 'nearest';
+  cropToAspectRatio: boolean;
+  name?: string;
+}
+
+/**
+ * Keras' Resizing and CenterCrop: the largest central window with the target's aspect ratio (when asked,
+ * and for CenterCrop on a smaller input), then half-pixel bilinear or nearest interpolation, as Keras'
+ * backends resize; CenterCrop on a large enough input takes the central window as it is.
+ */
+export function resizeCrop2D(tf: Tf): LayerClass<ResizeCrop2DArgs> {
+  return class ResizeCrop2D extends tf.layers.Layer {
+    static className = 'ResizeCrop2D';
+    private readonly args: ResizeCrop2DArgs;
+
+    constructor(args: ResizeCrop2DArgs) {
+      super({ name: args.name });
+      this.args = { ...args };
+    }
+
+    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
+      const s = singleShape(inputShape);
+      const a = this.args;
+      const inputs = [perExample(s) as Shape];
+      const out =
+        a.mode === 'resize'
+          ? coreKinds.resizing.outputShape(
+              {
+                kind: 'resizing',
+                height: a.height,
+                width: a.width,
+                interpolation: a.interpolation,
+                cropToAspectRatio: a.cropToAspectRatio,
+              },
+              inputs,
+              this.name,
+            )
+          : coreKinds.centerCrop.outputShape(
+              { kind: 'centerCrop', height: a.height, width: a.width },
+              inputs,
+              this.name,
+            );
+      return [s[0]!, ...out];
+    }
+
+    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
+      return tf.tidy(() => {
+        const a = this.args;
+        let x = singleInput(inputs) as TF.Tensor4D;
+        const [, h, w] = x.shape;
+        if (a.mode === 'centerCrop' && h >= a.height && w >= a.width) {
+          return tf.slice(
+            x,
+            [0, Math.floor((h - a.height) / 2), Math.floor((w - a.width) / 2), 0],
+            [-1, a.height, a.width, -1],
+          );
+        }
+        if (a.cropToAspectRatio) {
+          const ch = Math.max(Math.min(h, Math.floor((w * a.height) / a.width)), 1);
+          const cw = Math.max(Math.min(w, Math.floor((h * a.width) / a.height)), 1);
+          x = tf.slice(x, [0, Math.floor((h - ch) / 2), Math.floor((w - cw) / 2), 0], [-1, ch, cw, -1]);
+        }
+        const size: [number, number] = [a.height, a.width];
+        return a.interpolation === 'nearest'
+          ? tf.image.resizeNearestNeighbor(x, size, false, true)
+          : tf.image.resizeBilinear(x, size, false, true);
+      });
+    }
+
+    override getConfig(): TF.serialization.ConfigDict {
+      return { ...super.getConfig(), ...(this.args as unknown as TF.serialization.ConfigDict) };
     }
   };
 }

@@ -139,8 +139,23 @@ export interface ConvTransposeConfig {
   bias: boolean;
   activation?: ActivationFn;
 }
+/**
+ * Keras' STFTSpectrogram: a 1-D convolution of every input channel with a real and an imaginary DFT
+ * kernel (Keras' weights, trainable), then the mode's function of the two. Per example [T, C] in;
+ * [frames, C x bins] out (bins doubled in mode stft), or [frames, bins, C] with expand_dims.
+ */
+export interface StftConfig {
+  kind: 'stftSpectrogram';
+  mode: 'log' | 'magnitude' | 'psd' | 'real' | 'imag' | 'angle' | 'stft';
+  frameLength: number;
+  frameStep: number;
+  fftLength: number;
+  padding: 'valid' | 'same';
+  expandDims: boolean;
+}
 /** Every config this family defines. */
 export type ConvFamily =
+  | StftConfig
   | Conv2dConfig
   | DepthwiseConv2dConfig
   | SeparableConv2dConfig
@@ -668,6 +683,25 @@ const transpose = (title: string): Kinds<ConvTransposeConfig>['conv2dTranspose']
   window: null,
 });
 
+/** Frequency bins of a real FFT. */
+const stftBins = (c: StftConfig): number => Math.floor(c.fftLength / 2) + 1;
+
+const stftWindow = (c: StftConfig) => ({
+  kernel: [c.frameLength],
+  strides: [c.frameStep],
+  dilation: [1],
+  padding: c.padding,
+});
+
+function stftParts(c: StftConfig, inputs: Shape[], out: Shape): Array<[string, number]> {
+  const ch = channels(inputs[0]!);
+  const per = mul('MACs', out[0]!, ch, stftBins(c), c.frameLength);
+  return [
+    ...(c.mode === 'imag' ? [] : [['real', per] as [string, number]]),
+    ...(c.mode === 'real' ? [] : [['imag', per] as [string, number]]),
+  ];
+}
+
 export const convKinds: Kinds<ConvFamily> = {
   conv2d: {
     title: 'Conv2D',
@@ -963,6 +997,54 @@ export const convKinds: Kinds<ConvFamily> = {
       Conv3DTranspose: (r) => readTranspose(r, 'conv3dTranspose'),
       Convolution3DTranspose: (r) => readTranspose(r, 'conv3dTranspose'),
     },
+  },
+  stftSpectrogram: {
+    title: 'STFTSpectrogram',
+    convLike: true,
+    outputShape: (c, inputs, name) => {
+      const [t, ch] = spatialInput(name, c.kind, inputs, 1) as [number, number];
+      checkPositive(name, c.kind, 'frame length', [c.frameLength, c.frameStep, c.fftLength]);
+      if (c.fftLength < c.frameLength)
+        fail(name, c.kind, `fft length ${c.fftLength} is smaller than the frame length ${c.frameLength}`);
+      const [frames] = slide(name, c.kind, [t], stftWindow(c));
+      const bins = stftBins(c) * (c.mode === 'stft' ? 2 : 1);
+      return c.expandDims ? [frames!, bins, ch] : [frames!, mul('channels', ch, bins)];
+    },
+    weights: (c) => {
+      const shape = [c.frameLength, 1, stftBins(c)];
+      return [
+        ...(c.mode === 'imag' ? [] : [weight('real_kernel', shape)]),
+        ...(c.mode === 'real' ? [] : [weight('imag_kernel', shape)]),
+      ];
+    },
+    // Each kernel is a 1-D conv over every channel: frames x channels x bins x frame length, per kernel.
+    macs: (c, inputs, out) => stftParts(c, inputs, out).reduce((a, [, m]) => a + m, 0),
+    macParts: (c, inputs, out) => stftParts(c, inputs, out),
+    describe: (c) =>
+      `${c.mode} ${c.frameLength}/${c.frameStep} fft${c.fftLength}${c.padding === 'same' ? ' same' : ''}${c.expandDims ? ' expand' : ''}`,
+    keras: {
+      STFTSpectrogram: (r) => {
+        r.channelsLast();
+        const frameLength = r.int('frame_length', 256);
+        return {
+          kind: 'stftSpectrogram',
+          mode: r.str('mode', ['log', 'magnitude', 'psd', 'real', 'imag', 'angle', 'stft'] as const, 'log'),
+          frameLength,
+          frameStep: r.has('frame_step') ? r.int('frame_step') : Math.floor(frameLength / 2),
+          fftLength: r.has('fft_length') ? r.int('fft_length') : 2 ** Math.ceil(Math.log2(frameLength)),
+          padding: r.padding(),
+          expandDims: r.bool('expand_dims', false),
+        };
+      },
+    },
+    custom: [stftSpectrogram],
+    tfjs: (c, ctx) =>
+      ctx.use(
+        new (ctx.custom(stftSpectrogram))({ ...c, name: ctx.name, kernelInitializer: ctx.kernelInitializer }),
+        ctx.inputs[0]!,
+      ),
+    factors: (_c, info, convention) => otherFactors(info, convention),
+    window: (c, info) => windowSpec(info, stftWindow(c)),
   },
 };
 
@@ -1397,6 +1479,96 @@ export function convTransposeND(tf: Tf): LayerClass<ConvTransposeNDArgs> {
           y = tf.pad(y, [[0, 0], ...a.crops.map(([, e]) => [0, Math.max(-e, 0)] as [number, number]), [0, 0]]);
         if (this.bias) y = tf.add(y, this.bias.read());
         return activationOp(tf, a.activation)(y);
+      });
+    }
+
+    override getConfig(): TF.serialization.ConfigDict {
+      const { kernelInitializer: _k, name: _n, ...rest } = this.args;
+      return { ...super.getConfig(), ...(rest as unknown as TF.serialization.ConfigDict) };
+    }
+  };
+}
+
+export interface StftArgs extends Omit<StftConfig, 'kind'> {
+  kernelInitializer?: Initializer;
+  name?: string;
+}
+
+/**
+ * Keras' STFTSpectrogram: each channel convolved ('valid' or TensorFlow's 'same', stride frame_step)
+ * with the real and imaginary kernels, then the mode: the parts, their angle, both stacked (stft), power
+ * with the inner bins doubled (psd), magnitude sqrt(max(power, 1e-7)), or its log (Keras' epsilon floor).
+ */
+export function stftSpectrogram(tf: Tf): LayerClass<StftArgs> {
+  return class STFTSpectrogramLayer extends tf.layers.Layer {
+    static className = 'NetcensusSTFTSpectrogram';
+    private readonly args: StftArgs;
+    private real?: TF.LayerVariable;
+    private imag?: TF.LayerVariable;
+
+    constructor(args: StftArgs) {
+      super({ name: args.name });
+      this.args = { ...args };
+    }
+
+    private config(): StftConfig {
+      const { kernelInitializer: _k, name: _n, ...rest } = this.args;
+      return { kind: 'stftSpectrogram', ...rest };
+    }
+
+    override build(): void {
+      const a = this.args;
+      const shape = [a.frameLength, 1, stftBins(this.config())];
+      if (a.mode !== 'imag')
+        this.real = this.addWeight('real_kernel', shape, 'float32', initializer(tf, a.kernelInitializer));
+      if (a.mode !== 'real')
+        this.imag = this.addWeight('imag_kernel', shape, 'float32', initializer(tf, a.kernelInitializer));
+      this.built = true;
+    }
+
+    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
+      const s = singleShape(inputShape);
+      return [s[0]!, ...convKinds.stftSpectrogram.outputShape(this.config(), [perExample(s) as Shape], this.name)];
+    }
+
+    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
+      return tf.tidy(() => {
+        const a = this.args;
+        const x = singleInput(inputs) as TF.Tensor3D;
+        const [batch, t, ch] = x.shape;
+        // Every channel as its own signal: [batch x channels, T, 1].
+        const signals = tf.reshape(tf.transpose(x, [0, 2, 1]), [batch * ch, t, 1]) as TF.Tensor3D;
+        const conv = (k?: TF.LayerVariable) =>
+          k ? tf.conv1d(signals, k.read() as TF.Tensor3D, a.frameStep, a.padding) : undefined;
+        const re = conv(this.real);
+        const im = conv(this.imag);
+        const eps = 1e-7;
+        let y: TF.Tensor;
+        if (a.mode === 'real') y = re!;
+        else if (a.mode === 'imag') y = im!;
+        else if (a.mode === 'angle') y = tf.atan2(im!, re!);
+        else if (a.mode === 'stft') y = tf.concat([re!, im!], 2);
+        else {
+          const power = tf.add(tf.square(re!), tf.square(im!));
+          const bins = power.shape[2]!;
+          if (a.mode === 'psd') {
+            // The bins between the first and the last count twice (a one-sided spectrum).
+            const inner = tf.pad(tf.slice(power, [0, 0, 1], [-1, -1, Math.max(bins - 2, 0)]), [
+              [0, 0],
+              [0, 0],
+              [1, 1],
+            ]);
+            y = bins > 2 ? tf.add(power, inner) : power;
+          } else {
+            const magnitude = tf.sqrt(tf.maximum(power, eps));
+            y = a.mode === 'magnitude' ? magnitude : tf.log(tf.maximum(magnitude, eps));
+          }
+        }
+        const [, frames, f] = y.shape as [number, number, number];
+        const perChannel = tf.reshape(y, [batch, ch, frames, f]);
+        return a.expandDims
+          ? tf.transpose(perChannel, [0, 2, 3, 1])
+          : tf.reshape(tf.transpose(perChannel, [0, 2, 1, 3]), [batch, frames, ch * f]);
       });
     }
 

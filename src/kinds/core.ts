@@ -115,8 +115,47 @@ export interface PassThroughConfig {
   /** Its numeric settings (rate, stddev, mask_value, l1, l2, height, width), for tables and tfjs' own layers. */
   args?: Readonly<Record<string, number>>;
 }
+/**
+ * Keras' Discretization: each value's bucket among sorted boundaries (numpy's digitize: how many
+ * boundaries are <= it), as an index (int) or encoded like CategoryEncoding.
+ */
+export interface DiscretizationConfig {
+  kind: 'discretization';
+  boundaries: readonly number[];
+  outputMode: 'int' | 'one_hot' | 'multi_hot' | 'count';
+}
+/** Keras' CategoryEncoding: integer tokens in [0, numTokens) as one-hot rows, or multi-hot / count vectors over the last axis. */
+export interface CategoryEncodingConfig {
+  kind: 'categoryEncoding';
+  numTokens: number;
+  outputMode: 'one_hot' | 'multi_hot' | 'count';
+}
+/**
+ * Keras' MelSpectrogram: a mono signal [T] to [mel bins, frames]: a centered STFT (reflect padding of
+ * fft / 2), magnitude to the power mag_exp, a fixed mel filter bank (HTK scale, not weights), and
+ * optionally decibels floored top_db below the maximum.
+ */
+export interface MelSpectrogramConfig {
+  kind: 'melSpectrogram';
+  fftLength: number;
+  sequenceStride: number;
+  sequenceLength: number;
+  window: 'hann' | 'hamming' | null;
+  samplingRate: number;
+  numMelBins: number;
+  minFreq: number;
+  maxFreq: number;
+  powerToDb: boolean;
+  topDb: number;
+  magExp: number;
+  minPower: number;
+  refPower: number;
+}
 /** Every config this family defines. */
 export type CoreFamily =
+  | DiscretizationConfig
+  | CategoryEncodingConfig
+  | MelSpectrogramConfig
   | InputConfig
   | FlattenConfig
   | ReshapeConfig
@@ -308,6 +347,19 @@ function readResizing(r: ConfigReader): ResizingConfig {
     interpolation,
     cropToAspectRatio: r.bool('crop_to_aspect_ratio', false),
   };
+}
+
+/**
+ * The shape of Keras' categorical encodings (CategoryEncoding, Discretization) for a per-example input:
+ * int keeps it; one_hot replaces a last axis of 1 or appends the depth; multi_hot and count reduce the
+ * last axis (Discretization: the first) into the depth.
+ */
+function encodedShape(name: string, kind: string, s: Shape, mode: string, depth: number): Shape {
+  if (mode === 'int') return s;
+  if (s.length === 0) return [depth];
+  if (mode === 'one_hot') return s.at(-1) === 1 ? [...s.slice(0, -1), depth] : [...s, depth];
+  if (s.length > 2) fail(name, kind, `${mode} encodes inputs of rank 1 or 2, got shape [${s.join(', ')}]`);
+  return kind === 'discretization' ? [...s.slice(1), depth] : [...s.slice(0, -1), depth];
 }
 
 export const coreKinds: Kinds<CoreFamily> = {
@@ -721,6 +773,117 @@ export const coreKinds: Kinds<CoreFamily> = {
     tfjs: (c, ctx) => ctx.use(passThroughLayer(c, ctx), ctx.inputs[0]!),
   },
 
+  discretization: {
+    title: 'Discretization',
+    outputShape: (c, inputs, name) => {
+      const s = one(name, c.kind, inputs);
+      return encodedShape(name, c.kind, s, c.outputMode, c.boundaries.length + 1);
+    },
+    ...unweighted,
+    describe: (c) => `${c.boundaries.length + 1} bins${c.outputMode === 'int' ? '' : ` ${c.outputMode}`}`,
+    keras: {
+      Discretization: (r) => {
+        const b = r.raw('bin_boundaries');
+        if (!Array.isArray(b) || b.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
+          r.fail(
+            'bin_boundaries',
+            `must be a list of numbers (an adapted layer's boundaries), got ${JSON.stringify(b)}`,
+          );
+        }
+        if (r.bool('sparse', false)) r.fail('sparse', 'true is not supported (dense outputs only)');
+        return {
+          kind: 'discretization',
+          boundaries: b as number[],
+          outputMode: r.str('output_mode', ['int', 'one_hot', 'multi_hot', 'count'] as const, 'int'),
+        };
+      },
+    },
+    custom: [encodeLayer],
+    tfjs: (c, ctx) =>
+      ctx.use(
+        new (ctx.custom(encodeLayer))({
+          name: ctx.name,
+          boundaries: [...c.boundaries],
+          outputMode: c.outputMode,
+          depth: c.boundaries.length + 1,
+        }),
+        ctx.inputs[0]!,
+      ),
+    window: null,
+  },
+
+  categoryEncoding: {
+    title: 'CategoryEncoding',
+    outputShape: (c, inputs, name) => {
+      checkPositive(name, c.kind, 'num_tokens', [c.numTokens]);
+      return encodedShape(name, c.kind, one(name, c.kind, inputs), c.outputMode, c.numTokens);
+    },
+    ...unweighted,
+    describe: (c) => `${c.numTokens} ${c.outputMode}`,
+    keras: {
+      CategoryEncoding: (r) => {
+        if (r.bool('sparse', false)) r.fail('sparse', 'true is not supported (dense outputs only)');
+        return {
+          kind: 'categoryEncoding',
+          numTokens: r.int('num_tokens'),
+          outputMode: r.str('output_mode', ['one_hot', 'multi_hot', 'count'] as const, 'multi_hot'),
+        };
+      },
+    },
+    custom: [encodeLayer],
+    tfjs: (c, ctx) =>
+      ctx.use(
+        new (ctx.custom(encodeLayer))({ name: ctx.name, outputMode: c.outputMode, depth: c.numTokens }),
+        ctx.inputs[0]!,
+      ),
+    window: null,
+  },
+
+  melSpectrogram: {
+    title: 'MelSpectrogram',
+    outputShape: (c, inputs, name) => {
+      const s = one(name, c.kind, inputs);
+      if (s.length !== 1) fail(name, c.kind, `expects a mono signal [T], got shape [${s.join(', ')}]`);
+      checkPositive(name, c.kind, 'size', [c.fftLength, c.sequenceStride, c.sequenceLength, c.numMelBins]);
+      const pad = Math.floor(c.fftLength / 2);
+      // Reflect padding needs more samples than it mirrors.
+      if (pad >= s[0]!) fail(name, c.kind, `the signal (${s[0]}) must be longer than half the fft length (${pad})`);
+      // What runs: 1 + (T + 2 floor(fft / 2) - fft) / stride frames (Keras' symbolic shape says (T + stride + 1) / stride).
+      return [c.numMelBins, Math.floor((s[0]! + 2 * pad - c.fftLength) / c.sequenceStride) + 1];
+    },
+    // The DFT and the mel filter bank are fixed, not weights: no weight MACs, as for interpolation.
+    ...unweighted,
+    describe: (c) => `${c.numMelBins} mel, fft ${c.fftLength}/${c.sequenceStride}${c.powerToDb ? ' dB' : ''}`,
+    keras: {
+      MelSpectrogram: (r) => {
+        const fftLength = r.int('fft_length', 2048);
+        const samplingRate = r.num('sampling_rate', 16000);
+        const window = r.raw('window') === null ? null : r.str('window', ['hann', 'hamming'] as const, 'hann');
+        const config: MelSpectrogramConfig = {
+          kind: 'melSpectrogram',
+          fftLength,
+          sequenceStride: r.int('sequence_stride', 512),
+          sequenceLength: r.has('sequence_length') ? r.int('sequence_length') : fftLength,
+          window,
+          samplingRate,
+          numMelBins: r.int('num_mel_bins', 128),
+          minFreq: r.num('min_freq', 20),
+          maxFreq: r.has('max_freq') ? r.num('max_freq') : Math.trunc(samplingRate / 2),
+          powerToDb: r.bool('power_to_db', true),
+          topDb: r.num('top_db', 80),
+          magExp: r.num('mag_exp', 2),
+          minPower: r.num('min_power', 1e-10),
+          refPower: r.num('ref_power', 1),
+        };
+        if (config.sequenceLength > fftLength) r.fail('sequence_length', `must not exceed fft_length ${fftLength}`);
+        return config;
+      },
+    },
+    custom: [melSpectrogram],
+    tfjs: (c, ctx) => ctx.use(new (ctx.custom(melSpectrogram))({ ...c, name: ctx.name }), ctx.inputs[0]!),
+    window: null,
+  },
+
   unknown: {
     title: 'Unknown',
     titleOf: (c) => c.className,
@@ -957,6 +1120,173 @@ export function resizeCrop2D(tf: Tf): LayerClass<ResizeCrop2DArgs> {
 
     override getConfig(): TF.serialization.ConfigDict {
       return { ...super.getConfig(), ...(this.args as unknown as TF.serialization.ConfigDict) };
+    }
+  };
+}
+
+export interface EncodeArgs {
+  /** Discretization's boundaries; absent: the input already holds integer tokens (CategoryEncoding). */
+  boundaries?: number[];
+  outputMode: 'int' | 'one_hot' | 'multi_hot' | 'count';
+  depth: number;
+  name?: string;
+}
+
+/** Keras' Discretization and CategoryEncoding: buckets (numpy's digitize), then one-hot, multi-hot or counts. */
+export function encodeLayer(tf: Tf): LayerClass<EncodeArgs> {
+  return class EncodeCategorical extends tf.layers.Layer {
+    static className = 'EncodeCategorical';
+    private readonly args: EncodeArgs;
+
+    constructor(args: EncodeArgs) {
+      super({ name: args.name });
+      this.args = { ...args, ...(args.boundaries ? { boundaries: [...args.boundaries] } : {}) };
+    }
+
+    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
+      const s = singleShape(inputShape);
+      const a = this.args;
+      const inputs = [perExample(s) as Shape];
+      const out = a.boundaries
+        ? coreKinds.discretization.outputShape(
+            { kind: 'discretization', boundaries: a.boundaries, outputMode: a.outputMode },
+            inputs,
+            this.name,
+          )
+        : coreKinds.categoryEncoding.outputShape(
+            {
+              kind: 'categoryEncoding',
+              numTokens: a.depth,
+              outputMode: a.outputMode as CategoryEncodingConfig['outputMode'],
+            },
+            inputs,
+            this.name,
+          );
+      return [s[0]!, ...out];
+    }
+
+    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
+      return tf.tidy(() => {
+        const a = this.args;
+        const x = singleInput(inputs);
+        // How many boundaries lie at or below each value; tokens are read as integers.
+        const tokens = a.boundaries
+          ? a.boundaries.reduce<TF.Tensor>(
+              (acc, b) => tf.add(acc, tf.cast(tf.greaterEqual(x, b), 'int32')),
+              tf.zerosLike(x).toInt(),
+            )
+          : tf.cast(tf.floor(x), 'int32');
+        if (a.outputMode === 'int') return tokens;
+        const rows = x.shape.length === 1 ? tf.expandDims(tokens, 1) : tokens;
+        const hot = tf.oneHot(rows as TF.Tensor1D, a.depth);
+        if (a.outputMode === 'one_hot') {
+          // A last axis of 1 (or a scalar's) is replaced by the depth.
+          return rows.shape.at(-1) === 1 ? tf.squeeze(hot, [hot.shape.length - 2]) : hot;
+        }
+        // Discretization reduces the first axis after the batch, CategoryEncoding the last.
+        const axis = a.boundaries ? 1 : hot.shape.length - 2;
+        return a.outputMode === 'count' ? tf.sum(hot, axis) : tf.max(hot, axis);
+      });
+    }
+
+    override getConfig(): TF.serialization.ConfigDict {
+      return { ...super.getConfig(), ...(this.args as unknown as TF.serialization.ConfigDict) };
+    }
+  };
+}
+
+/** Keras' (HTK) mel filter bank, [fft / 2 + 1, mel bins], the lowest (DC) row zero, peaks of 1. */
+export function melFilterBank(c: MelSpectrogramConfig): number[][] {
+  const bins = Math.floor(c.fftLength / 2) + 1;
+  const mel = (hz: number): number => 1127 * Math.log(1 + hz / 700);
+  const linspace = (a: number, b: number, n: number): number[] =>
+    Array.from({ length: n }, (_, i) => (n === 1 ? a : a + ((b - a) * i) / (n - 1)));
+  const freqs = linspace(0, c.samplingRate / 2, bins).map(mel);
+  const edges = linspace(mel(c.minFreq), mel(c.maxFreq), c.numMelBins + 2);
+  return freqs.map((f, k) =>
+    Array.from({ length: c.numMelBins }, (_, m) => {
+      if (k === 0) return 0;
+      const [lo, mid, hi] = [edges[m]!, edges[m + 1]!, edges[m + 2]!];
+      return Math.max(0, Math.min((f - lo) / (mid - lo), (hi - f) / (hi - mid)));
+    }),
+  );
+}
+
+/**
+ * Keras' MelSpectrogram as it runs: reflect padding of fft / 2, frames of `sequence_length` samples under
+ * a periodic Hann or Hamming window centred in `fft_length` (as torch.stft), a real DFT as two fixed
+ * convolutions, |X|^mag_exp, the mel filter bank, then 10 log10 with Keras' floors (top_db below the
+ * maximum of the whole batch, as Keras takes it).
+ */
+export function melSpectrogram(tf: Tf): LayerClass<Omit<MelSpectrogramConfig, 'kind'> & { name?: string }> {
+  return class MelSpectrogramLayer extends tf.layers.Layer {
+    static className = 'NetcensusMelSpectrogram';
+    private readonly c: MelSpectrogramConfig;
+
+    constructor(args: Omit<MelSpectrogramConfig, 'kind'> & { name?: string }) {
+      super({ name: args.name });
+      const { name: _n, ...rest } = args;
+      this.c = { kind: 'melSpectrogram', ...rest };
+    }
+
+    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
+      const s = singleShape(inputShape);
+      return [s[0]!, ...coreKinds.melSpectrogram.outputShape(this.c, [perExample(s) as Shape], this.name)];
+    }
+
+    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
+      return tf.tidy(() => {
+        const c = this.c;
+        const x = singleInput(inputs) as TF.Tensor2D;
+        const n = c.fftLength;
+        const pad = Math.floor(n / 2);
+        const padded = tf.mirrorPad(
+          x,
+          [
+            [0, 0],
+            [pad, pad],
+          ],
+          'reflect',
+        );
+        const L = c.sequenceLength;
+        const offset = Math.floor((n - L) / 2);
+        const win = Array.from({ length: n }, (_, i) => {
+          const j = i - offset;
+          if (j < 0 || j >= L) return 0;
+          if (c.window === null) return 1;
+          const cos = Math.cos((2 * Math.PI * j) / L);
+          return c.window === 'hann' ? 0.5 - 0.5 * cos : 0.54 - 0.46 * cos;
+        });
+        const bins = pad + 1;
+        const re: number[] = [];
+        const im: number[] = [];
+        for (let i = 0; i < n; i++)
+          for (let k = 0; k < bins; k++) {
+            const angle = (2 * Math.PI * ((i * k) % n)) / n;
+            re.push(win[i]! * Math.cos(angle));
+            im.push(-win[i]! * Math.sin(angle));
+          }
+        const signal = tf.expandDims(padded, 2) as TF.Tensor3D;
+        const dft = (k: number[]) => tf.conv1d(signal, tf.tensor3d(k, [n, 1, bins]), c.sequenceStride, 'valid');
+        const magnitude = tf.sqrt(tf.add(tf.square(dft(re)), tf.square(dft(im))));
+        const spec = tf.pow(magnitude, c.magExp);
+        const [batch, frames] = spec.shape;
+        let mel: TF.Tensor = tf.reshape(
+          tf.matMul(tf.reshape(spec, [batch * frames, bins]), tf.tensor2d(melFilterBank(c))),
+          [batch, frames, c.numMelBins],
+        );
+        if (c.powerToDb) {
+          const db = (t: TF.Tensor | number) => tf.mul(10, tf.div(tf.log(tf.maximum(t, c.minPower)), Math.LN10));
+          mel = tf.sub(db(mel), db(Math.abs(c.refPower)));
+          mel = tf.maximum(mel, tf.sub(tf.max(mel), c.topDb));
+        }
+        return tf.transpose(mel, [0, 2, 1]);
+      });
+    }
+
+    override getConfig(): TF.serialization.ConfigDict {
+      const { kind: _k, ...rest } = this.c;
+      return { ...super.getConfig(), ...(rest as unknown as TF.serialization.ConfigDict) };
     }
   };
 }

@@ -11,6 +11,7 @@ import { conv, type LayerConfig } from '../../src/graph.js';
 import { importKerasJson } from '../../src/importers/keras.js';
 import { loadModelFile } from '../../src/importers/files.js';
 import type {
+  StftConfig,
   ConvNdConfig,
   ConvTransposeConfig,
   DepthwiseConv1dConfig,
@@ -40,6 +41,7 @@ const KINDS_HERE: LayerKind[] = [
   'conv1dTranspose',
   'conv2dTranspose',
   'conv3dTranspose',
+  'stftSpectrogram',
 ];
 const CLASSES = kerasClassesOf(KINDS_HERE);
 
@@ -343,6 +345,8 @@ describe('conv1d and conv3d compute their definition', () => {
       [[12, 4], convNd(1, { filters: 4, kernel: [3], dilation: [3], padding: 'causal' })],
       [[12, 4], convNd(1, { filters: 4, kernel: [4], strides: [3], padding: 'same', groups: 4 })],
       [[12, 4], convNd(1, { filters: 3, kernel: [2], strides: [2], padding: 'valid', bias: false })],
+      [[12, 4], convNd(1, { filters: 3, kernel: [3], dilation: [2], padding: 'same', activation: 'relu' })],
+      [[5, 6, 7, 2], convNd(3, { filters: 3, kernel: [2, 2, 3], dilation: [2, 1, 2], padding: 'valid' })],
       [
         [5, 6, 4, 2],
         convNd(3, {
@@ -379,7 +383,8 @@ describe('conv1d and conv3d compute their definition', () => {
                 )
               : cfg.padding.map(([b]) => b);
       const r = runLayer(shape, cfg);
-      const want = refConv(r.x, shape, r.weights[0]!, cfg, before, out, cfg.bias ? r.weights[1] : undefined);
+      const raw = refConv(r.x, shape, r.weights[0]!, cfg, before, out, cfg.bias ? r.weights[1] : undefined);
+      const want = cfg.activation === 'relu' ? raw.map((v) => Math.max(v, 0)) : raw;
       expect(r.shape).toEqual([1, ...info.outputShape]);
       expect(maxDiff(r.y, want)).toBeLessThan(1e-4);
     }
@@ -647,6 +652,105 @@ describe('reading Keras configs', () => {
   });
 });
 
+describe("Keras' STFTSpectrogram", () => {
+  const stft = (o: Partial<StftConfig>): StftConfig => ({
+    kind: 'stftSpectrogram',
+    mode: 'log',
+    frameLength: 8,
+    frameStep: 3,
+    fftLength: 8,
+    padding: 'valid',
+    expandDims: false,
+    ...o,
+  });
+
+  it('is a 1-D conv per channel with a real and an imaginary kernel [frame, 1, fft / 2 + 1]; MACs per kernel = frames x channels x bins x frame', () => {
+    const c = census(chain([40, 2], stft({})));
+    const frames = convOut(40, 8, 3, 1, 0);
+    expect(c.layers[1]!.outputShape).toEqual([1, frames, 2 * 5]);
+    expect(c.infos[1]!.weights.map((w) => [w.name, w.shape, w.trainable])).toEqual([
+      ['real_kernel', [8, 1, 5], true],
+      ['imag_kernel', [8, 1, 5], true],
+    ]);
+    expect(c.layers[1]!.macParts).toEqual({ real: frames * 2 * 5 * 8, imag: frames * 2 * 5 * 8 });
+    expect(c.layers[1]!.macs).toBe(2 * frames * 2 * 5 * 8);
+    const real = census(chain([30, 3], stft({ mode: 'real', padding: 'same', expandDims: true, fftLength: 16 })));
+    expect(real.layers[1]!.outputShape).toEqual([1, Math.ceil(30 / 3), 9, 3]);
+    expect(real.layers[1]!.params).toBe(8 * 9);
+    expect(census(chain([30, 1], stft({ mode: 'stft' }))).layers[1]!.outputShape).toEqual([
+      1,
+      convOut(30, 8, 3, 1, 0),
+      10,
+    ]);
+    expect(() => census(chain([30, 1], stft({ fftLength: 4 })))).toThrow(
+      /layer "l0" \(stftSpectrogram\): fft length 4 is smaller than the frame length 8/,
+    );
+  });
+
+  it('computes each mode from the two convolutions, channel-major as Keras lays it out', () => {
+    for (const mode of ['log', 'magnitude', 'psd', 'real', 'imag', 'angle', 'stft'] as const) {
+      for (const expandDims of [false, true]) {
+        const shape = [20, 2];
+        const cfg = stft({ mode, expandDims, padding: expandDims ? 'same' : 'valid' });
+        const info = census(chain(shape, cfg)).infos[1]!;
+        const r = runLayer(shape, cfg);
+        const frames = info.outputShape[0]!;
+        const before = cfg.padding === 'same' ? [Math.floor(Math.max((frames - 1) * 3 + 8 - 20, 0) / 2)] : [0];
+        const conv = (k: Float32Array, ch: number) =>
+          refConv(
+            Float32Array.from({ length: 20 }, (_, t) => r.x[t * 2 + ch]!),
+            [20, 1],
+            k,
+            { kernel: [8], strides: [3], dilation: [1], groups: 1, filters: 5 },
+            before,
+            [frames],
+          );
+        const kernels = mode === 'imag' ? [undefined, r.weights[0]] : [r.weights[0], r.weights[1]];
+        const want: number[] = new Array(r.y.length);
+        for (let ch = 0; ch < 2; ch++) {
+          const re = kernels[0] ? conv(kernels[0], ch) : undefined;
+          const im = kernels[1] ? conv(kernels[1], ch) : undefined;
+          const width = mode === 'stft' ? 10 : 5;
+          for (let t = 0; t < frames; t++)
+            for (let f = 0; f < width; f++) {
+              const fb = f % 5;
+              const a = re?.[t * 5 + fb] ?? 0;
+              const b = im?.[t * 5 + fb] ?? 0;
+              const power = a * a + b * b;
+              const v =
+                mode === 'real'
+                  ? a
+                  : mode === 'imag'
+                    ? b
+                    : mode === 'angle'
+                      ? Math.atan2(b, a)
+                      : mode === 'stft'
+                        ? f < 5
+                          ? a
+                          : b
+                        : mode === 'psd'
+                          ? power * (fb > 0 && fb < 4 ? 2 : 1)
+                          : mode === 'magnitude'
+                            ? Math.sqrt(Math.max(power, 1e-7))
+                            : Math.log(Math.max(Math.sqrt(Math.max(power, 1e-7)), 1e-7));
+              want[expandDims ? (t * width + f) * 2 + ch : t * 2 * width + ch * width + f] = v;
+            }
+        }
+        expect(r.shape).toEqual([1, ...info.outputShape]);
+        expect(maxDiff(r.y, want), `${mode} ${expandDims}`).toBeLessThan(1e-4);
+      }
+    }
+  });
+
+  it("reads Keras' config (frame_step and fft_length default from the frame length)", () => {
+    expect(
+      importKerasJson(
+        kerasModel('STFTSpectrogram', [64, 1], { frame_length: 20, frame_step: null, fft_length: null, mode: 'psd' }),
+      ).graph.nodes[1]!.config,
+    ).toEqual(stft({ mode: 'psd', frameLength: 20, frameStep: 10, fftLength: 32 }));
+  });
+});
+
 describeKerasLayers(CLASSES, [
   'Conv1D',
   'Conv3D',
@@ -655,6 +759,7 @@ describeKerasLayers(CLASSES, [
   'Conv1DTranspose',
   'Conv2DTranspose',
   'Conv3DTranspose',
+  'STFTSpectrogram',
 ]);
 
 describeWholeFixtures(CLASSES, ['audio_cnn_1d', 'cnn3d', 'unet_small', 'breadth_sequence']);

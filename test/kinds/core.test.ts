@@ -5,8 +5,17 @@ import { census } from '../../src/census.js';
 import { GraphBuilder, conv, input, type Graph, type LayerConfig } from '../../src/graph.js';
 import { importKerasJson } from '../../src/importers/keras.js';
 import type { LayerKind } from '../../src/kinds/index.js';
+import { melFilterBank, type MelSpectrogramConfig } from '../../src/kinds/core.js';
 import { verifyGraph } from '../../src/verify.js';
-import { describeKerasLayers, describeWholeFixtures, figures, kerasClassesOf } from './keras-layer-figures.js';
+import { join } from 'node:path';
+import { loadModelFile } from '../../src/importers/files.js';
+import {
+  FIXTURES,
+  describeKerasLayers,
+  describeWholeFixtures,
+  figures,
+  kerasClassesOf,
+} from './keras-layer-figures.js';
 import { indices, maxDiff, runLayer, stridesOf } from './layer-exec.js';
 
 beforeAll(async () => {
@@ -114,6 +123,9 @@ const KINDS_HERE: LayerKind[] = [
   'resizing',
   'centerCrop',
   'passThrough',
+  'discretization',
+  'categoryEncoding',
+  'melSpectrogram',
 ];
 const CLASSES = kerasClassesOf(KINDS_HERE);
 const prod = (v: readonly number[]): number => v.reduce((a, b) => a * b, 1);
@@ -400,6 +412,165 @@ describe('pass-through layers', () => {
   });
 });
 
+describe("Keras' Discretization and CategoryEncoding", () => {
+  it("bucket by numpy's digitize (boundaries at or below the value) and encode as Keras shapes it", () => {
+    const boundaries = [0, 0.25, 0.5];
+    const bucket = (v: number) => boundaries.filter((b) => b <= v).length;
+    for (const [mode, out] of [
+      ['int', [3]],
+      ['one_hot', [3, 4]],
+      ['multi_hot', [4]],
+      ['count', [4]],
+    ] as const) {
+      const cfg: LayerConfig = { kind: 'discretization', boundaries, outputMode: mode };
+      expect(census(chain([3], cfg)).layers[1]!.outputShape).toEqual([1, ...out]);
+      const r = runLayer([3], cfg, 7);
+      const b = Array.from(r.x, bucket);
+      const want =
+        mode === 'int'
+          ? b
+          : mode === 'one_hot'
+            ? b.flatMap((i) => [0, 1, 2, 3].map((j) => (i === j ? 1 : 0)))
+            : [0, 1, 2, 3].map((j) => (mode === 'count' ? b.filter((i) => i === j).length : b.includes(j) ? 1 : 0));
+      expect(Array.from(r.y)).toEqual(want);
+    }
+    expect(
+      census(chain([2, 1], { kind: 'discretization', boundaries, outputMode: 'one_hot' })).layers[1]!.outputShape,
+    ).toEqual([1, 2, 4]);
+    expect(
+      census(chain([2, 5], { kind: 'discretization', boundaries, outputMode: 'multi_hot' })).layers[1]!.outputShape,
+    ).toEqual([1, 5, 4]);
+  });
+
+  it('CategoryEncoding: one_hot appends the tokens (replacing a last axis of 1); multi_hot and count reduce the last axis', () => {
+    const enc = (outputMode: 'one_hot' | 'multi_hot' | 'count'): LayerConfig => ({
+      kind: 'categoryEncoding',
+      numTokens: 5,
+      outputMode,
+    });
+    expect(census(chain([4], enc('one_hot'))).layers[1]!.outputShape).toEqual([1, 4, 5]);
+    expect(census(chain([1], enc('one_hot'))).layers[1]!.outputShape).toEqual([1, 5]);
+    expect(census(chain([3, 4], enc('count'))).layers[1]!.outputShape).toEqual([1, 3, 5]);
+    expect(census(chain([4], enc('multi_hot'))).layers[1]!.outputShape).toEqual([1, 5]);
+    // Tokens are the values' integer parts; those outside [0, tokens) count nowhere.
+    const r = runLayer([4], enc('count'));
+    const tokens = Array.from(r.x, Math.floor);
+    expect(Array.from(r.y)).toEqual([0, 1, 2, 3, 4].map((j) => tokens.filter((v) => v === j).length));
+    expect(read('CategoryEncoding', [3], { num_tokens: 4, output_mode: 'multi_hot' })).toEqual({
+      kind: 'categoryEncoding',
+      numTokens: 4,
+      outputMode: 'multi_hot',
+    });
+    expect(() => read('CategoryEncoding', [3], { num_tokens: 4, sparse: true })).toThrow(
+      /layer "layer" \(CategoryEncoding\): sparse true is not supported/,
+    );
+    expect(() => read('Discretization', [3], { bin_boundaries: null, num_bins: 4 })).toThrow(
+      /layer "layer" \(Discretization\): bin_boundaries must be a list of numbers/,
+    );
+  });
+});
+
+describe("Keras' MelSpectrogram", () => {
+  const mel = (o: Partial<MelSpectrogramConfig>): MelSpectrogramConfig => ({
+    kind: 'melSpectrogram',
+    fftLength: 32,
+    sequenceStride: 10,
+    sequenceLength: 32,
+    window: 'hann',
+    samplingRate: 8000,
+    numMelBins: 6,
+    minFreq: 20,
+    maxFreq: 4000,
+    powerToDb: true,
+    topDb: 80,
+    magExp: 2,
+    minPower: 1e-10,
+    refPower: 1,
+    ...o,
+  });
+
+  it('gives [mel bins, 1 + (T + 2 floor(fft / 2) - fft) / stride] frames, as it runs, with no weights', () => {
+    for (const [t, fft, stride] of [
+      [256, 64, 32],
+      [100, 32, 10],
+      [95, 33, 8],
+      [31, 16, 32],
+    ] as const) {
+      const l = census(chain([t], mel({ fftLength: fft, sequenceLength: fft, sequenceStride: stride }))).layers[1]!;
+      expect(l.outputShape).toEqual([1, 6, Math.floor((t + 2 * Math.floor(fft / 2) - fft) / stride) + 1]);
+      expect([l.params, l.macs]).toEqual([0, 0]);
+    }
+    expect(() => census(chain([10], mel({})))).toThrow(
+      /layer "l0" \(melSpectrogram\): the signal \(10\) must be longer than half/,
+    );
+  });
+
+  it("has Keras' HTK filter bank: triangles between adjacent mel edges, peaks at most 1, the DC row zero", () => {
+    const bank = melFilterBank(mel({ fftLength: 64, numMelBins: 8 }));
+    expect(bank.length).toBe(33);
+    expect(bank[0]!.every((v) => v === 0)).toBe(true);
+    for (let m = 0; m < 8; m++) {
+      const column = bank.map((row) => row[m]!);
+      expect(Math.max(...column)).toBeLessThanOrEqual(1);
+      expect(Math.max(...column)).toBeGreaterThan(0.5);
+      // A triangle: rises, then falls.
+      const peak = column.indexOf(Math.max(...column));
+      for (let k = 1; k <= peak; k++) expect(column[k]!).toBeGreaterThanOrEqual(column[k - 1]!);
+      for (let k = peak + 1; k < column.length; k++) expect(column[k]!).toBeLessThanOrEqual(column[k - 1]!);
+    }
+  });
+
+  it('computes a centred STFT (reflect padding, window centred in the fft), |X|^mag_exp, the filter bank and decibels', () => {
+    for (const cfg of [
+      mel({}),
+      mel({ sequenceLength: 20, window: 'hamming', magExp: 1, powerToDb: false }),
+      mel({ window: null, topDb: 5 }),
+    ]) {
+      const t = 100;
+      const r = runLayer([t], cfg, 3);
+      const n = cfg.fftLength;
+      const pad = n / 2;
+      const padded = Array.from({ length: t + 2 * pad }, (_, i) => {
+        const j = i - pad;
+        return r.x[j < 0 ? -j : j >= t ? 2 * (t - 1) - j : j]!;
+      });
+      const offset = (n - cfg.sequenceLength) / 2;
+      const win = Array.from({ length: n }, (_, i) => {
+        const j = i - offset;
+        if (j < 0 || j >= cfg.sequenceLength) return 0;
+        const c = Math.cos((2 * Math.PI * j) / cfg.sequenceLength);
+        return cfg.window === null ? 1 : cfg.window === 'hann' ? 0.5 - 0.5 * c : 0.54 - 0.46 * c;
+      });
+      const frames = Math.floor((t + 2 * pad - n) / cfg.sequenceStride) + 1;
+      const bank = melFilterBank(cfg);
+      const spec = Array.from({ length: frames }, (_, f) =>
+        Array.from({ length: pad + 1 }, (_, k) => {
+          let re = 0;
+          let im = 0;
+          for (let i = 0; i < n; i++) {
+            const v = padded[f * cfg.sequenceStride + i]! * win[i]!;
+            re += v * Math.cos((2 * Math.PI * k * i) / n);
+            im -= v * Math.sin((2 * Math.PI * k * i) / n);
+          }
+          return Math.hypot(re, im) ** cfg.magExp;
+        }),
+      );
+      let melSpec = spec.map((row) => bank[0]!.map((_, m) => row.reduce((a, v, k) => a + v * bank[k]![m]!, 0)));
+      if (cfg.powerToDb) {
+        melSpec = melSpec.map((row) =>
+          row.map((v) => 10 * Math.log10(Math.max(v, cfg.minPower)) - 10 * Math.log10(cfg.refPower)),
+        );
+        const top = Math.max(...melSpec.flat());
+        melSpec = melSpec.map((row) => row.map((v) => Math.max(v, top - cfg.topDb)));
+      }
+      const want = bank[0]!.flatMap((_, m) => melSpec.map((row) => row[m]!));
+      expect(r.shape).toEqual([1, 6, frames]);
+      const scale = Math.max(...want.map(Math.abs), 1);
+      expect(maxDiff(r.y, want) / scale).toBeLessThan(1e-4);
+    }
+  });
+});
+
 describe('core: every layer of this family in the Keras fixtures', () => {
   it('RandomCrop is counted as Keras 3 runs it: at inference its output is its input, not the symbolic crop', () => {
     const crop = figures.models.breadth_preprocessing!.layers!.find((l) => l.name === 'random_crop')!;
@@ -433,11 +604,21 @@ describeKerasLayers(CLASSES, [
   'RandomTranslation',
   'RandomContrast',
   'RandomCrop',
+  'Discretization',
+  'CategoryEncoding',
+  'MelSpectrogram',
 ]);
 
 describeWholeFixtures(CLASSES, ['audio_cnn_1d', 'cnn3d', 'unet_small', 'nasnetlarge', 'breadth_preprocessing']);
 
 describe('core: verification by execution', () => {
+  it('breadth_preprocessing (Keras fixture: augmentation, RandomCrop as Keras 3 runs it, Discretization, CategoryEncoding, STFT and mel spectrograms) builds and runs layer for layer', async () => {
+    const r = await verifyGraph((await loadModelFile(join(FIXTURES, 'breadth_preprocessing.json'))).graph);
+    expect(r.mismatches).toEqual([]);
+    expect(r.params.framework).toBe(figures.models.breadth_preprocessing!.count_params);
+    expect(r.layers.find((l) => l.name === 'conv')!.executedShape).toEqual([1, 14, 14, 2]);
+  });
+
   it('small graphs of every reshaping kind between convolutions', async () => {
     const graphs: Array<[number[], LayerConfig[]]> = [
       [

@@ -10,11 +10,19 @@ import { denseKinds, type DenseFamily } from './dense.js';
 import { mergeKinds, type MergeFamily } from './merge.js';
 import { normalizationKinds, type NormalizationFamily } from './normalization.js';
 import { poolingKinds, type PoolingFamily } from './pooling.js';
+import { tensorKinds, type TensorFamily } from './tensor.js';
 import type { ConfigReader, KindSpec, Tf } from './spec.js';
 
 /** Every layer config: the union of the families' own unions, so a new kind touches its family file only. */
 export type LayerConfig =
-  CoreFamily | ActivationFamily | ConvFamily | DenseFamily | PoolingFamily | NormalizationFamily | MergeFamily;
+  | CoreFamily
+  | ActivationFamily
+  | ConvFamily
+  | DenseFamily
+  | PoolingFamily
+  | NormalizationFamily
+  | MergeFamily
+  | TensorFamily;
 
 export type LayerKind = LayerConfig['kind'];
 
@@ -37,6 +45,7 @@ export const KINDS: KindRegistry = {
   ...poolingKinds,
   ...normalizationKinds,
   ...mergeKinds,
+  ...tensorKinds,
 };
 
 /** The spec of a config's kind. */

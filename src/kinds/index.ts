@@ -4,17 +4,27 @@
  * `kerasClasses()` instead of switching on class names.
  */
 import { activationKinds, type ActivationFamily } from './activation.js';
+import { attentionKinds, type AttentionFamily } from './attention.js';
 import { convKinds, type ConvFamily } from './conv.js';
 import { coreKinds, type CoreFamily } from './core.js';
 import { denseKinds, type DenseFamily } from './dense.js';
 import { mergeKinds, type MergeFamily } from './merge.js';
 import { normalizationKinds, type NormalizationFamily } from './normalization.js';
 import { poolingKinds, type PoolingFamily } from './pooling.js';
+import { sequenceKinds, type SequenceFamily } from './sequence.js';
 import type { ConfigReader, KindSpec, Tf } from './spec.js';
 
 /** Every layer config: the union of the families' own unions, so a new kind touches its family file only. */
 export type LayerConfig =
-  CoreFamily | ActivationFamily | ConvFamily | DenseFamily | PoolingFamily | NormalizationFamily | MergeFamily;
+  | CoreFamily
+  | ActivationFamily
+  | ConvFamily
+  | DenseFamily
+  | PoolingFamily
+  | NormalizationFamily
+  | MergeFamily
+  | SequenceFamily
+  | AttentionFamily;
 
 export type LayerKind = LayerConfig['kind'];
 
@@ -37,6 +47,8 @@ export const KINDS: KindRegistry = {
   ...poolingKinds,
   ...normalizationKinds,
   ...mergeKinds,
+  ...sequenceKinds,
+  ...attentionKinds,
 };
 
 /** The spec of a config's kind. */

@@ -125,6 +125,8 @@ export interface Census {
   /** True when some layers could not be counted (--skip-unknown): every total is then a lower bound. */
   partial: boolean;
   notCounted: Array<{ layer: string; className: string }>;
+  /** What the importer said about the file (an ONNX file's exporter, BatchNorm folding, shared tensors). */
+  notes: string[];
   containers: ContainerCensus[];
   conventions: {
     params: ParamConvention;
@@ -438,6 +440,7 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
     batch,
     partial: notCounted.length > 0,
     notCounted,
+    notes: [...(graph.notes ?? [])],
     containers: containersOf(graph, layers),
     conventions: {
       params: conv,

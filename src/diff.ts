@@ -10,12 +10,22 @@ import { kindSpec } from './kinds/index.js';
 import type { Factors } from './kinds/spec.js';
 
 export type Cause =
-  'grouping' | 'bias' | 'bn-statistics' | 'fan-in' | 'widths' | 'kernel' | 'input-size' | 'layers-added-removed';
+  | 'grouping'
+  | 'bias'
+  | 'bn-statistics'
+  | 'bn-folding'
+  | 'fan-in'
+  | 'widths'
+  | 'kernel'
+  | 'input-size'
+  | 'layers-added-removed';
 
 export const CAUSES: Record<Cause, string> = {
   grouping: "grouped convolution (e.g. AlexNet's two-GPU split)",
   bias: 'bias terms present or absent',
   'bn-statistics': 'BatchNorm moving statistics counted (Keras) or not (PyTorch)',
+  'bn-folding':
+    "BatchNorm folded into the convolution before it (torch.onnx.export in eval mode): the BatchNorm's parameters gone, the bias its convolution gained",
   'fan-in': 'dense fan-in: a missing Flatten (Dense acting on the last axis of a feature map), pooling or input size',
   widths: 'channel widths (filters, units, input channels)',
   kernel: 'kernel size',
@@ -168,6 +178,34 @@ export interface DiffOptions {
   params?: ParamConvention;
 }
 
+/** Moves one cause's share of a pair to another cause. */
+function move(p: PairDiff, from: Cause, to: Cause): void {
+  for (const rec of [p.params, p.macs]) {
+    const v = rec[from];
+    if (v === undefined) continue;
+    delete rec[from];
+    rec[to] = (rec[to] ?? 0) + v;
+  }
+}
+
+/**
+ * A BatchNorm present in one model only, right after a convolution that is paired: it was folded into that
+ * convolution (an eval-mode export). Its removal and the bias the convolution gained are one cause.
+ */
+function foldBatchNorms(pairs: PairDiff[], la: readonly WeightedLayer[], lb: readonly WeightedLayer[]): void {
+  const info = { a: new Map(la.map((l) => [l.info.node.name, l])), b: new Map(lb.map((l) => [l.info.node.name, l])) };
+  for (const p of pairs) {
+    if (p.kind !== 'bn' || (p.a !== null && p.b !== null)) continue;
+    const side = p.a !== null ? 'a' : 'b';
+    const bn = info[side].get(p[side]!);
+    const producer = bn?.info.node.inputs[0];
+    const conv = pairs.find((q) => q.kind === 'conv' && q[side] === producer && q.a !== null && q.b !== null);
+    if (!conv) continue;
+    move(p, 'layers-added-removed', 'bn-folding');
+    move(conv, 'bias', 'bn-folding');
+  }
+}
+
 /** A weighted layer as the diff sees it: its kind's factors under the census' convention. */
 export interface WeightedLayer {
   info: LayerInfo;
@@ -220,6 +258,7 @@ export function diffCensuses(ca: Census, cb: Census, la = weightedLayers(ca), lb
     };
   });
 
+  foldBatchNorms(pairs, la, lb);
   const byCause = { params: {} as Partial<Record<Cause, number>>, macs: {} as Partial<Record<Cause, number>> };
   for (const p of pairs) {
     for (const [k, v] of Object.entries(p.params) as Array<[Cause, number]>)

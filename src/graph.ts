@@ -81,6 +81,16 @@ export interface ModelFile {
    * never reads weights); undefined where the file holds none.
    */
   storedWeights?: () => Promise<StoredWeights>;
+  /** Witnesses only this format can call (ONNX: ONNX Runtime executing the file; the rebuild with its weights). */
+  witnesses?: (census: import('./census.js').Census) => Promise<Record<string, Witness>>;
+}
+
+/** One more witness of a census: agrees (ok), disagrees (not ok, with what), or could not be asked (null, with why). */
+export interface Witness {
+  name: string;
+  ok: boolean | null;
+  note: string;
+  [detail: string]: unknown;
 }
 
 export interface StoredWeights {
@@ -104,6 +114,8 @@ export interface Graph {
   outputs: readonly string[];
   /** The file the graph was read from, for imported models. */
   file?: ModelFile;
+  /** What the importer found worth saying about the file (its format, how its counts relate to the source framework's). */
+  notes?: readonly string[];
   /** Figures published for this model, checked against the census by `summary`. */
   published?: readonly PublishedFigure[];
 }

@@ -17,7 +17,7 @@ export function packageRoot(from = dirname(fileURLToPath(import.meta.url))): str
       root = dir;
       return dir;
     }
-    if (dirname(dir) === dir) throw new Error(`netcensus' package.json not found above ${from}`);
+    if (dirname(dir) === dir) throw new Error(`no package.json at or above ${from} names netcensus`);
   }
 }
 

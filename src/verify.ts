@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { census, type Census } from './census.js';
 import { NetcensusError } from './errors.js';
-import type { Graph, StoredWeights } from './graph.js';
+import type { Graph, StoredWeights, Witness } from './graph.js';
 import { registerCustomLayers } from './tfjs/custom.js';
 import { buildTfjs, type WeightInit } from './tfjs/builder.js';
 import { assertFitsInMemory } from './resources.js';
@@ -42,18 +42,16 @@ export interface VerifyResult {
   leakedTensors: number;
 }
 
-/** One more witness: agrees (ok), disagrees (not ok, with what), or could not be asked (ok null, with why). */
-export interface Witness {
-  name: string;
-  ok: boolean | null;
-  note: string;
-}
-
 export interface Witnesses {
   /** TensorFlow.js' own deserializer reading the file's config (Keras 2 JSON, tfjs model.json): its countParams(). */
   loader?: Witness & { params?: number; trainableParams?: number };
   /** The weight tensors stored in the file: their shapes against the census' weight specs, layer by layer. */
   storedWeights?: Witness & { tensors: number; layers: number; mismatches: string[] };
+  /** ONNX: ONNX Runtime executing the file itself, every node's output shape against the census'. */
+  onnxruntime?: Witness;
+  /** ONNX: the rebuild with the file's own weights, its output against ONNX Runtime's, within a stated tolerance. */
+  fileWeights?: Witness;
+  [other: string]: Witness | undefined;
 }
 
 export interface VerifyOptions {
@@ -169,6 +167,7 @@ async function witnesses(c: Census): Promise<Witnesses> {
   const out: Witnesses = {};
   if (file?.tfjsTopology !== undefined) out.loader = await loaderWitness(c, file.tfjsTopology);
   if (file?.storedWeights) out.storedWeights = storedWeightsWitness(c, await file.storedWeights());
+  if (file?.witnesses) Object.assign(out, await file.witnesses(c));
   return out;
 }
 
@@ -239,7 +238,7 @@ export async function verifyCensus(c: Census, options: VerifyOptions = {}, censu
   const before = tf.memory().numTensors;
   const result = await runVerification(c, censusMs, options);
   result.witnesses = await witnesses(c);
-  for (const w of Object.values(result.witnesses)) {
+  for (const w of Object.values(result.witnesses).filter((x) => x !== undefined)) {
     if (w.ok === false) {
       result.ok = false;
       result.mismatches.push(`${w.name}: ${w.note}`);

@@ -1,9 +1,11 @@
 /**
- * No Docker engine runs on these machines, so the Dockerfiles' invariants are checked by parsing them
- * with a real Dockerfile parser: pinned bases, the README's install command, package files before
- * sources, a non-root user, tests as the default command, no secrets, a .dockerignore.
+ * The Dockerfiles' invariants, checked by parsing them with a real Dockerfile parser: pinned bases, the
+ * README's install command, package files before sources, checked installs, a build stage that keeps the
+ * compilers, the host's routes as build arguments, a non-root user, tests as the default command, no
+ * secrets, a .dockerignore. The CPU image is also built and tested for real by `npm run test:docker`
+ * (scripts/docker-test.mjs); the CUDA image cannot be built here, so for it these checks are all there is.
  */
-import { DockerfileParser, type Instruction } from 'dockerfile-ast';
+import { DockerfileParser, ModifiableInstruction, type Instruction } from 'dockerfile-ast';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
@@ -19,6 +21,8 @@ for (const file of ['Dockerfile', 'Dockerfile.cuda']) {
     const kw = (i: Instruction): string => i.getKeyword();
     const args = (i: Instruction): string => i.getArgumentsContent() ?? '';
     const indexOf = (pred: (i: Instruction) => boolean): number => ins.findIndex(pred);
+    const flags = (i: Instruction): string[] =>
+      i instanceof ModifiableInstruction ? i.getFlags().map((f) => `${f.getName()}=${f.getValue()}`) : [];
 
     it('every base image is pinned to an exact version', () => {
       const froms = ins.filter((i) => kw(i) === 'FROM');
@@ -29,22 +33,70 @@ for (const file of ['Dockerfile', 'Dockerfile.cuda']) {
         expect(image).not.toMatch(/:latest$/);
       }
     });
-    it(`runs the README's install command (${installCommand}) after copying the sources`, () => {
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    const copyAllAt = (): number =>
+      indexOf((i) => kw(i) === 'COPY' && /(^|\s)\.\s+\.$/.test(args(i).replace(/--chown=\S+\s+/, '')));
+    const finalStage = (): Instruction[] => ins.slice(ins.lastIndexOf(ins.filter((i) => kw(i) === 'FROM').at(-1)!));
+    const installRun = (): Instruction | undefined =>
+      ins.find((i) => kw(i) === 'RUN' && new RegExp(`(^|[;&]\\s*)${installCommand}(\\s|;|$)`).test(args(i)));
+
+    it(`installs as the README's ${installCommand} does, its lifecycle scripts included`, () => {
       expect(installCommand).toBe('npm ci');
-      const copyAll = indexOf((i) => kw(i) === 'COPY' && /(^|\s)\.\s+\.$/.test(args(i).replace(/--chown=\S+\s+/, '')));
-      const install = ins.findIndex(
-        (i, k) => k > copyAll && kw(i) === 'RUN' && new RegExp(`(^|&&\\s*)${installCommand}(\\s|$)`).test(args(i)),
+      const install = installRun();
+      expect(install, `a RUN with ${installCommand}`).toBeDefined();
+      const at = ins.indexOf(install!);
+      // Before the sources, npm ci cannot run the package's own scripts; each is then run explicitly, in npm's order.
+      if (/--ignore-scripts/.test(args(install!))) {
+        for (const name of ['preinstall', 'install', 'postinstall', 'prepare']) {
+          const command = pkg.scripts[name];
+          if (!command) continue;
+          const runs = (i: Instruction): boolean =>
+            kw(i) === 'RUN' && (args(i).includes(command) || args(i).includes(`npm run ${name}`));
+          const k = ins.findIndex((i, j) => j >= at && runs(i));
+          expect(k, `the ${name} script (${command})`).toBeGreaterThanOrEqual(at);
+          if (name === 'prepare')
+            expect(k, 'prepare (the build) runs after the sources are copied').toBeGreaterThan(copyAllAt());
+        }
+      } else {
+        expect(at).toBeGreaterThan(copyAllAt());
+      }
+    });
+    it('checks what it installed, since npm can exit 0 with the install broken', () => {
+      const addon = file === 'Dockerfile' ? '@tensorflow/tfjs-node' : '@tensorflow/tfjs-node-gpu';
+      expect(args(installRun()!)).toContain(`require('${addon}')`);
+      const build = ins.find((i) => kw(i) === 'RUN' && /npm run (prepare|build)/.test(args(i)));
+      expect(args(build!)).toMatch(/test -f dist\/src\/index\.js/);
+      expect(args(finalStage().find((i) => kw(i) === 'RUN' && /require\(/.test(args(i)))!)).toContain(
+        `require('${addon}')`,
       );
-      expect(copyAll).toBeGreaterThan(-1);
-      expect(install).toBeGreaterThan(copyAll);
+    });
+    it('keeps compilers, pip and the wheel in a build stage: the runtime stage copies node_modules and dist', () => {
+      expect(doc.getFROMs().length).toBeGreaterThanOrEqual(2);
+      const final = finalStage();
+      for (const i of final.filter((x) => kw(x) === 'RUN'))
+        expect(args(i)).not.toMatch(/apt-get install|\bpip\b|g\+\+|npm (ci|install)/);
+      const fromBuild = final.filter((i) => kw(i) === 'COPY' && flags(i).includes('from=build'));
+      expect(fromBuild.map(args).join(' ')).toMatch(/\/app\/node_modules/);
+      expect(fromBuild.map(args).join(' ')).toMatch(/\/app\/dist/);
+    });
+    it('compiles the addon against the Node headers in the image (npm_config_nodedir), not a download', () => {
+      expect(ins.some((i) => kw(i) === 'ENV' && /npm_config_nodedir=\/usr\/local/.test(args(i)))).toBe(true);
+    });
+    it("takes the host's routes: npm registry and pip indexes as build arguments, extra CA certificates as a secret", () => {
+      const declared = ins.filter((i) => kw(i) === 'ARG').map((i) => args(i).split('=')[0]);
+      expect(declared).toEqual(
+        expect.arrayContaining(['NPM_CONFIG_REGISTRY', 'PIP_INDEX_URL', 'PIP_EXTRA_INDEX_URL', 'PIP_FIND_LINKS']),
+      );
+      expect(flags(installRun()!)).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^mount=type=secret,id=extra_ca\b/)]),
+      );
     });
     it('copies the package files before the sources (layer caching)', () => {
-      const pkg = indexOf(
+      const pkgFiles = indexOf(
         (i) => kw(i) === 'COPY' && /package\.json/.test(args(i)) && /package-lock\.json/.test(args(i)),
       );
-      const copyAll = indexOf((i) => kw(i) === 'COPY' && /(^|\s)\.\s+\.$/.test(args(i).replace(/--chown=\S+\s+/, '')));
-      expect(pkg).toBeGreaterThan(-1);
-      expect(pkg).toBeLessThan(copyAll);
+      expect(pkgFiles).toBeGreaterThan(-1);
+      expect(pkgFiles).toBeLessThan(copyAllAt());
     });
     it('runs as a non-root user', () => {
       const users = ins.filter((i) => kw(i) === 'USER').map(args);

@@ -126,6 +126,7 @@ export function formatSummary(
       ['left', 'right', 'left'],
     ),
   );
+  if (c.notes.length) out.push(['Notes', ...c.notes.map((n) => `  ${n}`)].join('\n'));
   out.push(formatConventions(c));
   const notes = formatPublished(c, published);
   if (notes) out.push(notes);

@@ -67,7 +67,7 @@ export function formatVerify(
   if (witnessed.length) {
     out.push('More witnesses');
     for (const r of witnessed) {
-      for (const w of Object.values(r.witnesses)) {
+      for (const w of Object.values(r.witnesses).filter((x) => x !== undefined)) {
         const verdict = w.ok === null ? 'not asked' : w.ok ? 'agrees' : 'DISAGREES';
         out.push(`  ${r.model}: ${w.name}: ${verdict} - ${w.note}`);
       }

@@ -27,6 +27,8 @@ export function sniff(head: Buffer): Container | 'empty' | 'unknown' {
     .replace(/^\uFEFF/, '')
     .trimStart();
   if (text.startsWith('{') || text.startsWith('[')) return 'json';
+  // ONNX is a protobuf ModelProto: it opens with field 1 (ir_version), a varint, tag byte 0x08.
+  if (head[0] === 0x08) return 'onnx';
   return 'unknown';
 }
 
@@ -130,7 +132,11 @@ export async function loadModelFile(path: string, options: ImportOptions = {}): 
     case 'empty':
       return fail(path, 'the file is empty');
     case 'unknown':
-      return fail(path, 'not a model file (neither JSON, a .keras zip, an HDF5 file, nor gzip-compressed JSON)');
+      if (/\.onnx$/i.test(path)) {
+        const { loadOnnx } = await import('./onnx/index.js');
+        return loadOnnx(path, { ...options, origin });
+      }
+      return fail(path, 'not a model file (neither JSON, a .keras zip, an HDF5 file, ONNX, nor gzip-compressed JSON)');
     case 'json':
       json = jsonFile(path);
       break;
@@ -143,6 +149,10 @@ export async function loadModelFile(path: string, options: ImportOptions = {}): 
     case 'h5':
       json = await hdf5File(path);
       break;
+    case 'onnx': {
+      const { loadOnnx } = await import('./onnx/index.js');
+      return loadOnnx(path, { ...options, origin });
+    }
   }
   const imported = importKerasJson(json, { ...options, origin });
   imported.graph.file = {

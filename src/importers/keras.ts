@@ -47,13 +47,13 @@ export interface ImportOptions {
 }
 
 /** The config's dialect: Keras 2 (tf.keras, and tfjs' toJSON), Keras 3, or a TensorFlow.js model.json. */
-export type ModelFormat = 'keras2' | 'keras3' | 'tfjs';
+export type ModelFormat = 'keras2' | 'keras3' | 'tfjs' | 'onnx';
 
 export interface Imported {
   graph: Graph;
   format: ModelFormat;
   /** The file that held it: a .keras zip, an HDF5 file, gzip-compressed JSON, or plain JSON. */
-  container?: 'keras' | 'h5' | 'json.gz' | 'json';
+  container?: 'keras' | 'h5' | 'json.gz' | 'json' | 'onnx';
 }
 
 const bad = (msg: string): never => {

@@ -12,6 +12,7 @@ import { mergeKinds, type MergeFamily } from './merge.js';
 import { normalizationKinds, type NormalizationFamily } from './normalization.js';
 import { poolingKinds, type PoolingFamily } from './pooling.js';
 import { sequenceKinds, type SequenceFamily } from './sequence.js';
+import { tensorKinds, type TensorFamily } from './tensor.js';
 import type { ConfigReader, KindSpec, Tf } from './spec.js';
 
 /** Every layer config: the union of the families' own unions, so a new kind touches its family file only. */
@@ -23,6 +24,7 @@ export type LayerConfig =
   | PoolingFamily
   | NormalizationFamily
   | MergeFamily
+  | TensorFamily
   | SequenceFamily
   | AttentionFamily;
 
@@ -47,6 +49,7 @@ export const KINDS: KindRegistry = {
   ...poolingKinds,
   ...normalizationKinds,
   ...mergeKinds,
+  ...tensorKinds,
   ...sequenceKinds,
   ...attentionKinds,
 };

@@ -14,6 +14,7 @@ const CAUSE_COLOURS: Record<Cause, string> = {
   grouping: '#7c3aed',
   bias: '#0891b2',
   'bn-statistics': '#65a30d',
+  'bn-folding': '#ca8a04',
   'fan-in': '#dc2626',
   widths: '#2563eb',
   kernel: '#db2777',

@@ -1,0 +1,649 @@
+/**
+ * ONNX graph -> architecture graph. ONNX is NCHW; the graph is channels-last, so every tensor carries a
+ * layout: the permutation from its ONNX axes to the graph's (`perm[i]` = the ONNX per-example axis at
+ * graph axis i). Spatial operators take channels-last tensors; axis-wise operators (concat, split,
+ * slice, pad, reductions) map their axes through the layout; a reshape needs ONNX order and gets an
+ * explicit transpose node in front when it would change the element order; a Transpose only changes the
+ * layout. Shape-computing subgraphs (Shape -> Gather -> Unsqueeze -> Concat -> Reshape, computed pads,
+ * If on a constant condition) are folded to constants. Names become PyTorch module paths
+ * (`/layer1/layer1.0/conv1/Conv` -> `layer1.0.conv1`), so tables read like torchinfo's.
+ */
+import { NetcensusError } from '../../errors.js';
+import { prod } from '../../exact.js';
+import type { Graph, GraphNode, LayerConfig } from '../../graph.js';
+import { kindSpec } from '../../kinds/index.js';
+import type { Shape } from '../../kinds/spec.js';
+import type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto } from './proto.js';
+import { FLOAT_TYPES, inline, valuesOf } from './tensors.js';
+
+/** A constant: a stored initializer (a parameter, values read only if needed) or a folded value. */
+interface Const {
+  t: 'const';
+  dims: number[];
+  /** Folded or small values; undefined for an initializer not read yet. */
+  values?: number[];
+  init?: TensorProto;
+  float: boolean;
+}
+
+/** An activation: a graph tensor and how its axes relate to the ONNX tensor's. */
+export interface Tensor {
+  t: 'tensor';
+  ref: string;
+  /** The ONNX shape, batch first. */
+  onnx: number[];
+  /** Graph axis i holds ONNX per-example axis perm[i]. */
+  perm: number[];
+  /** A flattened channels-last map: the ONNX (channels-first) shape it came from, for loading a Dense's weights. */
+  flat?: number[];
+}
+
+type Value = Const | Tensor;
+
+/** How to load a node's weights from the file's initializers (the numeric check). */
+export interface WeightSource {
+  op: string;
+  inits: string[];
+  /** ONNX shape (no batch) of the channels-first map a Dense's input was flattened from, channels-last. */
+  flat?: number[];
+  transB?: boolean;
+  /** A depthwise convolution's input channels (its weights are [C x multiplier, 1, kh, kw]). */
+  channels?: number;
+  /** A stored tensor in arithmetic: the layout of the tensor it meets (its data moves with it). */
+  perm?: number[];
+}
+
+export interface OnnxImport {
+  graph: Graph;
+  /** Every ONNX value that is a graph tensor, with its graph reference and layout (the ONNX Runtime witness). */
+  tensors: Map<string, Tensor>;
+  /** Per graph node, the initializers its weights come from. */
+  weights: Map<string, WeightSource>;
+  opset: number;
+  inputs: Array<{ name: string; shape: number[] }>;
+}
+
+export interface OnnxOptions {
+  /** Fills symbolic spatial input dimensions: [H, W] or [H, W, C] (channels last, as everywhere else). */
+  input?: readonly number[];
+  origin: string;
+  /** Count what can be counted: an operator netcensus cannot count becomes a "not counted" layer. */
+  skipUnknown?: boolean;
+}
+
+const bad = (msg: string): never => {
+  throw new NetcensusError(msg);
+};
+
+const identity = (k: number): number[] => Array.from({ length: k }, (_, i) => i);
+/** Channels-last for a per-example rank k (channels first in ONNX): spatial axes, then channels. */
+const channelsLast = (k: number): number[] => (k < 2 ? identity(k) : [...identity(k).slice(1), 0]);
+const same = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+const graphShape = (v: Tensor): number[] => v.perm.map((p) => v.onnx[p + 1]!);
+
+/** Operators that work on channels-last maps (their input is put in that layout). */
+const SPATIAL = new Set([
+  'Conv',
+  'ConvTranspose',
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+  'BatchNormalization',
+  'InstanceNormalization',
+  'LRN',
+  'Resize',
+  'Upsample',
+  'PRelu',
+]);
+
+/** `/layer1/layer1.0/conv1/Conv` -> `layer1.0.conv1`: each scope is a module name cut to its last atom. */
+export function modulePath(node: NodeProto): string {
+  const scopes = node.metadataProps.find((p) => p.key === 'pkg.torch.onnx.name_scopes')?.value;
+  if (scopes) {
+    // The dynamo exporter: fully qualified paths of the enclosing calls, then the aten op.
+    const parts = [...scopes.matchAll(/'([^']*)'/g)].map((m) => m[1]!);
+    return parts.length >= 2 ? parts[parts.length - 2]! : '';
+  }
+  if (!node.name.startsWith('/')) return '';
+  const segs = node.name.split('/').slice(1, -1);
+  let path = '';
+  for (const seg of segs) {
+    const last = path.split('.').at(-1);
+    if (path && last && seg.startsWith(`${last}.`)) path += seg.slice(last.length);
+    else path = path ? `${path}.${seg}` : seg;
+  }
+  return path;
+}
+
+const attr = (n: NodeProto, name: string): AttributeProto | undefined => n.attribute.find((a) => a.name === name);
+const attrInt = (n: NodeProto, name: string, fallback: number): number => {
+  const a = attr(n, name);
+  return a === undefined ? fallback : Number(a.i);
+};
+const attrFloat = (n: NodeProto, name: string, fallback: number): number => {
+  const a = attr(n, name);
+  return a === undefined ? fallback : Number(a.f);
+};
+const attrInts = (n: NodeProto, name: string): number[] | undefined => {
+  const a = attr(n, name);
+  return a === undefined ? undefined : a.ints.map(Number);
+};
+const attrString = (n: NodeProto, name: string, fallback: string): string => {
+  const a = attr(n, name);
+  return a?.s ? Buffer.from(a.s).toString('utf8') : fallback;
+};
+
+export class Converter {
+  private readonly values = new Map<string, Value>();
+  private readonly nodes: GraphNode[] = [];
+  private readonly names = new Set<string>();
+  readonly tensors = new Map<string, Tensor>();
+  readonly weights = new Map<string, WeightSource>();
+  private readonly consumers = new Map<string, number>();
+  private readonly shapes = new Map<string, Shape[]>();
+  /** The ONNX op each node came from, for names. */
+  private readonly ops = new Map<string, string>();
+  /** Add nodes absorbed into the MatMul before them (a Linear on a 3-D input: MatMul, then Add of the bias). */
+  private readonly fusedAdds = new Map<string, string>();
+  private readonly path: string;
+  readonly inputs: Array<{ name: string; shape: number[] }> = [];
+
+  constructor(
+    private readonly model: ModelProto,
+    private readonly options: OnnxOptions,
+  ) {
+    this.path = options.origin;
+  }
+
+  get opset(): number {
+    return this.model.opsetImport.find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 0;
+  }
+
+  convert(): OnnxImport {
+    const g = this.model.graph ?? bad(`${this.path}: the model has no graph`);
+    const initNames = new Set(g.initializer.map((t) => t.name));
+    for (const t of g.initializer) {
+      this.values.set(t.name, { t: 'const', dims: t.dims.map(Number), init: t, float: FLOAT_TYPES.has(t.dataType) });
+    }
+    this.countConsumers(g);
+    this.findFusedAdds(g);
+    for (const vi of g.input) {
+      if (initNames.has(vi.name)) continue;
+      this.addInput(vi.name, vi, g);
+    }
+    if (this.inputs.length === 0) bad(`${this.path}: the graph has no input`);
+    this.run(g);
+    this.renameComposites();
+    const outputs = g.output.map((o) => {
+      const v = this.values.get(o.name);
+      if (!v || v.t !== 'tensor') return bad(`${this.path}: graph output "${o.name}" is not computed from the input`);
+      return v.ref;
+    });
+    const graph: Graph = {
+      name:
+        g.name && g.name !== 'main_graph'
+          ? g.name
+          : this.options.origin
+              .split('/')
+              .at(-1)!
+              .replace(/\.onnx$/i, ''),
+      description: '',
+      source: this.options.origin,
+      framework: 'pytorch',
+      nodes: this.nodes,
+      outputs,
+    };
+    return { graph, tensors: this.tensors, weights: this.weights, opset: this.opset, inputs: this.inputs };
+  }
+
+  /**
+   * An op in a composite module's own forward (ResNet's `out += identity` in `layer1.0`) took the module's
+   * path as its name; the module's layers are inside it, so the op is named after the module and itself
+   * (`layer1.0.add`), as the zoo names it, and the tree shows `layer1.0` as the container it is.
+   */
+  private renameComposites(): void {
+    const scopes = new Set(this.nodes.map((n) => n.scope));
+    const containers = new Set<string>();
+    for (const s of scopes)
+      for (let i = s.indexOf('.'); i > 0; i = s.indexOf('.', i + 1)) containers.add(s.slice(0, i));
+    const renamed = new Map<string, string>();
+    for (const n of this.nodes) {
+      if (!containers.has(n.name) || n.config.kind === 'input') continue;
+      const to = this.unique(`${n.name}.${(this.ops.get(n.name) ?? n.config.kind).toLowerCase()}`);
+      renamed.set(n.name, to);
+    }
+    if (!renamed.size) return;
+    const ref = (r: string): string => {
+      const k = r.lastIndexOf(':');
+      if (renamed.has(r)) return renamed.get(r)!;
+      return k > 0 && renamed.has(r.slice(0, k)) ? `${renamed.get(r.slice(0, k))}${r.slice(k)}` : r;
+    };
+    for (let i = 0; i < this.nodes.length; i++) {
+      const n = this.nodes[i]!;
+      const name = renamed.get(n.name) ?? n.name;
+      this.nodes[i] = { ...n, name, scope: renamed.has(n.name) ? name : n.scope, inputs: n.inputs.map(ref) };
+    }
+    for (const t of this.tensors.values()) t.ref = ref(t.ref);
+    for (const [from, to] of renamed) {
+      const w = this.weights.get(from);
+      if (w) {
+        this.weights.delete(from);
+        this.weights.set(to, w);
+      }
+      this.shapes.set(to, this.shapes.get(from)!);
+    }
+  }
+
+  private countConsumers(g: GraphProto): void {
+    const visit = (graph: GraphProto): void => {
+      for (const n of graph.node) {
+        for (const i of n.input) if (i) this.consumers.set(i, (this.consumers.get(i) ?? 0) + 1);
+        for (const a of n.attribute) {
+          if (a.g) visit(a.g);
+          for (const sub of a.graphs) visit(sub);
+        }
+      }
+      for (const o of graph.output) this.consumers.set(o.name, (this.consumers.get(o.name) ?? 0) + 1);
+    };
+    visit(g);
+  }
+
+  /** MatMul by a stored [in, out] matrix then Add of a stored [out] vector: one Dense, as PyTorch's Linear. */
+  private findFusedAdds(g: GraphProto): void {
+    const byOutput = new Map(g.node.map((n) => [n.output[0]!, n]));
+    const isInit = (name: string) => g.initializer.some((t) => t.name === name);
+    for (const n of g.node) {
+      if (n.opType !== 'Add') continue;
+      for (const [a, b] of [
+        [n.input[0]!, n.input[1]!],
+        [n.input[1]!, n.input[0]!],
+      ]) {
+        const mm = byOutput.get(a);
+        if (!mm || mm.opType !== 'MatMul' || this.consumers.get(a) !== 1 || !isInit(mm.input[1]!) || !isInit(b))
+          continue;
+        const w = g.initializer.find((t) => t.name === mm.input[1])!;
+        const bias = g.initializer.find((t) => t.name === b)!;
+        if (w.dims.length === 2 && prod(bias.dims.map(Number)) === Number(w.dims[1]))
+          this.fusedAdds.set(n.name || n.output[0]!, b);
+      }
+    }
+  }
+
+  private addInput(name: string, vi: GraphProto['input'][number], g: GraphProto): void {
+    const dims = vi.type?.tensorType?.shape?.dim ?? bad(`${this.path}: input "${name}" has no tensor shape`);
+    const rank = dims.length;
+    if (rank < 2)
+      bad(`${this.path}: input "${name}" has rank ${rank}; netcensus needs a batch axis and at least one more`);
+    // A map fed to a convolution, pool or norm is taken channels-last; anything else keeps ONNX order.
+    const spatial = rank >= 3 && g.node.some((n) => n.input[0] === name && SPATIAL.has(n.opType));
+    const perm = spatial ? channelsLast(rank - 1) : identity(rank - 1);
+    // --input gives the graph's (channels-last) spatial sizes: H x W fills H and W.
+    const override = this.options.input;
+    const spatialAxes = spatial ? identity(rank - 2).map((i) => i + 2) : [];
+    const onnx = dims.map((d, i) => {
+      const value = Number(d.dimValue ?? 0);
+      if (!d.dimParam && value > 0) return i === 0 ? 1 : value;
+      if (i === 0) return 1; // the batch: the census counts per example and scales by --batch
+      const k = spatialAxes.indexOf(i);
+      const fill = k >= 0 ? override?.[k] : undefined;
+      if (fill === undefined) {
+        bad(
+          `${this.path}: input "${name}" dimension ${i} is symbolic ("${d.dimParam || '?'}"); give its size with --input HxW`,
+        );
+      }
+      return fill!;
+    });
+    const node: GraphNode = {
+      name: this.unique(name),
+      scope: name,
+      config: { kind: 'input', shape: perm.map((p) => onnx[p + 1]!) },
+      inputs: [],
+    };
+    this.nodes.push(node);
+    this.shapes.set(node.name, [node.config.kind === 'input' ? node.config.shape : []]);
+    this.set(name, { t: 'tensor', ref: node.name, onnx, perm });
+    this.inputs.push({ name, shape: dims.map((d, i) => (i === 0 ? Number(d.dimValue) || 1 : onnx[i]!)) });
+  }
+
+  private unique(base: string): string {
+    let name = base || 'node';
+    for (let k = 1; this.names.has(name); k++) name = `${base}_${k}`;
+    this.names.add(name);
+    return name;
+  }
+
+  private set(name: string, v: Value): void {
+    this.values.set(name, v);
+    if (v.t === 'tensor') this.tensors.set(name, v);
+  }
+
+  private value(n: NodeProto, i: number): Value {
+    const name = n.input[i];
+    if (!name) bad(`${this.where(n)}: input ${i} is missing`);
+    const v = this.values.get(name!);
+    if (!v) bad(`${this.where(n)}: input "${name}" is produced by no node, initializer or graph input`);
+    return v!;
+  }
+
+  private optional(n: NodeProto, i: number): Value | undefined {
+    return n.input[i] ? this.value(n, i) : undefined;
+  }
+
+  private tensor(n: NodeProto, i: number): Tensor {
+    const v = this.value(n, i);
+    if (v.t !== 'tensor')
+      bad(`${this.where(n)}: input ${i} ("${n.input[i]}") must be computed from the input, not a constant`);
+    return v as Tensor;
+  }
+
+  private constant(n: NodeProto, i: number, what: string): number[] {
+    const v = this.value(n, i);
+    if (v.t !== 'const')
+      return bad(`${this.where(n)}: ${what} (input ${i}) must be a constant, but it is computed from the input`);
+    return this.valuesOf(v);
+  }
+
+  private valuesOf(c: Const): number[] {
+    if (c.values) return c.values;
+    if (!c.init) return [];
+    if (!inline(c.init) && prod(c.dims) > 4096) {
+      bad(`${this.path}: initializer "${c.init.name}" is needed as a constant but lives in external data`);
+    }
+    c.values = valuesOf(c.init, this.path);
+    return c.values;
+  }
+
+  private where(n: NodeProto): string {
+    return `${this.path}: node "${n.name || n.output[0]}" (${n.opType})`;
+  }
+
+  /** Runs the nodes in order (exporters write them topologically sorted, as ONNX requires). */
+  private run(g: GraphProto): void {
+    for (const n of g.node) {
+      if (n.domain && n.domain !== 'ai.onnx') this.unknown(n, `operator ${n.domain}.${n.opType}`);
+      else this.node(n);
+    }
+  }
+
+  /** Adds one graph node; its output shapes come from the kind's own rule (the census'). */
+  private emit(n: NodeProto, config: LayerConfig, inputs: string[], suffix = ''): { ref: string; shapes: Shape[] } {
+    const module = modulePath(n);
+    const base = (module || n.opType) + suffix;
+    const name = this.unique(base);
+    const node: GraphNode = { name, scope: module || name, config, inputs };
+    this.ops.set(name, n.opType);
+    const spec = kindSpec(config);
+    const inShapes = inputs.map((ref) => {
+      const [src, k] =
+        ref.includes(':') && !this.shapes.has(ref)
+          ? [ref.slice(0, ref.lastIndexOf(':')), Number(ref.slice(ref.lastIndexOf(':') + 1))]
+          : [ref, 0];
+      return this.shapes.get(src as string)![k as number]!;
+    });
+    const shapes = spec.outputShapes?.(config, inShapes, name) ?? [spec.outputShape(config, inShapes, name)];
+    this.nodes.push(node);
+    this.shapes.set(name, shapes);
+    return { ref: name, shapes };
+  }
+
+  /** An output tensor in a layout; its ONNX shape follows from the graph shape. */
+  private out(n: NodeProto, k: number, ref: string, shape: Shape, perm: number[], extra: Partial<Tensor> = {}): Tensor {
+    const onnx = [1, ...Array(shape.length).fill(0)];
+    perm.forEach((p, i) => (onnx[p + 1] = shape[i]!));
+    const t: Tensor = { t: 'tensor', ref, onnx, perm, ...extra };
+    this.set(n.output[k]!, t);
+    return t;
+  }
+
+  /** The tensor in the wanted layout, through a transpose node where it is not. */
+  private layout(n: NodeProto, v: Tensor, want: number[], why: string): Tensor {
+    if (same(v.perm, want)) return v;
+    const perm = want.map((w) => v.perm.indexOf(w));
+    const { ref } = this.emit(n, { kind: 'transpose', perm }, [v.ref], `__${why}`);
+    return { t: 'tensor', ref, onnx: v.onnx, perm: want };
+  }
+
+  /**
+   * A reshape keeps the elements' order only if the axes of size > 1 stand in the same order in the graph
+   * as in ONNX; otherwise the tensor is put in ONNX order first.
+   */
+  private orderSafe(v: Tensor): boolean {
+    const big = v.perm.filter((p) => v.onnx[p + 1]! > 1);
+    return big.every((p, i) => i === 0 || big[i - 1]! < p);
+  }
+
+  private unknown(n: NodeProto, what: string): void {
+    if (!this.options.skipUnknown) {
+      bad(`${this.where(n)}: ${what} is not supported; --skip-unknown counts the rest and marks it "not counted"`);
+    }
+    const info = (name: string) =>
+      this.model.graph!.valueInfo.concat(this.model.graph!.output).find((v) => v.name === name);
+    const outs = n.output.map((o) => {
+      const dims = info(o)?.type?.tensorType?.shape?.dim;
+      if (!dims || dims.some((d) => d.dimParam || !(Number(d.dimValue) > 0))) {
+        bad(
+          `${this.where(n)}: ${what} is not counted and the file records no shape for its output "${o}"; netcensus cannot go on past it`,
+        );
+      }
+      return dims!.map((d) => Number(d.dimValue));
+    });
+    const ins = n.input.map((_, i) => this.value(n, i)).filter((v): v is Tensor => v.t === 'tensor');
+    const { ref } = this.emit(
+      n,
+      { kind: 'unknown', className: n.opType, outputShapes: outs.map((o) => o.slice(1)) },
+      ins.map((t) => t.ref),
+    );
+    outs.forEach((o, k) =>
+      this.set(n.output[k]!, {
+        t: 'tensor',
+        ref: k === 0 ? ref : `${ref}:${k}`,
+        onnx: [1, ...o.slice(1)],
+        perm: identity(o.length - 1),
+      }),
+    );
+  }
+
+  private node(n: NodeProto): void {
+    const handler = HANDLERS[n.opType];
+    if (!handler) return this.unknown(n, `operator ${n.opType}`);
+    handler.call(this, n);
+  }
+
+  // ---- handlers, bound to the converter ----
+
+  /** A constant result: the node folds. */
+  foldTo(n: NodeProto, dims: number[], values: number[], float = false): void {
+    this.set(n.output[0]!, { t: 'const', dims, values, float });
+  }
+}
+
+type Handler = (this: Converter, n: NodeProto) => void;
+
+/** Converter internals the handlers reach (kept private from library users, not from this file). */
+type Internals = {
+  value(n: NodeProto, i: number): Value;
+  optional(n: NodeProto, i: number): Value | undefined;
+  tensor(n: NodeProto, i: number): Tensor;
+  constant(n: NodeProto, i: number, what: string): number[];
+  valuesOf(c: Const): number[];
+  where(n: NodeProto): string;
+  emit(n: NodeProto, config: LayerConfig, inputs: string[], suffix?: string): { ref: string; shapes: Shape[] };
+  out(n: NodeProto, k: number, ref: string, shape: Shape, perm: number[], extra?: Partial<Tensor>): Tensor;
+  layout(n: NodeProto, v: Tensor, want: number[], why: string): Tensor;
+  orderSafe(v: Tensor): boolean;
+  set(name: string, v: Value): void;
+  unknown(n: NodeProto, what: string): void;
+  run(g: GraphProto): void;
+  weights: Map<string, WeightSource>;
+  fusedAdds: Map<string, string>;
+  consumers: Map<string, number>;
+  opset: number;
+  path: string;
+};
+const I = (c: Converter): Internals => c as unknown as Internals;
+
+/** Spatial explicit pads [b1..bn, e1..en] as per-axis [before, after]. */
+const axisPads = (pads: number[], s: number): Array<[number, number]> =>
+  identity(s).map((i) => [pads[i] ?? 0, pads[i + s] ?? 0] as [number, number]);
+
+/** The pads of ONNX's auto_pad, for a spatial input: SAME_UPPER as TensorFlow, SAME_LOWER the other way. */
+function autoPads(
+  mode: string,
+  sizes: number[],
+  kernel: number[],
+  strides: number[],
+  dilations: number[],
+): number[] | 'same' | undefined {
+  if (mode === 'SAME_UPPER') return 'same';
+  if (mode === 'VALID') return sizes.map(() => 0).concat(sizes.map(() => 0));
+  if (mode !== 'SAME_LOWER') return undefined;
+  const total = sizes.map((d, i) =>
+    Math.max((Math.ceil(d / strides[i]!) - 1) * strides[i]! + (kernel[i]! - 1) * dilations[i]! + 1 - d, 0),
+  );
+  return [...total.map((t) => Math.ceil(t / 2)), ...total.map((t) => Math.floor(t / 2))];
+}
+
+const HANDLERS: Record<string, Handler> = {};
+
+/** The stored tensor's shape as a per-example graph-layout shape that broadcasts against `x`. */
+function broadcastShape(c: Const, x: Tensor): number[] | undefined {
+  const rank = x.onnx.length;
+  if (c.dims.length > rank) return undefined;
+  const full = [...Array(rank - c.dims.length).fill(1), ...c.dims];
+  if (full[0] !== 1) return undefined;
+  const perExample = full.slice(1);
+  // Leading 1s may stay off when the tensor is in ONNX order; otherwise the stored tensor takes its layout.
+  return x.perm.map((p) => perExample[p]!);
+}
+
+const ELEMENTWISE: Record<string, 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min'> = {
+  Add: 'add',
+  Sub: 'sub',
+  Mul: 'mul',
+  Div: 'div',
+  Pow: 'pow',
+  Max: 'max',
+  Min: 'min',
+};
+
+function fold(op: string, a: number, b: number): number {
+  switch (op) {
+    case 'add':
+      return a + b;
+    case 'sub':
+      return a - b;
+    case 'mul':
+      return a * b;
+    case 'div':
+      return b === 0 ? NaN : Number.isInteger(a) && Number.isInteger(b) ? Math.trunc(a / b) : a / b;
+    case 'pow':
+      return a ** b;
+    case 'max':
+      return Math.max(a, b);
+    default:
+      return Math.min(a, b);
+  }
+}
+
+/** NumPy broadcasting of two folded constants. */
+function broadcastValues(
+  a: Const & { values: number[] },
+  b: Const & { values: number[] },
+  f: (x: number, y: number) => number,
+): Const {
+  const rank = Math.max(a.dims.length, b.dims.length);
+  const da = [...Array(rank - a.dims.length).fill(1), ...a.dims];
+  const db = [...Array(rank - b.dims.length).fill(1), ...b.dims];
+  const dims = da.map((x, i) => Math.max(x, db[i]!));
+  const n = prod(dims);
+  const index = (d: number[], flat: number): number => {
+    let off = 0;
+    let rest = flat;
+    let stride = 1;
+    const coords = dims.map((size) => size);
+    for (let i = dims.length - 1; i >= 0; i--) {
+      const c = rest % dims[i]!;
+      rest = Math.floor(rest / dims[i]!);
+      coords[i] = c;
+    }
+    for (let i = d.length - 1; i >= 0; i--) {
+      off += (d[i] === 1 ? 0 : coords[i]!) * stride;
+      stride *= d[i]!;
+    }
+    return off;
+  };
+  const values = Array.from({ length: n }, (_, k) => f(a.values[index(da, k)]!, b.values[index(db, k)]!));
+  return { t: 'const', dims, values, float: a.float || b.float };
+}
+
+for (const [onnxOp, op] of Object.entries(ELEMENTWISE)) {
+  HANDLERS[onnxOp] = function (n) {
+    const c = I(this);
+    // Max/Min take any number of inputs; two is what exports write.
+    if (n.input.length !== 2) return c.unknown(n, `${onnxOp} of ${n.input.length} inputs`);
+    const [a, b] = [c.value(n, 0), c.value(n, 1)];
+    if (a.t === 'const' && b.t === 'const') {
+      const va = { ...a, values: c.valuesOf(a) };
+      const vb = { ...b, values: c.valuesOf(b) };
+      return c.set(
+        n.output[0]!,
+        broadcastValues(va, vb, (x, y) => fold(op, x, y)),
+      );
+    }
+    if (a.t === 'tensor' && b.t === 'tensor') {
+      // Same rank and layout: the graph broadcasts as ONNX does; otherwise both go to ONNX order.
+      let [x, y] = [a, b];
+      if (!(x.onnx.length === y.onnx.length && same(x.perm, y.perm))) {
+        x = c.layout(n, x, identity(x.perm.length), 'onnx_order');
+        y = c.layout(n, y, identity(y.perm.length), 'onnx_order');
+      }
+      const { ref, shapes } = c.emit(n, { kind: 'binary', op }, [x.ref, y.ref]);
+      const perm = x.perm.length >= y.perm.length ? x.perm : y.perm;
+      return void c.out(n, 0, ref, shapes[0]!, perm.length === shapes[0]!.length ? perm : identity(shapes[0]!.length));
+    }
+    // A MatMul's bias, absorbed into its Dense.
+    const fused = c.fusedAdds.get(n.name || n.output[0]!);
+    if (fused !== undefined) {
+      const x = (a.t === 'tensor' ? a : b) as Tensor;
+      return void c.set(n.output[0]!, x);
+    }
+    const [x, k, left] = a.t === 'tensor' ? [a, b as Const, false] : [b as Tensor, a as Const, true];
+    let t = x;
+    let shape = broadcastShape(k, t);
+    if (!shape) {
+      t = c.layout(n, t, identity(t.perm.length), 'onnx_order');
+      shape = broadcastShape(k, t);
+      if (!shape)
+        return c.unknown(n, `${onnxOp} with a constant of shape [${k.dims.join(', ')}] against [${x.onnx.join(', ')}]`);
+    }
+    // A stored float tensor of more than one element is a parameter (PyTorch's nn.Parameter); scalars
+    // and Constant nodes are not.
+    const isParam = k.init !== undefined && k.float && prod(k.dims) > 1;
+    const config: LayerConfig = isParam
+      ? { kind: 'paramOp', op, shape, left }
+      : { kind: 'constOp', op, shape: prod(k.dims) === 1 ? [] : shape, values: c.valuesOf(k), left };
+    const { ref, shapes } = c.emit(n, config, [t.ref]);
+    if (isParam) c.weights.set(ref, { op: 'paramOp', inits: [k.init!.name], perm: t.perm });
+    c.out(n, 0, ref, shapes[0]!, shapes[0]!.length === t.perm.length ? t.perm : identity(shapes[0]!.length));
+  };
+}
+
+export {
+  HANDLERS,
+  I,
+  autoPads,
+  axisPads,
+  attr,
+  attrInt,
+  attrFloat,
+  attrInts,
+  attrString,
+  channelsLast,
+  identity,
+  same,
+  graphShape,
+  broadcastValues,
+};
+export type { Const, Value, Handler };

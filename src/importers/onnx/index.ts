@@ -1,0 +1,115 @@
+/**
+ * The ONNX importer room: a `.onnx` file (from `torch.onnx.export` or any exporter) -> architecture graph,
+ * with what it holds besides the architecture kept for the witnesses (ONNX Runtime executing the file,
+ * and the rebuild with the file's own weights).
+ */
+import { readFileSync } from 'node:fs';
+import { NetcensusError } from '../../errors.js';
+import { int } from '../../format/numbers.js';
+import type { Graph } from '../../graph.js';
+import type { ImportOptions, Imported } from '../keras.js';
+import { Converter, modulePath, type OnnxImport } from './convert.js';
+import './ops.js';
+import { decodeModel, type ModelProto } from './proto.js';
+import { externalOf } from './tensors.js';
+
+export interface OnnxFile {
+  model: ModelProto;
+  /** The file's bytes, for ONNX Runtime (a view of what was read; nothing is copied). */
+  bytes: Uint8Array;
+  imported: OnnxImport;
+}
+
+/** ONNX files kept for verification, by path (their decoded model and the conversion's layouts). */
+export const onnxFiles = new Map<string, OnnxFile>();
+
+export function decodeOnnx(path: string, bytes: Uint8Array): ModelProto {
+  let model: ModelProto;
+  try {
+    model = decodeModel(bytes);
+  } catch (e) {
+    throw new NetcensusError(
+      `${path}: not a valid ONNX model: the protobuf does not decode (${(e as Error).message.split('\n')[0]}); is the file truncated?`,
+    );
+  }
+  if (!model.graph || model.graph.node.length === 0) throw new NetcensusError(`${path}: an ONNX model without a graph`);
+  return model;
+}
+
+/** What the file says about itself and how its figures relate to PyTorch's, for `summary` to print. */
+function notes(model: ModelProto, imported: OnnxImport): string[] {
+  const g = model.graph!;
+  const out: string[] = [];
+  const producer = `${model.producerName || 'an unknown producer'} ${model.producerVersion}`.trim();
+  const dynamo = g.node.some((n) => n.metadataProps.some((p) => p.key === 'pkg.torch.onnx.name_scopes'));
+  out.push(
+    `ONNX opset ${imported.opset}, IR version ${model.irVersion}, written by ${producer}` +
+      (model.producerName === 'pytorch' ? ` (the ${dynamo ? 'dynamo' : 'TorchScript'} exporter)` : '') +
+      '; channels-first maps are counted channels-last (shapes show N, H, W, C), which changes no count',
+  );
+  // Equal-valued tensors are stored once and reached through Identity nodes: counted per consuming layer.
+  const aliases = g.node.filter((n) => n.opType === 'Identity' && g.initializer.some((t) => t.name === n.input[0]));
+  const shared = new Set(aliases.map((n) => n.input[0]));
+  if (aliases.length) {
+    out.push(
+      `${aliases.length} Identity node(s) alias ${shared.size} stored tensor(s) shared by several layers (the exporter stores equal values once); parameters are counted per consuming layer, as the model has them`,
+    );
+  }
+  const external = g.initializer.filter((t) => externalOf(t));
+  if (external.length)
+    out.push(
+      `${external.length} initializer(s) live in external data (${externalOf(external[0]!)!.location}); only their dims are read`,
+    );
+  // torch.onnx.export in eval mode folds each BatchNorm into the Conv before it: the conv gains new weights.
+  const folded = g.node.filter(
+    (n) =>
+      n.opType === 'Conv' &&
+      (n.input.slice(1).some((i) => i.startsWith('onnx::Conv')) ||
+        (dynamo && /(^|\.)bn\d*$|\.bn\d*$|batch_?norm/i.test(modulePath(n)))),
+  );
+  const bnNodes = g.node.filter((n) => n.opType === 'BatchNormalization').length;
+  if (folded.length) {
+    out.push(
+      `BatchNorm folded: ${folded.length} convolution(s) carry weights the exporter made by folding the BatchNorm after them (torch.onnx.export in eval mode); the file holds fewer parameters than the PyTorch model's sum(p.numel()), by each folded BatchNorm's gamma and beta less the bias its conv gained`,
+    );
+  } else if (bnNodes) {
+    out.push(
+      `${bnNodes} BatchNormalization node(s) kept: their running statistics are stored tensors (PyTorch's buffers; the pytorch convention leaves them out)`,
+    );
+  }
+  out.push(`${int(g.initializer.length)} stored tensors, ${int(g.node.length)} nodes`);
+  return out;
+}
+
+export function importOnnx(path: string, options: ImportOptions = {}): { graph: Graph; file: OnnxFile } {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new NetcensusError(
+      `${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
+  }
+  const model = decodeOnnx(path, bytes);
+  const imported = new Converter(model, {
+    origin: options.origin ?? path,
+    input: options.input,
+    skipUnknown: options.skipUnknown,
+  }).convert();
+  const graph = imported.graph;
+  graph.description = `ONNX model imported from ${options.origin ?? path}`;
+  graph.notes = notes(model, imported);
+  const file = { model, bytes, imported };
+  graph.file = {
+    path,
+    container: 'onnx',
+    format: `opset ${imported.opset}`,
+    witnesses: async (c) => (await import('./witness.js')).onnxWitnesses(c, path, file),
+  };
+  onnxFiles.set(path, file);
+  return { graph, file };
+}
+
+export function loadOnnx(path: string, options: ImportOptions = {}): Imported {
+  return { graph: importOnnx(path, options).graph, format: 'onnx', container: 'onnx' };
+}

@@ -1,0 +1,827 @@
+/**
+ * The ONNX operators netcensus reads, one handler each: what CNN and MLP exports contain (opsets 11 to
+ * 21). Each maps its node to a layer kind's config, a folded constant, or a layout change; an operator
+ * outside this table is refused with its name and node (or kept as "not counted" under --skip-unknown).
+ */
+import { prod } from '../../exact.js';
+import type { LayerConfig } from '../../graph.js';
+import type { ActivationFn } from '../../kinds/activation.js';
+import type { UnaryOp } from '../../kinds/tensor.js';
+import {
+  HANDLERS,
+  I,
+  broadcastValues,
+  attr,
+  attrFloat,
+  attrInt,
+  attrInts,
+  attrString,
+  autoPads,
+  axisPads,
+  channelsLast,
+  graphShape,
+  identity,
+  same,
+  type Const,
+  type Handler,
+  type Tensor,
+} from './convert.js';
+import type { NodeProto } from './proto.js';
+import { FLOAT_TYPES } from './tensors.js';
+
+const register = (ops: string[], h: Handler): void => {
+  for (const op of ops) HANDLERS[op] = h;
+};
+
+// ---- constants and aliases ----
+
+register(['Identity'], function (n) {
+  I(this).set(n.output[0]!, I(this).value(n, 0));
+});
+
+register(['Constant'], function (n) {
+  const c = I(this);
+  const a = n.attribute[0] ?? c.unknown(n, 'a Constant without a value');
+  if (!a) return;
+  if (a.t) {
+    const dims = a.t.dims.map(Number);
+    const k: Const = { t: 'const', dims, init: a.t, float: FLOAT_TYPES.has(a.t.dataType) };
+    // Constant nodes are not parameters: read their values now.
+    return c.set(n.output[0]!, { ...k, init: undefined, values: c.valuesOf(k) });
+  }
+  if (a.name === 'value_float') return this.foldTo(n, [], [Number(a.f)], true);
+  if (a.name === 'value_int') return this.foldTo(n, [], [Number(a.i)]);
+  if (a.name === 'value_floats') return this.foldTo(n, [a.floats.length], a.floats.map(Number), true);
+  if (a.name === 'value_ints') return this.foldTo(n, [a.ints.length], a.ints.map(Number));
+  c.unknown(n, `a Constant given as ${a.name}`);
+});
+
+register(['Cast', 'CastLike'], function (n) {
+  const c = I(this);
+  const v = c.value(n, 0);
+  if (v.t === 'tensor') return c.set(n.output[0]!, v);
+  const to = attrInt(n, 'to', 1);
+  const values = c.valuesOf(v).map((x) => (FLOAT_TYPES.has(to) ? x : Math.trunc(x)));
+  this.foldTo(n, v.dims, values, FLOAT_TYPES.has(to));
+});
+
+register(['Shape'], function (n) {
+  const c = I(this);
+  const v = c.value(n, 0);
+  const dims = v.t === 'tensor' ? v.onnx : v.dims;
+  const rank = dims.length;
+  const clamp = (x: number) => Math.min(Math.max(x < 0 ? x + rank : x, 0), rank);
+  const start = clamp(attrInt(n, 'start', 0));
+  const end = clamp(attrInt(n, 'end', rank));
+  const shape = dims.slice(start, end);
+  this.foldTo(n, [shape.length], shape);
+});
+
+register(['Size'], function (n) {
+  const v = I(this).value(n, 0);
+  this.foldTo(n, [], [prod(v.t === 'tensor' ? v.onnx : v.dims)]);
+});
+
+register(['ConstantOfShape'], function (n) {
+  const c = I(this);
+  const dims = c.constant(n, 0, 'the shape');
+  const a = attr(n, 'value');
+  const fill = a?.t ? c.valuesOf({ t: 'const', dims: [1], init: a.t, float: true })[0]! : 0;
+  this.foldTo(n, dims, Array(prod(dims)).fill(fill), a?.t ? FLOAT_TYPES.has(a.t.dataType) : true);
+});
+
+register(['Range'], function (n) {
+  const c = I(this);
+  const [start, limit, delta] = [0, 1, 2].map((i) => c.constant(n, i, ['start', 'limit', 'delta'][i]!)[0]!);
+  const count = Math.max(Math.ceil((limit! - start!) / delta!), 0);
+  this.foldTo(
+    n,
+    [count],
+    Array.from({ length: count }, (_, i) => start! + i * delta!),
+  );
+});
+
+/** Index arithmetic on a row-major constant. */
+function strides(dims: number[]): number[] {
+  const s = dims.map(() => 1);
+  for (let i = dims.length - 2; i >= 0; i--) s[i] = s[i + 1]! * dims[i + 1]!;
+  return s;
+}
+
+register(['Gather'], function (n) {
+  const c = I(this);
+  const data = c.value(n, 0);
+  if (data.t !== 'const') return c.unknown(n, 'Gather from a computed tensor (an embedding lookup)');
+  const idx = c.value(n, 1);
+  if (idx.t !== 'const') return c.unknown(n, 'Gather with computed indices');
+  const values = c.valuesOf(data);
+  const indices = c.valuesOf(idx);
+  const axis = (attrInt(n, 'axis', 0) + data.dims.length) % data.dims.length;
+  const dims = [...data.dims.slice(0, axis), ...idx.dims, ...data.dims.slice(axis + 1)];
+  const st = strides(data.dims);
+  const outer = prod(data.dims.slice(0, axis));
+  const inner = prod(data.dims.slice(axis + 1));
+  const out: number[] = [];
+  for (let o = 0; o < outer; o++) {
+    for (const raw of indices) {
+      const i = raw < 0 ? raw + data.dims[axis]! : raw;
+      for (let k = 0; k < inner; k++) out.push(values[o * (st[axis - 1] ?? prod(data.dims)) + i * st[axis]! + k]!);
+    }
+  }
+  this.foldTo(n, dims, out, data.float);
+});
+
+register(['Unsqueeze', 'Squeeze'], function (n) {
+  const c = I(this);
+  const v = c.value(n, 0);
+  const axesIn = n.input[1] ? c.constant(n, 1, 'the axes') : attrInts(n, 'axes');
+  const rank = v.t === 'tensor' ? v.onnx.length : v.dims.length;
+  const dims = v.t === 'tensor' ? v.onnx : v.dims;
+  let out: number[];
+  if (n.opType === 'Unsqueeze') {
+    const r = rank + (axesIn?.length ?? 0);
+    const axes = (axesIn ?? []).map((a) => (a < 0 ? a + r : a));
+    out = [];
+    let k = 0;
+    for (let i = 0; i < r; i++) out.push(axes.includes(i) ? 1 : dims[k++]!);
+  } else {
+    const axes = (axesIn ?? dims.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0)).map((a) =>
+      a < 0 ? a + rank : a,
+    );
+    out = dims.filter((_, i) => !axes.includes(i));
+  }
+  if (v.t === 'const') return this.foldTo(n, out, c.valuesOf(v), v.float);
+  reshapeTo.call(this, n, v, out);
+});
+
+// ---- reshaping activations ----
+
+/** Reshapes a tensor to an ONNX shape whose batch stays first. */
+function reshapeTo(this: import('./convert.js').Converter, n: NodeProto, v: Tensor, out: number[]): void {
+  const c = I(this);
+  if (out[0] !== v.onnx[0])
+    return c.unknown(n, `a reshape across the batch ([${v.onnx.join(', ')}] -> [${out.join(', ')}])`);
+  const target = out.slice(1);
+  // Flattening a channels-last map: the graph's Flatten keeps its count; the element order is the
+  // graph's, and a Dense after it takes the file's weights in that order.
+  if (target.length === 1 && !same(v.perm, identity(v.perm.length)) && !c.orderSafe(v)) {
+    const { ref, shapes } = c.emit(n, { kind: 'flatten' }, [v.ref]);
+    return void c.out(n, 0, ref, shapes[0]!, [0], { flat: v.onnx.slice(1) });
+  }
+  const x = c.orderSafe(v) ? v : c.layout(n, v, identity(v.perm.length), 'onnx_order');
+  if (same(graphShape(x), target))
+    return c.set(n.output[0]!, { t: 'tensor', ref: x.ref, onnx: out, perm: identity(target.length) });
+  const { ref, shapes } = c.emit(n, { kind: 'reshape', target }, [x.ref]);
+  c.out(n, 0, ref, shapes[0]!, identity(target.length));
+}
+
+register(['Reshape'], function (n) {
+  const c = I(this);
+  const v = c.value(n, 0);
+  const shape = c.constant(n, 1, 'the target shape');
+  const dims = v.t === 'tensor' ? v.onnx : v.dims;
+  const allowzero = attrInt(n, 'allowzero', 0);
+  const out = shape.map((d, i) => (d === 0 && !allowzero ? dims[i]! : d));
+  const known = prod(out.filter((d) => d !== -1));
+  const unknown = out.indexOf(-1);
+  if (unknown >= 0) out[unknown] = prod(dims) / known;
+  if (!Number.isInteger(out[unknown] ?? 0) || prod(out) !== prod(dims)) {
+    return c.unknown(n, `a Reshape of [${dims.join(', ')}] into [${shape.join(', ')}]`);
+  }
+  if (v.t === 'const') return this.foldTo(n, out, c.valuesOf(v), v.float);
+  reshapeTo.call(this, n, v, out);
+});
+
+register(['Flatten'], function (n) {
+  const c = I(this);
+  const v = c.value(n, 0);
+  const axis = attrInt(n, 'axis', 1);
+  const dims = v.t === 'tensor' ? v.onnx : v.dims;
+  const a = axis < 0 ? axis + dims.length : axis;
+  const out = [prod(dims.slice(0, a)), prod(dims.slice(a))];
+  if (v.t === 'const') return this.foldTo(n, out, c.valuesOf(v), v.float);
+  reshapeTo.call(this, n, v, out);
+});
+
+register(['Transpose'], function (n) {
+  const c = I(this);
+  const v = c.value(n, 0);
+  const rank = v.t === 'tensor' ? v.onnx.length : v.dims.length;
+  const p = attrInts(n, 'perm') ?? identity(rank).reverse();
+  if (v.t === 'const') {
+    const values = c.valuesOf(v);
+    const dims = p.map((i) => v.dims[i]!);
+    const st = strides(v.dims);
+    const ost = strides(dims);
+    const out = Array(values.length);
+    for (let k = 0; k < values.length; k++) {
+      let src = 0;
+      let rest = k;
+      for (let i = 0; i < dims.length; i++) {
+        const coord = Math.floor(rest / ost[i]!);
+        rest -= coord * ost[i]!;
+        src += coord * st[p[i]!]!;
+      }
+      out[k] = values[src];
+    }
+    return this.foldTo(n, dims, out, v.float);
+  }
+  if (p[0] !== 0) return c.unknown(n, `a Transpose that moves the batch axis (perm [${p.join(', ')}])`);
+  // A layout change only: graph axis i holds ONNX axis v.perm[i] of the input, which is axis j of the output.
+  const perm = v.perm.map((q) => p.indexOf(q + 1) - 1);
+  c.set(n.output[0]!, { t: 'tensor', ref: v.ref, onnx: p.map((i) => v.onnx[i]!), perm });
+});
+
+register(['Concat'], function (n) {
+  const c = I(this);
+  const vs = n.input.map((_, i) => c.value(n, i));
+  const axis0 = attrInt(n, 'axis', 0);
+  if (vs.every((v) => v.t === 'const')) {
+    const ks = vs as Const[];
+    const rank = ks[0]!.dims.length;
+    const a = axis0 < 0 ? axis0 + rank : axis0;
+    const outer = prod(ks[0]!.dims.slice(0, a));
+    const out: number[] = [];
+    for (let o = 0; o < outer; o++) {
+      for (const k of ks) {
+        const chunk = prod(k.dims.slice(a));
+        out.push(...c.valuesOf(k).slice(o * chunk, (o + 1) * chunk));
+      }
+    }
+    const dims = [...ks[0]!.dims];
+    dims[a] = ks.reduce((s, k) => s + k.dims[a]!, 0);
+    return this.foldTo(
+      n,
+      dims,
+      out,
+      ks.some((k) => k.float),
+    );
+  }
+  if (vs.some((v) => v.t !== 'tensor')) return c.unknown(n, 'Concat of a constant with computed tensors');
+  let ts = vs as Tensor[];
+  const rank = ts[0]!.onnx.length;
+  const a = axis0 < 0 ? axis0 + rank : axis0;
+  if (a === 0) return c.unknown(n, 'Concat along the batch axis');
+  if (!ts.every((t) => same(t.perm, ts[0]!.perm)))
+    ts = ts.map((t) => c.layout(n, t, identity(t.perm.length), 'onnx_order'));
+  const perm = ts[0]!.perm;
+  const { ref, shapes } = c.emit(
+    n,
+    { kind: 'concat', axis: perm.indexOf(a - 1) },
+    ts.map((t) => t.ref),
+  );
+  c.out(n, 0, ref, shapes[0]!, perm);
+});
+
+register(['Split'], function (n) {
+  const c = I(this);
+  const v = c.tensor(n, 0);
+  const rank = v.onnx.length;
+  const a0 = attrInt(n, 'axis', 0);
+  const a = a0 < 0 ? a0 + rank : a0;
+  if (a === 0) return c.unknown(n, 'Split along the batch axis');
+  const size = v.onnx[a]!;
+  let sizes = n.input[1] ? c.constant(n, 1, 'the split sizes') : attrInts(n, 'split');
+  if (!sizes) {
+    const parts = attrInt(n, 'num_outputs', n.output.length);
+    const each = Math.ceil(size / parts);
+    sizes = Array.from({ length: parts }, (_, i) => Math.min(each, size - i * each));
+  }
+  const { ref, shapes } = c.emit(n, { kind: 'split', axis: v.perm.indexOf(a - 1), sizes }, [v.ref]);
+  shapes.forEach((s, k) => c.out(n, k, k === 0 ? ref : `${ref}:${k}`, s, v.perm));
+});
+
+register(['Slice'], function (n) {
+  const c = I(this);
+  const v = c.value(n, 0);
+  const dims = v.t === 'tensor' ? v.onnx : v.dims;
+  const rank = dims.length;
+  const starts = n.input[1] ? c.constant(n, 1, 'starts') : (attrInts(n, 'starts') ?? []);
+  const ends = n.input[2] ? c.constant(n, 2, 'ends') : (attrInts(n, 'ends') ?? []);
+  const axes = (n.input[3] ? c.constant(n, 3, 'axes') : (attrInts(n, 'axes') ?? identity(starts.length))).map((a) =>
+    a < 0 ? a + rank : a,
+  );
+  const steps = n.input[4] ? c.constant(n, 4, 'steps') : starts.map(() => 1);
+  // ONNX clamps starts and ends to the axis (INT64 bounds mean "to the end").
+  const bounds = axes.map((a, k) => {
+    const d = dims[a]!;
+    const step = steps[k]!;
+    const norm = (x: number) => (x < 0 ? x + d : x);
+    const s = step > 0 ? Math.min(Math.max(norm(starts[k]!), 0), d) : Math.min(Math.max(norm(starts[k]!), -1), d - 1);
+    const e = step > 0 ? Math.min(Math.max(norm(ends[k]!), 0), d) : Math.min(Math.max(norm(ends[k]!), -1), d - 1);
+    return { a, s, e, step };
+  });
+  if (v.t === 'const') {
+    const values = c.valuesOf(v);
+    let cur = { dims: [...v.dims], values };
+    for (const { a, s, e, step } of bounds) {
+      const idx: number[] = [];
+      for (let i = s; step > 0 ? i < e : i > e; i += step) idx.push(i);
+      const outer = prod(cur.dims.slice(0, a));
+      const inner = prod(cur.dims.slice(a + 1));
+      const out: number[] = [];
+      for (let o = 0; o < outer; o++)
+        for (const i of idx) for (let k = 0; k < inner; k++) out.push(cur.values[(o * cur.dims[a]! + i) * inner + k]!);
+      cur = { dims: cur.dims.map((d, j) => (j === a ? idx.length : d)), values: out };
+    }
+    return this.foldTo(n, cur.dims, cur.values, v.float);
+  }
+  const kept = bounds.filter(({ a, s, e, step }) => !(s === 0 && e === dims[a] && step === 1));
+  if (kept.some((b) => b.a === 0)) return c.unknown(n, 'a Slice of the batch axis');
+  if (kept.length === 0) return c.set(n.output[0]!, v);
+  const { ref, shapes } = c.emit(
+    n,
+    {
+      kind: 'slice',
+      axes: kept.map((b) => v.perm.indexOf(b.a - 1)),
+      starts: kept.map((b) => b.s),
+      ends: kept.map((b) => b.e),
+      steps: kept.map((b) => b.step),
+    },
+    [v.ref],
+  );
+  c.out(n, 0, ref, shapes[0]!, v.perm);
+});
+
+register(['Pad'], function (n) {
+  const c = I(this);
+  const v = c.tensor(n, 0);
+  const rank = v.onnx.length;
+  const raw = n.input[1] ? c.constant(n, 1, 'the pads') : (attrInts(n, 'pads') ?? []);
+  const axesIn = n.input[3] ? c.constant(n, 3, 'the axes').map((a) => (a < 0 ? a + rank : a)) : identity(rank);
+  const pads: Array<[number, number]> = identity(rank).map(() => [0, 0]);
+  axesIn.forEach((a, k) => (pads[a] = [raw[k]!, raw[k + axesIn.length]!]));
+  if (pads[0]![0] !== 0 || pads[0]![1] !== 0) return c.unknown(n, 'a Pad of the batch axis');
+  const mode = attrString(n, 'mode', 'constant') as 'constant' | 'reflect' | 'edge';
+  const value = n.input[2] ? (c.constant(n, 2, 'the pad value')[0] ?? 0) : attrFloat(n, 'value', 0);
+  const perExample = v.perm.map((p) => pads[p + 1]!);
+  const onlySpatial =
+    same(v.perm, channelsLast(v.perm.length)) &&
+    v.perm.length === 3 &&
+    perExample[2]![0] === 0 &&
+    perExample[2]![1] === 0;
+  const config: LayerConfig =
+    mode === 'constant' && value === 0 && onlySpatial && perExample.every(([b, e]) => b >= 0 && e >= 0)
+      ? {
+          kind: 'zeroPad2d',
+          pads: {
+            top: perExample[0]![0],
+            bottom: perExample[0]![1],
+            left: perExample[1]![0],
+            right: perExample[1]![1],
+          },
+        }
+      : { kind: 'pad', pads: perExample, mode, value };
+  const { ref, shapes } = c.emit(n, config, [v.ref]);
+  c.out(n, 0, ref, shapes[0]!, v.perm);
+});
+
+// ---- weighted layers ----
+
+register(['Conv'], function (n) {
+  const c = I(this);
+  const x0 = c.tensor(n, 0);
+  const w = c.value(n, 1);
+  if (w.t !== 'const' || !w.init) return c.unknown(n, 'a Conv whose weights are computed, not stored');
+  const b = c.optional(n, 2);
+  if (b && (b.t !== 'const' || !b.init)) return c.unknown(n, 'a Conv whose bias is computed, not stored');
+  const s = x0.onnx.length - 2;
+  if (s !== 2) return c.unknown(n, `a ${s}-D convolution`);
+  const x = c.layout(n, x0, channelsLast(s + 1), 'channels_last');
+  const [out, perGroup, ...kernel] = w.dims as [number, number, ...number[]];
+  const group = attrInt(n, 'group', 1);
+  const strides = attrInts(n, 'strides') ?? kernel.map(() => 1);
+  const dilations = attrInts(n, 'dilations') ?? kernel.map(() => 1);
+  const sizes = x.onnx.slice(2);
+  const auto = autoPads(attrString(n, 'auto_pad', 'NOTSET'), sizes, kernel, strides, dilations);
+  const pads = auto ?? attrInts(n, 'pads') ?? kernel.flatMap(() => [0, 0]);
+  const cin = x.onnx[1]!;
+  if (perGroup * group !== cin)
+    return c.unknown(n, `a Conv with ${cin} input channels and weights for ${perGroup} x ${group} groups`);
+  const [ap] = [pads === 'same' ? undefined : axisPads(pads, 2)];
+  const padding =
+    pads === 'same' ? ('same' as const) : { top: ap![0]![0], bottom: ap![0]![1], left: ap![1]![0], right: ap![1]![1] };
+  const common = {
+    kernel: [kernel[0]!, kernel[1]!] as [number, number],
+    strides: [strides[0]!, strides[1]!] as [number, number],
+    padding,
+    dilation: [dilations[0]!, dilations[1]!] as [number, number],
+    bias: b !== undefined,
+  };
+  // One group per input channel is a depthwise convolution (MobileNet's): the same weights, run as one.
+  const config: LayerConfig =
+    group > 1 && group === cin && out % cin === 0
+      ? { kind: 'depthwiseConv2d', ...common, depthMultiplier: out / cin }
+      : { kind: 'conv2d', filters: out, groups: group, ...common };
+  const { ref, shapes } = c.emit(n, config, [x.ref]);
+  c.weights.set(ref, {
+    op: config.kind === 'depthwiseConv2d' ? 'DepthwiseConv' : 'Conv',
+    channels: cin,
+    inits: [w.init.name, ...(b ? [(b as Const).init!.name] : [])],
+  });
+  c.out(n, 0, ref, shapes[0]!, x.perm);
+});
+
+register(['Gemm'], function (n) {
+  const c = I(this);
+  const a = c.tensor(n, 0);
+  const w = c.value(n, 1);
+  if (w.t !== 'const' || !w.init || w.dims.length !== 2) return c.unknown(n, 'a Gemm whose B is not a stored matrix');
+  if (attrInt(n, 'transA', 0)) return c.unknown(n, 'a Gemm with transA');
+  const bias = c.optional(n, 2);
+  if (bias && (bias.t !== 'const' || !bias.init)) return c.unknown(n, 'a Gemm whose C is computed, not stored');
+  const transB = attrInt(n, 'transB', 0) === 1;
+  const units = transB ? w.dims[0]! : w.dims[1]!;
+  // alpha and beta scale values, not counts; a C that broadcasts a scalar is a bias of one element per unit only if it has them.
+  const hasBias = bias !== undefined && prod((bias as Const).dims) === units;
+  if (bias && !hasBias) return c.unknown(n, `a Gemm whose C has shape [${(bias as Const).dims.join(', ')}]`);
+  const { ref, shapes } = c.emit(n, { kind: 'dense', units, bias: hasBias }, [a.ref]);
+  c.weights.set(ref, {
+    op: 'Gemm',
+    inits: [w.init.name, ...(hasBias ? [(bias as Const).init!.name] : [])],
+    transB,
+    ...(a.flat ? { flat: a.flat } : {}),
+  });
+  c.out(n, 0, ref, shapes[0]!, a.perm);
+});
+
+register(['MatMul'], function (n) {
+  const c = I(this);
+  const a = c.value(n, 0);
+  const b = c.value(n, 1);
+  if (a.t === 'tensor' && b.t === 'const' && b.init && b.dims.length === 2) {
+    // The last ONNX axis is what a Dense reads: it must be the graph's last axis too.
+    const last = a.perm.length - 1;
+    const x = a.perm[last] === last ? a : c.layout(n, a, identity(a.perm.length), 'onnx_order');
+    const biasName = biasOf(c, n);
+    const { ref, shapes } = c.emit(n, { kind: 'dense', units: b.dims[1]!, bias: biasName !== undefined }, [x.ref]);
+    c.weights.set(ref, {
+      op: 'MatMul',
+      inits: [b.init.name, ...(biasName ? [biasName] : [])],
+      ...(x.flat ? { flat: x.flat } : {}),
+    });
+    return void c.out(n, 0, ref, shapes[0]!, x.perm);
+  }
+  if (a.t === 'tensor' && b.t === 'tensor') {
+    const x = c.layout(n, a, identity(a.perm.length), 'onnx_order');
+    const y = c.layout(n, b, identity(b.perm.length), 'onnx_order');
+    const { ref, shapes } = c.emit(n, { kind: 'matmul' }, [x.ref, y.ref]);
+    return void c.out(n, 0, ref, shapes[0]!, identity(shapes[0]!.length));
+  }
+  c.unknown(n, 'a MatMul of these operands');
+});
+
+/** The bias of the Add this MatMul's output feeds, when findFusedAdds absorbed it. */
+function biasOf(c: ReturnType<typeof I>, n: NodeProto): string | undefined {
+  const g = (c as unknown as { model: { graph: { node: NodeProto[] } } }).model.graph;
+  const add = g.node.find((m) => m.opType === 'Add' && m.input.includes(n.output[0]!));
+  return add ? c.fusedAdds.get(add.name || add.output[0]!) : undefined;
+}
+
+register(['BatchNormalization'], function (n) {
+  const c = I(this);
+  const x0 = c.tensor(n, 0);
+  const x = c.layout(n, x0, channelsLast(x0.perm.length), 'channels_last');
+  const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => c.value(n, i));
+  // affine=False exports its ones and zeros as Constant nodes: those are not parameters.
+  const stored = (v: typeof scale) => v!.t === 'const' && v!.init !== undefined;
+  const { ref, shapes } = c.emit(
+    n,
+    {
+      kind: 'batchNorm',
+      epsilon: attrFloat(n, 'epsilon', 1e-5),
+      momentum: attrFloat(n, 'momentum', 0.9),
+      center: stored(bias),
+      scale: stored(scale),
+    },
+    [x.ref],
+  );
+  c.weights.set(ref, {
+    op: 'BatchNormalization',
+    inits: [scale, bias, mean, variance].map((v, i) => (v!.t === 'const' && v!.init ? v!.init.name : n.input[i + 1]!)),
+  });
+  c.out(n, 0, ref, shapes[0]!, x.perm);
+});
+
+register(['InstanceNormalization'], function (n) {
+  const c = I(this);
+  const x0 = c.tensor(n, 0);
+  const x = c.layout(n, x0, channelsLast(x0.perm.length), 'channels_last');
+  const scale = c.value(n, 1);
+  const affine = scale.t === 'const' && scale.init !== undefined;
+  const { ref, shapes } = c.emit(n, { kind: 'instanceNorm', epsilon: attrFloat(n, 'epsilon', 1e-5), affine }, [x.ref]);
+  if (affine) c.weights.set(ref, { op: 'InstanceNormalization', inits: n.input.slice(1, 3) });
+  c.out(n, 0, ref, shapes[0]!, x.perm);
+});
+
+register(['LRN'], function (n) {
+  const c = I(this);
+  const x0 = c.tensor(n, 0);
+  const x = c.layout(n, x0, channelsLast(x0.perm.length), 'channels_last');
+  const config: LayerConfig = {
+    kind: 'lrn',
+    size: attrInt(n, 'size', 5),
+    alpha: attrFloat(n, 'alpha', 1e-4),
+    beta: attrFloat(n, 'beta', 0.75),
+    k: attrFloat(n, 'bias', 1),
+  };
+  const { ref, shapes } = c.emit(n, config, [x.ref]);
+  c.out(n, 0, ref, shapes[0]!, x.perm);
+});
+
+// ---- pooling ----
+
+register(['MaxPool', 'AveragePool'], function (n) {
+  const c = I(this);
+  const x0 = c.tensor(n, 0);
+  const s = x0.onnx.length - 2;
+  if (s !== 2) return c.unknown(n, `a ${s}-D ${n.opType}`);
+  if (n.output.length > 1 && n.output[1]) return c.unknown(n, 'a MaxPool whose indices are used');
+  const x = c.layout(n, x0, channelsLast(s + 1), 'channels_last');
+  const kernel = attrInts(n, 'kernel_shape')!;
+  const strides = attrInts(n, 'strides') ?? kernel.map(() => 1);
+  const dilations = attrInts(n, 'dilations') ?? kernel.map(() => 1);
+  if (dilations.some((d) => d !== 1)) return c.unknown(n, `a dilated ${n.opType}`);
+  const auto = autoPads(attrString(n, 'auto_pad', 'NOTSET'), x.onnx.slice(2), kernel, strides, dilations);
+  const pads = auto ?? attrInts(n, 'pads') ?? [0, 0, 0, 0];
+  const ap = pads === 'same' ? undefined : axisPads(pads, 2);
+  const config: LayerConfig = {
+    kind: n.opType === 'MaxPool' ? 'maxPool2d' : 'avgPool2d',
+    pool: [kernel[0]!, kernel[1]!],
+    strides: [strides[0]!, strides[1]!],
+    padding: pads === 'same' ? 'same' : { top: ap![0]![0], bottom: ap![0]![1], left: ap![1]![0], right: ap![1]![1] },
+    ceilMode: attrInt(n, 'ceil_mode', 0) === 1,
+  };
+  const { ref, shapes } = c.emit(n, config, [x.ref]);
+  c.out(n, 0, ref, shapes[0]!, x.perm);
+});
+
+register(['GlobalAveragePool', 'GlobalMaxPool'], function (n) {
+  const c = I(this);
+  const x0 = c.tensor(n, 0);
+  if (x0.onnx.length !== 4) return c.unknown(n, `a ${x0.onnx.length - 2}-D ${n.opType}`);
+  const x = c.layout(n, x0, channelsLast(3), 'channels_last');
+  const kind = n.opType === 'GlobalAveragePool' ? 'globalAvgPool2d' : 'globalMaxPool2d';
+  const { ref, shapes } = c.emit(n, { kind, keepDims: true }, [x.ref]);
+  c.out(n, 0, ref, shapes[0]!, x.perm);
+});
+
+register(['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL2'], function (n) {
+  const c = I(this);
+  const v = c.tensor(n, 0);
+  const rank = v.onnx.length;
+  const axesIn = (n.input[1] ? c.constant(n, 1, 'the axes') : attrInts(n, 'axes')) ?? identity(rank);
+  const axes = axesIn.map((a) => (a < 0 ? a + rank : a));
+  if (axes.includes(0)) return c.unknown(n, `a ${n.opType} over the batch axis`);
+  const keepDims = attrInt(n, 'keepdims', 1) === 1;
+  const op = n.opType.slice('Reduce'.length).toLowerCase() as 'mean' | 'sum' | 'max' | 'min' | 'prod' | 'l2';
+  // A mean or max over every spatial axis of a channels-last map, kept: a global pool (dynamo writes GAP so).
+  const spatial = identity(rank - 2).map((i) => i + 2);
+  if (keepDims && rank === 4 && (op === 'mean' || op === 'max') && same([...axes].sort(), spatial)) {
+    const x = c.layout(n, v, channelsLast(3), 'channels_last');
+    const { ref, shapes } = c.emit(n, { kind: op === 'mean' ? 'globalAvgPool2d' : 'globalMaxPool2d', keepDims: true }, [
+      x.ref,
+    ]);
+    return void c.out(n, 0, ref, shapes[0]!, x.perm);
+  }
+  const { ref, shapes } = c.emit(n, { kind: 'reduce', op, axes: axes.map((a) => v.perm.indexOf(a - 1)), keepDims }, [
+    v.ref,
+  ]);
+  const kept = keepDims ? v.perm : identity(shapes[0]!.length);
+  c.out(n, 0, ref, shapes[0]!, kept);
+});
+
+// ---- resizing ----
+
+register(['Resize', 'Upsample'], function (n) {
+  const c = I(this);
+  const x0 = c.tensor(n, 0);
+  if (x0.onnx.length !== 4) return c.unknown(n, `a ${n.opType} of a rank-${x0.onnx.length} tensor`);
+  const opset = c.opset;
+  // Resize: (X, roi, scales, sizes) from opset 11; Upsample: (X, scales).
+  const scalesAt = n.opType === 'Upsample' ? 1 : opset >= 11 ? 2 : 1;
+  const sizesAt = n.opType === 'Upsample' ? -1 : 3;
+  const sizes = sizesAt > 0 && n.input[sizesAt] ? c.constant(n, sizesAt, 'the sizes') : [];
+  const scales = n.input[scalesAt]
+    ? c.constant(n, scalesAt, 'the scales')
+    : (attr(n, 'scales')?.floats.map(Number) ?? []);
+  const out = sizes.length ? sizes : scales.length ? x0.onnx.map((d, i) => Math.floor(d * scales[i]!)) : undefined;
+  if (!out) return c.unknown(n, `a ${n.opType} without scales or sizes`);
+  if (out[0] !== x0.onnx[0] || out[1] !== x0.onnx[1]) return c.unknown(n, `a ${n.opType} of the batch or channel axis`);
+  const mode = attrString(n, 'mode', 'nearest');
+  if (mode !== 'nearest' && mode !== 'linear' && mode !== 'bilinear')
+    return c.unknown(n, `a ${n.opType} in mode ${mode}`);
+  const coordinates = attrString(
+    n,
+    'coordinate_transformation_mode',
+    n.opType === 'Upsample' ? 'asymmetric' : 'half_pixel',
+  );
+  const x = c.layout(n, x0, channelsLast(3), 'channels_last');
+  const factor = [out[2]! / x.onnx[2]!, out[3]! / x.onnx[3]!];
+  const nearestFloor =
+    mode === 'nearest' &&
+    coordinates === 'asymmetric' &&
+    attrString(n, 'nearest_mode', 'round_prefer_floor') === 'floor';
+  const config: LayerConfig =
+    nearestFloor && factor.every((f) => Number.isInteger(f) && f >= 1)
+      ? { kind: 'upSampling2d', size: [factor[0]!, factor[1]!], interpolation: 'nearest' }
+      : {
+          kind: 'resize',
+          size: [out[2]!, out[3]!],
+          mode: mode === 'nearest' ? 'nearest' : 'bilinear',
+          coordinates:
+            coordinates === 'align_corners'
+              ? 'align_corners'
+              : coordinates === 'asymmetric'
+                ? 'asymmetric'
+                : 'half_pixel',
+        };
+  const { ref, shapes } = c.emit(n, config, [x.ref]);
+  c.out(n, 0, ref, shapes[0]!, x.perm);
+});
+
+// ---- elementwise activations ----
+
+const ACTIVATIONS: Record<string, ActivationFn> = {
+  Relu: 'relu',
+  Sigmoid: 'sigmoid',
+  Tanh: 'tanh',
+  Softplus: 'softplus',
+  Selu: 'selu',
+};
+for (const [op, fn] of Object.entries(ACTIVATIONS)) {
+  HANDLERS[op] = function (n) {
+    const c = I(this);
+    const x = c.tensor(n, 0);
+    // SELU and ELU with other than their defaults are other functions; they are refused rather than approximated.
+    if (op === 'Selu' && (attr(n, 'alpha') || attr(n, 'gamma'))) {
+      const alpha = attrFloat(n, 'alpha', 1.6732632423543772);
+      const gamma = attrFloat(n, 'gamma', 1.0507009873554805);
+      if (Math.abs(alpha - 1.6732632) > 1e-5 || Math.abs(gamma - 1.0507009) > 1e-5)
+        return c.unknown(n, 'a Selu with other constants');
+    }
+    const { ref, shapes } = c.emit(n, { kind: 'activation', fn }, [x.ref]);
+    c.out(n, 0, ref, shapes[0]!, x.perm);
+  };
+}
+
+register(['Elu'], function (n) {
+  const c = I(this);
+  const x = c.tensor(n, 0);
+  if (attrFloat(n, 'alpha', 1) !== 1) return c.unknown(n, 'an Elu with alpha other than 1');
+  const { ref, shapes } = c.emit(n, { kind: 'activation', fn: 'elu' }, [x.ref]);
+  c.out(n, 0, ref, shapes[0]!, x.perm);
+});
+
+register(['Gelu'], function (n) {
+  const c = I(this);
+  const x = c.tensor(n, 0);
+  if (attrString(n, 'approximate', 'none') !== 'none') return c.unknown(n, 'a Gelu with the tanh approximation');
+  const { ref, shapes } = c.emit(n, { kind: 'activation', fn: 'gelu' }, [x.ref]);
+  c.out(n, 0, ref, shapes[0]!, x.perm);
+});
+
+register(['Clip'], function (n) {
+  const c = I(this);
+  const x = c.tensor(n, 0);
+  const min = n.input[1] ? c.constant(n, 1, 'min')[0]! : attrFloat(n, 'min', -Infinity);
+  const max = n.input[2] ? c.constant(n, 2, 'max')[0]! : attrFloat(n, 'max', Infinity);
+  const config: LayerConfig =
+    min === 0 && max === 6
+      ? { kind: 'activation', fn: 'relu6' }
+      : min === 0 && max === Infinity
+        ? { kind: 'activation', fn: 'relu' }
+        : { kind: 'clip', min, max };
+  const { ref, shapes } = c.emit(n, config, [x.ref]);
+  c.out(n, 0, ref, shapes[0]!, x.perm);
+});
+
+register(['Softmax'], function (n) {
+  const c = I(this);
+  const x0 = c.tensor(n, 0);
+  const rank = x0.onnx.length;
+  const axis0 = attrInt(n, 'axis', c.opset >= 13 ? -1 : 1);
+  const axis = axis0 < 0 ? axis0 + rank : axis0;
+  // Before opset 13 Softmax flattens from its axis on; over the last axis both are the same.
+  if (c.opset < 13 && axis !== rank - 1)
+    return c.unknown(n, `a Softmax (opset ${c.opset}) over axes ${axis} to ${rank - 1}`);
+  const x = x0.perm[x0.perm.length - 1] === axis - 1 ? x0 : c.layout(n, x0, identity(x0.perm.length), 'onnx_order');
+  if (x.perm[x.perm.length - 1] !== axis - 1) return c.unknown(n, `a Softmax over axis ${axis}`);
+  const { ref, shapes } = c.emit(n, { kind: 'activation', fn: 'softmax' }, [x.ref]);
+  c.out(n, 0, ref, shapes[0]!, x.perm);
+});
+
+const UNARY: Record<string, UnaryOp> = {
+  Erf: 'erf',
+  Sqrt: 'sqrt',
+  Exp: 'exp',
+  Log: 'log',
+  Neg: 'neg',
+  Abs: 'abs',
+  Reciprocal: 'reciprocal',
+  Floor: 'floor',
+  Ceil: 'ceil',
+  Sin: 'sin',
+  Cos: 'cos',
+};
+for (const [op, u] of Object.entries(UNARY)) {
+  HANDLERS[op] = function (n) {
+    const c = I(this);
+    const v = c.value(n, 0);
+    if (v.t === 'const') {
+      const f: Record<UnaryOp, (x: number) => number> = {
+        erf: (x) => x,
+        sqrt: Math.sqrt,
+        exp: Math.exp,
+        log: Math.log,
+        neg: (x) => -x,
+        abs: Math.abs,
+        reciprocal: (x) => 1 / x,
+        floor: Math.floor,
+        ceil: Math.ceil,
+        sin: Math.sin,
+        cos: Math.cos,
+        identity: (x) => x,
+      };
+      if (u === 'erf') return c.unknown(n, 'Erf of a constant');
+      return this.foldTo(n, v.dims, c.valuesOf(v).map(f[u]), true);
+    }
+    const { ref, shapes } = c.emit(n, { kind: 'unary', op: u }, [v.ref]);
+    c.out(n, 0, ref, shapes[0]!, v.perm);
+  };
+}
+
+register(['Dropout'], function (n) {
+  const c = I(this);
+  const x = c.tensor(n, 0);
+  if (n.output[1] && (c.consumers.get(n.output[1]) ?? 0) > 0) return c.unknown(n, 'a Dropout whose mask is used');
+  const ratio = n.input[1] ? (c.constant(n, 1, 'the ratio')[0] ?? 0.5) : attrFloat(n, 'ratio', 0.5);
+  const { ref, shapes } = c.emit(n, { kind: 'dropout', rate: ratio }, [x.ref]);
+  c.out(n, 0, ref, shapes[0]!, x.perm);
+});
+
+// ---- constant logic, for shape-computing subgraphs ----
+
+const COMPARE: Record<string, (a: number, b: number) => number> = {
+  Equal: (a, b) => Number(a === b),
+  Less: (a, b) => Number(a < b),
+  Greater: (a, b) => Number(a > b),
+  LessOrEqual: (a, b) => Number(a <= b),
+  GreaterOrEqual: (a, b) => Number(a >= b),
+  And: (a, b) => Number(Boolean(a) && Boolean(b)),
+  Or: (a, b) => Number(Boolean(a) || Boolean(b)),
+};
+for (const [op, f] of Object.entries(COMPARE)) {
+  HANDLERS[op] = function (n) {
+    const c = I(this);
+    const [a, b] = [c.value(n, 0), c.value(n, 1)];
+    if (a.t !== 'const' || b.t !== 'const') return c.unknown(n, `${op} of computed tensors`);
+    c.set(n.output[0]!, broadcastValues({ ...a, values: c.valuesOf(a) }, { ...b, values: c.valuesOf(b) }, f));
+  };
+}
+
+register(['Not'], function (n) {
+  const c = I(this);
+  const v = c.value(n, 0);
+  if (v.t !== 'const') return c.unknown(n, 'Not of a computed tensor');
+  this.foldTo(
+    n,
+    v.dims,
+    c.valuesOf(v).map((x) => Number(!x)),
+  );
+});
+
+register(['Where'], function (n) {
+  const c = I(this);
+  const [cond, a, b] = [0, 1, 2].map((i) => c.value(n, i));
+  if (cond!.t !== 'const' || a!.t !== 'const' || b!.t !== 'const') return c.unknown(n, 'Where of computed tensors');
+  const ab = broadcastValues({ ...a!, values: c.valuesOf(a!) }, { ...b!, values: c.valuesOf(b!) }, (x) => x);
+  const picked = broadcastValues(
+    { ...cond!, values: c.valuesOf(cond!) },
+    { ...ab, values: ab.values! },
+    (k, x) => x * 0 + k,
+  );
+  const bs = broadcastValues({ ...b!, values: c.valuesOf(b!) }, { ...ab, values: ab.values! }, (x) => x);
+  const as = broadcastValues({ ...a!, values: c.valuesOf(a!) }, { ...ab, values: ab.values! }, (x) => x);
+  this.foldTo(
+    n,
+    ab.dims,
+    picked.values!.map((k, i) => (k ? as.values![i]! : bs.values![i]!)),
+    ab.float,
+  );
+});
+
+register(['If'], function (n) {
+  const c = I(this);
+  const cond = c.value(n, 0);
+  if (cond.t !== 'const') return c.unknown(n, 'an If on a computed condition');
+  const branch = attr(n, c.valuesOf(cond)[0] ? 'then_branch' : 'else_branch')?.g;
+  if (!branch) return c.unknown(n, 'an If without that branch');
+  // The taken branch runs in the outer scope; its outputs are the If's.
+  c.run(branch);
+  branch.output.forEach((o, k) => {
+    const v = (c as unknown as { values: Map<string, unknown> }).values.get(o.name);
+    if (!v) return c.unknown(n, `an If branch output "${o.name}" computed by nothing`);
+    c.set(n.output[k]!, v as never);
+  });
+});

@@ -1,0 +1,336 @@
+/**
+ * Two witnesses only an ONNX file offers, for `verify`:
+ *  - ONNX Runtime (onnxruntime-node, CPU) executes the file itself with every node's output exposed as a
+ *    graph output, and each executed shape is compared with the census' shape of the same tensor (put
+ *    back in ONNX's channels-first order);
+ *  - the TensorFlow.js rebuild is given the file's own weights (converted to its layouts), and its output
+ *    is compared numerically with ONNX Runtime's on the same input: the rebuild is the same network, not
+ *    only the same shapes.
+ * The input is fixed, not random: element i is float32(((i * 37) % 101) / 50 - 1), as the fixtures' figures use.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Census } from '../../census.js';
+import { prod } from '../../exact.js';
+import type { Witness } from '../../graph.js';
+import { buildTfjs } from '../../tfjs/builder.js';
+import type { OnnxFile } from './index.js';
+import type { Tensor, WeightSource } from './convert.js';
+import { withOutputs, type TensorProto } from './proto.js';
+import { externalOf, floatsOf } from './tensors.js';
+
+type Ort = typeof import('onnxruntime-node');
+
+/** The tolerance of the numeric comparison: max |tfjs - ORT| <= RTOL x max(1, max |ORT|). */
+export const RTOL = 1e-4;
+
+const fixedInput = (n: number): Float32Array =>
+  Float32Array.from({ length: n }, (_, i) => Math.fround(((i * 37) % 101) / 50 - 1));
+
+let ortVersion = '';
+async function loadOrt(): Promise<Ort> {
+  const ort = (await import('onnxruntime-node')) as unknown as Ort & { default?: Ort };
+  const mod = (ort.default ?? ort) as Ort;
+  ortVersion = (mod.env as { versions?: { node?: string } }).versions?.node ?? '';
+  if (!ortVersion) {
+    try {
+      ortVersion = (createRequire(import.meta.url)('onnxruntime-node/package.json') as { version: string }).version;
+    } catch {
+      ortVersion = 'unknown version';
+    }
+  }
+  return mod;
+}
+
+interface OrtRun {
+  /** Every exposed output's dims and, for the graph's outputs, values. */
+  dims: Map<string, number[]>;
+  outputs: Map<string, Float32Array>;
+  inputs: Map<string, { data: Float32Array; dims: number[] }>;
+}
+
+/** Runs the file in ONNX Runtime with every tensor the conversion knows exposed as an output. */
+async function runOrt(path: string, file: OnnxFile): Promise<OrtRun> {
+  const ort = await loadOrt();
+  for (const t of file.model.graph!.initializer) {
+    const ext = externalOf(t);
+    if (ext && !existsSync(resolve(dirname(path), ext.location))) {
+      throw new Error(`its weights live in ${ext.location}, which is not beside the model (only their dims were read)`);
+    }
+  }
+  const g = file.model.graph!;
+  const declared = new Set(g.output.map((o) => o.name));
+  const produced = new Set(g.node.flatMap((n) => n.output));
+  const exposed = [...file.imported.tensors.keys()].filter((name) => !declared.has(name) && produced.has(name));
+  const dir = mkdtempSync(join(tmpdir(), 'netcensus-onnx-'));
+  try {
+    // External data is found beside the model: link each file it names into the temporary folder.
+    for (const loc of new Set(g.initializer.map((t) => externalOf(t)?.location).filter((l): l is string => !!l))) {
+      symlinkSync(resolve(dirname(path), loc), join(dir, loc));
+    }
+    const modelPath = join(dir, basename(path));
+    writeFileSync(modelPath, withOutputs(file.bytes, exposed));
+    const session = await ort.InferenceSession.create(modelPath, {
+      graphOptimizationLevel: 'disabled',
+      intraOpNumThreads: 1,
+    });
+    try {
+      const inputs = new Map<string, { data: Float32Array; dims: number[] }>();
+      const feeds: Record<string, InstanceType<Ort['Tensor']>> = {};
+      for (const i of file.imported.inputs) {
+        const data = fixedInput(prod(i.shape));
+        inputs.set(i.name, { data, dims: i.shape });
+        feeds[i.name] = new ort.Tensor('float32', data, i.shape);
+      }
+      const results = await session.run(feeds);
+      const dims = new Map<string, number[]>();
+      const outputs = new Map<string, Float32Array>();
+      for (const [name, t] of Object.entries(results)) {
+        dims.set(name, [...t.dims].map(Number));
+        if (declared.has(name) && t.type === 'float32') outputs.set(name, t.data as Float32Array);
+      }
+      return { dims, outputs, inputs };
+    } finally {
+      await session.release();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The census' shape of a tensor, batch first, in ONNX's axis order. */
+function censusOnnxShape(c: Census, t: Tensor, batch: number): number[] | undefined {
+  const info = c.infos.find(
+    (i) =>
+      i.node.name ===
+      (t.ref.includes(':') && !c.infos.some((x) => x.node.name === t.ref)
+        ? t.ref.slice(0, t.ref.lastIndexOf(':'))
+        : t.ref),
+  );
+  if (!info) return undefined;
+  const k = t.ref.includes(':') && info.node.name !== t.ref ? Number(t.ref.slice(t.ref.lastIndexOf(':') + 1)) : 0;
+  const g = info.outputShapes[k];
+  if (!g) return undefined;
+  const onnx = [batch, ...Array(g.length).fill(0)];
+  t.perm.forEach((p, i) => (onnx[p + 1] = g[i]!));
+  return onnx;
+}
+
+function ortShapes(c: Census, file: OnnxFile, run: OrtRun): Witness {
+  const mismatches: string[] = [];
+  let compared = 0;
+  for (const [name, t] of file.imported.tensors) {
+    const executed = run.dims.get(name);
+    if (!executed) continue;
+    const mine = censusOnnxShape(c, t, executed[0] ?? 1);
+    if (!mine) continue;
+    compared++;
+    if (mine.join('x') !== executed.join('x'))
+      mismatches.push(`${name}: census [${mine.join(', ')}], ONNX Runtime [${executed.join(', ')}]`);
+  }
+  const ok = mismatches.length === 0 && compared > 0;
+  return {
+    name: `ONNX Runtime ${ortVersion} (onnxruntime-node, CPU) executing the file`,
+    runtime: { name: 'onnxruntime-node', version: ortVersion },
+    ok,
+    note: ok
+      ? `every one of ${compared} node outputs has the census' shape`
+      : compared === 0
+        ? 'no node output could be matched to the census'
+        : `${mismatches.length} of ${compared} shapes differ: ${mismatches.slice(0, 3).join('; ')}`,
+    compared,
+    mismatches,
+  };
+}
+
+// ---- the file's weights in the rebuild ----
+
+const init = (file: OnnxFile, name: string): TensorProto | undefined =>
+  file.model.graph!.initializer.find((t) => t.name === name);
+
+/** Moves axis data of a row-major array from `dims` into the order `perm` (new axis i = old axis perm[i]). */
+function transpose(data: Float32Array, dims: number[], perm: number[]): Float32Array {
+  const out = new Float32Array(data.length);
+  const nd = perm.map((p) => dims[p]!);
+  const stride = (d: number[]) => d.map((_, i) => prod(d.slice(i + 1)));
+  const src = stride(dims);
+  const dst = stride(nd);
+  for (let k = 0; k < data.length; k++) {
+    let rest = k;
+    let from = 0;
+    for (let i = 0; i < nd.length; i++) {
+      const c = Math.floor(rest / dst[i]!);
+      rest -= c * dst[i]!;
+      from += c * src[perm[i]!]!;
+    }
+    out[k] = data[from]!;
+  }
+  return out;
+}
+
+/** A Dense after a flattened channels-first map reads it channels-last: its kernel rows are reordered. */
+function flatRows(kernel: Float32Array, cols: number, flat: number[]): Float32Array {
+  const [ch, ...spatial] = flat as [number, ...number[]];
+  const positions = prod(spatial);
+  const out = new Float32Array(kernel.length);
+  for (let p = 0; p < positions; p++) {
+    for (let c = 0; c < ch; c++) {
+      const graphRow = p * ch + c;
+      const onnxRow = c * positions + p;
+      out.set(kernel.subarray(onnxRow * cols, onnxRow * cols + cols), graphRow * cols);
+    }
+  }
+  return out;
+}
+
+/** The tfjs weights of one node, in its layer's order, from the file's initializers. */
+function tfjsWeights(
+  file: OnnxFile,
+  path: string,
+  source: WeightSource,
+): Array<{ data: Float32Array; shape: number[] }> {
+  const t = (name: string) => {
+    const proto = init(file, name);
+    if (!proto) throw new Error(`initializer ${name} is not in the file`);
+    return { data: floatsOf(proto, path), dims: proto.dims.map(Number) };
+  };
+  switch (source.op) {
+    case 'Conv': {
+      const w = t(source.inits[0]!);
+      const kernel = transpose(w.data, w.dims, [2, 3, 1, 0]);
+      const out = [{ data: kernel, shape: [w.dims[2]!, w.dims[3]!, w.dims[1]!, w.dims[0]!] }];
+      if (source.inits[1]) out.push({ data: t(source.inits[1]).data, shape: [w.dims[0]!] });
+      return out;
+    }
+    case 'DepthwiseConv': {
+      const w = t(source.inits[0]!);
+      const [o, , kh, kw] = w.dims as [number, number, number, number];
+      const cin = source.channels ?? o;
+      const mult = o / cin;
+      // [C*m, 1, kh, kw] -> [kh, kw, C, m]
+      const k = transpose(w.data, [cin, mult, kh, kw], [2, 3, 0, 1]);
+      const out = [{ data: k, shape: [kh, kw, cin, mult] }];
+      if (source.inits[1]) out.push({ data: t(source.inits[1]).data, shape: [o] });
+      return out;
+    }
+    case 'Gemm':
+    case 'MatMul': {
+      const w = t(source.inits[0]!);
+      let [rows, cols] = w.dims as [number, number];
+      let kernel = w.data;
+      if (source.transB) {
+        kernel = transpose(w.data, [rows, cols], [1, 0]);
+        [rows, cols] = [cols, rows];
+      }
+      if (source.flat) kernel = flatRows(kernel, cols, source.flat);
+      const out = [{ data: kernel, shape: [rows, cols] }];
+      if (source.inits[1]) out.push({ data: t(source.inits[1]).data, shape: [cols] });
+      return out;
+    }
+    case 'BatchNormalization':
+    case 'InstanceNormalization':
+      return source.inits.filter((n) => init(file, n)).map((n) => ({ data: t(n).data, shape: [prod(t(n).dims)] }));
+    case 'paramOp': {
+      const v = t(source.inits[0]!);
+      const perm = source.perm;
+      const full = [...Array(Math.max(0, (perm?.length ?? 0) + 1 - v.dims.length)).fill(1), ...v.dims];
+      const perExample = full.slice(1);
+      const data = perm ? transpose(v.data, perExample, perm) : v.data;
+      return [{ data, shape: perm ? perm.map((p) => perExample[p]!) : v.dims }];
+    }
+    default:
+      throw new Error(`no weight conversion for ${source.op}`);
+  }
+}
+
+async function fileWeights(c: Census, path: string, file: OnnxFile, run: OrtRun): Promise<Witness> {
+  const name = `the TensorFlow.js rebuild with the file's own weights, against ONNX Runtime (max |diff| <= ${RTOL} x max(1, max |ORT|))`;
+  const before = tf.memory().numTensors;
+  const built = buildTfjs(c.graph, c.infos, { outputs: 'final' });
+  try {
+    try {
+      for (const node of built.nodes) {
+        const source = file.imported.weights.get(node.name);
+        const layer = node.layers.find((l) => l.getWeights().length > 0);
+        if (!source || !layer) continue;
+        const ws = tfjsWeights(file, path, source);
+        const have = layer.getWeights();
+        if (have.length !== ws.length || have.some((h, i) => h.shape.join('x') !== ws[i]!.shape.join('x'))) {
+          return {
+            name,
+            ok: false,
+            note: `${node.name}: the file's weights [${ws.map((w) => w.shape.join('x')).join(', ')}] do not fit the rebuild's [${have.map((h) => h.shape.join('x')).join(', ')}]`,
+          };
+        }
+        const tensors = ws.map((w) => tf.tensor(w.data, w.shape));
+        layer.setWeights(tensors);
+        tf.dispose(tensors);
+      }
+    } catch (e) {
+      return { name, ok: null, note: `the file's weights cannot be read: ${(e as Error).message.split('\n')[0]}` };
+    }
+    const g = file.model.graph!;
+    const inputs = file.imported.inputs.map((i) => {
+      const t = file.imported.tensors.get(i.name)!;
+      const { data, dims } = run.inputs.get(i.name)!;
+      // The graph takes the input in its own layout: batch, then the ONNX axes in the order perm names.
+      const order = [0, ...t.perm.map((p) => p + 1)];
+      return tf.tensor(
+        transpose(data, dims, order),
+        order.map((o) => dims[o]!),
+      );
+    });
+    let worst = 0;
+    let scale = 1;
+    const compared: string[] = [];
+    const outs = built.model.predict(inputs.length === 1 ? inputs[0]! : inputs);
+    const outList = Array.isArray(outs) ? outs : [outs];
+    try {
+      for (const [k, o] of g.output.entries()) {
+        const expected = run.outputs.get(o.name);
+        const t = file.imported.tensors.get(o.name);
+        if (!expected || !t || !outList[k]) continue;
+        const mine = outList[k]!;
+        // Back to ONNX order: graph axis i is ONNX axis perm[i].
+        const inverse = [0, ...t.perm.map((_, j) => t.perm.indexOf(j) + 1)];
+        const got = transpose((await mine.data()) as Float32Array, mine.shape, inverse);
+        for (let i = 0; i < got.length; i++) {
+          worst = Math.max(worst, Math.abs(got[i]! - expected[i]!));
+          scale = Math.max(scale, Math.abs(expected[i]!));
+        }
+        compared.push(o.name);
+      }
+    } finally {
+      tf.dispose([...outList, ...inputs]);
+    }
+    if (!compared.length) return { name, ok: null, note: 'no graph output could be compared' };
+    const ok = worst <= RTOL * scale;
+    return {
+      name,
+      ok,
+      note: `max |tfjs - ONNX Runtime| = ${worst.toExponential(2)} on ${compared.join(', ')} (outputs up to ${scale.toPrecision(3)}; tolerance ${(RTOL * scale).toExponential(2)})`,
+      maxAbsDiff: worst,
+      tolerance: RTOL * scale,
+    };
+  } finally {
+    built.model.dispose();
+    const leaked = tf.memory().numTensors - before;
+    if (leaked > 0) process.stderr.write(`netcensus: ${leaked} tensors left by the ONNX weight check\n`);
+  }
+}
+
+/** Both ONNX witnesses for one census. */
+export async function onnxWitnesses(c: Census, path: string, file: OnnxFile): Promise<Record<string, Witness>> {
+  let run: OrtRun;
+  try {
+    run = await runOrt(path, file);
+  } catch (e) {
+    const why = (e as Error).message.split('\n')[0];
+    const note = `ONNX Runtime could not run the file: ${why}`;
+    return { onnxruntime: { name: 'ONNX Runtime (onnxruntime-node, CPU)', ok: null, note } };
+  }
+  return { onnxruntime: ortShapes(c, file, run), fileWeights: await fileWeights(c, path, file, run) };
+}

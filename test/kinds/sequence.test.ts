@@ -514,6 +514,9 @@ describe('Bidirectional', () => {
     cases.push([[6, 8], bidi(recurrent('gru', 3, { resetAfter: false, returnState: true }))]);
     cases.push([[6, 8], bidi(recurrent('lstm', 2, { returnState: true, returnSequences: true }), null)]);
     cases.push([[6, 8], bidi(recurrent('lstm', 3), 'concat', recurrent('gru', 2, { goBackwards: true }))]);
+    // Built apart, with states: the merged output(s), then each direction's states in Keras' order.
+    cases.push([[6, 8], bidi(recurrent('gru', 3, { returnState: true, returnSequences: true }), null)]);
+    cases.push([[6, 8], bidi(rnn([cellOf('lstm', 3), cellOf('gru', 2)], { returnState: true }), 'mul')]);
     cases.push([[6, 8], bidi(rnn([cellOf('simple', 2), cellOf('lstm', 3)], { returnSequences: true }), 'ave')]);
     cases.push([[4, 10, 2], bidi(convLstm('convLstm1d', 2, [3], { returnSequences: true }), 'sum')]);
     cases.push([[3, 6, 6, 2], bidi(convLstm('convLstm2d', 2, [3, 3], { padding: 'same' }))]);

@@ -20,6 +20,7 @@ import type * as TF from '@tensorflow/tfjs';
 import { mul, prod, sum } from '../exact.js';
 import { activationOp, readActivation, tfjsActivation, type ActivationFn } from './activation.js';
 import { initializer, perExample, singleShape } from './conv.js';
+// The registry, for a wrapped layer's spec: used inside functions only, as index.ts imports this file first.
 import { kindSpec, type LayerConfig } from './index.js';
 import {
   bias,
@@ -323,7 +324,8 @@ const outputsOf = (config: LayerConfig, inputs: Shape[], name: string): Shape[] 
   return spec.outputShapes?.(config, inputs, name) ?? [spec.outputShape(config, inputs, name)];
 };
 
-const frozen = (ws: WeightSpec[], trainable: false | undefined, prefix: string): WeightSpec[] =>
+/** A wrapped layer's weights under its name in the wrapper; non-trainable where it was frozen inside it. */
+const wrapped = (ws: WeightSpec[], trainable: false | undefined, prefix: string): WeightSpec[] =>
   ws.map((w) => ({ ...w, name: prefix + w.name, ...(trainable === false ? { trainable: false } : {}) }));
 
 /** Keras' merge of the two directions' outputs; concat joins the last axes, the others need equal shapes. */
@@ -862,8 +864,8 @@ export const sequenceKinds: Kinds<SequenceFamily> = {
     weights: (c, inputs) => {
       const x = inputs.slice(0, 1);
       return [
-        ...frozen(kindSpec(c.forward).weights(c.forward, x), c.forwardTrainable, 'forward/'),
-        ...frozen(kindSpec(c.backward).weights(c.backward, x), c.backwardTrainable, 'backward/'),
+        ...wrapped(kindSpec(c.forward).weights(c.forward, x), c.forwardTrainable, 'forward/'),
+        ...wrapped(kindSpec(c.backward).weights(c.backward, x), c.backwardTrainable, 'backward/'),
       ];
     },
     // Both directions.
@@ -887,7 +889,7 @@ export const sequenceKinds: Kinds<SequenceFamily> = {
     outputShape: timeDistributedOutput,
     weights: (c, inputs) => {
       const [, step] = timeDistributedInput(c, inputs, 'timeDistributed');
-      return frozen(kindSpec(c.layer).weights(c.layer, [step]), c.layerTrainable, '');
+      return wrapped(kindSpec(c.layer).weights(c.layer, [step]), c.layerTrainable, '');
     },
     // The wrapped layer's MACs at every step.
     macs: (c, inputs, out) => {

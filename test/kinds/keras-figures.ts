@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { census, type Census, type LayerInfo } from '../../src/census.js';
 import type { Graph, GraphNode } from '../../src/graph.js';
@@ -34,9 +35,21 @@ export interface ModelFigures {
   config_operations?: Array<{ path: string; class_name: string }>;
 }
 
-export const figures = (
+const main = (
   JSON.parse(readFileSync(join(FIXTURES, 'figures.json'), 'utf8')) as { models: Record<string, ModelFigures> }
 ).models;
+/** The applications' per-layer figures live in their own file. */
+const applications = (
+  JSON.parse(gunzipSync(readFileSync(join(FIXTURES, 'figures.applications.json.gz'))).toString('utf8')) as {
+    models: Record<string, { nested_layers?: NestedFigure[] }>;
+  }
+).models;
+export const figures: Record<string, ModelFigures> = Object.fromEntries(
+  Object.entries(main).map(([name, m]) => [
+    name,
+    { ...m, nested_layers: m.nested_layers ?? applications[name]?.nested_layers ?? [] },
+  ]),
+);
 
 /** The Keras class names the given kinds read. */
 export const kerasClassesOf = (kinds: readonly LayerKind[]): Set<string> =>

@@ -328,7 +328,11 @@ const outputsOf = (config: LayerConfig, inputs: Shape[], name: string): Shape[] 
 const wrapped = (ws: WeightSpec[], trainable: false | undefined, prefix: string): WeightSpec[] =>
   ws.map((w) => ({ ...w, name: prefix + w.name, ...(trainable === false ? { trainable: false } : {}) }));
 
-/** Keras' merge of the two directions' outputs; concat joins the last axes, the others need equal shapes. */
+/**
+ * Keras' merge of the two directions' outputs; concat joins the last axes, the others need equal shapes.
+ * With an explicit backward layer of another width, Keras' symbolic shape doubles the forward width
+ * (LSTM(3) + GRU(2): (6)) while the layer returns 3 + 2 = 5: the count follows what executes.
+ */
 export function mergeShapes(name: string, mode: MergeMode, y: Shape, yRev: Shape): Shape[] {
   const same = y.length === yRev.length && y.every((d, i) => d === yRev[i]);
   if (mode === null) return [y, yRev];

@@ -4,12 +4,14 @@
  * `kerasClasses()` instead of switching on class names.
  */
 import { activationKinds, type ActivationFamily } from './activation.js';
+import { attentionKinds, type AttentionFamily } from './attention.js';
 import { convKinds, type ConvFamily } from './conv.js';
 import { coreKinds, type CoreFamily } from './core.js';
 import { denseKinds, type DenseFamily } from './dense.js';
 import { mergeKinds, type MergeFamily } from './merge.js';
 import { normalizationKinds, type NormalizationFamily } from './normalization.js';
 import { poolingKinds, type PoolingFamily } from './pooling.js';
+import { sequenceKinds, type SequenceFamily } from './sequence.js';
 import { tensorKinds, type TensorFamily } from './tensor.js';
 import type { ConfigReader, KindSpec, Tf } from './spec.js';
 
@@ -22,7 +24,9 @@ export type LayerConfig =
   | PoolingFamily
   | NormalizationFamily
   | MergeFamily
-  | TensorFamily;
+  | TensorFamily
+  | SequenceFamily
+  | AttentionFamily;
 
 export type LayerKind = LayerConfig['kind'];
 
@@ -46,6 +50,8 @@ export const KINDS: KindRegistry = {
   ...normalizationKinds,
   ...mergeKinds,
   ...tensorKinds,
+  ...sequenceKinds,
+  ...attentionKinds,
 };
 
 /** The spec of a config's kind. */

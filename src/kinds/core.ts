@@ -428,7 +428,10 @@ export const coreKinds: Kinds<CoreFamily> = {
         return { kind: 'reshape', target: t as number[] };
       },
     },
-    tfjs: (c, ctx) => ctx.use(ctx.tf.layers.reshape({ name: ctx.name, targetShape: [...c.target] }), ctx.inputs[0]!),
+    // The census' resolved shape, not the -1: tfjs-layers leaves an inferred axis unknown (null) in its
+    // symbolic shape, which a Flatten after it refuses.
+    tfjs: (_c, ctx) =>
+      ctx.use(ctx.tf.layers.reshape({ name: ctx.name, targetShape: [...ctx.info.outputShape] }), ctx.inputs[0]!),
     window: null,
   },
 

@@ -619,6 +619,18 @@ describe('core: verification by execution', () => {
     expect(r.layers.find((l) => l.name === 'conv')!.executedShape).toEqual([1, 14, 14, 2]);
   });
 
+  it('a Reshape with an inferred (-1) axis feeds a Flatten: tfjs-layers gets the resolved shape, not its own unknown axis', async () => {
+    const r = await verifyGraph(
+      chain([6], { kind: 'repeatVector', n: 3 }, { kind: 'reshape', target: [-1, 2] }, { kind: 'flatten' }),
+    );
+    expect(r.mismatches).toEqual([]);
+    expect(r.layers.map((l) => l.executedShape)).toEqual([
+      [1, 3, 6],
+      [1, 9, 2],
+      [1, 18],
+    ]);
+  });
+
   it('small graphs of every reshaping kind between convolutions', async () => {
     const graphs: Array<[number[], LayerConfig[]]> = [
       [

@@ -4,6 +4,7 @@
  * `kerasClasses()` instead of switching on class names.
  */
 import { activationKinds, type ActivationFamily } from './activation.js';
+import { attentionKinds, type AttentionFamily } from './attention.js';
 import { convKinds, type ConvFamily } from './conv.js';
 import { coreKinds, type CoreFamily } from './core.js';
 import { denseKinds, type DenseFamily } from './dense.js';
@@ -12,6 +13,7 @@ import { normalizationKinds, type NormalizationFamily } from './normalization.js
 import { opsKinds, type OpsFamily } from './ops.js';
 import { poolingKinds, type PoolingFamily } from './pooling.js';
 import { spectralKinds, type SpectralFamily } from './spectral.js';
+import { sequenceKinds, type SequenceFamily } from './sequence.js';
 import { tensorKinds, type TensorFamily } from './tensor.js';
 import type { ConfigReader, KindSpec, Tf } from './spec.js';
 
@@ -26,7 +28,9 @@ export type LayerConfig =
   | MergeFamily
   | OpsFamily
   | SpectralFamily
-  | TensorFamily;
+  | TensorFamily
+  | SequenceFamily
+  | AttentionFamily;
 
 export type LayerKind = LayerConfig['kind'];
 
@@ -52,6 +56,8 @@ export const KINDS: KindRegistry = {
   ...opsKinds,
   ...spectralKinds,
   ...tensorKinds,
+  ...sequenceKinds,
+  ...attentionKinds,
 };
 
 /** The spec of a config's kind. */

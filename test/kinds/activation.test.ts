@@ -13,7 +13,7 @@ import { importKerasJson } from '../../src/importers/keras.js';
 import { ACTIVATIONS, activationOp, readActivation, type ActivationFn } from '../../src/kinds/activation.js';
 import { buildTfjs } from '../../src/tfjs/builder.js';
 import { verifyGraph } from '../../src/verify.js';
-import { FIXTURES, figures, fixtureTotals, nestedLayers, perLayerFigures, sameShape } from './keras-figures.js';
+import { FIXTURES, figures, fixtureTotals, nestedLayers, perLayerFigures, sameShape } from './keras-elem-figures.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

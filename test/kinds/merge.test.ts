@@ -11,7 +11,7 @@ import { GraphBuilder, input, type Graph, type LayerConfig, type Shape } from '.
 import { loadModelFile } from '../../src/importers/files.js';
 import { importKerasJson } from '../../src/importers/keras.js';
 import { verifyGraph } from '../../src/verify.js';
-import { FIXTURES, figures, fixtureTotals, perLayerFigures } from './keras-figures.js';
+import { FIXTURES, figures, fixtureTotals, perLayerFigures } from './keras-elem-figures.js';
 
 beforeAll(async () => {
   // Native TensorFlow where it is installed: EfficientNet and InceptionResNetV2 run in a second.

@@ -12,7 +12,14 @@ import { loadModelFile } from '../../src/importers/files.js';
 import { importKerasJson } from '../../src/importers/keras.js';
 import { kindSpec } from '../../src/kinds/index.js';
 import { verifyGraph } from '../../src/verify.js';
-import { FIXTURES, figures, fixtureTotals, isolatedGraph, nestedLayers, perLayerFigures } from './keras-figures.js';
+import {
+  FIXTURES,
+  figures,
+  fixtureTotals,
+  isolatedGraph,
+  nestedLayers,
+  perLayerFigures,
+} from './keras-elem-figures.js';
 
 beforeAll(async () => {
   // Native TensorFlow where it is installed: ConvNeXt and EfficientNetV2 run in a second.

@@ -20,7 +20,7 @@ import {
   isolatedGraph,
   kerasConfig,
   sameShape,
-} from './keras-figures.js';
+} from './keras-elem-figures.js';
 
 beforeAll(async () => {
   // Native TensorFlow where it is installed: MobileNetV3 runs in a second.

@@ -136,22 +136,22 @@ const attrString = (n: NodeProto, name: string, fallback: string): string => {
 };
 
 export class Converter {
-  private readonly values = new Map<string, Value>();
-  private readonly nodes: GraphNode[] = [];
-  private readonly names = new Set<string>();
+  readonly values = new Map<string, Value>();
+  readonly nodes: GraphNode[] = [];
+  readonly names = new Set<string>();
   readonly tensors = new Map<string, Tensor>();
   readonly weights = new Map<string, WeightSource>();
-  private readonly consumers = new Map<string, number>();
-  private readonly shapes = new Map<string, Shape[]>();
+  readonly consumers = new Map<string, number>();
+  readonly shapes = new Map<string, Shape[]>();
   /** The ONNX op each node came from, for names. */
-  private readonly ops = new Map<string, string>();
+  readonly ops = new Map<string, string>();
   /** Add nodes absorbed into the MatMul before them (a Linear on a 3-D input: MatMul, then Add of the bias). */
-  private readonly fusedAdds = new Map<string, string>();
-  private readonly path: string;
+  readonly fusedAdds = new Map<string, string>();
+  readonly path: string;
   readonly inputs: Array<{ name: string; shape: number[] }> = [];
 
   constructor(
-    private readonly model: ModelProto,
+    readonly model: ModelProto,
     private readonly options: OnnxOptions,
   ) {
     this.path = options.origin;
@@ -203,7 +203,7 @@ export class Converter {
    * path as its name; the module's layers are inside it, so the op is named after the module and itself
    * (`layer1.0.add`), as the zoo names it, and the tree shows `layer1.0` as the container it is.
    */
-  private renameComposites(): void {
+  renameComposites(): void {
     const scopes = new Set(this.nodes.map((n) => n.scope));
     const containers = new Set<string>();
     for (const s of scopes)
@@ -236,7 +236,7 @@ export class Converter {
     }
   }
 
-  private countConsumers(g: GraphProto): void {
+  countConsumers(g: GraphProto): void {
     const visit = (graph: GraphProto): void => {
       for (const n of graph.node) {
         for (const i of n.input) if (i) this.consumers.set(i, (this.consumers.get(i) ?? 0) + 1);
@@ -251,7 +251,7 @@ export class Converter {
   }
 
   /** MatMul by a stored [in, out] matrix then Add of a stored [out] vector: one Dense, as PyTorch's Linear. */
-  private findFusedAdds(g: GraphProto): void {
+  findFusedAdds(g: GraphProto): void {
     const byOutput = new Map(g.node.map((n) => [n.output[0]!, n]));
     const isInit = (name: string) => g.initializer.some((t) => t.name === name);
     for (const n of g.node) {
@@ -271,7 +271,7 @@ export class Converter {
     }
   }
 
-  private addInput(name: string, vi: GraphProto['input'][number], g: GraphProto): void {
+  addInput(name: string, vi: GraphProto['input'][number], g: GraphProto): void {
     const dims = vi.type?.tensorType?.shape?.dim ?? bad(`${this.path}: input "${name}" has no tensor shape`);
     const rank = dims.length;
     if (rank < 2)
@@ -307,19 +307,19 @@ export class Converter {
     this.inputs.push({ name, shape: dims.map((d, i) => (i === 0 ? Number(d.dimValue) || 1 : onnx[i]!)) });
   }
 
-  private unique(base: string): string {
+  unique(base: string): string {
     let name = base || 'node';
     for (let k = 1; this.names.has(name); k++) name = `${base}_${k}`;
     this.names.add(name);
     return name;
   }
 
-  private set(name: string, v: Value): void {
+  set(name: string, v: Value): void {
     this.values.set(name, v);
     if (v.t === 'tensor') this.tensors.set(name, v);
   }
 
-  private value(n: NodeProto, i: number): Value {
+  value(n: NodeProto, i: number): Value {
     const name = n.input[i];
     if (!name) bad(`${this.where(n)}: input ${i} is missing`);
     const v = this.values.get(name!);
@@ -327,25 +327,25 @@ export class Converter {
     return v!;
   }
 
-  private optional(n: NodeProto, i: number): Value | undefined {
+  optional(n: NodeProto, i: number): Value | undefined {
     return n.input[i] ? this.value(n, i) : undefined;
   }
 
-  private tensor(n: NodeProto, i: number): Tensor {
+  tensor(n: NodeProto, i: number): Tensor {
     const v = this.value(n, i);
     if (v.t !== 'tensor')
       bad(`${this.where(n)}: input ${i} ("${n.input[i]}") must be computed from the input, not a constant`);
     return v as Tensor;
   }
 
-  private constant(n: NodeProto, i: number, what: string): number[] {
+  constant(n: NodeProto, i: number, what: string): number[] {
     const v = this.value(n, i);
     if (v.t !== 'const')
       return bad(`${this.where(n)}: ${what} (input ${i}) must be a constant, but it is computed from the input`);
     return this.valuesOf(v);
   }
 
-  private valuesOf(c: Const): number[] {
+  valuesOf(c: Const): number[] {
     if (c.values) return c.values;
     if (!c.init) return [];
     if (!inline(c.init) && prod(c.dims) > 4096) {
@@ -355,12 +355,12 @@ export class Converter {
     return c.values;
   }
 
-  private where(n: NodeProto): string {
+  where(n: NodeProto): string {
     return `${this.path}: node "${n.name || n.output[0]}" (${n.opType})`;
   }
 
   /** Runs the nodes in order (exporters write them topologically sorted, as ONNX requires). */
-  private run(g: GraphProto): void {
+  run(g: GraphProto): void {
     for (const n of g.node) {
       if (n.domain && n.domain !== 'ai.onnx') this.unknown(n, `operator ${n.domain}.${n.opType}`);
       else this.node(n);
@@ -368,7 +368,7 @@ export class Converter {
   }
 
   /** Adds one graph node; its output shapes come from the kind's own rule (the census'). */
-  private emit(n: NodeProto, config: LayerConfig, inputs: string[], suffix = ''): { ref: string; shapes: Shape[] } {
+  emit(n: NodeProto, config: LayerConfig, inputs: string[], suffix = ''): { ref: string; shapes: Shape[] } {
     const module = modulePath(n);
     const base = (module || n.opType) + suffix;
     const name = this.unique(base);
@@ -389,7 +389,7 @@ export class Converter {
   }
 
   /** An output tensor in a layout; its ONNX shape follows from the graph shape. */
-  private out(n: NodeProto, k: number, ref: string, shape: Shape, perm: number[], extra: Partial<Tensor> = {}): Tensor {
+  out(n: NodeProto, k: number, ref: string, shape: Shape, perm: number[], extra: Partial<Tensor> = {}): Tensor {
     const onnx = [1, ...Array(shape.length).fill(0)];
     perm.forEach((p, i) => (onnx[p + 1] = shape[i]!));
     const t: Tensor = { t: 'tensor', ref, onnx, perm, ...extra };
@@ -398,7 +398,7 @@ export class Converter {
   }
 
   /** The tensor in the wanted layout, through a transpose node where it is not. */
-  private layout(n: NodeProto, v: Tensor, want: number[], why: string): Tensor {
+  layout(n: NodeProto, v: Tensor, want: number[], why: string): Tensor {
     if (same(v.perm, want)) return v;
     const perm = want.map((w) => v.perm.indexOf(w));
     const { ref } = this.emit(n, { kind: 'transpose', perm }, [v.ref], `__${why}`);
@@ -409,12 +409,12 @@ export class Converter {
    * A reshape keeps the elements' order only if the axes of size > 1 stand in the same order in the graph
    * as in ONNX; otherwise the tensor is put in ONNX order first.
    */
-  private orderSafe(v: Tensor): boolean {
+  orderSafe(v: Tensor): boolean {
     const big = v.perm.filter((p) => v.onnx[p + 1]! > 1);
     return big.every((p, i) => i === 0 || big[i - 1]! < p);
   }
 
-  private unknown(n: NodeProto, what: string): void {
+  unknown(n: NodeProto, what: string): void {
     if (!this.options.skipUnknown) {
       bad(`${this.where(n)}: ${what} is not supported; --skip-unknown counts the rest and marks it "not counted"`);
     }
@@ -445,7 +445,7 @@ export class Converter {
     );
   }
 
-  private node(n: NodeProto): void {
+  node(n: NodeProto): void {
     const handler = HANDLERS[n.opType];
     if (!handler) return this.unknown(n, `operator ${n.opType}`);
     handler.call(this, n);
@@ -460,29 +460,6 @@ export class Converter {
 }
 
 type Handler = (this: Converter, n: NodeProto) => void;
-
-/** Converter internals the handlers reach (kept private from library users, not from this file). */
-type Internals = {
-  value(n: NodeProto, i: number): Value;
-  optional(n: NodeProto, i: number): Value | undefined;
-  tensor(n: NodeProto, i: number): Tensor;
-  constant(n: NodeProto, i: number, what: string): number[];
-  valuesOf(c: Const): number[];
-  where(n: NodeProto): string;
-  emit(n: NodeProto, config: LayerConfig, inputs: string[], suffix?: string): { ref: string; shapes: Shape[] };
-  out(n: NodeProto, k: number, ref: string, shape: Shape, perm: number[], extra?: Partial<Tensor>): Tensor;
-  layout(n: NodeProto, v: Tensor, want: number[], why: string): Tensor;
-  orderSafe(v: Tensor): boolean;
-  set(name: string, v: Value): void;
-  unknown(n: NodeProto, what: string): void;
-  run(g: GraphProto): void;
-  weights: Map<string, WeightSource>;
-  fusedAdds: Map<string, string>;
-  consumers: Map<string, number>;
-  opset: number;
-  path: string;
-};
-const I = (c: Converter): Internals => c as unknown as Internals;
 
 /** Spatial explicit pads [b1..bn, e1..en] as per-axis [before, after]. */
 const axisPads = (pads: number[], s: number): Array<[number, number]> =>
@@ -580,7 +557,7 @@ function broadcastValues(
 
 for (const [onnxOp, op] of Object.entries(ELEMENTWISE)) {
   HANDLERS[onnxOp] = function (n) {
-    const c = I(this);
+    const c = this;
     // Max/Min take any number of inputs; two is what exports write.
     if (n.input.length !== 2) return c.unknown(n, `${onnxOp} of ${n.input.length} inputs`);
     const [a, b] = [c.value(n, 0), c.value(n, 1)];
@@ -632,7 +609,6 @@ for (const [onnxOp, op] of Object.entries(ELEMENTWISE)) {
 
 export {
   HANDLERS,
-  I,
   autoPads,
   axisPads,
   attr,

@@ -8,8 +8,8 @@ import type { LayerConfig } from '../../graph.js';
 import type { ActivationFn } from '../../kinds/activation.js';
 import type { UnaryOp } from '../../kinds/tensor.js';
 import {
+  Converter,
   HANDLERS,
-  I,
   broadcastValues,
   attr,
   attrFloat,
@@ -36,11 +36,11 @@ const register = (ops: string[], h: Handler): void => {
 // ---- constants and aliases ----
 
 register(['Identity'], function (n) {
-  I(this).set(n.output[0]!, I(this).value(n, 0));
+  this.set(n.output[0]!, this.value(n, 0));
 });
 
 register(['Constant'], function (n) {
-  const c = I(this);
+  const c = this;
   const a = n.attribute[0] ?? c.unknown(n, 'a Constant without a value');
   if (!a) return;
   if (a.t) {
@@ -57,7 +57,7 @@ register(['Constant'], function (n) {
 });
 
 register(['Cast', 'CastLike'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.value(n, 0);
   if (v.t === 'tensor') return c.set(n.output[0]!, v);
   const to = attrInt(n, 'to', 1);
@@ -66,7 +66,7 @@ register(['Cast', 'CastLike'], function (n) {
 });
 
 register(['Shape'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.value(n, 0);
   const dims = v.t === 'tensor' ? v.onnx : v.dims;
   const rank = dims.length;
@@ -78,12 +78,12 @@ register(['Shape'], function (n) {
 });
 
 register(['Size'], function (n) {
-  const v = I(this).value(n, 0);
+  const v = this.value(n, 0);
   this.foldTo(n, [], [prod(v.t === 'tensor' ? v.onnx : v.dims)]);
 });
 
 register(['ConstantOfShape'], function (n) {
-  const c = I(this);
+  const c = this;
   const dims = c.constant(n, 0, 'the shape');
   const a = attr(n, 'value');
   const fill = a?.t ? c.valuesOf({ t: 'const', dims: [1], init: a.t, float: true })[0]! : 0;
@@ -91,7 +91,7 @@ register(['ConstantOfShape'], function (n) {
 });
 
 register(['Range'], function (n) {
-  const c = I(this);
+  const c = this;
   const [start, limit, delta] = [0, 1, 2].map((i) => c.constant(n, i, ['start', 'limit', 'delta'][i]!)[0]!);
   const count = Math.max(Math.ceil((limit! - start!) / delta!), 0);
   this.foldTo(
@@ -109,7 +109,7 @@ function strides(dims: number[]): number[] {
 }
 
 register(['Gather'], function (n) {
-  const c = I(this);
+  const c = this;
   const data = c.value(n, 0);
   if (data.t !== 'const') return c.unknown(n, 'Gather from a computed tensor (an embedding lookup)');
   const idx = c.value(n, 1);
@@ -132,7 +132,7 @@ register(['Gather'], function (n) {
 });
 
 register(['Unsqueeze', 'Squeeze'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.value(n, 0);
   const axesIn = n.input[1] ? c.constant(n, 1, 'the axes') : attrInts(n, 'axes');
   const rank = v.t === 'tensor' ? v.onnx.length : v.dims.length;
@@ -157,8 +157,8 @@ register(['Unsqueeze', 'Squeeze'], function (n) {
 // ---- reshaping activations ----
 
 /** Reshapes a tensor to an ONNX shape whose batch stays first. */
-function reshapeTo(this: import('./convert.js').Converter, n: NodeProto, v: Tensor, out: number[]): void {
-  const c = I(this);
+function reshapeTo(this: Converter, n: NodeProto, v: Tensor, out: number[]): void {
+  const c = this;
   if (out[0] !== v.onnx[0])
     return c.unknown(n, `a reshape across the batch ([${v.onnx.join(', ')}] -> [${out.join(', ')}])`);
   const target = out.slice(1);
@@ -176,7 +176,7 @@ function reshapeTo(this: import('./convert.js').Converter, n: NodeProto, v: Tens
 }
 
 register(['Reshape'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.value(n, 0);
   const shape = c.constant(n, 1, 'the target shape');
   const dims = v.t === 'tensor' ? v.onnx : v.dims;
@@ -193,7 +193,7 @@ register(['Reshape'], function (n) {
 });
 
 register(['Flatten'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.value(n, 0);
   const axis = attrInt(n, 'axis', 1);
   const dims = v.t === 'tensor' ? v.onnx : v.dims;
@@ -204,7 +204,7 @@ register(['Flatten'], function (n) {
 });
 
 register(['Transpose'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.value(n, 0);
   const rank = v.t === 'tensor' ? v.onnx.length : v.dims.length;
   const p = attrInts(n, 'perm') ?? identity(rank).reverse();
@@ -233,7 +233,7 @@ register(['Transpose'], function (n) {
 });
 
 register(['Concat'], function (n) {
-  const c = I(this);
+  const c = this;
   const vs = n.input.map((_, i) => c.value(n, i));
   const axis0 = attrInt(n, 'axis', 0);
   if (vs.every((v) => v.t === 'const')) {
@@ -274,7 +274,7 @@ register(['Concat'], function (n) {
 });
 
 register(['Split'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.tensor(n, 0);
   const rank = v.onnx.length;
   const a0 = attrInt(n, 'axis', 0);
@@ -292,7 +292,7 @@ register(['Split'], function (n) {
 });
 
 register(['Slice'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.value(n, 0);
   const dims = v.t === 'tensor' ? v.onnx : v.dims;
   const rank = dims.length;
@@ -344,7 +344,7 @@ register(['Slice'], function (n) {
 });
 
 register(['Pad'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.tensor(n, 0);
   const rank = v.onnx.length;
   const raw = n.input[1] ? c.constant(n, 1, 'the pads') : (attrInts(n, 'pads') ?? []);
@@ -379,7 +379,7 @@ register(['Pad'], function (n) {
 // ---- weighted layers ----
 
 register(['Conv'], function (n) {
-  const c = I(this);
+  const c = this;
   const x0 = c.tensor(n, 0);
   const w = c.value(n, 1);
   if (w.t !== 'const' || !w.init) return c.unknown(n, 'a Conv whose weights are computed, not stored');
@@ -423,7 +423,7 @@ register(['Conv'], function (n) {
 });
 
 register(['Gemm'], function (n) {
-  const c = I(this);
+  const c = this;
   const a = c.tensor(n, 0);
   const w = c.value(n, 1);
   if (w.t !== 'const' || !w.init || w.dims.length !== 2) return c.unknown(n, 'a Gemm whose B is not a stored matrix');
@@ -446,7 +446,7 @@ register(['Gemm'], function (n) {
 });
 
 register(['MatMul'], function (n) {
-  const c = I(this);
+  const c = this;
   const a = c.value(n, 0);
   const b = c.value(n, 1);
   if (a.t === 'tensor' && b.t === 'const' && b.init && b.dims.length === 2) {
@@ -472,14 +472,14 @@ register(['MatMul'], function (n) {
 });
 
 /** The bias of the Add this MatMul's output feeds, when findFusedAdds absorbed it. */
-function biasOf(c: ReturnType<typeof I>, n: NodeProto): string | undefined {
-  const g = (c as unknown as { model: { graph: { node: NodeProto[] } } }).model.graph;
+function biasOf(c: Converter, n: NodeProto): string | undefined {
+  const g = c.model.graph!;
   const add = g.node.find((m) => m.opType === 'Add' && m.input.includes(n.output[0]!));
   return add ? c.fusedAdds.get(add.name || add.output[0]!) : undefined;
 }
 
 register(['BatchNormalization'], function (n) {
-  const c = I(this);
+  const c = this;
   const x0 = c.tensor(n, 0);
   const x = c.layout(n, x0, channelsLast(x0.perm.length), 'channels_last');
   const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => c.value(n, i));
@@ -504,7 +504,7 @@ register(['BatchNormalization'], function (n) {
 });
 
 register(['InstanceNormalization'], function (n) {
-  const c = I(this);
+  const c = this;
   const x0 = c.tensor(n, 0);
   const x = c.layout(n, x0, channelsLast(x0.perm.length), 'channels_last');
   const scale = c.value(n, 1);
@@ -515,7 +515,7 @@ register(['InstanceNormalization'], function (n) {
 });
 
 register(['LRN'], function (n) {
-  const c = I(this);
+  const c = this;
   const x0 = c.tensor(n, 0);
   const x = c.layout(n, x0, channelsLast(x0.perm.length), 'channels_last');
   const config: LayerConfig = {
@@ -532,7 +532,7 @@ register(['LRN'], function (n) {
 // ---- pooling ----
 
 register(['MaxPool', 'AveragePool'], function (n) {
-  const c = I(this);
+  const c = this;
   const x0 = c.tensor(n, 0);
   const s = x0.onnx.length - 2;
   if (s !== 2) return c.unknown(n, `a ${s}-D ${n.opType}`);
@@ -557,7 +557,7 @@ register(['MaxPool', 'AveragePool'], function (n) {
 });
 
 register(['GlobalAveragePool', 'GlobalMaxPool'], function (n) {
-  const c = I(this);
+  const c = this;
   const x0 = c.tensor(n, 0);
   if (x0.onnx.length !== 4) return c.unknown(n, `a ${x0.onnx.length - 2}-D ${n.opType}`);
   const x = c.layout(n, x0, channelsLast(3), 'channels_last');
@@ -567,7 +567,7 @@ register(['GlobalAveragePool', 'GlobalMaxPool'], function (n) {
 });
 
 register(['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL2'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.tensor(n, 0);
   const rank = v.onnx.length;
   const axesIn = (n.input[1] ? c.constant(n, 1, 'the axes') : attrInts(n, 'axes')) ?? identity(rank);
@@ -594,7 +594,7 @@ register(['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'Re
 // ---- resizing ----
 
 register(['Resize', 'Upsample'], function (n) {
-  const c = I(this);
+  const c = this;
   const x0 = c.tensor(n, 0);
   if (x0.onnx.length !== 4) return c.unknown(n, `a ${n.opType} of a rank-${x0.onnx.length} tensor`);
   const opset = c.opset;
@@ -651,7 +651,7 @@ const ACTIVATIONS: Record<string, ActivationFn> = {
 };
 for (const [op, fn] of Object.entries(ACTIVATIONS)) {
   HANDLERS[op] = function (n) {
-    const c = I(this);
+    const c = this;
     const x = c.tensor(n, 0);
     // SELU and ELU with other than their defaults are other functions; they are refused rather than approximated.
     if (op === 'Selu' && (attr(n, 'alpha') || attr(n, 'gamma'))) {
@@ -666,7 +666,7 @@ for (const [op, fn] of Object.entries(ACTIVATIONS)) {
 }
 
 register(['Elu'], function (n) {
-  const c = I(this);
+  const c = this;
   const x = c.tensor(n, 0);
   if (attrFloat(n, 'alpha', 1) !== 1) return c.unknown(n, 'an Elu with alpha other than 1');
   const { ref, shapes } = c.emit(n, { kind: 'activation', fn: 'elu' }, [x.ref]);
@@ -674,7 +674,7 @@ register(['Elu'], function (n) {
 });
 
 register(['Gelu'], function (n) {
-  const c = I(this);
+  const c = this;
   const x = c.tensor(n, 0);
   if (attrString(n, 'approximate', 'none') !== 'none') return c.unknown(n, 'a Gelu with the tanh approximation');
   const { ref, shapes } = c.emit(n, { kind: 'activation', fn: 'gelu' }, [x.ref]);
@@ -682,7 +682,7 @@ register(['Gelu'], function (n) {
 });
 
 register(['Clip'], function (n) {
-  const c = I(this);
+  const c = this;
   const x = c.tensor(n, 0);
   const min = n.input[1] ? c.constant(n, 1, 'min')[0]! : attrFloat(n, 'min', -Infinity);
   const max = n.input[2] ? c.constant(n, 2, 'max')[0]! : attrFloat(n, 'max', Infinity);
@@ -697,7 +697,7 @@ register(['Clip'], function (n) {
 });
 
 register(['Softmax'], function (n) {
-  const c = I(this);
+  const c = this;
   const x0 = c.tensor(n, 0);
   const rank = x0.onnx.length;
   const axis0 = attrInt(n, 'axis', c.opset >= 13 ? -1 : 1);
@@ -726,7 +726,7 @@ const UNARY: Record<string, UnaryOp> = {
 };
 for (const [op, u] of Object.entries(UNARY)) {
   HANDLERS[op] = function (n) {
-    const c = I(this);
+    const c = this;
     const v = c.value(n, 0);
     if (v.t === 'const') {
       const f: Record<UnaryOp, (x: number) => number> = {
@@ -752,7 +752,7 @@ for (const [op, u] of Object.entries(UNARY)) {
 }
 
 register(['Dropout'], function (n) {
-  const c = I(this);
+  const c = this;
   const x = c.tensor(n, 0);
   if (n.output[1] && (c.consumers.get(n.output[1]) ?? 0) > 0) return c.unknown(n, 'a Dropout whose mask is used');
   const ratio = n.input[1] ? (c.constant(n, 1, 'the ratio')[0] ?? 0.5) : attrFloat(n, 'ratio', 0.5);
@@ -773,7 +773,7 @@ const COMPARE: Record<string, (a: number, b: number) => number> = {
 };
 for (const [op, f] of Object.entries(COMPARE)) {
   HANDLERS[op] = function (n) {
-    const c = I(this);
+    const c = this;
     const [a, b] = [c.value(n, 0), c.value(n, 1)];
     if (a.t !== 'const' || b.t !== 'const') return c.unknown(n, `${op} of computed tensors`);
     c.set(n.output[0]!, broadcastValues({ ...a, values: c.valuesOf(a) }, { ...b, values: c.valuesOf(b) }, f));
@@ -781,7 +781,7 @@ for (const [op, f] of Object.entries(COMPARE)) {
 }
 
 register(['Not'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.value(n, 0);
   if (v.t !== 'const') return c.unknown(n, 'Not of a computed tensor');
   this.foldTo(
@@ -792,7 +792,7 @@ register(['Not'], function (n) {
 });
 
 register(['Where'], function (n) {
-  const c = I(this);
+  const c = this;
   const [cond, a, b] = [0, 1, 2].map((i) => c.value(n, i));
   if (cond!.t !== 'const' || a!.t !== 'const' || b!.t !== 'const') return c.unknown(n, 'Where of computed tensors');
   const ab = broadcastValues({ ...a!, values: c.valuesOf(a!) }, { ...b!, values: c.valuesOf(b!) }, (x) => x);
@@ -812,7 +812,7 @@ register(['Where'], function (n) {
 });
 
 register(['If'], function (n) {
-  const c = I(this);
+  const c = this;
   const cond = c.value(n, 0);
   if (cond.t !== 'const') return c.unknown(n, 'an If on a computed condition');
   const branch = attr(n, c.valuesOf(cond)[0] ? 'then_branch' : 'else_branch')?.g;
@@ -820,8 +820,8 @@ register(['If'], function (n) {
   // The taken branch runs in the outer scope; its outputs are the If's.
   c.run(branch);
   branch.output.forEach((o, k) => {
-    const v = (c as unknown as { values: Map<string, unknown> }).values.get(o.name);
+    const v = c.values.get(o.name);
     if (!v) return c.unknown(n, `an If branch output "${o.name}" computed by nothing`);
-    c.set(n.output[k]!, v as never);
+    c.set(n.output[k]!, v);
   });
 });

@@ -8,8 +8,9 @@
  * fused activations, as an activation class registered under Keras' own name (the `custom` factory
  * registers them with the layer class), so a weighted layer given `activation: 'hard_silu'` executes
  * hard_silu. `glu` is the exception: it halves the last axis, which a weighted layer's own shape rule does
- * not know, so weighted kinds run it as a layer of its own after them (`fusedAfter`) and count the halved
- * shape (`fusedShape`), as Keras executes it (its symbolic shape keeps the full axis).
+ * not know, so weighted kinds wrap their shape rule in `withFusedShape` (the halved shape is counted, as
+ * Keras executes it; its symbolic shape keeps the full axis) and their build in `withFused` (glu runs as a
+ * layer of its own after theirs).
  */
 import type * as TF from '@tensorflow/tfjs';
 import {
@@ -272,6 +273,30 @@ export const fusedInside = (fn: ActivationFn | undefined): ActivationFn | undefi
 export function fusedAfter(ctx: BuildCtx, fn: ActivationFn | undefined, y: TF.SymbolicTensor): TF.SymbolicTensor {
   if (fusedInside(fn) === fn) return y;
   return ctx.use(new (ctx.custom(kerasActivationLayer))({ name: `${ctx.name}__${fn}`, fn: fn! }), y);
+}
+
+/**
+ * A weighted kind's output shape rule with its fused activation: the rule gives the layer's own output, and
+ * glu halves its last axis (see `fusedShape`).
+ */
+export function withFusedShape<C extends { kind: string; activation?: ActivationFn }>(
+  rule: (c: C, inputs: Shape[], name: string) => Shape,
+): (c: C, inputs: Shape[], name: string) => Shape {
+  return (c, inputs, name) => fusedShape(name, c.kind, c.activation, rule(c, inputs, name));
+}
+
+/**
+ * A weighted kind's tfjs build with its fused activation: `build` sees the config with what it can fuse
+ * itself (every function but glu, through `tfjsActivation` or `activationOp`), and glu runs after it.
+ */
+export function withFused<C extends { activation?: ActivationFn }>(
+  build: (c: C, ctx: BuildCtx) => TF.SymbolicTensor,
+): (c: C, ctx: BuildCtx) => TF.SymbolicTensor {
+  return (c, ctx) => {
+    const inside = fusedInside(c.activation);
+    const y = build(inside === c.activation ? c : { ...c, activation: inside }, ctx);
+    return fusedAfter(ctx, c.activation, y);
+  };
 }
 
 /**

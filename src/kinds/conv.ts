@@ -9,15 +9,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import { NetcensusError } from '../errors.js';
 import { mul, prod } from '../exact.js';
-import {
-  activationOp,
-  fused,
-  fusedAfter,
-  fusedInside,
-  fusedShape,
-  tfjsActivation,
-  type ActivationFn,
-} from './activation.js';
+import { activationOp, fused, tfjsActivation, withFused, withFusedShape, type ActivationFn } from './activation.js';
 import {
   bias,
   checkPositive,
@@ -526,11 +518,11 @@ function tfjsPadding(c: ConvNdConfig, inShape: Shape): 'valid' | 'same' | undefi
 const convNd = (title: string): Kinds<ConvNdConfig>['conv1d'] => ({
   title,
   convLike: true,
-  outputShape: (c, inputs, name) => {
+  outputShape: withFusedShape((c, inputs, name) => {
     const s = spatialInput(name, c.kind, inputs, RANK[c.kind]);
     checkGroups(name, c.kind, channels(s), c.filters, c.groups);
     return [...slideNd(name, c, spatial(s)), c.filters];
-  },
+  }),
   weights: (c, inputs) => {
     const cin = channels(inputs[0]!);
     const specs = [weight('kernel', [...c.kernel, cin / c.groups, c.filters])];
@@ -542,7 +534,7 @@ const convNd = (title: string): Kinds<ConvNdConfig>['conv1d'] => ({
   describe: (c) => ndText(c),
   keras: {},
   custom: [convND],
-  tfjs: (c, ctx) => {
+  tfjs: withFused((c, ctx) => {
     const inShape = ctx.info.inputShapes[0]!;
     const padding = tfjsPadding(c, inShape);
     const strided = c.strides.some((s) => s > 1);
@@ -585,7 +577,7 @@ const convNd = (title: string): Kinds<ConvNdConfig>['conv1d'] => ({
       }),
       ctx.inputs[0]!,
     );
-  },
+  }),
   factors: (c, info) => ({
     kind: 'conv',
     k: prod(c.kernel),
@@ -624,7 +616,7 @@ const depthwiseArgs = (
 const transpose = (title: string): Kinds<ConvTransposeConfig>['conv2dTranspose'] => ({
   title,
   convLike: true,
-  outputShape: (c, inputs, name) => transposeShape(name, c, inputs),
+  outputShape: withFusedShape((c, inputs, name) => transposeShape(name, c, inputs)),
   weights: (c, inputs) => {
     // Keras' layout: kernel [...kernel, filters, input channels]; with groups, filters / groups per input channel.
     const specs = [weight('kernel', [...c.kernel, c.filters / c.groups, channels(inputs[0]!)])];
@@ -637,7 +629,7 @@ const transpose = (title: string): Kinds<ConvTransposeConfig>['conv2dTranspose']
   describe: (c) => ndText(c) + (c.outputPadding?.some((p) => p > 0) ? ' op' + sizeText(c.outputPadding) : ''),
   keras: {},
   custom: [convTransposeND],
-  tfjs: (c, ctx) => {
+  tfjs: withFused((c, ctx) => {
     const rank = RANK[c.kind];
     const plain =
       rank > 1 &&
@@ -675,7 +667,7 @@ const transpose = (title: string): Kinds<ConvTransposeConfig>['conv2dTranspose']
       }),
       ctx.inputs[0]!,
     );
-  },
+  }),
   factors: (c, info) => ({
     kind: 'conv',
     k: prod(c.kernel),
@@ -714,15 +706,15 @@ export const convKinds: Kinds<ConvFamily> = {
   conv2d: {
     title: 'Conv2D',
     convLike: true,
-    outputShape: (c, inputs, name) => {
+    outputShape: withFusedShape((c, inputs, name) => {
       const [h, w, cin] = spatialInput(name, c.kind, inputs, 2) as [number, number, number];
       checkPositive(name, c.kind, 'filters', [c.filters]);
       checkPositive(name, c.kind, 'groups', [c.groups]);
       if (cin % c.groups !== 0) fail(name, c.kind, `input channels ${cin} are not divisible by groups ${c.groups}`);
       if (c.filters % c.groups !== 0)
         fail(name, c.kind, `filters ${c.filters} are not divisible by groups ${c.groups}`);
-      return fusedShape(name, c.kind, c.activation, [...slide2d(name, c, h, w), c.filters]);
-    },
+      return [...slide2d(name, c, h, w), c.filters];
+    }),
     weights: (c, inputs) => {
       const cin = inputs[0]![2]!;
       const specs = [weight('kernel', [c.kernel[0], c.kernel[1], cin / c.groups, c.filters])];
@@ -744,7 +736,7 @@ export const convKinds: Kinds<ConvFamily> = {
     // netcensus' own GroupedConv2D, as tfjs' toJSON() writes it (config keys in snake_case).
     keras: { Conv2D: readConv2d, Convolution2D: readConv2d, GroupedConv2D: readConv2d },
     custom: [groupedConv2D, convND],
-    tfjs: (c, ctx) => {
+    tfjs: withFused((c, ctx) => {
       const dilated = c.dilation[0] > 1 || c.dilation[1] > 1;
       if (dilated && (c.strides[0] > 1 || c.strides[1] > 1)) {
         // TensorFlow.js' conv2d refuses a stride with a dilation (ONNX and PyTorch allow both): ConvND
@@ -782,12 +774,10 @@ export const convKinds: Kinds<ConvFamily> = {
       };
       if (c.groups > 1) {
         const GroupedConv2D = ctx.custom(groupedConv2D);
-        const grouped = new GroupedConv2D({ ...args, groups: c.groups, activation: fusedInside(c.activation) });
-        return fusedAfter(ctx, c.activation, ctx.use(grouped, x));
+        return ctx.use(new GroupedConv2D({ ...args, groups: c.groups, activation: c.activation }), x);
       }
-      const y = ctx.use(ctx.tf.layers.conv2d({ ...args, activation: tfjsActivation(c.activation) }), x);
-      return fusedAfter(ctx, c.activation, y);
-    },
+      return ctx.use(ctx.tf.layers.conv2d({ ...args, activation: tfjsActivation(c.activation) }), x);
+    }),
     factors: (c, info) => ({
       kind: 'conv',
       k: c.kernel[0] * c.kernel[1],
@@ -805,14 +795,11 @@ export const convKinds: Kinds<ConvFamily> = {
   depthwiseConv2d: {
     title: 'DepthwiseConv2D',
     convLike: true,
-    outputShape: (c, inputs, name) => {
+    outputShape: withFusedShape((c, inputs, name) => {
       const [h, w, cin] = spatialInput(name, c.kind, inputs, 2) as [number, number, number];
       checkPositive(name, c.kind, 'depth multiplier', [c.depthMultiplier]);
-      return fusedShape(name, c.kind, c.activation, [
-        ...slide2d(name, c, h, w),
-        mul('channels', cin, c.depthMultiplier),
-      ]);
-    },
+      return [...slide2d(name, c, h, w), mul('channels', cin, c.depthMultiplier)];
+    }),
     weights: (c, inputs) => {
       const cin = inputs[0]![2]!;
       const specs = [weight('depthwise_kernel', [c.kernel[0], c.kernel[1], cin, c.depthMultiplier])];
@@ -835,9 +822,9 @@ export const convKinds: Kinds<ConvFamily> = {
         };
       },
     },
-    tfjs: (c, ctx) => {
+    tfjs: withFused((c, ctx) => {
       const [x, padding] = padded(ctx, c);
-      const y = ctx.use(
+      return ctx.use(
         ctx.tf.layers.depthwiseConv2d({
           name: ctx.name,
           kernelSize: [...c.kernel],
@@ -851,8 +838,7 @@ export const convKinds: Kinds<ConvFamily> = {
         }),
         x,
       );
-      return fusedAfter(ctx, c.activation, y);
-    },
+    }),
     factors: (c, info) => ({
       kind: 'conv',
       k: c.kernel[0] * c.kernel[1],
@@ -870,12 +856,12 @@ export const convKinds: Kinds<ConvFamily> = {
   separableConv2d: {
     title: 'SeparableConv2D',
     convLike: true,
-    outputShape: (c, inputs, name) => {
+    outputShape: withFusedShape((c, inputs, name) => {
       const [h, w] = spatialInput(name, c.kind, inputs, 2) as [number, number, number];
       checkPositive(name, c.kind, 'filters', [c.filters]);
       checkPositive(name, c.kind, 'depth multiplier', [c.depthMultiplier]);
-      return fusedShape(name, c.kind, c.activation, [...slide2d(name, c, h, w), c.filters]);
-    },
+      return [...slide2d(name, c, h, w), c.filters];
+    }),
     weights: (c, inputs) => {
       const cin = inputs[0]![2]!;
       const specs = [
@@ -892,9 +878,9 @@ export const convKinds: Kinds<ConvFamily> = {
     describe: (c) =>
       `${sizeText(c.kernel)}${strided(c.strides, false)}${padText(toAxisPadding(c.padding))}${fusedText(c.activation)}`,
     keras: { SeparableConv2D: readSeparable, SeparableConvolution2D: readSeparable },
-    tfjs: (c, ctx) => {
+    tfjs: withFused((c, ctx) => {
       const [x, padding] = padded(ctx, c);
-      const y = ctx.use(
+      return ctx.use(
         ctx.tf.layers.separableConv2d({
           name: ctx.name,
           filters: c.filters,
@@ -910,8 +896,7 @@ export const convKinds: Kinds<ConvFamily> = {
         }),
         x,
       );
-      return fusedAfter(ctx, c.activation, y);
-    },
+    }),
     // No single factored formula: a depthwise and a pointwise kernel.
     factors: (_c, info, convention) => otherFactors(info, convention),
     window,
@@ -928,11 +913,11 @@ export const convKinds: Kinds<ConvFamily> = {
   depthwiseConv1d: {
     title: 'DepthwiseConv1D',
     convLike: true,
-    outputShape: (c, inputs, name) => {
+    outputShape: withFusedShape((c, inputs, name) => {
       const s = spatialInput(name, c.kind, inputs, 1);
       checkPositive(name, c.kind, 'depth multiplier', [c.depthMultiplier]);
       return [...slideNd(name, c, spatial(s)), mul('channels', channels(s), c.depthMultiplier)];
-    },
+    }),
     weights: (c, inputs) => {
       const cin = channels(inputs[0]!);
       // Keras 3 names the depthwise kernel `kernel` (Keras 2 and DepthwiseConv2D: `depthwise_kernel`).
@@ -940,18 +925,18 @@ export const convKinds: Kinds<ConvFamily> = {
       if (c.bias) specs.push(bias('bias', [cin * c.depthMultiplier]));
       return specs;
     },
-    // Output positions x output channels x kernel elements.
-    macs: (c, _inputs, out) => mul('MACs', prod(out), prod(c.kernel)),
+    // Output positions x output channels (input channels x multiplier) x kernel elements.
+    macs: (c, inputs, out) => mul('MACs', prod(spatial(out)), channels(inputs[0]!), c.depthMultiplier, prod(c.kernel)),
     describe: (c) =>
       `${ndText({ ...c, activation: undefined, bias: true })} x${c.depthMultiplier}${c.bias ? '' : ' nobias'}${fusedText(c.activation)}`,
     keras: { DepthwiseConv1D: readDepthwise1d },
     custom: [convND],
-    tfjs: (c, ctx) => ctx.use(new (ctx.custom(convND))(depthwiseArgs(c, ctx, 'depthwise')), ctx.inputs[0]!),
+    tfjs: withFused((c, ctx) => ctx.use(new (ctx.custom(convND))(depthwiseArgs(c, ctx, 'depthwise')), ctx.inputs[0]!)),
     factors: (c, info) => ({
       kind: 'conv',
       k: prod(c.kernel),
       cin: channels(info.inputShapes[0]!),
-      cout: channels(info.outputShape),
+      cout: channels(info.inputShapes[0]!) * c.depthMultiplier,
       groups: channels(info.inputShapes[0]!),
       bias: c.bias ? 1 : 0,
       positions: prod(spatial(info.outputShape)),
@@ -964,12 +949,12 @@ export const convKinds: Kinds<ConvFamily> = {
   separableConv1d: {
     title: 'SeparableConv1D',
     convLike: true,
-    outputShape: (c, inputs, name) => {
+    outputShape: withFusedShape((c, inputs, name) => {
       const s = spatialInput(name, c.kind, inputs, 1);
       checkPositive(name, c.kind, 'filters', [c.filters]);
       checkPositive(name, c.kind, 'depth multiplier', [c.depthMultiplier]);
       return [...slideNd(name, c, spatial(s)), c.filters];
-    },
+    }),
     weights: (c, inputs) => {
       const cin = channels(inputs[0]!);
       const specs = [
@@ -988,7 +973,7 @@ export const convKinds: Kinds<ConvFamily> = {
     describe: (c) => ndText(c),
     keras: { SeparableConv1D: readSeparable1d, SeparableConvolution1D: readSeparable1d },
     custom: [convND],
-    tfjs: (c, ctx) => ctx.use(new (ctx.custom(convND))(depthwiseArgs(c, ctx, 'separable')), ctx.inputs[0]!),
+    tfjs: withFused((c, ctx) => ctx.use(new (ctx.custom(convND))(depthwiseArgs(c, ctx, 'separable')), ctx.inputs[0]!)),
     factors: (_c, info, convention) => otherFactors(info, convention),
     window: (c, info) => windowSpec(info, ndWindow(c)),
   },

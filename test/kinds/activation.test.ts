@@ -274,6 +274,35 @@ describe('verification by execution', () => {
     expect(r.layers.find((l) => l.name === 'dw_glu')!.executedShape).toEqual([1, 4, 4, 4]);
   });
 
+  it('glu fused into every other weighted kind: Conv1D, Conv3D, transposed, depthwise and separable 1-D, strided dilated Conv2D', async () => {
+    const g = new GraphBuilder({ name: 'glu', description: 't', source: 'test', framework: 'keras' });
+    const seq = g.add('seq', input([9, 4]));
+    const vol = g.add('vol', input([4, 5, 5, 2]));
+    const map = g.add('map', input([9, 9, 3]));
+    const nd = { strides: [1], padding: 'valid', dilation: [1], groups: 1, bias: true, activation: 'glu' } as const;
+    g.add('conv1d', { kind: 'conv1d', filters: 6, kernel: [3], ...nd }, { from: seq });
+    g.add('conv1d_grouped', { kind: 'conv1d', filters: 6, kernel: [3], ...nd, groups: 2 }, { from: seq });
+    g.add('conv3d', { kind: 'conv3d', filters: 4, kernel: [2, 2, 2], ...nd, strides: [1, 1, 1], dilation: [1, 1, 1] }, { from: vol }); // prettier-ignore
+    g.add('tconv1d', { kind: 'conv1dTranspose', filters: 4, kernel: [3], ...nd, strides: [2] }, { from: seq });
+    g.add('tconv2d', { kind: 'conv2dTranspose', filters: 4, kernel: [3, 3], ...nd, strides: [2, 2], dilation: [1, 1] }, { from: map }); // prettier-ignore
+    g.add('dw1d', { kind: 'depthwiseConv1d', kernel: [3], strides: [1], padding: 'same', dilation: [1], depthMultiplier: 2, bias: true, activation: 'glu' }, { from: seq }); // prettier-ignore
+    g.add('sep1d', { kind: 'separableConv1d', filters: 8, kernel: [3], strides: [2], padding: 'valid', dilation: [1], depthMultiplier: 1, bias: true, activation: 'glu' }, { from: seq }); // prettier-ignore
+    g.add('strided_dilated', conv(6, 3, { stride: 2, dilation: 2, activation: 'glu' }), { from: map });
+    const r = await verifyGraph(g.build());
+    expect(r.mismatches).toEqual([]);
+    const shape = (n: string) => r.layers.find((l) => l.name === n)!.executedShape;
+    expect([shape('conv1d'), shape('conv3d'), shape('dw1d'), shape('sep1d'), shape('strided_dilated')]).toEqual([
+      [1, 7, 3],
+      [1, 3, 4, 4, 2],
+      [1, 9, 4],
+      [1, 4, 4],
+      [1, 3, 3, 3],
+    ]);
+    // The MACs stay the layer's own: a depthwise 1-D conv's output channels before glu.
+    const c = census(g.build());
+    expect(c.layers.find((l) => l.name === 'dw1d')!.macs).toBe(9 * 4 * 2 * 3);
+  });
+
   it('ReLU, LeakyReLU, ELU, ThresholdedReLU and Softmax with their options, PReLU with shared axes', async () => {
     const g = new GraphBuilder({ name: 'opts', description: 't', source: 'test', framework: 'keras' });
     g.add('in', input([5, 6, 4]));

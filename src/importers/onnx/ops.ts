@@ -386,7 +386,7 @@ register(['Conv'], function (n) {
   const b = c.optional(n, 2);
   if (b && (b.t !== 'const' || !b.init)) return c.unknown(n, 'a Conv whose bias is computed, not stored');
   const s = x0.onnx.length - 2;
-  if (s !== 2) return c.unknown(n, `a ${s}-D convolution`);
+  if (s < 1 || s > 3) return c.unknown(n, `a ${s}-D convolution`);
   const x = c.layout(n, x0, channelsLast(s + 1), 'channels_last');
   const [out, perGroup, ...kernel] = w.dims as [number, number, ...number[]];
   const group = attrInt(n, 'group', 1);
@@ -398,6 +398,22 @@ register(['Conv'], function (n) {
   const cin = x.onnx[1]!;
   if (perGroup * group !== cin)
     return c.unknown(n, `a Conv with ${cin} input channels and weights for ${perGroup} x ${group} groups`);
+  if (s !== 2) {
+    // 1-D and 3-D: the rank-generic kind, explicit pads per axis.
+    const config: LayerConfig = {
+      kind: s === 1 ? 'conv1d' : 'conv3d',
+      filters: out,
+      kernel,
+      strides,
+      padding: pads === 'same' ? 'same' : axisPads(pads, s),
+      dilation: dilations,
+      groups: group,
+      bias: b !== undefined,
+    };
+    const { ref, shapes } = c.emit(n, config, [x.ref]);
+    c.weights.set(ref, { op: 'Conv', channels: cin, inits: [w.init.name, ...(b ? [(b as Const).init!.name] : [])] });
+    return void c.out(n, 0, ref, shapes[0]!, x.perm);
+  }
   const [ap] = [pads === 'same' ? undefined : axisPads(pads, 2)];
   const padding =
     pads === 'same' ? ('same' as const) : { top: ap![0]![0], bottom: ap![0]![1], left: ap![1]![0], right: ap![1]![1] };
@@ -419,6 +435,44 @@ register(['Conv'], function (n) {
     channels: cin,
     inits: [w.init.name, ...(b ? [(b as Const).init!.name] : [])],
   });
+  c.out(n, 0, ref, shapes[0]!, x.perm);
+});
+
+register(['ConvTranspose'], function (n) {
+  const c = this;
+  const x0 = c.tensor(n, 0);
+  const w = c.value(n, 1);
+  if (w.t !== 'const' || !w.init) return c.unknown(n, 'a ConvTranspose whose weights are computed, not stored');
+  const b = c.optional(n, 2);
+  if (b && (b.t !== 'const' || !b.init)) return c.unknown(n, 'a ConvTranspose whose bias is computed, not stored');
+  const s = x0.onnx.length - 2;
+  if (s < 1 || s > 3) return c.unknown(n, `a ${s}-D ConvTranspose`);
+  if (attr(n, 'output_shape')) return c.unknown(n, 'a ConvTranspose given an output_shape');
+  const x = c.layout(n, x0, channelsLast(s + 1), 'channels_last');
+  // ONNX's weights: [in channels, out channels / group, ...kernel].
+  const [cin, perGroup, ...kernel] = w.dims as [number, number, ...number[]];
+  const group = attrInt(n, 'group', 1);
+  const strides = attrInts(n, 'strides') ?? kernel.map(() => 1);
+  const dilations = attrInts(n, 'dilations') ?? kernel.map(() => 1);
+  const outputPadding = attrInts(n, 'output_padding') ?? kernel.map(() => 0);
+  const mode = attrString(n, 'auto_pad', 'NOTSET');
+  if (mode === 'SAME_LOWER') return c.unknown(n, 'a ConvTranspose with auto_pad SAME_LOWER');
+  const pads = mode === 'SAME_UPPER' ? 'same' : (attrInts(n, 'pads') ?? kernel.flatMap(() => [0, 0]));
+  if (cin !== x.onnx[1])
+    return c.unknown(n, `a ConvTranspose with weights for ${cin} input channels, fed ${x.onnx[1]}`);
+  const config: LayerConfig = {
+    kind: s === 1 ? 'conv1dTranspose' : s === 2 ? 'conv2dTranspose' : 'conv3dTranspose',
+    filters: perGroup * group,
+    kernel,
+    strides,
+    padding: pads === 'same' ? 'same' : axisPads(pads, s),
+    outputPadding,
+    dilation: dilations,
+    groups: group,
+    bias: b !== undefined,
+  };
+  const { ref, shapes } = c.emit(n, config, [x.ref]);
+  c.weights.set(ref, { op: 'ConvTranspose', inits: [w.init.name, ...(b ? [(b as Const).init!.name] : [])] });
   c.out(n, 0, ref, shapes[0]!, x.perm);
 });
 
@@ -535,7 +589,7 @@ register(['MaxPool', 'AveragePool'], function (n) {
   const c = this;
   const x0 = c.tensor(n, 0);
   const s = x0.onnx.length - 2;
-  if (s !== 2) return c.unknown(n, `a ${s}-D ${n.opType}`);
+  if (s < 1 || s > 3) return c.unknown(n, `a ${s}-D ${n.opType}`);
   if (n.output.length > 1 && n.output[1]) return c.unknown(n, 'a MaxPool whose indices are used');
   const x = c.layout(n, x0, channelsLast(s + 1), 'channels_last');
   const kernel = attrInts(n, 'kernel_shape')!;
@@ -543,15 +597,31 @@ register(['MaxPool', 'AveragePool'], function (n) {
   const dilations = attrInts(n, 'dilations') ?? kernel.map(() => 1);
   if (dilations.some((d) => d !== 1)) return c.unknown(n, `a dilated ${n.opType}`);
   const auto = autoPads(attrString(n, 'auto_pad', 'NOTSET'), x.onnx.slice(2), kernel, strides, dilations);
-  const pads = auto ?? attrInts(n, 'pads') ?? [0, 0, 0, 0];
-  const ap = pads === 'same' ? undefined : axisPads(pads, 2);
-  const config: LayerConfig = {
-    kind: n.opType === 'MaxPool' ? 'maxPool2d' : 'avgPool2d',
-    pool: [kernel[0]!, kernel[1]!],
-    strides: [strides[0]!, strides[1]!],
-    padding: pads === 'same' ? 'same' : { top: ap![0]![0], bottom: ap![0]![1], left: ap![1]![0], right: ap![1]![1] },
-    ceilMode: attrInt(n, 'ceil_mode', 0) === 1,
-  };
+  const pads = auto ?? attrInts(n, 'pads') ?? kernel.flatMap(() => [0, 0]);
+  const ap = pads === 'same' ? undefined : axisPads(pads, s);
+  const max = n.opType === 'MaxPool';
+  // ONNX's count_include_pad defaults to 0: padding is left out of an average's divisor.
+  const countIncludePad = attrInt(n, 'count_include_pad', 0) === 1;
+  const ceilMode = attrInt(n, 'ceil_mode', 0) === 1;
+  const config: LayerConfig =
+    s === 2
+      ? {
+          kind: max ? 'maxPool2d' : 'avgPool2d',
+          pool: [kernel[0]!, kernel[1]!],
+          strides: [strides[0]!, strides[1]!],
+          padding:
+            pads === 'same' ? 'same' : { top: ap![0]![0], bottom: ap![0]![1], left: ap![1]![0], right: ap![1]![1] },
+          ceilMode,
+          ...(max ? {} : { countIncludePad }),
+        }
+      : {
+          kind: s === 1 ? (max ? 'maxPool1d' : 'avgPool1d') : max ? 'maxPool3d' : 'avgPool3d',
+          pool: kernel,
+          strides,
+          padding: pads === 'same' ? 'same' : ap!,
+          ceilMode,
+          ...(max ? {} : { countIncludePad }),
+        };
   const { ref, shapes } = c.emit(n, config, [x.ref]);
   c.out(n, 0, ref, shapes[0]!, x.perm);
 });
@@ -559,9 +629,15 @@ register(['MaxPool', 'AveragePool'], function (n) {
 register(['GlobalAveragePool', 'GlobalMaxPool'], function (n) {
   const c = this;
   const x0 = c.tensor(n, 0);
-  if (x0.onnx.length !== 4) return c.unknown(n, `a ${x0.onnx.length - 2}-D ${n.opType}`);
-  const x = c.layout(n, x0, channelsLast(3), 'channels_last');
-  const kind = n.opType === 'GlobalAveragePool' ? 'globalAvgPool2d' : 'globalMaxPool2d';
+  const s = x0.onnx.length - 2;
+  if (s < 1 || s > 3) return c.unknown(n, `a ${s}-D ${n.opType}`);
+  const x = c.layout(n, x0, channelsLast(s + 1), 'channels_last');
+  const avg = n.opType === 'GlobalAveragePool';
+  const kind = (
+    avg
+      ? ['globalAvgPool1d', 'globalAvgPool2d', 'globalAvgPool3d']
+      : ['globalMaxPool1d', 'globalMaxPool2d', 'globalMaxPool3d']
+  )[s - 1] as 'globalAvgPool2d';
   const { ref, shapes } = c.emit(n, { kind, keepDims: true }, [x.ref]);
   c.out(n, 0, ref, shapes[0]!, x.perm);
 });

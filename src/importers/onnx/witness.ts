@@ -198,11 +198,15 @@ function tfjsWeights(
     return { data: floatsOf(proto, path), dims: proto.dims.map(Number) };
   };
   switch (source.op) {
-    case 'Conv': {
+    case 'Conv':
+    case 'ConvTranspose': {
+      // [out, in/g, ...kernel] (ConvTranspose: [in, out/g, ...kernel]) -> [...kernel, in/g, out] ([...kernel, out/g, in]).
       const w = t(source.inits[0]!);
-      const kernel = transpose(w.data, w.dims, [2, 3, 1, 0]);
-      const out = [{ data: kernel, shape: [w.dims[2]!, w.dims[3]!, w.dims[1]!, w.dims[0]!] }];
-      if (source.inits[1]) out.push({ data: t(source.inits[1]).data, shape: [w.dims[0]!] });
+      const perm = [...w.dims.slice(2).map((_, i) => i + 2), 1, 0];
+      const out = [{ data: transpose(w.data, w.dims, perm), shape: perm.map((p) => w.dims[p]!) }];
+      const filters = source.op === 'Conv' ? w.dims[0]! : undefined;
+      if (source.inits[1])
+        out.push({ data: t(source.inits[1]).data, shape: [filters ?? prod(t(source.inits[1]).dims)] });
       return out;
     }
     case 'DepthwiseConv': {

@@ -13,7 +13,7 @@ import { census, type Census } from './census.js';
 import type { Graph } from './graph.js';
 import { assetPath, cacheDir, packageRoot } from './paths.js';
 import { assertFitsInMemory } from './resources.js';
-import { buildTfjs } from './tfjs/builder.js';
+import { buildTfjs, disposeBuilt } from './tfjs/builder.js';
 
 export interface BenchOptions {
   backends: BackendName[];
@@ -229,7 +229,7 @@ async function benchOne(
     }
   } finally {
     tf.dispose(xs);
-    built.model.dispose();
+    disposeBuilt(built);
   }
   const sorted = [...times].sort((a, b) => a - b);
   const medianMs = percentile(sorted, 0.5);

@@ -8,7 +8,7 @@ import { census, type Census } from './census.js';
 import { NetcensusError } from './errors.js';
 import type { Graph, StoredWeights, Witness } from './graph.js';
 import { registerCustomLayers } from './tfjs/custom.js';
-import { buildTfjs, type WeightInit } from './tfjs/builder.js';
+import { buildTfjs, disposeBuilt, type WeightInit } from './tfjs/builder.js';
 import { assertFitsInMemory } from './resources.js';
 
 export interface LayerCheck {
@@ -157,7 +157,7 @@ async function runVerification(c: Census, censusMs: number, options: VerifyOptio
   } finally {
     tf.dispose(executed);
     tf.dispose(xs);
-    built.model.dispose();
+    disposeBuilt(built);
   }
 }
 

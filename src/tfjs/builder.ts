@@ -32,6 +32,8 @@ export interface BuiltNode {
 
 export interface BuiltModel {
   model: tf.LayersModel;
+  /** Layers applied more than once (a shared layer's later calls): tfjs counts a reference per call. */
+  shared: tf.layers.Layer[];
   /** For every non-input node, in graph order. With outputs 'all', the model's outputs are their outputs, flattened. */
   nodes: BuiltNode[];
 }
@@ -45,6 +47,7 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
   const owned = new Map<string, tf.layers.Layer[]>();
   const inputs: tf.SymbolicTensor[] = [];
   const nodes: BuiltNode[] = [];
+  const shared = new Set<tf.layers.Layer>();
   const has = (name: string): boolean => tensors.has(name);
   const tensor = (ref: string): tf.SymbolicTensor => {
     const { node, index } = parseRef(ref, has);
@@ -70,6 +73,7 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
             throw new NetcensusError(
               `layer "${node.name}": its shared layer "${node.sharedWith}" was built differently`,
             );
+          shared.add(original);
           return original.apply(x) as tf.SymbolicTensor;
         }
         layers.push(layer);
@@ -87,5 +91,21 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
   }
   const outputs = options.outputs === 'final' ? graph.outputs.map(tensor) : nodes.flatMap((n) => n.outputs);
   const model = tf.model({ inputs, outputs, name: graph.name });
-  return { model, nodes };
+  return { model, nodes, shared: [...shared] };
+}
+
+/**
+ * Disposes a built model and its weights. tfjs keeps a reference per call of a layer and
+ * LayersModel.dispose() releases one, so a shared layer's weights would outlive the model: its
+ * remaining references are released here.
+ */
+export function disposeBuilt(built: BuiltModel): void {
+  built.model.dispose();
+  for (const layer of built.shared) {
+    try {
+      while (layer.dispose().refCountAfterDispose > 0);
+    } catch {
+      // already disposed with the model
+    }
+  }
 }

@@ -180,13 +180,6 @@ export function describeKerasLayers(classes: Set<string>, expected: readonly str
   });
 }
 
-/**
- * While the other families' kinds are added in parallel (activations, merges, normalizations, ops;
- * sequences and attention), a whole fixture may not load yet: it must then be blocked by a layer of
- * another family, which the test names. Set to false once every family is merged.
- */
-export const OTHER_FAMILIES_PENDING = true;
-
 const fixturesWith = (classes: Set<string>): string[] =>
   Object.keys(figures.models).filter((m) => nestedLayers(m).some((l) => classes.has(l.class_name)));
 
@@ -219,17 +212,7 @@ export function describeWholeFixtures(classes: Set<string>, mustInclude: readonl
       const options = m.input?.includes(null) ? { input: [224, 224] } : {};
       for (const ext of m.format_files) {
         it(`${model}.${ext}`, async () => {
-          let c;
-          try {
-            c = census((await loadModelFile(join(FIXTURES, `${model}.${ext}`), options)).graph);
-          } catch (e) {
-            const message = (e as Error).message;
-            const b = blocker(model, message);
-            expect(OTHER_FAMILIES_PENDING, message).toBe(true);
-            expect(b, message).toBeDefined();
-            expect(classes.has(b!.cls), `blocked by this family's own ${b!.cls}: ${message}`).toBe(false);
-            return;
-          }
+          const c = census((await loadModelFile(join(FIXTURES, `${model}.${ext}`), options)).graph);
           expect([c.totals.params, c.totals.trainableParams, c.totals.nonTrainableParams]).toEqual([
             m.count_params,
             m.trainable,

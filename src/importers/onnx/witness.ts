@@ -16,7 +16,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Census } from '../../census.js';
 import { prod } from '../../exact.js';
 import type { Witness } from '../../graph.js';
-import { buildTfjs } from '../../tfjs/builder.js';
+import { buildTfjs, disposeBuilt } from '../../tfjs/builder.js';
 import type { OnnxFile } from './index.js';
 import type { Tensor, WeightSource } from './convert.js';
 import { withOutputs, type TensorProto } from './proto.js';
@@ -320,7 +320,7 @@ async function fileWeights(c: Census, path: string, file: OnnxFile, run: OrtRun)
       tolerance: RTOL * scale,
     };
   } finally {
-    built.model.dispose();
+    disposeBuilt(built);
     const leaked = tf.memory().numTensors - before;
     if (leaked > 0) process.stderr.write(`netcensus: ${leaked} tensors left by the ONNX weight check\n`);
   }

@@ -127,8 +127,10 @@ export const tfjsActivation = (fn: ActivationFn | undefined): 'linear' => {
 
 /** Options of the parametrised functions; axes count the batch as axis 0, as tfjs tensors do. */
 export interface ActivationOptions {
-  /** ELU and CELU alpha (1 by default). */
+  /** ELU and CELU alpha (1 by default); hard_sigmoid's slope (0.2 by default, ONNX's HardSigmoid alpha). */
   alpha?: number;
+  /** hard_sigmoid's offset (0.5 by default, ONNX's HardSigmoid beta). */
+  beta?: number;
   /** ReLU's and leaky_relu's slope below the threshold (leaky_relu: 0.2 by default). */
   negativeSlope?: number;
   /** ReLU's threshold (values at or below it are not passed). */
@@ -183,7 +185,7 @@ export function activationOp(
     selu: (x) => tf.selu(x),
     swish: (x) => tf.mul(x, tf.sigmoid(x)),
     gelu: (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2)))),
-    hard_sigmoid: (x) => tf.clipByValue(tf.add(tf.mul(x, 0.2), 0.5), 0, 1),
+    hard_sigmoid: (x) => tf.clipByValue(tf.add(tf.mul(x, o.alpha ?? 0.2), o.beta ?? 0.5), 0, 1),
     softplus: (x) => tf.softplus(x),
     softsign: (x) => tf.div(x, tf.add(1, tf.abs(x))),
     mish: (x) => tf.mul(x, tf.tanh(tf.softplus(x))),
@@ -301,7 +303,8 @@ export function withFused<C extends { activation?: ActivationFn }>(
 
 /**
  * A standalone activation. Options beyond the function: `maxValue`, `negativeSlope` and `threshold` are
- * Keras' ReLU's (and ThresholdedReLU's theta is a threshold); `alpha` is ELU's; `axis` (softmax,
+ * Keras' ReLU's (and ThresholdedReLU's theta is a threshold); `alpha` is ELU's and CELU's, and with `beta`
+ * hard_sigmoid's slope and offset (ONNX's HardSigmoid); `axis` (softmax,
  * log_softmax, glu) counts per-example dimensions (0 = the first after the batch), negative from the end,
  * the last by default.
  */
@@ -312,6 +315,7 @@ export interface ActivationConfig {
   negativeSlope?: number;
   threshold?: number;
   alpha?: number;
+  beta?: number;
   axis?: number[];
 }
 /**
@@ -412,6 +416,7 @@ const NN_OPS: Record<string, ActivationFn> = {
 function optionsOf(c: ActivationConfig, rank: number): ActivationOptions {
   return {
     ...(c.alpha === undefined ? {} : { alpha: c.alpha }),
+    ...(c.beta === undefined ? {} : { beta: c.beta }),
     ...(c.negativeSlope === undefined ? {} : { negativeSlope: c.negativeSlope }),
     ...(c.threshold === undefined ? {} : { threshold: c.threshold }),
     ...(c.maxValue === undefined ? {} : { maxValue: c.maxValue }),
@@ -442,6 +447,7 @@ export const activationKinds: Kinds<ActivationFamily> = {
       [
         c.fn,
         c.alpha === undefined ? '' : ` ${numText(c.alpha)}`,
+        c.beta === undefined ? '' : ` + ${numText(c.beta)}`,
         c.negativeSlope === undefined ? '' : ` slope ${numText(c.negativeSlope)}`,
         c.threshold === undefined ? '' : ` threshold ${numText(c.threshold)}`,
         c.maxValue === undefined ? '' : ` max ${numText(c.maxValue)}`,
@@ -487,7 +493,7 @@ export const activationKinds: Kinds<ActivationFamily> = {
       const name = ctx.name;
       const layers = ctx.tf.layers;
       const only = (...keys: Array<keyof ActivationConfig>): boolean =>
-        (['maxValue', 'negativeSlope', 'threshold', 'alpha', 'axis'] as const).every(
+        (['maxValue', 'negativeSlope', 'threshold', 'alpha', 'beta', 'axis'] as const).every(
           (k) => keys.includes(k) || c[k] === undefined,
         );
       const lastAxis = c.axis === undefined;

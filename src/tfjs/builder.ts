@@ -38,6 +38,19 @@ export interface BuiltModel {
   nodes: BuiltNode[];
 }
 
+/**
+ * tfjs-layers' executor counts a tensor's consumers once per layer but releases it once per input, so a
+ * layer that takes one tensor twice (x * x) frees it while later layers still need it: each repeat goes
+ * through this copy, which shares the data.
+ */
+const inputCopy = (t: typeof tf) =>
+  class InputCopy extends t.layers.Layer {
+    static className = 'NetcensusInputCopy';
+    override call(x: tf.Tensor | tf.Tensor[]): tf.Tensor {
+      return t.clone(Array.isArray(x) ? x[0]! : x);
+    }
+  };
+
 export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: BuildOptions = {}): BuiltModel {
   // tfjs-layers resolves an activation name (Dense(activation: 'hard_silu')) through the same registry as
   // layer classes: the kinds' custom classes, activations included, are registered before any layer is made.
@@ -60,11 +73,18 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
     // A later call of a shared layer replays the first call's layers, in the order its build used them.
     const reuse = node.sharedWith === undefined ? undefined : owned.get(node.sharedWith);
     let replayed = 0;
+    const inputTensors = node.inputs.map((ref, i) => {
+      const x = tensor(ref);
+      if (node.inputs.indexOf(ref) === i) return x;
+      const copy = new (customLayer(inputCopy))({ name: `${node.name}__input${i}` });
+      layers.push(copy);
+      return copy.apply(x) as tf.SymbolicTensor;
+    });
     const ctx: BuildCtx = {
       tf,
       info,
       name: node.name,
-      inputs: node.inputs.map(tensor),
+      inputs: inputTensors,
       kernelInitializer,
       use: (layer, x) => {
         if (reuse) {

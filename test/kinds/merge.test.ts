@@ -3,6 +3,7 @@
  * Concatenate, Dot and InceptionResNetV2's CustomScaleLayer; against Keras' shape rules, Keras' own
  * figures, and by execution.
  */
+import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/backend.js';
@@ -10,6 +11,7 @@ import { census } from '../../src/census.js';
 import { GraphBuilder, input, type Graph, type LayerConfig, type Shape } from '../../src/graph.js';
 import { loadModelFile } from '../../src/importers/files.js';
 import { importKerasJson } from '../../src/importers/keras.js';
+import { buildTfjs, disposeBuilt } from '../../src/tfjs/builder.js';
 import { verifyGraph } from '../../src/verify.js';
 import { FIXTURES, figures, fixtureTotals, perLayerFigures } from './keras-elem-figures.js';
 
@@ -370,5 +372,24 @@ describe('verification by execution', () => {
     expect(shape('dot_cube')).toEqual([1, 2, 3, 7]);
     expect(shape('dot_cube_norm')).toEqual([1, 2, 3, 3]);
     expect(shape('dot_map')).toEqual([1, 6, 4, 2, 3]);
+  });
+
+  it('a merge of one tensor with itself (x * x) runs where only the final output is kept, as bench does', () => {
+    // tfjs-layers' executor would free x after the merge's two reads while the Add still needs it.
+    const g = new GraphBuilder({ name: 'square', description: 't', source: 'test', framework: 'keras' });
+    const x = g.add('x', input([3]));
+    const a = g.add('a', { kind: 'activation', fn: 'relu' }, { from: [x] });
+    const sq = g.add('sq', { kind: 'multiply' }, { from: [a, a] });
+    const d = g.add('d', { kind: 'activation', fn: 'relu' }, { from: [a] });
+    g.add('sum', { kind: 'add' }, { from: [d, sq] });
+    const graph = g.build();
+    const before = tf.memory().numTensors;
+    const built = buildTfjs(graph, census(graph).infos, { outputs: 'final' });
+    const xs = tf.tensor([[1, 2, 3]]);
+    const y = built.model.predict(xs) as tf.Tensor;
+    expect(Array.from(y.dataSync())).toEqual([2, 6, 12]);
+    tf.dispose([xs, y]);
+    disposeBuilt(built);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -122,9 +122,17 @@ const attrInt = (n: NodeProto, name: string, fallback: number): number => {
   const a = attr(n, name);
   return a === undefined ? fallback : Number(a.i);
 };
+/** The shortest decimal that is the same float32 (an attribute's 0.7 is stored as 0.699999988...). */
+function float32Decimal(x: number): number {
+  for (let p = 1; p < 10; p++) {
+    const d = Number(x.toPrecision(p));
+    if (Math.fround(d) === Math.fround(x)) return d;
+  }
+  return x;
+}
 const attrFloat = (n: NodeProto, name: string, fallback: number): number => {
   const a = attr(n, name);
-  return a === undefined ? fallback : Number(a.f);
+  return a === undefined ? fallback : float32Decimal(Number(a.f));
 };
 const attrInts = (n: NodeProto, name: string): number[] | undefined => {
   const a = attr(n, name);
@@ -319,20 +327,47 @@ export class Converter {
     if (v.t === 'tensor') this.tensors.set(name, v);
   }
 
-  value(n: NodeProto, i: number): Value {
+  /**
+   * Input i of a node. A flattened channels-last map (`Tensor.flat`) is put in ONNX's element order first,
+   * unless the caller takes it as it is (`asFlat`: a Dense, which reorders its weights, or an elementwise
+   * op, which keeps the order and passes the mark on).
+   */
+  value(n: NodeProto, i: number, asFlat = false): Value {
     const name = n.input[i];
     if (!name) bad(`${this.where(n)}: input ${i} is missing`);
     const v = this.values.get(name!);
     if (!v) bad(`${this.where(n)}: input "${name}" is produced by no node, initializer or graph input`);
+    if (v!.t === 'tensor' && v!.flat && !asFlat) return this.unflatten(n, name!, v!);
     return v!;
+  }
+
+  /**
+   * A flattened channels-last map in ONNX's order: back to the map, channels first, flattened again. The
+   * ONNX value then names the reordered tensor, so later consumers share it.
+   */
+  unflatten(n: NodeProto, name: string, v: Tensor): Tensor {
+    const map = v.flat!;
+    const rank = map.length;
+    const perm = channelsLast(rank);
+    const { ref } = this.emit(n, { kind: 'reshape', target: perm.map((p) => map[p]!) }, [v.ref], '__unflatten');
+    const ordered = this.layout(n, { t: 'tensor', ref, onnx: [1, ...map], perm }, identity(rank), 'onnx_order');
+    const flat = this.emit(n, { kind: 'flatten' }, [ordered.ref], '__onnx_order_flat');
+    const t: Tensor = { t: 'tensor', ref: flat.ref, onnx: v.onnx, perm: [0] };
+    this.set(name, t);
+    return t;
+  }
+
+  /** The mark of a flattened channels-last map, for an elementwise op's output to carry on. */
+  static flatOf(v: Tensor): Partial<Tensor> {
+    return v.flat ? { flat: v.flat } : {};
   }
 
   optional(n: NodeProto, i: number): Value | undefined {
     return n.input[i] ? this.value(n, i) : undefined;
   }
 
-  tensor(n: NodeProto, i: number): Tensor {
-    const v = this.value(n, i);
+  tensor(n: NodeProto, i: number, asFlat = false): Tensor {
+    const v = this.value(n, i, asFlat);
     if (v.t !== 'tensor')
       bad(`${this.where(n)}: input ${i} ("${n.input[i]}") must be computed from the input, not a constant`);
     return v as Tensor;
@@ -621,5 +656,6 @@ export {
   same,
   graphShape,
   broadcastValues,
+  broadcastShape,
 };
 export type { Const, Value, Handler };

@@ -5,11 +5,12 @@
  */
 import { prod } from '../../exact.js';
 import type { LayerConfig } from '../../graph.js';
-import type { ActivationFn } from '../../kinds/activation.js';
+import type { ActivationConfig, ActivationFn } from '../../kinds/activation.js';
 import type { UnaryOp } from '../../kinds/tensor.js';
 import {
   Converter,
   HANDLERS,
+  broadcastShape,
   broadcastValues,
   attr,
   attrFloat,
@@ -36,7 +37,7 @@ const register = (ops: string[], h: Handler): void => {
 // ---- constants and aliases ----
 
 register(['Identity'], function (n) {
-  this.set(n.output[0]!, this.value(n, 0));
+  this.set(n.output[0]!, this.value(n, 0, true));
 });
 
 register(['Constant'], function (n) {
@@ -164,7 +165,7 @@ function reshapeTo(this: Converter, n: NodeProto, v: Tensor, out: number[]): voi
   const target = out.slice(1);
   // Flattening a channels-last map: the graph's Flatten keeps its count; the element order is the
   // graph's, and a Dense after it takes the file's weights in that order.
-  if (target.length === 1 && !same(v.perm, identity(v.perm.length)) && !c.orderSafe(v)) {
+  if (target.length === 1 && same(v.perm, channelsLast(v.perm.length)) && !c.orderSafe(v)) {
     const { ref, shapes } = c.emit(n, { kind: 'flatten' }, [v.ref]);
     return void c.out(n, 0, ref, shapes[0]!, [0], { flat: v.onnx.slice(1) });
   }
@@ -478,7 +479,7 @@ register(['ConvTranspose'], function (n) {
 
 register(['Gemm'], function (n) {
   const c = this;
-  const a = c.tensor(n, 0);
+  const a = c.tensor(n, 0, true);
   const w = c.value(n, 1);
   if (w.t !== 'const' || !w.init || w.dims.length !== 2) return c.unknown(n, 'a Gemm whose B is not a stored matrix');
   if (attrInt(n, 'transA', 0)) return c.unknown(n, 'a Gemm with transA');
@@ -501,7 +502,7 @@ register(['Gemm'], function (n) {
 
 register(['MatMul'], function (n) {
   const c = this;
-  const a = c.value(n, 0);
+  let a = c.value(n, 0, true);
   const b = c.value(n, 1);
   if (a.t === 'tensor' && b.t === 'const' && b.init && b.dims.length === 2) {
     // The last ONNX axis is what a Dense reads: it must be the graph's last axis too.
@@ -516,6 +517,7 @@ register(['MatMul'], function (n) {
     });
     return void c.out(n, 0, ref, shapes[0]!, x.perm);
   }
+  a = c.value(n, 0);
   if (a.t === 'tensor' && b.t === 'tensor') {
     const x = c.layout(n, a, identity(a.perm.length), 'onnx_order');
     const y = c.layout(n, b, identity(b.perm.length), 'onnx_order');
@@ -565,6 +567,44 @@ register(['InstanceNormalization'], function (n) {
   const affine = scale.t === 'const' && scale.init !== undefined;
   const { ref, shapes } = c.emit(n, { kind: 'instanceNorm', epsilon: attrFloat(n, 'epsilon', 1e-5), affine }, [x.ref]);
   if (affine) c.weights.set(ref, { op: 'InstanceNormalization', inits: n.input.slice(1, 3) });
+  c.out(n, 0, ref, shapes[0]!, x.perm);
+});
+
+register(['LayerNormalization'], function (n) {
+  const c = this;
+  let x = c.tensor(n, 0);
+  const rank = x.onnx.length;
+  const axis0 = attrInt(n, 'axis', -1);
+  const axis = axis0 < 0 ? axis0 + rank : axis0;
+  if (axis < 1 || axis >= rank) return c.unknown(n, `a LayerNormalization from axis ${axis0} of a rank-${rank} tensor`);
+  if (n.output.slice(1).some(Boolean))
+    return c.unknown(n, 'a LayerNormalization whose mean or inverse deviation is used');
+  const normalized = x.onnx.slice(axis);
+  const [scale, bias] = [1, 2].map((i) => (n.input[i] ? c.value(n, i) : undefined));
+  // As with BatchNormalization, affine=False exports ones and zeros as Constant nodes: not parameters.
+  const stored = [scale, bias].map((v) => (v?.t === 'const' && v.init ? v : undefined));
+  for (const v of stored) {
+    if (v && v.dims.join('x') !== normalized.join('x'))
+      return c.unknown(
+        n,
+        `a LayerNormalization weight of shape [${v.dims.join(', ')}] over [${normalized.join(', ')}]`,
+      );
+  }
+  // The weights hold the normalized axes in ONNX order; the graph keeps them in that order or is put in it.
+  const order = x.perm.filter((p) => p + 1 >= axis);
+  if (stored.some(Boolean) && !order.every((p, i) => i === 0 || order[i - 1]! < p))
+    x = c.layout(n, x, identity(x.perm.length), 'onnx_order');
+  const config: LayerConfig = {
+    kind: 'layerNorm',
+    axis: x.perm.flatMap((p, i) => (p + 1 >= axis ? [i] : [])),
+    epsilon: attrFloat(n, 'epsilon', 1e-5),
+    center: !!stored[1],
+    scale: !!stored[0],
+    rmsScaling: false,
+  };
+  const { ref, shapes } = c.emit(n, config, [x.ref]);
+  const inits = stored.flatMap((v) => (v ? [v.init!.name] : []));
+  if (inits.length) c.weights.set(ref, { op: 'LayerNormalization', inits });
   c.out(n, 0, ref, shapes[0]!, x.perm);
 });
 
@@ -728,7 +768,7 @@ const ACTIVATIONS: Record<string, ActivationFn> = {
 for (const [op, fn] of Object.entries(ACTIVATIONS)) {
   HANDLERS[op] = function (n) {
     const c = this;
-    const x = c.tensor(n, 0);
+    const x = c.tensor(n, 0, true);
     // SELU and ELU with other than their defaults are other functions; they are refused rather than approximated.
     if (op === 'Selu' && (attr(n, 'alpha') || attr(n, 'gamma'))) {
       const alpha = attrFloat(n, 'alpha', 1.6732632423543772);
@@ -737,29 +777,71 @@ for (const [op, fn] of Object.entries(ACTIVATIONS)) {
         return c.unknown(n, 'a Selu with other constants');
     }
     const { ref, shapes } = c.emit(n, { kind: 'activation', fn }, [x.ref]);
-    c.out(n, 0, ref, shapes[0]!, x.perm);
+    c.out(n, 0, ref, shapes[0]!, x.perm, Converter.flatOf(x));
   };
 }
 
-register(['Elu'], function (n) {
+// Parametrised activations: their ONNX attributes are the kind's options, defaults ONNX's own.
+const PARAMETRISED: Record<string, (n: NodeProto) => ActivationConfig> = {
+  Elu: (n) => ({
+    kind: 'activation',
+    fn: 'elu',
+    ...(attrFloat(n, 'alpha', 1) === 1 ? {} : { alpha: attrFloat(n, 'alpha', 1) }),
+  }),
+  Celu: (n) => ({ kind: 'activation', fn: 'celu', alpha: attrFloat(n, 'alpha', 1) }),
+  LeakyRelu: (n) => ({ kind: 'activation', fn: 'leaky_relu', negativeSlope: attrFloat(n, 'alpha', 0.01) }),
+  ThresholdedRelu: (n) => ({ kind: 'activation', fn: 'relu', threshold: attrFloat(n, 'alpha', 1) }),
+  HardSigmoid: (n) => ({
+    kind: 'activation',
+    fn: 'hard_sigmoid',
+    alpha: attrFloat(n, 'alpha', 0.2),
+    beta: attrFloat(n, 'beta', 0.5),
+  }),
+  // ONNX's HardSwish is x * HardSigmoid(x) with alpha 1/6 and beta 0.5: Keras' hard_silu exactly.
+  HardSwish: () => ({ kind: 'activation', fn: 'hard_silu' }),
+  Softsign: () => ({ kind: 'activation', fn: 'softsign' }),
+  Mish: () => ({ kind: 'activation', fn: 'mish' }),
+};
+for (const [op, config] of Object.entries(PARAMETRISED)) {
+  HANDLERS[op] = function (n) {
+    const c = this;
+    const x = c.tensor(n, 0, true);
+    const { ref, shapes } = c.emit(n, config(n), [x.ref]);
+    c.out(n, 0, ref, shapes[0]!, x.perm, Converter.flatOf(x));
+  };
+}
+
+register(['PRelu'], function (n) {
   const c = this;
-  const x = c.tensor(n, 0);
-  if (attrFloat(n, 'alpha', 1) !== 1) return c.unknown(n, 'an Elu with alpha other than 1');
-  const { ref, shapes } = c.emit(n, { kind: 'activation', fn: 'elu' }, [x.ref]);
+  let x = c.tensor(n, 0);
+  const slope = c.value(n, 1);
+  if (slope.t !== 'const' || !slope.init) return c.unknown(n, 'a PRelu whose slope is not a stored tensor');
+  let shape = broadcastShape(slope, x);
+  if (!shape) {
+    x = c.layout(n, x, identity(x.perm.length), 'onnx_order');
+    shape = broadcastShape(slope, x);
+  }
+  const g = graphShape(x);
+  if (!shape || shape.some((d, i) => d !== 1 && d !== g[i]))
+    return c.unknown(n, `a PRelu slope of shape [${slope.dims.join(', ')}] against [${x.onnx.join(', ')}]`);
+  // The slope's size-1 axes are shared; an axis of size 1 in the input is the same either way.
+  const sharedAxes = shape.flatMap((d, i) => (d === 1 && g[i] !== 1 ? [i] : []));
+  const { ref, shapes } = c.emit(n, { kind: 'prelu', sharedAxes }, [x.ref]);
+  c.weights.set(ref, { op: 'paramOp', inits: [slope.init.name], perm: x.perm });
   c.out(n, 0, ref, shapes[0]!, x.perm);
 });
 
 register(['Gelu'], function (n) {
   const c = this;
-  const x = c.tensor(n, 0);
+  const x = c.tensor(n, 0, true);
   if (attrString(n, 'approximate', 'none') !== 'none') return c.unknown(n, 'a Gelu with the tanh approximation');
   const { ref, shapes } = c.emit(n, { kind: 'activation', fn: 'gelu' }, [x.ref]);
-  c.out(n, 0, ref, shapes[0]!, x.perm);
+  c.out(n, 0, ref, shapes[0]!, x.perm, Converter.flatOf(x));
 });
 
 register(['Clip'], function (n) {
   const c = this;
-  const x = c.tensor(n, 0);
+  const x = c.tensor(n, 0, true);
   const min = n.input[1] ? c.constant(n, 1, 'min')[0]! : attrFloat(n, 'min', -Infinity);
   const max = n.input[2] ? c.constant(n, 2, 'max')[0]! : attrFloat(n, 'max', Infinity);
   const config: LayerConfig =
@@ -769,10 +851,10 @@ register(['Clip'], function (n) {
         ? { kind: 'activation', fn: 'relu' }
         : { kind: 'clip', min, max };
   const { ref, shapes } = c.emit(n, config, [x.ref]);
-  c.out(n, 0, ref, shapes[0]!, x.perm);
+  c.out(n, 0, ref, shapes[0]!, x.perm, Converter.flatOf(x));
 });
 
-register(['Softmax'], function (n) {
+register(['Softmax', 'LogSoftmax'], function (n) {
   const c = this;
   const x0 = c.tensor(n, 0);
   const rank = x0.onnx.length;
@@ -780,10 +862,12 @@ register(['Softmax'], function (n) {
   const axis = axis0 < 0 ? axis0 + rank : axis0;
   // Before opset 13 Softmax flattens from its axis on; over the last axis both are the same.
   if (c.opset < 13 && axis !== rank - 1)
-    return c.unknown(n, `a Softmax (opset ${c.opset}) over axes ${axis} to ${rank - 1}`);
+    return c.unknown(n, `a ${n.opType} (opset ${c.opset}) over axes ${axis} to ${rank - 1}`);
   const x = x0.perm[x0.perm.length - 1] === axis - 1 ? x0 : c.layout(n, x0, identity(x0.perm.length), 'onnx_order');
-  if (x.perm[x.perm.length - 1] !== axis - 1) return c.unknown(n, `a Softmax over axis ${axis}`);
-  const { ref, shapes } = c.emit(n, { kind: 'activation', fn: 'softmax' }, [x.ref]);
+  if (x.perm[x.perm.length - 1] !== axis - 1) return c.unknown(n, `a ${n.opType} over axis ${axis}`);
+  const { ref, shapes } = c.emit(n, { kind: 'activation', fn: n.opType === 'Softmax' ? 'softmax' : 'log_softmax' }, [
+    x.ref,
+  ]);
   c.out(n, 0, ref, shapes[0]!, x.perm);
 });
 
@@ -829,11 +913,11 @@ for (const [op, u] of Object.entries(UNARY)) {
 
 register(['Dropout'], function (n) {
   const c = this;
-  const x = c.tensor(n, 0);
+  const x = c.tensor(n, 0, true);
   if (n.output[1] && (c.consumers.get(n.output[1]) ?? 0) > 0) return c.unknown(n, 'a Dropout whose mask is used');
   const ratio = n.input[1] ? (c.constant(n, 1, 'the ratio')[0] ?? 0.5) : attrFloat(n, 'ratio', 0.5);
   const { ref, shapes } = c.emit(n, { kind: 'dropout', rate: ratio }, [x.ref]);
-  c.out(n, 0, ref, shapes[0]!, x.perm);
+  c.out(n, 0, ref, shapes[0]!, x.perm, Converter.flatOf(x));
 });
 
 // ---- constant logic, for shape-computing subgraphs ----

@@ -16,7 +16,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Census } from '../../census.js';
 import { prod } from '../../exact.js';
 import type { Witness } from '../../graph.js';
-import { buildTfjs, disposeBuilt } from '../../tfjs/builder.js';
+import { buildTfjs, disposeBuilt, type BuiltModel } from '../../tfjs/builder.js';
 import type { OnnxFile } from './index.js';
 import type { Tensor, WeightSource } from './convert.js';
 import { withOutputs, type TensorProto } from './proto.js';
@@ -46,7 +46,7 @@ async function loadOrt(): Promise<Ort> {
 }
 
 interface OrtRun {
-  /** Every exposed output's dims and, for the graph's outputs, values. */
+  /** Every exposed output's dims and, where it is float32, values (the graph's outputs and every node's). */
   dims: Map<string, number[]>;
   outputs: Map<string, Float32Array>;
   inputs: Map<string, { data: Float32Array; dims: number[] }>;
@@ -90,7 +90,7 @@ async function runOrt(path: string, file: OnnxFile): Promise<OrtRun> {
       const outputs = new Map<string, Float32Array>();
       for (const [name, t] of Object.entries(results)) {
         dims.set(name, [...t.dims].map(Number));
-        if (declared.has(name) && t.type === 'float32') outputs.set(name, t.data as Float32Array);
+        if (t.type === 'float32') outputs.set(name, t.data as Float32Array);
       }
       return { dims, outputs, inputs };
     } finally {
@@ -237,6 +237,9 @@ function tfjsWeights(
     case 'BatchNormalization':
     case 'InstanceNormalization':
       return source.inits.filter((n) => init(file, n)).map((n) => ({ data: t(n).data, shape: [prod(t(n).dims)] }));
+    case 'LayerNormalization':
+      // gamma and beta have the normalized axes' shape, which the graph keeps in ONNX order.
+      return source.inits.map((n) => ({ data: t(n).data, shape: t(n).dims }));
     case 'paramOp': {
       const v = t(source.inits[0]!);
       const perm = source.perm;
@@ -250,76 +253,125 @@ function tfjsWeights(
   }
 }
 
+/** Gives each rebuilt node the file's weights; a line saying why not where they do not fit. */
+function loadWeights(built: BuiltModel, path: string, file: OnnxFile): string | undefined {
+  for (const node of built.nodes) {
+    const source = file.imported.weights.get(node.name);
+    const layer = node.layers.find((l) => l.getWeights().length > 0);
+    if (!source || !layer) continue;
+    const ws = tfjsWeights(file, path, source);
+    const have = layer.getWeights();
+    if (have.length !== ws.length || have.some((h, i) => h.shape.join('x') !== ws[i]!.shape.join('x')))
+      return `${node.name}: the file's weights [${ws.map((w) => w.shape.join('x')).join(', ')}] do not fit the rebuild's [${have.map((h) => h.shape.join('x')).join(', ')}]`;
+    const tensors = ws.map((w) => tf.tensor(w.data, w.shape));
+    layer.setWeights(tensors);
+    tf.dispose(tensors);
+  }
+  return undefined;
+}
+
+/** The run's input in the graph's layout: batch, then the ONNX axes in the order perm names. */
+function graphInputs(file: OnnxFile, run: OrtRun): tf.Tensor[] {
+  return file.imported.inputs.map((i) => {
+    const t = file.imported.tensors.get(i.name)!;
+    const { data, dims } = run.inputs.get(i.name)!;
+    const order = [0, ...t.perm.map((p) => p + 1)];
+    return tf.tensor(
+      transpose(data, dims, order),
+      order.map((o) => dims[o]!),
+    );
+  });
+}
+
+/** Largest |tfjs - ORT| of one tensor, and ORT's largest magnitude, with the tfjs value put back in ONNX order. */
+async function difference(
+  mine: tf.Tensor,
+  t: Tensor,
+  expected: Float32Array,
+): Promise<{ worst: number; scale: number }> {
+  const inverse = [0, ...t.perm.map((_, j) => t.perm.indexOf(j) + 1)];
+  const got = transpose((await mine.data()) as Float32Array, mine.shape, inverse);
+  let worst = 0;
+  let scale = 1;
+  for (let i = 0; i < got.length; i++) {
+    worst = Math.max(worst, Math.abs(got[i]! - expected[i]!));
+    scale = Math.max(scale, Math.abs(expected[i]!));
+  }
+  return { worst, scale };
+}
+
+/**
+ * Where the rebuild first parts from ONNX Runtime, in the file's node order: the rebuild runs again with
+ * every node's output kept, and each is compared with the same tensor in ONNX Runtime's run.
+ */
+async function firstDivergence(c: Census, path: string, file: OnnxFile, run: OrtRun): Promise<string | undefined> {
+  const built = buildTfjs(c.graph, c.infos, { outputs: 'all' });
+  const inputs = graphInputs(file, run);
+  let outList: tf.Tensor[] = [];
+  try {
+    if (loadWeights(built, path, file)) return undefined;
+    const refs = built.nodes.flatMap((n) => n.outputs.map((_, k) => (k === 0 ? n.name : `${n.name}:${k}`)));
+    const outs = built.model.predict(inputs.length === 1 ? inputs[0]! : inputs);
+    outList = Array.isArray(outs) ? outs : [outs];
+    for (const n of file.model.graph!.node) {
+      for (const o of n.output) {
+        const t = file.imported.tensors.get(o);
+        const expected = run.outputs.get(o);
+        const k = t ? refs.indexOf(t.ref) : -1;
+        // A flattened channels-last map holds its elements in another order than ONNX's (see `flatRows`).
+        if (!t || t.flat || !expected || k < 0 || prod(outList[k]!.shape) !== expected.length) continue;
+        const { worst, scale } = await difference(outList[k]!, t, expected);
+        if (worst > RTOL * scale)
+          return `first at "${o}", the output of node "${n.name}" (${n.opType}): max |diff| ${worst.toExponential(2)}`;
+      }
+    }
+    return undefined;
+  } finally {
+    tf.dispose([...outList, ...inputs]);
+    disposeBuilt(built);
+  }
+}
+
 async function fileWeights(c: Census, path: string, file: OnnxFile, run: OrtRun): Promise<Witness> {
   const name = `the TensorFlow.js rebuild with the file's own weights, against ONNX Runtime (max |diff| <= ${RTOL} x max(1, max |ORT|))`;
   const before = tf.memory().numTensors;
   const built = buildTfjs(c.graph, c.infos, { outputs: 'final' });
+  let inputs: tf.Tensor[] = [];
+  let outList: tf.Tensor[] = [];
   try {
     try {
-      for (const node of built.nodes) {
-        const source = file.imported.weights.get(node.name);
-        const layer = node.layers.find((l) => l.getWeights().length > 0);
-        if (!source || !layer) continue;
-        const ws = tfjsWeights(file, path, source);
-        const have = layer.getWeights();
-        if (have.length !== ws.length || have.some((h, i) => h.shape.join('x') !== ws[i]!.shape.join('x'))) {
-          return {
-            name,
-            ok: false,
-            note: `${node.name}: the file's weights [${ws.map((w) => w.shape.join('x')).join(', ')}] do not fit the rebuild's [${have.map((h) => h.shape.join('x')).join(', ')}]`,
-          };
-        }
-        const tensors = ws.map((w) => tf.tensor(w.data, w.shape));
-        layer.setWeights(tensors);
-        tf.dispose(tensors);
-      }
+      const misfit = loadWeights(built, path, file);
+      if (misfit) return { name, ok: false, note: misfit };
     } catch (e) {
       return { name, ok: null, note: `the file's weights cannot be read: ${(e as Error).message.split('\n')[0]}` };
     }
-    const g = file.model.graph!;
-    const inputs = file.imported.inputs.map((i) => {
-      const t = file.imported.tensors.get(i.name)!;
-      const { data, dims } = run.inputs.get(i.name)!;
-      // The graph takes the input in its own layout: batch, then the ONNX axes in the order perm names.
-      const order = [0, ...t.perm.map((p) => p + 1)];
-      return tf.tensor(
-        transpose(data, dims, order),
-        order.map((o) => dims[o]!),
-      );
-    });
+    inputs = graphInputs(file, run);
     let worst = 0;
     let scale = 1;
     const compared: string[] = [];
     const outs = built.model.predict(inputs.length === 1 ? inputs[0]! : inputs);
-    const outList = Array.isArray(outs) ? outs : [outs];
-    try {
-      for (const [k, o] of g.output.entries()) {
-        const expected = run.outputs.get(o.name);
-        const t = file.imported.tensors.get(o.name);
-        if (!expected || !t || !outList[k]) continue;
-        const mine = outList[k]!;
-        // Back to ONNX order: graph axis i is ONNX axis perm[i].
-        const inverse = [0, ...t.perm.map((_, j) => t.perm.indexOf(j) + 1)];
-        const got = transpose((await mine.data()) as Float32Array, mine.shape, inverse);
-        for (let i = 0; i < got.length; i++) {
-          worst = Math.max(worst, Math.abs(got[i]! - expected[i]!));
-          scale = Math.max(scale, Math.abs(expected[i]!));
-        }
-        compared.push(o.name);
-      }
-    } finally {
-      tf.dispose([...outList, ...inputs]);
+    outList = Array.isArray(outs) ? outs : [outs];
+    for (const [k, o] of file.model.graph!.output.entries()) {
+      const expected = run.outputs.get(o.name);
+      const t = file.imported.tensors.get(o.name);
+      if (!expected || !t || !outList[k]) continue;
+      const d = await difference(outList[k]!, t, expected);
+      worst = Math.max(worst, d.worst);
+      scale = Math.max(scale, d.scale);
+      compared.push(o.name);
     }
     if (!compared.length) return { name, ok: null, note: 'no graph output could be compared' };
     const ok = worst <= RTOL * scale;
+    const where = ok ? undefined : await firstDivergence(c, path, file, run);
     return {
       name,
       ok,
-      note: `max |tfjs - ONNX Runtime| = ${worst.toExponential(2)} on ${compared.join(', ')} (outputs up to ${scale.toPrecision(3)}; tolerance ${(RTOL * scale).toExponential(2)})`,
+      note: `max |tfjs - ONNX Runtime| = ${worst.toExponential(2)} on ${compared.join(', ')} (outputs up to ${scale.toPrecision(3)}; tolerance ${(RTOL * scale).toExponential(2)})${where ? `; ${where}` : ''}`,
       maxAbsDiff: worst,
       tolerance: RTOL * scale,
     };
   } finally {
+    tf.dispose([...outList, ...inputs]);
     disposeBuilt(built);
     const leaked = tf.memory().numTensors - before;
     if (leaked > 0) process.stderr.write(`netcensus: ${leaked} tensors left by the ONNX weight check\n`);

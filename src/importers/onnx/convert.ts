@@ -36,6 +36,8 @@ export interface Tensor {
   perm: number[];
   /** A flattened channels-last map: the ONNX (channels-first) shape it came from, for loading a Dense's weights. */
   flat?: number[];
+  /** The graph node also adds a bias this ONNX value is without (a MatMul whose Add it absorbed): same shape, other values. */
+  biasAfter?: boolean;
 }
 
 type Value = Const | Tensor;
@@ -98,7 +100,11 @@ const SPATIAL = new Set([
   'PRelu',
 ]);
 
-/** `/layer1/layer1.0/conv1/Conv` -> `layer1.0.conv1`: each scope is a module name cut to its last atom. */
+/**
+ * `/layer1/layer1.0/conv1/Conv` -> `layer1.0.conv1`, `/features/features.0/features.0.0/Conv` ->
+ * `features.0.0`: each scope is a child's attribute name, and a numbered child's is its parent's scope and
+ * its number.
+ */
 export function modulePath(node: NodeProto): string {
   const scopes = node.metadataProps.find((p) => p.key === 'pkg.torch.onnx.name_scopes')?.value;
   if (scopes) {
@@ -109,10 +115,13 @@ export function modulePath(node: NodeProto): string {
   if (!node.name.startsWith('/')) return '';
   const segs = node.name.split('/').slice(1, -1);
   let path = '';
+  let previous = '';
   for (const seg of segs) {
     const last = path.split('.').at(-1);
-    if (path && last && seg.startsWith(`${last}.`)) path += seg.slice(last.length);
+    if (previous && seg.startsWith(`${previous}.`)) path += seg.slice(previous.length);
+    else if (path && last && seg.startsWith(`${last}.`)) path += seg.slice(last.length);
     else path = path ? `${path}.${seg}` : seg;
+    previous = seg;
   }
   return path;
 }
@@ -618,7 +627,7 @@ for (const [onnxOp, op] of Object.entries(ELEMENTWISE)) {
     // A MatMul's bias, absorbed into its Dense.
     const fused = c.fusedAdds.get(n.name || n.output[0]!);
     if (fused !== undefined) {
-      const x = (a.t === 'tensor' ? a : b) as Tensor;
+      const { biasAfter: _, ...x } = (a.t === 'tensor' ? a : b) as Tensor;
       return void c.set(n.output[0]!, x);
     }
     const [x, k, left] = a.t === 'tensor' ? [a, b as Const, false] : [b as Tensor, a as Const, true];

@@ -235,6 +235,8 @@ register(['Transpose'], function (n) {
 
 register(['Concat'], function (n) {
   const c = this;
+  // torch.cat of one tensor (DenseNet's first layer of each block) is that tensor.
+  if (n.input.length === 1) return c.set(n.output[0]!, c.value(n, 0, true));
   const vs = n.input.map((_, i) => c.value(n, i));
   const axis0 = attrInt(n, 'axis', 0);
   if (vs.every((v) => v.t === 'const')) {
@@ -515,7 +517,7 @@ register(['MatMul'], function (n) {
       inits: [b.init.name, ...(biasName ? [biasName] : [])],
       ...(x.flat ? { flat: x.flat } : {}),
     });
-    return void c.out(n, 0, ref, shapes[0]!, x.perm);
+    return void c.out(n, 0, ref, shapes[0]!, x.perm, biasName ? { biasAfter: true } : {});
   }
   a = c.value(n, 0);
   if (a.t === 'tensor' && b.t === 'tensor') {

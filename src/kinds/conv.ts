@@ -43,6 +43,7 @@ import {
   windowSpec,
   type AxisPads,
   type Padding,
+  type Pads,
 } from './window.js';
 
 export interface Conv2dConfig {
@@ -217,20 +218,29 @@ const window = (c: Conv2dFamily, info: LayerInfo) =>
   windowSpec(info, { kernel: c.kernel, strides: c.strides, dilation: c.dilation, padding: toAxisPadding(c.padding) });
 
 /**
- * tfjs-layers takes 'valid' or 'same' only: explicit padding equal to TensorFlow's SAME for this input
- * (VGG's pad 1 around a 3x3 kernel) runs as 'same', other explicit padding as a ZeroPadding2D in front.
+ * The padding as tfjs-layers takes it, 'valid' or 'same', where it is one of them for this input: explicit
+ * padding equal to TensorFlow's SAME (VGG's pad 1 around a 3x3 kernel) runs as 'same'. Undefined for other
+ * explicit padding.
  */
+function layersPadding(ctx: BuildCtx, c: Conv2dFamily): 'valid' | 'same' | undefined {
+  if (c.padding === 'valid' || c.padding === 'same') return c.padding;
+  const p = axisPadsOf(c.padding);
+  if (isZeroPads(p)) return 'valid';
+  const inShape = ctx.info.inputShapes[0]!;
+  if (equalPads(p, samePadsND(inShape.slice(0, 2), c.kernel, c.strides, c.dilation))) return 'same';
+  return undefined;
+}
+
+/** tfjs-layers' padding, with other explicit padding as a ZeroPadding2D in front (the depthwise and separable layers). */
 function padded(ctx: BuildCtx, c: Conv2dFamily): [TF.SymbolicTensor, 'valid' | 'same'] {
   const x = ctx.inputs[0]!;
-  if (c.padding === 'valid' || c.padding === 'same') return [x, c.padding];
-  const p = axisPadsOf(c.padding);
-  if (isZeroPads(p)) return [x, 'valid'];
-  const inShape = ctx.info.inputShapes[0]!;
-  if (equalPads(p, samePadsND(inShape.slice(0, 2), c.kernel, c.strides, c.dilation))) return [x, 'same'];
+  const simple = layersPadding(ctx, c);
+  if (simple) return [x, simple];
+  const p = c.padding as Pads;
   const pad = ctx.tf.layers.zeroPadding2d({
     padding: [
-      [c.padding.top, c.padding.bottom],
-      [c.padding.left, c.padding.right],
+      [p.top, p.bottom],
+      [p.left, p.right],
     ],
     name: `${ctx.name}__pad`,
   });
@@ -761,22 +771,27 @@ export const convKinds: Kinds<ConvFamily> = {
           ctx.inputs[0]!,
         );
       }
-      const [x, padding] = padded(ctx, c);
+      const x = ctx.inputs[0]!;
+      const padding = layersPadding(ctx, c);
       const args = {
         name: ctx.name,
         filters: c.filters,
         kernelSize: [...c.kernel] as [number, number],
         strides: [...c.strides] as [number, number],
-        padding,
         dilationRate: [...c.dilation] as [number, number],
         useBias: c.bias,
         kernelInitializer: ctx.kernelInitializer,
       };
-      if (c.groups > 1) {
+      // Other explicit padding goes into the convolution itself (tf.conv2d takes explicit pads), not into
+      // a padding op in front of it.
+      if (c.groups > 1 || !padding) {
         const GroupedConv2D = ctx.custom(groupedConv2D);
-        return ctx.use(new GroupedConv2D({ ...args, groups: c.groups, activation: c.activation }), x);
+        return ctx.use(
+          new GroupedConv2D({ ...args, padding: padding ?? c.padding, groups: c.groups, activation: c.activation }),
+          x,
+        );
       }
-      return ctx.use(ctx.tf.layers.conv2d({ ...args, activation: tfjsActivation(c.activation) }), x);
+      return ctx.use(ctx.tf.layers.conv2d({ ...args, padding, activation: tfjsActivation(c.activation) }), x);
     }),
     factors: (c, info) => ({
       kind: 'conv',
@@ -1053,7 +1068,7 @@ export interface GroupedConv2DArgs {
   filters: number;
   kernelSize: Pair;
   strides: Pair;
-  padding: 'valid' | 'same';
+  padding: Padding;
   dilationRate: Pair;
   groups: number;
   useBias: boolean;
@@ -1075,9 +1090,14 @@ export const initializer = (tf: Tf, name: GroupedConv2DArgs['kernelInitializer']
       ? tf.initializers.ones()
       : tf.initializers.glorotUniform({});
 
+/** The activations tf.fused.conv2d applies itself; any other runs after it. */
+const FUSED_ACTIVATIONS = new Set<ActivationFn>(['relu', 'relu6', 'elu', 'sigmoid']);
+
 /**
- * Grouped convolution with compact weights ([kh, kw, cin/groups, cout] plus bias, so countParams()
- * equals the grouped count), computed as split -> conv2d per group -> concat, as AlexNet's two GPUs did.
+ * Conv2D where tfjs-layers' own cannot run it: grouped, with compact weights ([kh, kw, cin/groups, cout]
+ * plus bias, so countParams() equals the grouped count), computed as split -> conv2d per group -> concat,
+ * as AlexNet's two GPUs did; or with explicit padding, which tf.conv2d takes as [[0, 0], [top, bottom],
+ * [left, right], [0, 0]] (PyTorch's symmetric padding, in the convolution rather than a padding op in front).
  */
 export function groupedConv2D(tf: Tf): LayerClass<GroupedConv2DArgs> {
   return class GroupedConv2D extends tf.layers.Layer {
@@ -1120,10 +1140,32 @@ export function groupedConv2D(tf: Tf): LayerClass<GroupedConv2DArgs> {
       return tf.tidy(() => {
         const x = singleInput(inputs) as TF.Tensor4D;
         const a = this.args;
+        const pad: 'valid' | 'same' | TF.backend_util.ExplicitPadding =
+          typeof a.padding === 'string'
+            ? a.padding
+            : [
+                [0, 0],
+                [a.padding.top, a.padding.bottom],
+                [a.padding.left, a.padding.right],
+                [0, 0],
+              ];
+        if (a.groups === 1) {
+          const inside = a.activation && FUSED_ACTIVATIONS.has(a.activation) ? a.activation : undefined;
+          const y = tf.fused.conv2d({
+            x,
+            filter: this.kernel!.read() as TF.Tensor4D,
+            strides: [...a.strides],
+            pad,
+            dilations: [...a.dilationRate],
+            bias: this.bias?.read(),
+            activation: (inside ?? 'linear') as TF.fused.Activation,
+          });
+          return inside || !a.activation ? y : activationOp(tf, a.activation)(y);
+        }
         const xs = tf.split(x, a.groups, 3);
         const ks = tf.split(this.kernel!.read() as TF.Tensor4D, a.groups, 3);
         const ys = xs.map((xi, i) =>
-          tf.conv2d(xi as TF.Tensor4D, ks[i] as TF.Tensor4D, [...a.strides], a.padding, 'NHWC', [...a.dilationRate]),
+          tf.conv2d(xi as TF.Tensor4D, ks[i] as TF.Tensor4D, [...a.strides], pad, 'NHWC', [...a.dilationRate]),
         );
         let y: TF.Tensor = ys.length === 1 ? ys[0]! : tf.concat(ys, 3);
         if (this.bias) y = tf.add(y, this.bias.read());

@@ -10,7 +10,10 @@ import { census } from '../../src/census.js';
 import { conv, type LayerConfig } from '../../src/graph.js';
 import { importKerasJson } from '../../src/importers/keras.js';
 import { loadModelFile } from '../../src/importers/files.js';
+import { activationOp } from '../../src/kinds/activation.js';
+import { buildTfjs } from '../../src/tfjs/builder.js';
 import type {
+  Conv2dConfig,
   StftConfig,
   ConvNdConfig,
   ConvTransposeConfig,
@@ -385,6 +388,36 @@ describe('conv1d and conv3d compute their definition', () => {
       const r = runLayer(shape, cfg);
       const raw = refConv(r.x, shape, r.weights[0]!, cfg, before, out, cfg.bias ? r.weights[1] : undefined);
       const want = cfg.activation === 'relu' ? raw.map((v) => Math.max(v, 0)) : raw;
+      expect(r.shape).toEqual([1, ...info.outputShape]);
+      expect(maxDiff(r.y, want)).toBeLessThan(1e-4);
+    }
+  });
+
+  it('a 2-D conv with explicit padding other than SAME computes it inside the convolution, with or without groups and a fused activation', () => {
+    const cases: Array<[number[], Conv2dConfig]> = [
+      [[9, 8, 4], conv(6, 7, { stride: 2, pad: 3, bias: false })],
+      [[9, 8, 4], conv(6, 3, { stride: 2, pad: 1, activation: 'relu' })],
+      [
+        [9, 8, 4],
+        { ...conv(4, [3, 2], { groups: 2, activation: 'elu' }), padding: { top: 1, bottom: 2, left: 0, right: 3 } },
+      ],
+      [
+        [9, 8, 4],
+        { ...conv(3, 3, { stride: 3, activation: 'gelu' }), padding: { top: 2, bottom: 0, left: 1, right: 1 } },
+      ],
+    ];
+    for (const [shape, cfg] of cases) {
+      const graph = chain(shape, cfg);
+      const info = census(graph).infos[1]!;
+      const built = buildTfjs(graph, census(graph).infos);
+      // One layer: no padding op in front of the convolution.
+      expect(built.nodes[0]!.layers.map((l) => l.getClassName())).toEqual(['GroupedConv2D']);
+      built.model.dispose();
+      const p = cfg.padding as { top: number; left: number };
+      const r = runLayer(shape, cfg);
+      const raw = refConv(r.x, shape, r.weights[0]!, cfg, [p.top, p.left], info.outputShape.slice(0, 2), r.weights[1]);
+      const act = cfg.activation ? activationOp(tf, cfg.activation) : (t: tf.Tensor) => t;
+      const want = tf.tidy(() => act(tf.tensor(raw)).dataSync());
       expect(r.shape).toEqual([1, ...info.outputShape]);
       expect(maxDiff(r.y, want)).toBeLessThan(1e-4);
     }

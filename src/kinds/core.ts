@@ -362,6 +362,53 @@ function encodedShape(name: string, kind: string, s: Shape, mode: string, depth:
   return kind === 'discretization' ? [...s.slice(1), depth] : [...s.slice(0, -1), depth];
 }
 
+/** ZeroPadding1D and ZeroPadding3D: tfjs-layers has only the 2-D one; PadCropND pads at any rank. */
+function padNd(title: string, kind: ZeroPadNdConfig['kind'], rank: number): Kinds<ZeroPadNdConfig>['zeroPad1d'] {
+  return {
+    title,
+    outputShape: (c, inputs, name) => padCropShape(name, c.kind, inputs, c.pads, 1),
+    ...unweighted,
+    describe: (c) => amountsText(c.pads),
+    keras: {
+      [title]: (r) => {
+        r.channelsLast();
+        return { kind, pads: axisPairs(r, 'padding', rank, 1) };
+      },
+    },
+    custom: [padCropND],
+    tfjs: (c, ctx) =>
+      ctx.use(
+        new (ctx.custom(padCropND))({ name: ctx.name, mode: 'pad', amounts: c.pads.map(([b, a]) => [b, a]) }),
+        ctx.inputs[0]!,
+      ),
+    window: null,
+  };
+}
+
+/** Cropping1D and Cropping3D, through PadCropND (tfjs-layers' cropping2D serves the 2-D one). */
+function cropNd(title: string, kind: CropConfig['kind'], rank: number): Kinds<CropConfig>['crop1d'] {
+  return {
+    title,
+    outputShape: (c, inputs, name) => padCropShape(name, c.kind, inputs, c.crops, -1),
+    ...unweighted,
+    describe: (c) => amountsText(c.crops),
+    keras: {
+      [title]: (r) => {
+        // Keras' Cropping1D has no data_format.
+        if (rank > 1) r.channelsLast();
+        return { kind, crops: axisPairs(r, 'cropping', rank, 1) };
+      },
+    },
+    custom: [padCropND],
+    tfjs: (c, ctx) =>
+      ctx.use(
+        new (ctx.custom(padCropND))({ name: ctx.name, mode: 'crop', amounts: c.crops.map(([b, a]) => [b, a]) }),
+        ctx.inputs[0]!,
+      ),
+    window: null,
+  };
+}
+
 export const coreKinds: Kinds<CoreFamily> = {
   input: {
     title: 'InputLayer',
@@ -522,59 +569,10 @@ export const coreKinds: Kinds<CoreFamily> = {
     window: null,
   },
 
-  zeroPad1d: {
-    title: 'ZeroPadding1D',
-    outputShape: (c, inputs, name) => padCropShape(name, c.kind, inputs, c.pads, 1),
-    ...unweighted,
-    describe: (c) => amountsText(c.pads),
-    keras: {
-      ZeroPadding1D: (r) => {
-        r.channelsLast();
-        return { kind: 'zeroPad1d', pads: axisPairs(r, 'padding', 1, 1) };
-      },
-    },
-    custom: [padCropND],
-    tfjs: (c, ctx) =>
-      ctx.use(
-        new (ctx.custom(padCropND))({ name: ctx.name, mode: 'pad', amounts: c.pads.map(([b, a]) => [b, a]) }),
-        ctx.inputs[0]!,
-      ),
-    window: null,
-  },
-  zeroPad3d: {
-    title: 'ZeroPadding3D',
-    outputShape: (c, inputs, name) => padCropShape(name, c.kind, inputs, c.pads, 1),
-    ...unweighted,
-    describe: (c) => amountsText(c.pads),
-    keras: {
-      ZeroPadding3D: (r) => {
-        r.channelsLast();
-        return { kind: 'zeroPad3d', pads: axisPairs(r, 'padding', 3, 1) };
-      },
-    },
-    custom: [padCropND],
-    tfjs: (c, ctx) =>
-      ctx.use(
-        new (ctx.custom(padCropND))({ name: ctx.name, mode: 'pad', amounts: c.pads.map(([b, a]) => [b, a]) }),
-        ctx.inputs[0]!,
-      ),
-    window: null,
-  },
+  zeroPad1d: padNd('ZeroPadding1D', 'zeroPad1d', 1),
+  zeroPad3d: padNd('ZeroPadding3D', 'zeroPad3d', 3),
 
-  crop1d: {
-    title: 'Cropping1D',
-    outputShape: (c, inputs, name) => padCropShape(name, c.kind, inputs, c.crops, -1),
-    ...unweighted,
-    describe: (c) => amountsText(c.crops),
-    keras: { Cropping1D: (r) => ({ kind: 'crop1d', crops: axisPairs(r, 'cropping', 1, 1) }) },
-    custom: [padCropND],
-    tfjs: (c, ctx) =>
-      ctx.use(
-        new (ctx.custom(padCropND))({ name: ctx.name, mode: 'crop', amounts: c.crops.map(([b, a]) => [b, a]) }),
-        ctx.inputs[0]!,
-      ),
-    window: null,
-  },
+  crop1d: cropNd('Cropping1D', 'crop1d', 1),
   crop2d: {
     title: 'Cropping2D',
     outputShape: (c, inputs, name) => padCropShape(name, c.kind, inputs, c.crops, -1),
@@ -599,25 +597,7 @@ export const coreKinds: Kinds<CoreFamily> = {
       ),
     window: null,
   },
-  crop3d: {
-    title: 'Cropping3D',
-    outputShape: (c, inputs, name) => padCropShape(name, c.kind, inputs, c.crops, -1),
-    ...unweighted,
-    describe: (c) => amountsText(c.crops),
-    keras: {
-      Cropping3D: (r) => {
-        r.channelsLast();
-        return { kind: 'crop3d', crops: axisPairs(r, 'cropping', 3, 1) };
-      },
-    },
-    custom: [padCropND],
-    tfjs: (c, ctx) =>
-      ctx.use(
-        new (ctx.custom(padCropND))({ name: ctx.name, mode: 'crop', amounts: c.crops.map(([b, a]) => [b, a]) }),
-        ctx.inputs[0]!,
-      ),
-    window: null,
-  },
+  crop3d: cropNd('Cropping3D', 'crop3d', 3),
 
   upSampling1d: {
     title: 'UpSampling1D',

@@ -35,6 +35,7 @@ import {
   isZeroPads,
   padsOf,
   padText,
+  readPads,
   resolveAxisPads,
   samePadsND,
   sizeText,
@@ -250,7 +251,8 @@ function padded(ctx: BuildCtx, c: Conv2dFamily): [TF.SymbolicTensor, 'valid' | '
 const readPadding = (r: ConfigReader) => ({
   kernel: r.pair('kernel_size'),
   strides: r.pair('strides', 1),
-  padding: r.padding(),
+  // netcensus' GroupedConv2D writes explicit pads as an object; Keras classes only ever write a mode.
+  padding: r.cls === 'GroupedConv2D' && typeof r.raw('padding') === 'object' ? readPads(r, 'padding') : r.padding(),
   dilation: r.pair('dilation_rate', 1),
 });
 

@@ -25,6 +25,7 @@ import {
   isZeroPads,
   padsOf,
   padText,
+  readPads,
   resolveAxisPads,
   sizeText,
   slide,
@@ -143,16 +144,11 @@ function readPool(r: ConfigReader): Pool2dConfig {
 
 /** netcensus' own Pool2DExplicit, as tfjs' toJSON() writes it. */
 function readExplicit(r: ConfigReader): Pool2dConfig {
-  const p = r.raw('pads') as Record<string, unknown> | undefined;
-  const pads = { top: Number(p?.top), bottom: Number(p?.bottom), left: Number(p?.left), right: Number(p?.right) };
-  if (Object.values(pads).some((v) => !Number.isSafeInteger(v) || v < 0)) {
-    r.fail('pads', `must be non-negative integers, got ${JSON.stringify(p)}`);
-  }
   return {
     kind: r.raw('mode') === 'avg' ? 'avgPool2d' : 'maxPool2d',
     pool: r.pair('pool'),
     strides: r.pair('strides'),
-    padding: pads,
+    padding: readPads(r, 'pads'),
     ceilMode: r.bool('ceil_mode', false),
   };
 }

@@ -3,7 +3,15 @@
  * sequences, 2-D images, 3-D volumes): output sizes, TensorFlow's SAME padding, explicit padding, ceil
  * mode, and the uneven-stride diagnostic. Exact integer arithmetic; no tensors.
  */
-import { checkPositive, fail, type Diagnostic, type DiagnoseCtx, type LayerInfo, type WindowSpec } from './spec.js';
+import {
+  checkPositive,
+  fail,
+  type ConfigReader,
+  type Diagnostic,
+  type DiagnoseCtx,
+  type LayerInfo,
+  type WindowSpec,
+} from './spec.js';
 
 /** Explicit 2-D padding, in pixels, as the zoo and PyTorch-style layers give it. */
 export interface Pads {
@@ -32,6 +40,16 @@ export const padsOf = ([[top, bottom], [left, right]]: AxisPads): Pads => ({
 export const equalPads = (a: AxisPads, b: AxisPads): boolean =>
   a.length === b.length && a.every(([x, y], i) => x === b[i]![0] && y === b[i]![1]);
 export const isZeroPads = (p: AxisPads): boolean => p.every(([x, y]) => x === 0 && y === 0);
+
+/** Explicit pads as netcensus' own tfjs layers serialize them ({top, bottom, left, right}). */
+export function readPads(r: ConfigReader, field: string): Pads {
+  const p = r.raw(field) as Record<string, unknown> | undefined;
+  const pads = { top: Number(p?.top), bottom: Number(p?.bottom), left: Number(p?.left), right: Number(p?.right) };
+  if (Object.values(pads).some((v) => !Number.isSafeInteger(v) || v < 0)) {
+    r.fail(field, `must be non-negative integers, got ${JSON.stringify(p)}`);
+  }
+  return pads;
+}
 
 /** TensorFlow's SAME padding: output ceil(in / stride), the odd pixel of padding goes after. */
 export function samePadsND(

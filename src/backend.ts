@@ -48,6 +48,47 @@ function cpuName(): string {
 
 let nativeState: { gpu: boolean; error?: string } | undefined;
 
+/** TensorFlow's thread pools as the benchmark set them (read once, when tfjs-node loads). */
+export interface NativeThreads {
+  /** TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS in effect; null where unset (TensorFlow then uses every core). */
+  intraOp: number | null;
+  interOp: number | null;
+  /** Whether the requested count is the one TensorFlow runs with. */
+  pinned: boolean;
+  note?: string;
+}
+
+const envThreads = (name: string): number | null => {
+  const v = Number(process.env[name]);
+  return Number.isSafeInteger(v) && v > 0 ? v : null;
+};
+
+/**
+ * Sets TensorFlow's intra-op and inter-op thread pools to `threads` before tfjs-node loads (TensorFlow reads
+ * TF_NUM_INTRAOP_THREADS and TF_NUM_INTEROP_THREADS once, when it starts). Once it is loaded they cannot
+ * change: then this says what it runs with.
+ */
+export function pinNativeThreads(threads: number): NativeThreads {
+  // tfjs-node registers the 'tensorflow' backend when it loads, whoever loaded it.
+  if (nativeState === undefined && !tf.findBackendFactory('tensorflow')) {
+    process.env.TF_NUM_INTRAOP_THREADS = String(threads);
+    process.env.TF_NUM_INTEROP_THREADS = String(threads);
+  }
+  const intraOp = envThreads('TF_NUM_INTRAOP_THREADS');
+  const interOp = envThreads('TF_NUM_INTEROP_THREADS');
+  const pinned = intraOp === threads && interOp === threads;
+  return {
+    intraOp,
+    interOp,
+    pinned,
+    ...(pinned
+      ? {}
+      : {
+          note: `TensorFlow was loaded before its threads could be set: it runs with ${intraOp ?? `all ${os.cpus().length}`} intra-op threads, not ${threads}`,
+        }),
+  };
+}
+
 /** Loads tfjs-node-gpu or tfjs-node once; both register the 'tensorflow' backend on our tfjs instance. */
 async function loadNative(): Promise<{ gpu: boolean; error?: string }> {
   if (nativeState) return nativeState;

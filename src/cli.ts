@@ -278,7 +278,24 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     )
     .option('--batch <list>', 'comma-separated batch sizes', parseList, [1])
     .option('--warmup <N>', 'warm-up runs, excluded from the figures', parseCount('--warmup', 1000, 0), 2)
-    .option('--runs <N>', 'timed runs', parseCount('--runs', 10_000), 5)
+    .option(
+      '--runs <N>',
+      'timed runs of each competitor per repeat, interleaved with the peers',
+      parseCount('--runs', 10_000),
+      5,
+    )
+    .option(
+      '--repeat <N>',
+      'run the whole comparison N times and report the range of each ratio',
+      parseCount('--repeat', 1000),
+      1,
+    )
+    .option(
+      '--threads <N>',
+      'threads for TensorFlow, PyTorch and the FMA loop (default: every logical CPU)',
+      parseCount('--threads', 4096),
+    )
+    .option('--no-algorithms', 'do not ask oneDNN which convolution algorithms it runs (a child process)')
     .option(
       '--max-run-seconds <N>',
       'skip a configuration whose single run is estimated longer than this',
@@ -298,6 +315,9 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
         batches: opts.batch,
         warmup: opts.warmup,
         runs: opts.runs,
+        repeat: opts.repeat,
+        ...(opts.threads ? { threads: opts.threads } : {}),
+        algorithms: opts.algorithms,
         maxRunSeconds: opts.maxRunSeconds,
         peers: opts.peers,
         progress,
@@ -343,6 +363,9 @@ interface BenchCliOptions {
   batch: number[];
   warmup: number;
   runs: number;
+  repeat: number;
+  threads?: number;
+  algorithms: boolean;
   maxRunSeconds: number;
   peers: boolean;
   json?: boolean;

@@ -20,6 +20,7 @@ import { pinNativeThreads, useBackend, type BackendName, type NativeThreads } fr
 import { census, type Census } from './census.js';
 import { conventionOf, diffGraphs, CAUSES, type Cause } from './diff.js';
 import type { Graph } from './graph.js';
+import { convolutionAlgorithms } from './format/bench.js';
 import { assetPath, cacheDir, packageRoot } from './paths.js';
 import { assertFitsInMemory } from './resources.js';
 import { buildTfjs } from './tfjs/builder.js';
@@ -576,12 +577,6 @@ async function probeAlgorithms(
   if (![...parsed.byBatch.values()].some((uses) => uses.length > 0))
     return { note: 'oneDNN reported nothing: this TensorFlow build does not use oneDNN or ignores ONEDNN_VERBOSE' };
   return { byBatch: parsed.byBatch, threads: parsed.threads };
-}
-
-/** The convolutions' algorithms in a few words: "convolution_direct (brg_conv_fwd:avx512_core) x13". */
-export function convolutionAlgorithms(uses: readonly AlgorithmUse[] | undefined): string {
-  const convs = (uses ?? []).filter((u) => u.primitive === 'convolution');
-  return convs.map((u) => `${u.algorithm || 'unnamed'} (${u.implementation}) x${u.executions}`).join(', ');
 }
 
 // ---------------------------------------------------------------------------------------------------------

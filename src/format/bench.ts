@@ -1,5 +1,5 @@
 /** `bench`: peaks, one row per configuration, the peers, the interleaved ratios and the targets. */
-import { convolutionAlgorithms, type BenchResult, type FmaPeak } from '../bench.js';
+import type { AlgorithmUse, BenchResult, FmaPeak } from '../bench.js';
 import { table } from './table.js';
 
 const GIB = 2 ** 30;
@@ -11,6 +11,12 @@ const GIB = 2 ** 30;
 export function shareText(share: number | null, mark = '*'): string {
   if (share === null) return '--';
   return share > 1 ? `above peak${mark}` : `${(share * 100).toFixed(0)}%`;
+}
+
+/** The convolutions' algorithms in a few words: "convolution_direct (brg_conv_fwd:avx512_core) x13". */
+export function convolutionAlgorithms(uses: readonly AlgorithmUse[] | undefined): string {
+  const convs = (uses ?? []).filter((u) => u.primitive === 'convolution');
+  return convs.map((u) => `${u.algorithm || 'unnamed'} (${u.implementation}) x${u.executions}`).join(', ');
 }
 
 const ratioText = (r: number): string => `${r.toFixed(3)}x`;

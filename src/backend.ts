@@ -2,7 +2,7 @@
  * Backend selection. tfjs-node (native TensorFlow) and tfjs-node-gpu are optional packages, loaded
  * lazily: a machine without them still counts and verifies, on WASM or pure-JS cpu, and says so.
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tfjs/tf.js';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -106,7 +106,9 @@ async function loadNative(): Promise<{ gpu: boolean; error?: string }> {
     try {
       // TensorFlow's C++ start-up chatter (oneDNN, CPU feature notices) would drown the one line that matters.
       process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
-      await import(pkg);
+      // require, not import: an ESM import of the CommonJS package makes Node lex every bundle it
+      // re-exports (TensorFlow.js included) for named exports, a tenth of a second at each start.
+      require(pkg);
       nativeState = { gpu };
       return nativeState;
     } catch (e) {

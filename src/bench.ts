@@ -7,7 +7,8 @@
  * with the same thread count, so that whatever else the machine does falls on all of them alike; each
  * ratio is taken run by run, and `repeat` reruns the whole comparison to show how far the ratios move.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs';
+import { tf } from './tfjs/tf.js';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -627,10 +628,10 @@ export async function interleave(
 }
 
 /** Times predict() until the result is read back, with this process' CPU time over the same span. */
-async function timePredict(model: tf.LayersModel, x: tf.Tensor | tf.Tensor[], threads: number): Promise<Timed> {
+async function timePredict(model: TF.LayersModel, x: TF.Tensor | TF.Tensor[], threads: number): Promise<Timed> {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const y = model.predict(x) as tf.Tensor;
+  const y = model.predict(x) as TF.Tensor;
   // The timed region ends only when the result is back in JS memory.
   await y.data();
   const ms = performance.now() - t0;
@@ -796,7 +797,7 @@ export async function runBench(graphs: Graph[], opts: BenchOptions): Promise<Ben
   const bare =
     opts.peers && opts.backends.includes('tensorflow') && existsSync(bareFile)
       ? ((await import(pathToFileURL(bareFile).href)) as {
-          bareModel: (t: typeof tf, name: string, input: number[]) => tf.LayersModel | undefined;
+          bareModel: (t: typeof tf, name: string, input: number[]) => TF.LayersModel | undefined;
         })
       : undefined;
   const python = opts.peers && opts.backends.includes('tensorflow') ? peerPython() : undefined;
@@ -926,7 +927,7 @@ async function runConfig(
   repeat: number,
   threads: number,
   opts: BenchOptions,
-  bare: { bareModel: (t: typeof tf, name: string, input: number[]) => tf.LayersModel | undefined } | undefined,
+  bare: { bareModel: (t: typeof tf, name: string, input: number[]) => TF.LayersModel | undefined } | undefined,
   torch: TorchPeer | undefined,
 ): Promise<string | undefined> {
   const { c, backend, row } = state;

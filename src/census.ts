@@ -391,8 +391,7 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
       };
       // Assigned after the literal (not spread into it), in the same key order: the common case stays one shape.
       if (info.node.sharedWith !== undefined) layer.sharedWith = info.node.sharedWith;
-      if (info.macParts)
-        layer.macParts = Object.fromEntries(info.macParts.map(([k, n]) => [k, mul('MACs', n, batch)]));
+      if (info.macParts) layer.macParts = Object.fromEntries(info.macParts.map(([k, n]) => [k, mul('MACs', n, batch)]));
       return layer;
     }),
   );

@@ -3,7 +3,8 @@
  * every layer's executed output shape and countParams() with the census (Keras convention, which is
  * what tfjs counts). Runs on whatever backend is active; backend.ts chooses it.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs';
+import { tf } from './tfjs/tf.js';
 import { census, type Census } from './census.js';
 import { NetcensusError } from './errors.js';
 import type { Graph, StoredWeights, Witness } from './graph.js';
@@ -62,7 +63,7 @@ export interface VerifyOptions {
   device?: string;
 }
 
-const sizeOf = (vars: readonly tf.LayerVariable[]): number =>
+const sizeOf = (vars: readonly TF.LayerVariable[]): number =>
   vars.reduce((s, v) => s + v.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);
 const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i]);
@@ -82,7 +83,7 @@ async function runVerification(c: Census, censusMs: number, options: VerifyOptio
   const built = buildTfjs(graph, c.infos, { init: options.init ?? 'zeros' });
   const buildMs = performance.now() - t1;
 
-  let executed: tf.Tensor[] = [];
+  let executed: TF.Tensor[] = [];
   let forwardMs = 0;
   // Values in [0, 1): valid for every layer, an Embedding's indices included (they truncate to 0).
   const xs = c.inputs.map((shape) => tf.randomUniform(shape));
@@ -175,9 +176,9 @@ async function witnesses(c: Census): Promise<Witnesses> {
 async function loaderWitness(c: Census, topology: unknown): Promise<NonNullable<Witnesses['loader']>> {
   const name = 'tf.models.modelFromJSON';
   registerCustomLayers();
-  let model: tf.LayersModel;
+  let model: TF.LayersModel;
   try {
-    model = await tf.models.modelFromJSON(topology as tf.serialization.ConfigDict);
+    model = await tf.models.modelFromJSON(topology as TF.serialization.ConfigDict);
   } catch (e) {
     return { name, ok: null, note: `TensorFlow.js cannot read this config: ${(e as Error).message.split('\n')[0]}` };
   }

@@ -4,7 +4,8 @@
  * that verification can compare each node's executed shapes and countParams() with the census. A shared
  * layer's later calls apply the first call's layers again, so its weights exist once, as in Keras.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs';
+import { tf } from './tf.js';
 import type { LayerInfo } from '../census.js';
 import { NetcensusError } from '../errors.js';
 import { isInput, parseRef, type Graph } from '../graph.js';
@@ -24,33 +25,54 @@ export interface BuildOptions {
 export interface BuiltNode {
   name: string;
   /** The tfjs layers this node owns (none for a shared layer's later call). */
-  layers: tf.layers.Layer[];
+  layers: TF.layers.Layer[];
   /** Its first output. */
-  output: tf.SymbolicTensor;
-  outputs: tf.SymbolicTensor[];
+  output: TF.SymbolicTensor;
+  outputs: TF.SymbolicTensor[];
 }
 
 export interface BuiltModel {
-  model: tf.LayersModel;
+  model: TF.LayersModel;
   /** For every non-input node, in graph order. With outputs 'all', the model's outputs are their outputs, flattened. */
   nodes: BuiltNode[];
 }
 
+/**
+ * tfjs-layers' Zeros and Ones initializers fill a JavaScript array, which native TensorFlow then copies
+ * into its own memory when the weight is first used: for VGG16's 138 million zeros, half a gigabyte made
+ * twice. A layer's constant initializers are swapped, before it builds its weights, for the same class
+ * whose apply() fills the tensor on the backend itself (tf.fill: TensorFlow's Fill op where native). Same
+ * values, same class and config; only where the bytes are written changes.
+ */
+function fillOnBackend(layer: TF.layers.Layer): void {
+  const fields = layer as unknown as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    const init = fields[key] as { getClassName?: () => string } | null;
+    if (!init || typeof init !== 'object' || typeof init.getClassName !== 'function') continue;
+    const name = init.getClassName();
+    if (name !== 'Zeros' && name !== 'Ones') continue;
+    const value = name === 'Zeros' ? 0 : 1;
+    fields[key] = Object.assign(Object.create(Object.getPrototypeOf(init) as object) as object, init, {
+      apply: (shape: number[], dtype?: TF.DataType): TF.Tensor => tf.fill(shape, value, dtype ?? 'float32'),
+    });
+  }
+}
+
 export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: BuildOptions = {}): BuiltModel {
   const kernelInitializer = options.init === 'random' ? 'glorotUniform' : 'zeros';
-  const tensors = new Map<string, tf.SymbolicTensor[]>();
-  const owned = new Map<string, tf.layers.Layer[]>();
-  const inputs: tf.SymbolicTensor[] = [];
+  const tensors = new Map<string, TF.SymbolicTensor[]>();
+  const owned = new Map<string, TF.layers.Layer[]>();
+  const inputs: TF.SymbolicTensor[] = [];
   const nodes: BuiltNode[] = [];
   const has = (name: string): boolean => tensors.has(name);
-  const tensor = (ref: string): tf.SymbolicTensor => {
+  const tensor = (ref: string): TF.SymbolicTensor => {
     const { node, index } = parseRef(ref, has);
     return tensors.get(node)![index]!;
   };
 
   for (const info of infos) {
     const { node } = info;
-    const layers: tf.layers.Layer[] = [];
+    const layers: TF.layers.Layer[] = [];
     // A later call of a shared layer replays the first call's layers, in the order its build used them.
     const reuse = node.sharedWith === undefined ? undefined : owned.get(node.sharedWith);
     let replayed = 0;
@@ -67,10 +89,11 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
             throw new NetcensusError(
               `layer "${node.name}": its shared layer "${node.sharedWith}" was built differently`,
             );
-          return original.apply(x) as tf.SymbolicTensor;
+          return original.apply(x) as TF.SymbolicTensor;
         }
         layers.push(layer);
-        return layer.apply(x) as tf.SymbolicTensor;
+        fillOnBackend(layer);
+        return layer.apply(x) as TF.SymbolicTensor;
       },
       custom: customLayer,
     };

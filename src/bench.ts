@@ -798,6 +798,7 @@ export async function runBench(graphs: Graph[], opts: BenchOptions): Promise<Ben
     opts.peers && opts.backends.includes('tensorflow') && existsSync(bareFile)
       ? ((await import(pathToFileURL(bareFile).href)) as {
           bareModel: (t: typeof tf, name: string, input: number[]) => TF.LayersModel | undefined;
+          kernelMacs: (m: TF.LayersModel) => number;
         })
       : undefined;
   const python = opts.peers && opts.backends.includes('tensorflow') ? peerPython() : undefined;
@@ -927,7 +928,12 @@ async function runConfig(
   repeat: number,
   threads: number,
   opts: BenchOptions,
-  bare: { bareModel: (t: typeof tf, name: string, input: number[]) => TF.LayersModel | undefined } | undefined,
+  bare:
+    | {
+        bareModel: (t: typeof tf, name: string, input: number[]) => TF.LayersModel | undefined;
+        kernelMacs: (m: TF.LayersModel) => number;
+      }
+    | undefined,
   torch: TorchPeer | undefined,
 ): Promise<string | undefined> {
   const { c, backend, row } = state;
@@ -973,17 +979,24 @@ async function runConfig(
           },
         });
         if (!peerRow('bare-tfjs-node')) {
+          // The same network: its parameters, and its MACs from its layers' output shapes (a feature map one
+          // pixel too large changes no parameter).
           const params = m.countParams();
+          const macs = bare!.kernelMacs(m) * c.batch;
+          const same = params === c.byConvention.params.keras && macs === c.totals.macs;
           state.peers.push({
             ...skippedPeer('bare-tfjs-node', c.model, c.batch, ''),
             status: 'ok',
             reason: undefined,
             params,
-            sameNetwork: params === c.byConvention.params.keras,
-            ...(params === c.byConvention.params.keras
+            sameNetwork: same,
+            ...(same
               ? {}
-              : { difference: `countParams() ${params}, census ${c.byConvention.params.keras}` }),
+              : {
+                  difference: `not the same network: countParams() ${params} and ${macs} MACs, census ${c.byConvention.params.keras} and ${c.totals.macs}`,
+                }),
           });
+          if (!same) state.peerFlops.set('bare-tfjs-node', 2 * macs);
         }
       } else if (!peerRow('bare-tfjs-node')) {
         state.peers.push(

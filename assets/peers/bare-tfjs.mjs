@@ -55,13 +55,14 @@ function vgg(tf, cfg, bn, input) {
 
 function resnet(tf, block, counts, input) {
   const bn = (x) => tf.layers.batchNormalization({ epsilon: 1e-5 }).apply(x);
-  const conv = (x, filters, k, stride = 1) =>
-    tf.layers
-      .conv2d({ filters, kernelSize: k, strides: stride, padding: k === 1 ? 'valid' : 'same', useBias: false })
-      .apply(x);
+  const conv = (x, filters, k, stride = 1, padding = k === 1 ? 'valid' : 'same') =>
+    tf.layers.conv2d({ filters, kernelSize: k, strides: stride, padding, useBias: false }).apply(x);
   const relu = (x) => tf.layers.activation({ activation: 'relu' }).apply(x);
   const inp = tf.input({ shape: [...input, 3] });
-  let x = relu(bn(conv(tf.layers.zeroPadding2d({ padding: 3 }).apply(inp), 64, 7, 2)));
+  // torchvision pads the 7x7 stem by 3 on every side: explicitly, then a 'valid' convolution. (Until
+  // 2026-11-22 this file padded it twice, explicit and 'same', and every later feature map was one pixel
+  // larger than ResNet's: 115 instead of 112 after the stem, 8x8 instead of 7x7 at the end, 10% more MACs.)
+  let x = relu(bn(conv(tf.layers.zeroPadding2d({ padding: 3 }).apply(inp), 64, 7, 2, 'valid')));
   x = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }).apply(x);
   const expansion = block === 'basic' ? 1 : 4;
   let inplanes = 64;
@@ -103,6 +104,24 @@ function alexnetTorchvision(tf, input) {
   x = tf.layers.dense({ units: 4096, activation: 'relu' }).apply(x);
   x = tf.layers.dense({ units: 1000 }).apply(x);
   return tf.model({ inputs: inp, outputs: x });
+}
+
+/**
+ * Weight multiply-accumulates per example of a tfjs-layers model, from its layers' kernels and output
+ * shapes (conv2d and dense: output elements x kernel elements / output channels), to check that a bare
+ * model computes what the census counts: a parameter count alone does not see a feature map that is one
+ * pixel too large.
+ */
+export function kernelMacs(model) {
+  let macs = 0;
+  for (const layer of model.layers) {
+    const kernel = layer.weights.find((w) => /kernel/.test(w.name));
+    if (!kernel) continue;
+    const out = layer.outputShape.slice(1).reduce((a, b) => a * b, 1);
+    const k = kernel.shape.reduce((a, b) => a * b, 1) / kernel.shape.at(-1);
+    macs += out * k;
+  }
+  return macs;
 }
 
 /**

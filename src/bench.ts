@@ -596,6 +596,9 @@ export interface Competitor {
   dispose: () => Promise<void> | void;
 }
 
+/** Pause before each timed run, in milliseconds. */
+const SETTLE_MS = 20;
+
 /**
  * Warms every competitor up, then runs `runs` rounds in which each runs once; the competitor that starts a
  * round rotates (A B C, B C A, C A B, ...), so that none always runs right after the same other one.
@@ -618,6 +621,8 @@ export async function interleave(
   for (let round = 0; round < runs; round++) {
     for (let i = 0; i < competitors.length; i++) {
       const k = competitors[(i + round) % competitors.length]!;
+      // A short pause first: the previous competitor's worker threads stop spinning and go to sleep.
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       samples.get(k.label)!.push(await k.once());
     }
     progress?.(
@@ -873,7 +878,7 @@ export async function runBench(graphs: Graph[], opts: BenchOptions): Promise<Ben
       runs: opts.runs,
       repeat,
       order:
-        'interleaved: each round times every competitor once (netcensus, bare tfjs-layers, PyTorch), the starting one rotating round by round; ratios are taken within a round',
+        'interleaved: each round times every competitor once (netcensus, bare tfjs-layers, PyTorch), the starting one rotating round by round, each run after a 20 ms pause; ratios are taken within a round',
     },
     fma,
     fastAlgorithmNote: FAST_ALGORITHM_NOTE,

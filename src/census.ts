@@ -8,7 +8,7 @@ import { NetcensusError } from './errors.js';
 import { checked, mul, prod, sum } from './exact.js';
 import { isInput, parseRef, topoSort, type Graph, type GraphNode, type Shape } from './graph.js';
 import { kindSpec } from './kinds/index.js';
-import { countedUnder, type LayerInfo, type ParamConvention, type WeightSpec } from './kinds/spec.js';
+import { countedUnder, type LayerInfo, type ParamConvention } from './kinds/spec.js';
 
 export type { LayerInfo, ParamConvention, WeightSpec } from './kinds/spec.js';
 export type MacConvention = 'weights' | 'torchinfo-1.8' | 'torch-summary-1.3';

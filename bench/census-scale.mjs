@@ -5,7 +5,9 @@
  * Target: 10,000 layers in under 1 s and 200 MB peak RSS. The other sizes show whether the cost grows
  * linearly: time per layer should stay flat from 2,500 to 40,000.
  *
- * Usage: node bench/census-scale.mjs [--runs 5] [--sizes 2500,5000,10000,20000,40000]   (after npm ci)
+ * Usage: node bench/census-scale.mjs [--runs 5] [--sizes 2500,5000,10000,20000,40000] [--compare DIR]
+ * (after npm ci). --compare DIR times another checkout's bin/netcensus.js (built) in the same rounds,
+ * interleaved, for before/after figures.
  * The model files go to .cache/census-scale/; each run is timed by wall clock, peak RSS by GNU time (%M).
  */
 import { spawnSync } from 'node:child_process';
@@ -20,6 +22,7 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '5' },
     sizes: { type: 'string', default: '2500,5000,10000,20000,40000' },
+    compare: { type: 'string' },
   },
 });
 const runs = Number(values.runs);
@@ -48,9 +51,9 @@ function writeModel(n) {
 }
 
 /** One command in a fresh process: wall time and peak RSS (GNU time's %M, KiB). */
-function once(args) {
+function once(args, cli = join(root, 'bin', 'netcensus.js')) {
   const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, join(root, 'bin', 'netcensus.js'), ...args], {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, cli, ...args], {
     encoding: 'utf8',
     maxBuffer: 1024 * 2 ** 20,
   });
@@ -60,23 +63,29 @@ function once(args) {
 }
 
 const files = Object.fromEntries(sizes.map((n) => [n, writeModel(n)]));
+const clis = [['this', join(root, 'bin', 'netcensus.js')]];
+if (values.compare) clis.push(['compare', join(values.compare, 'bin', 'netcensus.js')]);
 // A Map keeps its order (an object would put the integer-like sizes before 'start').
-const samples = new Map([['start', []], ...sizes.map((n) => [n, []])]);
-// Interleaved: each round runs every size once, and the bare process start (--version) for reference.
+const samples = new Map(clis.flatMap(([c]) => [[`${c} start`, []], ...sizes.map((n) => [`${c} ${n}`, []])]));
+// Interleaved: each round runs every size once with every CLI, and the bare process start (--version).
 for (let i = 0; i < runs; i++) {
-  samples.get('start').push(once(['--version']));
+  for (const [c, cli] of clis) samples.get(`${c} start`).push(once(['--version'], cli));
   for (const n of sizes) {
-    const r = once(['summary', files[n], '--json']);
-    if (i === 0 && JSON.parse(r.stdout).layers.length !== n + 1) throw new Error(`summary of ${n} layers is wrong`);
-    delete r.stdout;
-    samples.get(n).push(r);
+    for (const [c, cli] of clis) {
+      const r = once(['summary', files[n], '--json'], cli);
+      if (i === 0 && JSON.parse(r.stdout).layers.length !== n + 1) throw new Error(`summary of ${n} layers is wrong`);
+      delete r.stdout;
+      samples.get(`${c} ${n}`).push(r);
+    }
   }
   process.stderr.write(`round ${i + 1}/${runs}\n`);
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const rows = [...samples].map(([n, s]) => {
+const rows = [...samples].map(([key, s]) => {
+  const [cli, n] = key.split(' ');
   const ms = median(s.map((x) => x.ms));
   return {
+    cli: cli === 'this' ? 'this checkout' : values.compare,
     command:
       n === 'start'
         ? 'netcensus --version (process start)'
@@ -87,9 +96,11 @@ const rows = [...samples].map(([n, s]) => {
     peakRssMB: Number(Math.max(...s.map((x) => x.rssMB)).toFixed(1)),
   };
 });
-const start = rows[0].medianMs;
-for (const r of rows.slice(1)) r.usPerLayerAfterStart = Number((((r.medianMs - start) * 1000) / r.layers).toFixed(1));
-const t = rows.find((r) => r.layers === TARGET.layers);
+for (const r of rows) {
+  const start = rows.find((x) => x.cli === r.cli && x.layers === 0).medianMs;
+  if (r.layers) r.usPerLayerAfterStart = Number((((r.medianMs - start) * 1000) / r.layers).toFixed(1));
+}
+const t = rows.find((r) => r.cli === 'this checkout' && r.layers === TARGET.layers);
 const result = {
   date: new Date().toISOString(),
   node: process.version,

@@ -10,7 +10,8 @@
  * bare process builds them with verify's own weights, written by TensorFlow before the pass (and with
  * nothing copied at the first pass): the stricter ratio, reported beside. Their second (warm) pass too.
  * The three processes run alternately, `--rounds` times; each ratio is taken within its round.
- * Usage: node bench/verify-speed.mjs [--rounds 3]   (after npm ci; uses the compiled dist/)
+ * Usage: node bench/verify-speed.mjs [--rounds 3] [--compare DIR]   (after npm ci; uses the compiled dist/)
+ *        --compare DIR: also time `verify --all` of another checkout (built) in each round, for before/after.
  *        node bench/verify-speed.mjs --bare tfjs|backend   (internal: one process of bare passes, one JSON line)
  */
 import { spawnSync } from 'node:child_process';
@@ -20,7 +21,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, bare: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '3' }, bare: { type: 'string' }, compare: { type: 'string' } },
+});
 const { ZOO_NAMES } = await import(join(root, 'dist/models/index.js'));
 const { census } = await import(join(root, 'dist/src/census.js'));
 const { zooModel } = await import(join(root, 'dist/src/resolve.js'));
@@ -72,10 +75,10 @@ function bare(weights) {
   return JSON.parse(r.stdout.trim().split('\n').at(-1));
 }
 
-function verify() {
+function verify(dir = root) {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [join(root, 'bin/netcensus.js'), 'verify', '--all', '--json'], {
-    cwd: root,
+  const r = spawnSync(process.execPath, [join(dir, 'bin/netcensus.js'), 'verify', '--all', '--json'], {
+    cwd: dir,
     encoding: 'utf8',
     maxBuffer: 512 * 2 ** 20,
   });
@@ -89,7 +92,8 @@ for (let i = 0; i < Number(values.rounds); i++) {
   const jobs = [
     ['tfjs', () => bare('tfjs')],
     ['backend', () => bare('backend')],
-    ['verify', verify],
+    ['verify', () => verify()],
+    ...(values.compare ? [['compare', () => verify(values.compare)]] : []),
   ];
   const out = {};
   for (let k = 0; k < jobs.length; k++) {
@@ -105,6 +109,7 @@ for (let i = 0; i < Number(values.rounds); i++) {
     nativeColdMs: out.backend.cold,
     nativeWarmMs: out.backend.warm,
     device: out.tfjs.device,
+    ...(out.compare ? { compareMs: out.compare.ms } : {}),
   });
   process.stderr.write(
     `round ${i + 1}: verify --all ${(v.ms / 1000).toFixed(2)} s; bare cold passes ${(out.tfjs.cold / 1000).toFixed(2)} s ` +
@@ -132,11 +137,24 @@ const result = {
     sumOfColdForwardWeightsInTensorflowMs: Math.round(r.nativeColdMs),
     ratio: Number((r.verifyMs / r.bareColdMs).toFixed(2)),
     ratioWeightsInTensorflow: Number((r.verifyMs / r.nativeColdMs).toFixed(2)),
+    ...(r.compareMs
+      ? {
+          compareVerifyAllWallMs: Math.round(r.compareMs),
+          compareRatio: Number((r.compareMs / r.bareColdMs).toFixed(2)),
+        }
+      : {}),
   })),
   ratio: Number(median(ratios).toFixed(2)),
   ratioRange: [Number(Math.min(...ratios).toFixed(2)), Number(Math.max(...ratios).toFixed(2))],
   ratioWeightsInTensorflow: Number(median(rounds.map((r) => r.verifyMs / r.nativeColdMs)).toFixed(2)),
   ratioToWarm: Number(median(rounds.map((r) => r.verifyMs / r.bareWarmMs)).toFixed(2)),
+  ...(values.compare
+    ? {
+        compare: values.compare,
+        compareRatio: Number(median(rounds.map((r) => r.compareMs / r.bareColdMs)).toFixed(2)),
+        speedupOverCompare: Number(median(rounds.map((r) => r.compareMs / r.verifyMs)).toFixed(2)),
+      }
+    : {}),
   ratioTarget: TARGET,
   ratioMet: median(ratios) <= TARGET,
   verifyOk: rounds.every((r) => r.ok),

@@ -10,7 +10,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import { tf } from './tfjs/tf.js';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -336,8 +336,14 @@ async function probeAlgorithms(
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-    p.on('error', (e) => resolve({ status: -1, stdout, stderr: e.message }));
+    p.on('close', (status) => {
+      rmSync(file, { force: true });
+      resolve({ status, stdout, stderr });
+    });
+    p.on('error', (e) => {
+      rmSync(file, { force: true });
+      resolve({ status: -1, stdout, stderr: e.message });
+    });
   });
   if (out.status !== 0)
     return { note: `algorithm probe failed: ${out.stderr.trim().split('\n').at(-1) ?? `exit ${out.status}`}` };

@@ -27,7 +27,9 @@ const tagAt = argv.indexOf('--tag');
 const tag = tagAt >= 0 ? argv[tagAt + 1] : buildOnly ? 'netcensus' : 'netcensus:ci';
 const unknown = argv.filter((a, i) => !['--build-only', '--tag'].includes(a) && (tagAt < 0 || i !== tagAt + 1));
 if (unknown.length || !tag) {
-  process.stderr.write(`netcensus docker: unknown argument ${unknown[0] ?? '--tag without a name'} (usage: docker-test.mjs [--build-only] [--tag NAME])\n`);
+  process.stderr.write(
+    `netcensus docker: unknown argument ${unknown[0] ?? '--tag without a name'} (usage: docker-test.mjs [--build-only] [--tag NAME])\n`,
+  );
   process.exit(2);
 }
 
@@ -48,7 +50,10 @@ function cleanup() {
 }
 // Interrupted during a long (asynchronous) step: stop what this run started, then exit. During the short
 // synchronous steps the signal waits for them to end.
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+for (const [sig, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+]) {
   process.on(sig, () => {
     log(`interrupted (${sig}); cleaning up`);
     process.stdout.write('docker: FAILED: interrupted\n');
@@ -82,7 +87,10 @@ async function build(base) {
   const buildMs = Date.now() - tb;
   routes.stop();
   routes = null;
-  if (r.status !== 0) throw new Failure(`the CPU image did not build (docker build ${r.timedOut ? 'timed out' : `exit ${r.status}`}; its log is above)`);
+  if (r.status !== 0)
+    throw new Failure(
+      `the CPU image did not build (docker build ${r.timedOut ? 'timed out' : `exit ${r.status}`}; its log is above)`,
+    );
   const id = imageId(tag);
   // A rebuild leaves the previous image dangling; remove it, unless something else still uses it.
   if (previous && previous !== id) docker(['rmi', previous]);
@@ -107,14 +115,18 @@ async function runSuite() {
   const report = JSON.parse(readFileSync(out, 'utf8'));
   const passed = report.numPassedTests;
   const failed = report.numFailedTests;
-  const native = report.testResults.flatMap((f) => f.assertionResults).find((a) => a.title === 'auto picks native TensorFlow');
+  const native = report.testResults
+    .flatMap((f) => f.assertionResults)
+    .find((a) => a.title === 'auto picks native TensorFlow');
   return { passed, failed, status: r.status, nativeOk: native?.status === 'passed' };
 }
 
 async function runVerify() {
   log(`running verify --all in ${tag} (--network none)`);
   const zoo = JSON.parse(docker(['run', '--rm', '--init', '--network', 'none', tag, 'list', '--json']).stdout || '[]');
-  const r = await dockerLong(['run', '--rm', '--init', '--network', 'none', tag, 'verify', '--all', '--json'], { stderrInherit: true });
+  const r = await dockerLong(['run', '--rm', '--init', '--network', 'none', tag, 'verify', '--all', '--json'], {
+    stderrInherit: true,
+  });
   let entries;
   try {
     entries = JSON.parse(r.stdout);
@@ -123,7 +135,13 @@ async function runVerify() {
   }
   const ok = entries.filter((e) => e.ok && e.backend === 'tensorflow');
   const notNative = entries.filter((e) => e.backend !== 'tensorflow');
-  return { total: zoo.length, ok: ok.length, status: r.status, notNative, failedModels: entries.filter((e) => !e.ok).map((e) => e.model) };
+  return {
+    total: zoo.length,
+    ok: ok.length,
+    status: r.status,
+    notNative,
+    failedModels: entries.filter((e) => !e.ok).map((e) => e.model),
+  };
 }
 
 /** Dockerfile.cuda is built only where its CUDA base is already on the engine (it cannot be pulled here). */
@@ -132,7 +150,10 @@ async function cudaLine() {
     return `Dockerfile.cuda: skipped: ${CUDA_BASE} is not on this engine and CUDA 11.2 / cuDNN 8.1 are in no registry reachable here (its invariants are parsed in test/docker.test.ts)`;
   }
   log('building Dockerfile.cuda (its base is on this engine)');
-  const r = await dockerLong(['build', '--network', 'host', '--progress', 'plain', '-t', 'netcensus:cuda-ci', '-f', 'Dockerfile.cuda', '.'], { env: { DOCKER_BUILDKIT: '1' }, inherit: true });
+  const r = await dockerLong(
+    ['build', '--network', 'host', '--progress', 'plain', '-t', 'netcensus:cuda-ci', '-f', 'Dockerfile.cuda', '.'],
+    { env: { DOCKER_BUILDKIT: '1' }, inherit: true },
+  );
   if (r.status !== 0) throw new Failure('Dockerfile.cuda did not build (its log is above)');
   return 'Dockerfile.cuda: built (not run: that needs an NVIDIA GPU)';
 }
@@ -159,7 +180,8 @@ async function main() {
   if (!suite.nativeOk) problems.push('the suite in the container did not run on native TensorFlow');
   if (verify.notNative.length) problems.push(`verify ran on ${verify.notNative[0].backend}, not native TensorFlow`);
   if (verify.failedModels.length) problems.push(`verify --all failed for ${verify.failedModels.join(', ')}`);
-  if (verify.status !== 0 || verify.ok !== verify.total) problems.push(`verify --all: ${verify.ok} of ${verify.total} models verified (exit ${verify.status})`);
+  if (verify.status !== 0 || verify.ok !== verify.total)
+    problems.push(`verify --all: ${verify.ok} of ${verify.total} models verified (exit ${verify.status})`);
   for (const p of problems) log(p);
   process.stdout.write(`${problems.length ? line.replace(/^docker: /, 'docker: FAILED: ') : line}\n`);
   return problems.length ? 1 : 0;
@@ -177,7 +199,9 @@ try {
     process.stdout.write(`docker: FAILED: ${e.message}\n`);
     code = 1;
   } else {
-    log(`internal error: ${e?.message ?? e}${process.env.NETCENSUS_DEBUG === '1' ? `\n${e?.stack}` : ' (NETCENSUS_DEBUG=1 shows the stack)'}`);
+    log(
+      `internal error: ${e?.message ?? e}${process.env.NETCENSUS_DEBUG === '1' ? `\n${e?.stack}` : ' (NETCENSUS_DEBUG=1 shows the stack)'}`,
+    );
     code = 70;
   }
 } finally {

@@ -17,7 +17,7 @@ const { useBackend } = await import('./backend.js');
 await useBackend('tensorflow');
 const tf = await import('@tensorflow/tfjs');
 const { census } = await import('./census.js');
-const { buildTfjs } = await import('./tfjs/builder.js');
+const { buildTfjs, disposeBuilt } = await import('./tfjs/builder.js');
 for (const batch of spec.batches) {
   const c = census(spec.graph, { batch, ...(spec.input ? { input: spec.input } : {}) });
   const built = buildTfjs(c.graph, c.infos, { init: 'random', outputs: 'final' });
@@ -31,5 +31,5 @@ for (const batch of spec.batches) {
   }
   process.stdout.write(`NETCENSUS_PROBE ${JSON.stringify({ batch, pass: 3 })}\n`);
   tf.dispose(xs);
-  built.model.dispose();
+  disposeBuilt(built);
 }

@@ -24,7 +24,7 @@ import { convolutionAlgorithms } from './format/bench.js';
 import { cpuFacts, fmaPeak, type FmaPeak } from './peak.js';
 import { assetPath, cacheDir, packageRoot } from './paths.js';
 import { assertFitsInMemory } from './resources.js';
-import { buildTfjs } from './tfjs/builder.js';
+import { buildTfjs, disposeBuilt } from './tfjs/builder.js';
 
 export * from './peak.js';
 
@@ -736,7 +736,7 @@ async function runConfig(
       return t;
     },
     dispose: () => {
-      built.model.dispose();
+      disposeBuilt(built);
     },
   });
   const peerRow = (peer: PeerRow['peer']): PeerRow | undefined => state.peers.find((p) => p.peer === peer);

@@ -9,7 +9,7 @@ import { census, type Census } from './census.js';
 import { NetcensusError } from './errors.js';
 import type { Graph, StoredWeights, Witness } from './graph.js';
 import { registerCustomLayers } from './tfjs/custom.js';
-import { buildTfjs, type ConstantPool, type WeightInit } from './tfjs/builder.js';
+import { buildTfjs, disposeBuilt, type ConstantPool, type WeightInit } from './tfjs/builder.js';
 import { assertFitsInMemory } from './resources.js';
 
 export interface LayerCheck {
@@ -160,7 +160,7 @@ async function runVerification(c: Census, censusMs: number, options: VerifyOptio
   } finally {
     tf.dispose(executed);
     tf.dispose(xs);
-    built.model.dispose();
+    disposeBuilt(built);
   }
 }
 

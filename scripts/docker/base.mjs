@@ -37,7 +37,7 @@ export function debianMirrors() {
     if (f.endsWith('.sources')) {
       for (const stanza of text.split(/\n\s*\n/)) {
         const field = (k) => new RegExp(`^${k}:\\s*(.+)$`, 'mi').exec(stanza)?.[1]?.trim() ?? '';
-        if (!/^Types:.*\bdeb\b/mi.test(stanza) || /^Enabled:\s*no/mi.test(stanza)) continue;
+        if (!/^Types:.*\bdeb\b/im.test(stanza) || /^Enabled:\s*no/im.test(stanza)) continue;
         for (const uri of field('URIs').split(/\s+/).filter(Boolean)) take(uri, field('Suites').split(/\s+/));
       }
     } else if (f.endsWith('.list')) {
@@ -56,7 +56,10 @@ export function debianMirrors() {
 /** Removes a directory tree without crossing into anything mounted below it (debootstrap mounts /proc there). */
 function removeTree(dir) {
   if (!existsSync(dir)) return;
-  const mounts = readText('/proc/mounts').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && (m === dir || m.startsWith(`${dir}/`)));
+  const mounts = readText('/proc/mounts')
+    .split('\n')
+    .map((l) => l.split(' ')[1])
+    .filter((m) => m && (m === dir || m.startsWith(`${dir}/`)));
   for (const m of mounts.sort().reverse()) sh('umount', ['-l', m]);
   sh('rm', ['-rf', '--one-file-system', dir], { timeoutMs: 5 * 60_000 });
 }
@@ -83,7 +86,8 @@ function unpack(tgz, into) {
 }
 
 function buildRootfsTarball(tarball) {
-  if (process.getuid?.() !== 0) throw new Failure(`${BASE} cannot be pulled, and building its stand-in (debootstrap) needs root`);
+  if (process.getuid?.() !== 0)
+    throw new Failure(`${BASE} cannot be pulled, and building its stand-in (debootstrap) needs root`);
   if (!which('debootstrap')) {
     const r = aptInstall(['debootstrap']);
     if (!r.ok) throw new Failure(`${BASE} cannot be pulled, and debootstrap is missing (${r.why})`);
@@ -95,30 +99,50 @@ function buildRootfsTarball(tarball) {
     const pkgs = fetchNodePackages();
     log(`debootstrap ${SUITE} (minbase) from ${mirrors.main}`);
     const keyring = '/usr/share/keyrings/debian-archive-keyring.gpg';
-    const args = ['--variant=minbase', ...(existsSync(keyring) ? [`--keyring=${keyring}`] : []), SUITE, rootfs, mirrors.main];
+    const args = [
+      '--variant=minbase',
+      ...(existsSync(keyring) ? [`--keyring=${keyring}`] : []),
+      SUITE,
+      rootfs,
+      mirrors.main,
+    ];
     must('debootstrap', 'debootstrap', args, { inherit: true, timeoutMs: 30 * 60_000 });
 
     // Slim as debian:bookworm-slim: no documentation, man pages or translations, now or in later installs.
     const p = (...parts) => join(rootfs, ...parts);
-    writeFileSync(p('etc/dpkg/dpkg.cfg.d/netcensus-slim'), [
-      '# As in debian:*-slim: keep documentation, man pages and translations out of the image.',
-      ...['doc/*', 'groff/*', 'info/*', 'linda/*', 'lintian/overrides/*', 'locale/*', 'man/*'].map((d) => `path-exclude /usr/share/${d}`),
-      'path-include /usr/share/doc/*/copyright',
-      '',
-    ].join('\n'));
-    must('slimming the root filesystem', 'sh', ['-c', [
-      `cd '${rootfs}'`,
-      "find usr/share/doc -mindepth 1 -not -name copyright -not -type d -delete",
-      'find usr/share/doc -mindepth 1 -type d -empty -delete',
-      'rm -rf usr/share/groff/* usr/share/info/* usr/share/linda/* usr/share/lintian/overrides/* usr/share/locale/* usr/share/man/*',
-      'rm -rf var/cache/apt/*.bin var/cache/apt/archives/*.deb var/lib/apt/lists/* var/log/bootstrap.log etc/resolv.conf etc/hostname',
-    ].join(' && ')]);
-    writeFileSync(p('etc/apt/apt.conf.d/netcensus-slim'), 'APT::Keep-Downloaded-Packages "false";\nAcquire::Languages "none";\n');
+    writeFileSync(
+      p('etc/dpkg/dpkg.cfg.d/netcensus-slim'),
+      [
+        '# As in debian:*-slim: keep documentation, man pages and translations out of the image.',
+        ...['doc/*', 'groff/*', 'info/*', 'linda/*', 'lintian/overrides/*', 'locale/*', 'man/*'].map(
+          (d) => `path-exclude /usr/share/${d}`,
+        ),
+        'path-include /usr/share/doc/*/copyright',
+        '',
+      ].join('\n'),
+    );
+    must('slimming the root filesystem', 'sh', [
+      '-c',
+      [
+        `cd '${rootfs}'`,
+        'find usr/share/doc -mindepth 1 -not -name copyright -not -type d -delete',
+        'find usr/share/doc -mindepth 1 -type d -empty -delete',
+        'rm -rf usr/share/groff/* usr/share/info/* usr/share/linda/* usr/share/lintian/overrides/* usr/share/locale/* usr/share/man/*',
+        'rm -rf var/cache/apt/*.bin var/cache/apt/archives/*.deb var/lib/apt/lists/* var/log/bootstrap.log etc/resolv.conf etc/hostname',
+      ].join(' && '),
+    ]);
+    writeFileSync(
+      p('etc/apt/apt.conf.d/netcensus-slim'),
+      'APT::Keep-Downloaded-Packages "false";\nAcquire::Languages "none";\n',
+    );
     rmSync(p('etc/apt/sources.list'), { force: true });
-    writeFileSync(p('etc/apt/sources.list.d/debian.sources'), [
-      `Types: deb\nURIs: ${mirrors.main}\nSuites: ${SUITE} ${SUITE}-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`,
-      `Types: deb\nURIs: ${mirrors.security}\nSuites: ${SUITE}-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`,
-    ].join('\n'));
+    writeFileSync(
+      p('etc/apt/sources.list.d/debian.sources'),
+      [
+        `Types: deb\nURIs: ${mirrors.main}\nSuites: ${SUITE} ${SUITE}-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`,
+        `Types: deb\nURIs: ${mirrors.security}\nSuites: ${SUITE}-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`,
+      ].join('\n'),
+    );
 
     log(`adding Node ${NODE}, npm ${NPM}, corepack ${COREPACK}`);
     const tmp = join(cacheDir, 'standin-unpack');
@@ -128,7 +152,9 @@ function buildRootfsTarball(tarball) {
     cpSync(join(node, 'share'), p('usr/local/share'), { recursive: true });
     // The official image drops the OpenSSL headers of other architectures too.
     const archs = p('usr/local/include/node/openssl/archs');
-    if (existsSync(archs)) for (const a of readdirSync(archs)) if (a !== 'linux-x86_64') rmSync(join(archs, a), { recursive: true, force: true });
+    if (existsSync(archs))
+      for (const a of readdirSync(archs))
+        if (a !== 'linux-x86_64') rmSync(join(archs, a), { recursive: true, force: true });
     mkdirSync(p('usr/local/lib/node_modules'), { recursive: true });
     cpSync(unpack(pkgs.npm, join(tmp, 'npm')), p('usr/local/lib/node_modules/npm'), { recursive: true });
     cpSync(unpack(pkgs.corepack, join(tmp, 'corepack')), p('usr/local/lib/node_modules/corepack'), { recursive: true });
@@ -142,17 +168,26 @@ function buildRootfsTarball(tarball) {
       symlinkSync(target, p('usr/local/bin', link));
       chmodSync(p('usr/local/bin', link), 0o755);
     }
-    writeFileSync(p('usr/local/bin/docker-entrypoint.sh'), [
-      '#!/bin/sh',
-      'set -e',
-      '# As in the official node image: an option (-e, --version) or anything that is not a command runs with node.',
-      'if [ "${1#-}" != "${1}" ] || [ -z "$(command -v "${1}")" ] || { [ -f "${1}" ] && ! [ -x "${1}" ]; }; then',
-      '  set -- node "$@"',
-      'fi',
-      'exec "$@"',
-      '',
-    ].join('\n'), { mode: 0o755 });
-    must('adding the node user', 'chroot', [rootfs, 'sh', '-c', 'groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node']);
+    writeFileSync(
+      p('usr/local/bin/docker-entrypoint.sh'),
+      [
+        '#!/bin/sh',
+        'set -e',
+        '# As in the official node image: an option (-e, --version) or anything that is not a command runs with node.',
+        'if [ "${1#-}" != "${1}" ] || [ -z "$(command -v "${1}")" ] || { [ -f "${1}" ] && ! [ -x "${1}" ]; }; then',
+        '  set -- node "$@"',
+        'fi',
+        'exec "$@"',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    must('adding the node user', 'chroot', [
+      rootfs,
+      'sh',
+      '-c',
+      'groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node',
+    ]);
 
     log('packing the stand-in root filesystem');
     must('tar', 'tar', ['--numeric-owner', '-C', rootfs, '-cf', `${tarball}.part`, '.'], { timeoutMs: 10 * 60_000 });
@@ -168,13 +203,17 @@ function buildRootfsTarball(tarball) {
  */
 export function ensureBase(docker) {
   if (imageExists(docker, BASE)) {
-    const labels = sh(docker.cli, ['image', 'inspect', '-f', `{{index .Config.Labels "${LABEL}"}}`, BASE], { env: docker.env }).stdout.trim();
+    const labels = sh(docker.cli, ['image', 'inspect', '-f', `{{index .Config.Labels "${LABEL}"}}`, BASE], {
+      env: docker.env,
+    }).stdout.trim();
     return labels === 'true' ? 'stand-in' : 'present';
   }
   log(`pulling ${BASE}`);
   const pull = sh(docker.cli, ['pull', '-q', BASE], { env: docker.env, timeoutMs: 5 * 60_000 });
   if (pull.status === 0) return 'pulled';
-  log(`${BASE} cannot be pulled (${(pull.stderr.trim().split('\n').at(-1) ?? '').slice(0, 160)}); using a local stand-in`);
+  log(
+    `${BASE} cannot be pulled (${(pull.stderr.trim().split('\n').at(-1) ?? '').slice(0, 160)}); using a local stand-in`,
+  );
   mkdirSync(cacheDir, { recursive: true });
   const tarball = join(cacheDir, `standin-node-${NODE}-${SUITE}-slim.tar`);
   const t0 = Date.now();
@@ -189,11 +228,19 @@ export function ensureBase(docker) {
     'ENTRYPOINT ["docker-entrypoint.sh"]',
     'CMD ["node"]',
   ];
-  must('docker import', docker.cli, ['import', ...changes.flatMap((c) => ['--change', c]), tarball, BASE], { env: docker.env, timeoutMs: 10 * 60_000 });
+  must('docker import', docker.cli, ['import', ...changes.flatMap((c) => ['--change', c]), tarball, BASE], {
+    env: docker.env,
+    timeoutMs: 10 * 60_000,
+  });
   // The stand-in must be what it claims.
   const check = 'node --version && npm --version && corepack --version && id -u node';
-  const got = must('checking the stand-in', docker.cli, ['run', '--rm', '--network', 'none', BASE, 'sh', '-c', check], { env: docker.env }).trim().split('\n');
+  const got = must('checking the stand-in', docker.cli, ['run', '--rm', '--network', 'none', BASE, 'sh', '-c', check], {
+    env: docker.env,
+  })
+    .trim()
+    .split('\n');
   const want = [`v${NODE}`, NPM, COREPACK, '1000'];
-  if (got.join(' ') !== want.join(' ')) throw new Failure(`the stand-in for ${BASE} reports ${got.join(' ')}, expected ${want.join(' ')}`);
+  if (got.join(' ') !== want.join(' '))
+    throw new Failure(`the stand-in for ${BASE} reports ${got.join(' ')}, expected ${want.join(' ')}`);
   return `stand-in, ${cached ? 're-imported' : 'built'} in ${seconds(Date.now() - t0)}`;
 }

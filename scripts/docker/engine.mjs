@@ -14,7 +14,10 @@ const DOCKERD_ARGS = ['--host', SOCKET, '--bridge=none', '--iptables=false', '--
 /** docker CLIs on PATH (and Debian's), first one that can build with BuildKit, i.e. accepts --secret. */
 function buildkitCli() {
   const seen = new Set();
-  const candidates = (process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'docker')).concat('/usr/bin/docker');
+  const candidates = (process.env.PATH ?? '')
+    .split(delimiter)
+    .map((d) => join(d, 'docker'))
+    .concat('/usr/bin/docker');
   for (const c of candidates) {
     if (seen.has(c) || !existsSync(c)) continue;
     seen.add(c);
@@ -25,7 +28,8 @@ function buildkitCli() {
   return null;
 }
 
-const answers = (cli, env) => sh(cli, ['version', '--format', '{{.Server.Version}}'], { env, timeoutMs: 15_000 }).status === 0;
+const answers = (cli, env) =>
+  sh(cli, ['version', '--format', '{{.Server.Version}}'], { env, timeoutMs: 15_000 }).status === 0;
 
 /** Why this kernel cannot run dockerd, or null. */
 function kernelProblem() {
@@ -77,8 +81,17 @@ export function acquireEngine() {
     sleepSync(500);
   }
   stopEngine({ pid: child.pid });
-  const last = readText(logPath).split('\n').filter((l) => /level=(error|fatal)|failed/i.test(l)).at(-1) ?? 'no answer within 60 s';
-  throw new NotRun(`dockerd did not start: ${last.replace(/^.*msg="?/, '').replace(/"$/, '').slice(0, 200)}`);
+  const last =
+    readText(logPath)
+      .split('\n')
+      .filter((l) => /level=(error|fatal)|failed/i.test(l))
+      .at(-1) ?? 'no answer within 60 s';
+  throw new NotRun(
+    `dockerd did not start: ${last
+      .replace(/^.*msg="?/, '')
+      .replace(/"$/, '')
+      .slice(0, 200)}`,
+  );
 }
 
 /** Stops the dockerd started by acquireEngine (and, if it had to be killed, the containerd it started). */

@@ -8,7 +8,17 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Failure, cacheDir, isAlive, log, readText, sh, sleepSync, stopProcess, which } from './util.mjs';
@@ -57,7 +67,12 @@ function pipSettings() {
     }
     return [];
   };
-  return { index: get('index-url'), extra: get('extra-index-url'), findLinks: get('find-links'), trusted: get('trusted-host') };
+  return {
+    index: get('index-url'),
+    extra: get('extra-index-url'),
+    findLinks: get('find-links'),
+    trusted: get('trusted-host'),
+  };
 }
 
 const localPath = (u) => (u.startsWith('file:') ? fileURLToPath(u) : isAbsolute(u) ? u : null);
@@ -108,7 +123,9 @@ export function buildRoutes() {
     log(`serving pip's local indexes on http://127.0.0.1:${server.port}/ for the build`);
   }
   for (const [k, list] of Object.entries(plan)) {
-    const urls = list.filter(Boolean).map((e) => (typeof e === 'string' ? e : `http://127.0.0.1:${server.port}/${e.name}/${e.rest}`));
+    const urls = list
+      .filter(Boolean)
+      .map((e) => (typeof e === 'string' ? e : `http://127.0.0.1:${server.port}/${e.name}/${e.rest}`));
     if (urls.length) args[k] = urls.join(' ');
   }
   if (pip.trusted?.length) args.PIP_TRUSTED_HOST = pip.trusted.join(' ');
@@ -137,7 +154,10 @@ function startServer(dir, key) {
   let last = 'no answer';
   for (const port of [preferred, 0]) {
     const fd = openSync(logPath, 'w');
-    const child = spawn(python, ['-u', '-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', dir], { stdio: ['ignore', fd, fd], detached: true });
+    const child = spawn(python, ['-u', '-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', dir], {
+      stdio: ['ignore', fd, fd],
+      detached: true,
+    });
     closeSync(fd);
     child.unref();
     const until = Date.now() + 20_000;

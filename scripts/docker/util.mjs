@@ -19,7 +19,11 @@ export class Failure extends Error {}
  * Runs a command to completion. `inherit` streams its output to our stderr (progress), `stderrInherit` only
  * its stderr; the rest is captured.
  */
-export function sh(cmd, args, { inherit = false, stderrInherit = false, timeoutMs = 10 * 60_000, env, input, cwd = root } = {}) {
+export function sh(
+  cmd,
+  args,
+  { inherit = false, stderrInherit = false, timeoutMs = 10 * 60_000, env, input, cwd = root } = {},
+) {
   const r = spawnSync(cmd, args, {
     cwd,
     env: env ? { ...process.env, ...env } : process.env,
@@ -30,7 +34,14 @@ export function sh(cmd, args, { inherit = false, stderrInherit = false, timeoutM
     stdio: [input === undefined ? 'ignore' : 'pipe', inherit ? 2 : 'pipe', inherit || stderrInherit ? 2 : 'pipe'],
   });
   const timedOut = r.error?.code === 'ETIMEDOUT';
-  return { status: r.error ? null : r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error, timedOut };
+  return {
+    status: r.error ? null : r.status,
+    signal: r.signal,
+    stdout: r.stdout ?? '',
+    stderr: r.stderr ?? '',
+    error: r.error,
+    timedOut,
+  };
 }
 
 const running = new Set();
@@ -39,7 +50,11 @@ const running = new Set();
  * sh for the long steps (build, suite, verify), asynchronous so that a signal handler can run meanwhile
  * and clean up; killRunning() ends what is in flight.
  */
-export function shAsync(cmd, args, { inherit = false, stderrInherit = false, timeoutMs = 60 * 60_000, env, cwd = root } = {}) {
+export function shAsync(
+  cmd,
+  args,
+  { inherit = false, stderrInherit = false, timeoutMs = 60 * 60_000, env, cwd = root } = {},
+) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, {
       cwd,
@@ -74,7 +89,10 @@ export function killRunning() {
 export function tail(r, n = 2) {
   if (r.timedOut) return 'timed out';
   if (r.error) return `could not start (${r.error.code ?? r.error.message})`;
-  const lines = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = `${r.stderr}\n${r.stdout}`
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return (lines.slice(-n).join(' | ') || `exit ${r.status}`).slice(0, 300);
 }
 
@@ -151,7 +169,9 @@ export function aptInstall(packages) {
       sh('apt-get', ['update'], { env, timeoutMs: 10 * 60_000 });
       r = sh('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { env, timeoutMs: 15 * 60_000 });
     }
-    return r.status === 0 ? { ok: true } : { ok: false, why: `apt-get install ${packages.join(' ')} failed: ${tail(r, 1)}` };
+    return r.status === 0
+      ? { ok: true }
+      : { ok: false, why: `apt-get install ${packages.join(' ')} failed: ${tail(r, 1)}` };
   } finally {
     if (ownPolicy) sh('rm', ['-f', policy]);
   }

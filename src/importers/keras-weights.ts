@@ -50,13 +50,47 @@ function walkKeras3(group: H5Group, path: string, names: string[], out: StoredWe
           const layer = child.get(saveable);
           if (!isGroup(layer)) continue;
           const own = isGroup(layer.get('vars')) ? attrText(layer.get('vars') as H5Group, 'name') : undefined;
+          const node = [...names, own ?? saveable].join('/');
+          const before = out.byNode.get(node)?.length ?? 0;
           walkKeras3(layer, `${childPath}/${saveable}`, [...names, own ?? saveable], out);
+          dropTrackedTwice(layer, out, node, before);
         }
       } else if (key !== 'optimizer' && !(names.length === 0 && key !== 'vars')) {
         walkKeras3(child, childPath, names, out);
       }
     }
   }
+}
+
+/**
+ * A wrapper (SpectralNormalization) tracks its wrapped layer's kernel as its own variable too, and Keras
+ * saves it under both: in the wrapper's `vars` and in its `layer/vars`. The copy in the wrapper's own
+ * `vars` with the shape of one of its sublayer's variables is that same variable, counted once by Keras.
+ */
+function dropTrackedTwice(layer: H5Group, out: StoredWeights, node: string, from: number): void {
+  const vars = layer.get('vars');
+  if (!isGroup(vars)) return;
+  const key = (s: readonly number[]) => s.join('x');
+  const own = vars
+    .keys()
+    .map((k) => vars.get(k))
+    .filter(isDataset)
+    .map((d) => key(d.shape ?? []));
+  const all = out.byNode.get(node)?.slice(from) ?? [];
+  // The sublayers' shapes: everything walked for this node less its own variables (a multiset difference).
+  const inner = all.map(key);
+  for (const k of own) inner.splice(inner.indexOf(k), 1);
+  const kept = [...all];
+  for (const k of own) {
+    const j = inner.indexOf(k);
+    if (j < 0) continue;
+    inner.splice(j, 1);
+    kept.splice(
+      kept.findIndex((s) => key(s) === k),
+      1,
+    );
+  }
+  if (kept.length !== all.length) out.byNode.set(node, [...(out.byNode.get(node)?.slice(0, from) ?? []), ...kept]);
 }
 
 /** Legacy HDF5: `model_weights/<layer>/<weight name>`; inside a nested model, the longest name that is a node. */

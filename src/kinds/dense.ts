@@ -4,7 +4,7 @@
  */
 import { mul, prod } from '../exact.js';
 import { int } from '../format/numbers.js';
-import { fused, tfjsActivation, type ActivationFn } from './activation.js';
+import { fused, tfjsActivation, withFused, withFusedShape, type ActivationFn } from './activation.js';
 import {
   bias,
   checkPositive,
@@ -69,12 +69,12 @@ export type DenseFamily = DenseConfig;
 export const denseKinds: Kinds<DenseFamily> = {
   dense: {
     title: 'Dense',
-    outputShape: (c, inputs, name) => {
+    outputShape: withFusedShape((c, inputs, name) => {
       const s = one(name, c.kind, inputs);
       checkPositive(name, c.kind, 'units', [c.units]);
       if (s.length < 1) fail(name, c.kind, 'needs an input of rank >= 1');
       return [...s.slice(0, -1), c.units];
-    },
+    }),
     weights: (c, inputs) => {
       const fanIn = inputs[0]![inputs[0]!.length - 1]!;
       const specs = [weight('kernel', [fanIn, c.units])];
@@ -84,7 +84,7 @@ export const denseKinds: Kinds<DenseFamily> = {
     macs: (c, inputs) => mul('MACs', prod(inputs[0]!), c.units),
     describe: (c) => `${c.units}${c.bias ? '' : ' nobias'}${fusedText(c.activation)}`,
     keras: { Dense: (r) => ({ kind: 'dense', units: r.int('units'), bias: r.bool('use_bias', true), ...fused(r) }) },
-    tfjs: (c, ctx) =>
+    tfjs: withFused((c, ctx) =>
       ctx.use(
         ctx.tf.layers.dense({
           name: ctx.name,
@@ -95,6 +95,7 @@ export const denseKinds: Kinds<DenseFamily> = {
         }),
         ctx.inputs[0]!,
       ),
+    ),
     factors: (c, info) => ({
       kind: 'dense',
       k: 1,

@@ -4,12 +4,16 @@
  * `kerasClasses()` instead of switching on class names.
  */
 import { activationKinds, type ActivationFamily } from './activation.js';
+import { attentionKinds, type AttentionFamily } from './attention.js';
 import { convKinds, type ConvFamily } from './conv.js';
 import { coreKinds, type CoreFamily } from './core.js';
 import { denseKinds, type DenseFamily } from './dense.js';
 import { mergeKinds, type MergeFamily } from './merge.js';
 import { normalizationKinds, type NormalizationFamily } from './normalization.js';
+import { opsKinds, type OpsFamily } from './ops.js';
 import { poolingKinds, type PoolingFamily } from './pooling.js';
+import { spectralKinds, type SpectralFamily } from './spectral.js';
+import { sequenceKinds, type SequenceFamily } from './sequence.js';
 import { tensorKinds, type TensorFamily } from './tensor.js';
 import type { ConfigReader, KindSpec, Tf } from './spec.js';
 
@@ -22,7 +26,11 @@ export type LayerConfig =
   | PoolingFamily
   | NormalizationFamily
   | MergeFamily
-  | TensorFamily;
+  | OpsFamily
+  | SpectralFamily
+  | TensorFamily
+  | SequenceFamily
+  | AttentionFamily;
 
 export type LayerKind = LayerConfig['kind'];
 
@@ -45,7 +53,11 @@ export const KINDS: KindRegistry = {
   ...poolingKinds,
   ...normalizationKinds,
   ...mergeKinds,
+  ...opsKinds,
+  ...spectralKinds,
   ...tensorKinds,
+  ...sequenceKinds,
+  ...attentionKinds,
 };
 
 /** The spec of a config's kind. */

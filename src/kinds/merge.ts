@@ -1,47 +1,104 @@
-/** Merges: elementwise Add and Multiply, and Concatenate. No weights, no MACs. */
-import { fail, unweighted, type Kinds, type Shape } from './spec.js';
+/**
+ * Merges: elementwise Add, Subtract, Multiply, Average, Maximum and Minimum (with Keras' broadcasting:
+ * EfficientNet's squeeze-excite multiplies [H, W, C] by [1, 1, C]), Concatenate, Dot, and
+ * InceptionResNetV2's CustomScaleLayer (x + scale * r). No weights, no weight MACs: the merges multiply
+ * activations by activations, never by weights.
+ */
+import type * as TF from '@tensorflow/tfjs';
+import { mul } from '../exact.js';
+import { fail, unweighted, type Kinds, type LayerClass, type Shape, type Tf } from './spec.js';
+import { broadcast } from './tensor.js';
 
 export interface MergeConfig {
-  kind: 'add' | 'multiply';
+  kind: 'add' | 'multiply' | 'subtract' | 'average' | 'maximum' | 'minimum';
 }
 /** `axis` counts per-example dimensions (0 = height); negative counts from the end, -1 = channels. */
 export interface ConcatConfig {
   kind: 'concat';
   axis: number;
 }
+/**
+ * Keras' Dot: the batched dot product of two inputs along one axis of each (per-example dimensions, 0 = the
+ * first after the batch; negative from the end), after L2-normalising both along it with `normalize`.
+ */
+export interface DotConfig {
+  kind: 'dot';
+  axes: readonly [number, number];
+  normalize: boolean;
+}
+/** InceptionResNetV2's CustomScaleLayer: inputs[0] + inputs[1] * scale. */
+export interface CustomScaleConfig {
+  kind: 'customScale';
+  scale: number;
+}
 /** Every config this family defines. */
-export type MergeFamily = MergeConfig | ConcatConfig;
+export type MergeFamily = MergeConfig | ConcatConfig | DotConfig | CustomScaleConfig;
 
 export const add: MergeConfig = { kind: 'add' };
 
-function sameShapes(name: string, kind: string, inputs: Shape[]): Shape {
+const shapesText = (inputs: readonly Shape[]): string => `[${inputs.map((x) => x.join('x')).join('], [')}]`;
+
+function elementwiseShape(name: string, kind: string, inputs: Shape[], exactly?: number): Shape {
+  if (exactly !== undefined && inputs.length !== exactly)
+    fail(name, kind, `expects ${exactly} inputs, got ${inputs.length}`);
   if (inputs.length < 2) fail(name, kind, `expects at least 2 inputs, got ${inputs.length}`);
-  const first = inputs[0]!;
-  for (const s of inputs) {
-    if (s.length !== first.length || s.some((d, i) => d !== first[i])) {
-      fail(name, kind, `input shapes differ: [${inputs.map((x) => x.join('x')).join('], [')}]`);
-    }
-  }
-  return first;
+  return broadcast(name, kind, inputs);
 }
 
-const elementwise = (title: string): Kinds<MergeConfig>['add'] => ({
+/** Per-example axis `a` resolved for a rank; refuses one outside it. */
+function axisOf(name: string, kind: string, a: number, rank: number): number {
+  const r = a < 0 ? rank + a : a;
+  if (r < 0 || r >= rank) fail(name, kind, `axis ${a} is out of range for a rank-${rank} input (per example)`);
+  return r;
+}
+
+const tfjsMerge = {
+  add: 'add',
+  multiply: 'multiply',
+  average: 'average',
+  maximum: 'maximum',
+  minimum: 'minimum',
+} as const;
+
+const elementwise = (title: string, kind: MergeConfig['kind']): Kinds<MergeConfig>['add'] => ({
   title,
-  outputShape: (c, inputs, name) => sameShapes(name, c.kind, inputs),
+  outputShape: (c, inputs, name) => elementwiseShape(name, c.kind, inputs, c.kind === 'subtract' ? 2 : undefined),
   ...unweighted,
   describe: () => '',
-  keras: {},
+  keras: { [title]: () => ({ kind }) },
+  // tfjs-layers' merge layers broadcast as Keras' do; it has no Subtract.
+  custom: kind === 'subtract' ? [subtractLayer] : [],
   tfjs: (c, ctx) =>
-    ctx.use(
-      c.kind === 'add' ? ctx.tf.layers.add({ name: ctx.name }) : ctx.tf.layers.multiply({ name: ctx.name }),
-      ctx.inputs,
-    ),
+    c.kind === 'subtract'
+      ? ctx.use(new (ctx.custom(subtractLayer))({ name: ctx.name }), ctx.inputs)
+      : ctx.use(ctx.tf.layers[tfjsMerge[c.kind as keyof typeof tfjsMerge]]({ name: ctx.name }), ctx.inputs),
   window: null,
 });
 
+/** Keras' Dot output: the first input without its axis, then the second without its axis; [1] if nothing is left. */
+function dotShape(c: DotConfig, inputs: Shape[], name: string): Shape {
+  if (inputs.length !== 2) fail(name, c.kind, `expects 2 inputs, got ${inputs.length}`);
+  const [x, y] = inputs as [Shape, Shape];
+  const a0 = axisOf(name, c.kind, c.axes[0], x.length);
+  const a1 = axisOf(name, c.kind, c.axes[1], y.length);
+  if (x[a0] !== y[a1]) {
+    fail(
+      name,
+      c.kind,
+      `axis ${c.axes[0]} of [${x.join('x')}] (${x[a0]}) differs from axis ${c.axes[1]} of [${y.join('x')}] (${y[a1]})`,
+    );
+  }
+  const out = [...x.filter((_, i) => i !== a0), ...y.filter((_, i) => i !== a1)];
+  return out.length ? out : [1];
+}
+
 export const mergeKinds: Kinds<MergeFamily> = {
-  add: { ...elementwise('Add'), keras: { Add: () => ({ kind: 'add' }) } },
-  multiply: { ...elementwise('Multiply'), keras: { Multiply: () => ({ kind: 'multiply' }) } },
+  add: elementwise('Add', 'add'),
+  multiply: elementwise('Multiply', 'multiply'),
+  subtract: elementwise('Subtract', 'subtract'),
+  average: elementwise('Average', 'average'),
+  maximum: elementwise('Maximum', 'maximum'),
+  minimum: elementwise('Minimum', 'minimum'),
 
   concat: {
     title: 'Concatenate',
@@ -53,11 +110,7 @@ export const mergeKinds: Kinds<MergeFamily> = {
       const out = [...inputs[0]!];
       for (const s of inputs.slice(1)) {
         if (s.length !== rank || s.some((d, i) => i !== axis && d !== out[i])) {
-          fail(
-            name,
-            c.kind,
-            `input shapes [${inputs.map((x) => x.join('x')).join('], [')}] differ outside axis ${c.axis}`,
-          );
+          fail(name, c.kind, `input shapes ${shapesText(inputs)} differ outside axis ${c.axis}`);
         }
         out[axis] = out[axis]! + s[axis]!;
       }
@@ -78,4 +131,188 @@ export const mergeKinds: Kinds<MergeFamily> = {
       ctx.use(ctx.tf.layers.concatenate({ name: ctx.name, axis: c.axis < 0 ? c.axis : c.axis + 1 }), ctx.inputs),
     window: null,
   },
+
+  dot: {
+    title: 'Dot',
+    outputShape: dotShape,
+    // Activations times activations: no weights, and no weight MACs.
+    ...unweighted,
+    describe: (c) => `axes ${c.axes.join(',')}${c.normalize ? ' normalized' : ''}`,
+    keras: {
+      Dot: (r) => {
+        const v = r.raw('axes');
+        const list = typeof v === 'number' ? [v, v] : v;
+        if (
+          !Array.isArray(list) ||
+          list.length !== 2 ||
+          list.some((a) => typeof a !== 'number' || !Number.isSafeInteger(a))
+        ) {
+          r.fail('axes', `must be an integer or a pair of them, got ${JSON.stringify(v)}`);
+        }
+        // Keras counts the batch as axis 0; negative axes count from the end, which is the same per example.
+        const axes = (list as number[]).map((a) => {
+          if (a === 0) r.fail('axes', '0 (the batch axis) is not supported');
+          return a > 0 ? a - 1 : a;
+        });
+        return { kind: 'dot', axes: [axes[0]!, axes[1]!], normalize: r.bool('normalize', false) };
+      },
+    },
+    custom: [kerasDotLayer],
+    tfjs: (c, ctx) => {
+      const [x, y] = ctx.info.inputShapes as [Shape, Shape];
+      // tfjs-layers' Dot takes inputs of rank 3 or less (with the batch); larger ones run as KerasDot.
+      if (x.length <= 2 && y.length <= 2) {
+        const axes = [
+          axisOf(ctx.name, c.kind, c.axes[0], x.length) + 1,
+          axisOf(ctx.name, c.kind, c.axes[1], y.length) + 1,
+        ];
+        return ctx.use(
+          ctx.tf.layers.dot({ name: ctx.name, axes: axes as [number, number], normalize: c.normalize }),
+          ctx.inputs,
+        );
+      }
+      return ctx.use(
+        new (ctx.custom(kerasDotLayer))({ name: ctx.name, axes: [...c.axes], normalize: c.normalize }),
+        ctx.inputs,
+      );
+    },
+    window: null,
+  },
+
+  customScale: {
+    title: 'CustomScaleLayer',
+    outputShape: (c, inputs, name) => elementwiseShape(name, c.kind, inputs, 2),
+    // A fixed scale, not a weight: Keras counts 0 parameters.
+    ...unweighted,
+    describe: (c) => `x${c.scale}`,
+    keras: { CustomScaleLayer: (r) => ({ kind: 'customScale', scale: r.num('scale') }) },
+    custom: [customScaleLayer],
+    tfjs: (c, ctx) => ctx.use(new (ctx.custom(customScaleLayer))({ name: ctx.name, scale: c.scale }), ctx.inputs),
+    window: null,
+  },
 };
+
+const perExample = (s: TF.Shape): number[] => s.slice(1).map((d) => d ?? -1);
+const shapesOf = (s: TF.Shape | TF.Shape[]): TF.Shape[] => (Array.isArray(s[0]) ? (s as TF.Shape[]) : [s as TF.Shape]);
+const tensorsOf = (x: TF.Tensor | TF.Tensor[]): TF.Tensor[] => (Array.isArray(x) ? x : [x]);
+
+/** Keras' Subtract: inputs[0] - inputs[1], broadcast. */
+export function subtractLayer(tf: Tf): LayerClass<{ name?: string }> {
+  return class Subtract extends tf.layers.Layer {
+    static className = 'Subtract';
+
+    constructor(args: { name?: string } = {}) {
+      super({ name: args.name });
+    }
+
+    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
+      const shapes = shapesOf(inputShape);
+      return [
+        shapes[0]![0]!,
+        ...mergeKinds.subtract.outputShape({ kind: 'subtract' }, shapes.map(perExample), this.name),
+      ];
+    }
+
+    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
+      const [x, y] = tensorsOf(inputs) as [TF.Tensor, TF.Tensor];
+      const rank = Math.max(x.rank, y.rank);
+      return tf.tidy(() => tf.sub(expandTo(tf, x, rank), expandTo(tf, y, rank)));
+    }
+  };
+}
+
+/** Keras expands a lower-rank merge input at axis 1 (after the batch) until the ranks agree. */
+function expandTo(tf: Tf, x: TF.Tensor, rank: number): TF.Tensor {
+  let y = x;
+  while (y.rank < rank) y = tf.expandDims(y, 1);
+  return y;
+}
+
+/** InceptionResNetV2's CustomScaleLayer: inputs[0] + inputs[1] * scale. */
+export function customScaleLayer(tf: Tf): LayerClass<{ name?: string; scale: number }> {
+  return class CustomScaleLayer extends tf.layers.Layer {
+    static className = 'CustomScaleLayer';
+    private readonly scale: number;
+
+    constructor(args: { name?: string; scale: number }) {
+      super({ name: args.name });
+      this.scale = args.scale;
+    }
+
+    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
+      const shapes = shapesOf(inputShape);
+      const config: CustomScaleConfig = { kind: 'customScale', scale: this.scale };
+      return [shapes[0]![0]!, ...mergeKinds.customScale.outputShape(config, shapes.map(perExample), this.name)];
+    }
+
+    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
+      const [x, r] = tensorsOf(inputs) as [TF.Tensor, TF.Tensor];
+      const rank = Math.max(x.rank, r.rank);
+      return tf.tidy(() => tf.add(expandTo(tf, x, rank), tf.mul(expandTo(tf, r, rank), this.scale)));
+    }
+
+    override getConfig(): TF.serialization.ConfigDict {
+      return { ...super.getConfig(), scale: this.scale };
+    }
+  };
+}
+
+interface KerasDotArgs {
+  name?: string;
+  axes: number[];
+  normalize: boolean;
+}
+
+/**
+ * Keras' batch_dot for inputs of any rank: the first input's axis moved last and its other axes folded,
+ * the second's moved first and its others folded, one batched matmul, then unfolded.
+ */
+export function kerasDotLayer(tf: Tf): LayerClass<KerasDotArgs> {
+  return class KerasDot extends tf.layers.Layer {
+    static className = 'KerasDot';
+    private readonly args: KerasDotArgs;
+
+    constructor(args: KerasDotArgs) {
+      super({ name: args.name });
+      this.args = { ...args };
+    }
+
+    private config(): DotConfig {
+      return { kind: 'dot', axes: [this.args.axes[0]!, this.args.axes[1]!], normalize: this.args.normalize };
+    }
+
+    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
+      const shapes = shapesOf(inputShape);
+      return [shapes[0]![0]!, ...dotShape(this.config(), shapes.map(perExample), this.name)];
+    }
+
+    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
+      return tf.tidy(() => {
+        let [x, y] = tensorsOf(inputs) as [TF.Tensor, TF.Tensor];
+        const b = x.shape[0]!;
+        const a0 = axisOf(this.name, 'dot', this.args.axes[0]!, x.rank - 1) + 1;
+        const a1 = axisOf(this.name, 'dot', this.args.axes[1]!, y.rank - 1) + 1;
+        if (this.args.normalize) {
+          x = tf.div(x, tf.sqrt(tf.maximum(tf.sum(tf.square(x), a0, true), 1e-12)));
+          y = tf.div(y, tf.sqrt(tf.maximum(tf.sum(tf.square(y), a1, true), 1e-12)));
+        }
+        const xRest = x.shape.filter((_, i) => i !== 0 && i !== a0);
+        const yRest = y.shape.filter((_, i) => i !== 0 && i !== a1);
+        const xt = tf.transpose(x, [0, ...xRest.map((_, i) => (i + 1 < a0 ? i + 1 : i + 2)), a0]);
+        const yt = tf.transpose(y, [0, a1, ...yRest.map((_, i) => (i + 1 < a1 ? i + 1 : i + 2))]);
+        const d = x.shape[a0]!;
+        const m = tf.matMul(
+          tf.reshape(xt, [b, mul('size', 1, ...xRest), d]) as TF.Tensor3D,
+          tf.reshape(yt, [b, d, mul('size', 1, ...yRest)]) as TF.Tensor3D,
+        );
+        const out = [...xRest, ...yRest];
+        return tf.reshape(m, [b, ...(out.length ? out : [1])]);
+      });
+    }
+
+    override getConfig(): TF.serialization.ConfigDict {
+      const { name: _n, ...rest } = this.args;
+      return { ...super.getConfig(), ...rest };
+    }
+  };
+}

@@ -1,7 +1,8 @@
 /**
- * Pooling: max and average pools (TensorFlow's floor mode, and PyTorch / Caffe explicit padding with ceil
- * mode, which runs as a registered custom tfjs layer), global pools, and torchvision's adaptive average
- * pool. No weights, no MACs.
+ * Pooling: max and average pools of rank 1, 2 and 3 (TensorFlow's floor mode, and PyTorch / Caffe / ONNX
+ * explicit padding with ceil mode and count_include_pad, which run as registered custom tfjs layers), global
+ * pools of every rank, torchvision's adaptive average pool, and Keras' adaptive average and max pools of
+ * every rank. No weights, no MACs.
  */
 import type * as TF from '@tensorflow/tfjs';
 import {
@@ -9,14 +10,17 @@ import {
   fail,
   spatialInput,
   unweighted,
+  type BuildCtx,
   type ConfigReader,
   type Kinds,
   type Pair,
   type LayerClass,
   type Tf,
 } from './spec.js';
+import { prod } from '../exact.js';
 import { perExample, singleInput, singleShape } from './conv.js';
 import {
+  axisName,
   axisPadsOf,
   isZeroPads,
   padsOf,
@@ -26,6 +30,7 @@ import {
   slide,
   toAxisPadding,
   windowSpec,
+  type AxisPads,
   type Padding,
   type Pads,
 } from './window.js';
@@ -37,17 +42,46 @@ export interface Pool2dConfig {
   padding: Padding;
   /** Caffe / PyTorch ceil_mode: the last partial window counts (it must start inside the input or its left padding). */
   ceilMode: boolean;
+  /**
+   * Average pools with explicit padding: whether the padding's zeros count in the divisor (PyTorch's and
+   * ONNX's count_include_pad). Absent: they do, as PyTorch's default and this kind always did.
+   */
+  countIncludePad?: boolean;
+}
+/** Max and average pools over 1-D sequences and 3-D volumes: one entry per spatial axis. */
+export interface PoolNdConfig {
+  kind: 'maxPool1d' | 'avgPool1d' | 'maxPool3d' | 'avgPool3d';
+  pool: readonly number[];
+  strides: readonly number[];
+  padding: 'valid' | 'same' | AxisPads;
+  ceilMode: boolean;
+  /** As Pool2dConfig's: explicit padding counts in an average's divisor unless false. */
+  countIncludePad?: boolean;
 }
 export interface GlobalPoolConfig {
-  kind: 'globalAvgPool2d' | 'globalMaxPool2d';
+  kind:
+    | 'globalAvgPool2d'
+    | 'globalMaxPool2d'
+    | 'globalAvgPool1d'
+    | 'globalMaxPool1d'
+    | 'globalAvgPool3d'
+    | 'globalMaxPool3d';
   keepDims: boolean;
 }
 export interface AdaptiveAvgPoolConfig {
   kind: 'adaptiveAvgPool2d';
   output: Pair;
 }
+/**
+ * Keras' AdaptiveAveragePooling1D/2D/3D and AdaptiveMaxPooling1D/2D/3D: `output` per spatial axis, bins as
+ * PyTorch's ([floor(i x in / out), ceil((i + 1) x in / out)), which Keras' backends follow.
+ */
+export interface AdaptivePoolConfig {
+  kind: 'adaptiveAvgPool' | 'adaptiveMaxPool';
+  output: readonly number[];
+}
 /** Every config this family defines. */
-export type PoolingFamily = Pool2dConfig | GlobalPoolConfig | AdaptiveAvgPoolConfig;
+export type PoolingFamily = Pool2dConfig | PoolNdConfig | GlobalPoolConfig | AdaptiveAvgPoolConfig | AdaptivePoolConfig;
 
 const pair = (v: number | Pair): Pair => (typeof v === 'number' ? [v, v] : v);
 
@@ -125,20 +159,156 @@ function readExplicit(r: ConfigReader): Pool2dConfig {
 
 function readGlobal(r: ConfigReader): GlobalPoolConfig {
   r.channelsLast();
-  return { kind: r.cls.includes('Max') ? 'globalMaxPool2d' : 'globalAvgPool2d', keepDims: r.bool('keepdims', false) };
+  const rank = r.cls.includes('1D') ? 1 : r.cls.includes('3D') ? 3 : 2;
+  const mode = r.cls.includes('Max') ? 'Max' : 'Avg';
+  return { kind: `global${mode}Pool${rank}d` as GlobalPoolConfig['kind'], keepDims: r.bool('keepdims', false) };
 }
+
+/** Spatial axes of the rank-generic pools. */
+const POOL_RANK = {
+  maxPool1d: 1,
+  avgPool1d: 1,
+  maxPool3d: 3,
+  avgPool3d: 3,
+  globalAvgPool1d: 1,
+  globalMaxPool1d: 1,
+  globalAvgPool2d: 2,
+  globalMaxPool2d: 2,
+  globalAvgPool3d: 3,
+  globalMaxPool3d: 3,
+} as const;
+
+const ones = (n: number): number[] => Array.from({ length: n }, () => 1);
+
+const windowNd = (c: PoolNdConfig) => ({
+  kernel: c.pool,
+  strides: c.strides,
+  dilation: ones(c.pool.length),
+  padding: c.padding,
+  ceilMode: c.ceilMode,
+});
+
+function poolNdShape(c: PoolNdConfig, inputs: readonly (readonly number[])[], name: string): number[] {
+  const rank = POOL_RANK[c.kind];
+  const s = spatialInput(name, c.kind, inputs as number[][], rank);
+  const fields: Array<[string, readonly unknown[]]> = [
+    ['pool size', c.pool],
+    ['strides', c.strides],
+    ...(typeof c.padding === 'string' ? [] : [['padding', c.padding] as [string, readonly unknown[]]]),
+  ];
+  for (const [what, v] of fields) {
+    if (v.length !== rank) fail(name, c.kind, `${what} has ${v.length} axes, expected ${rank}`);
+  }
+  if (typeof c.padding === 'object') {
+    // PyTorch's rule, as for 2-D pools: a window may not start or end entirely inside the padding.
+    c.padding.forEach(([b, a], i) => {
+      if (Math.max(b, a) * 2 > c.pool[i]!) {
+        fail(
+          name,
+          c.kind,
+          `padding (${b}, ${a}) on the ${axisName(rank, i)} exceeds half the pool window ${c.pool[i]}`,
+        );
+      }
+    });
+  }
+  return [...slide(name, c.kind, s.slice(0, rank), windowNd(c)), s[rank]!];
+}
+
+function readPoolNd(r: ConfigReader, rank: 1 | 3): PoolNdConfig {
+  r.channelsLast();
+  const pool = r.tuple('pool_size', rank, 2);
+  const mode = r.cls.startsWith('Max') ? 'max' : 'avg';
+  return {
+    kind: `${mode}Pool${rank}d`,
+    pool,
+    strides: r.has('strides') ? r.tuple('strides', rank) : pool,
+    padding: r.padding(),
+    ceilMode: false,
+  };
+}
+
+/** Any pool's padding as per-axis pads: the 2-D zoo's Pads converted. */
+const axisPadding = (p: Padding | 'valid' | 'same' | AxisPads): 'valid' | 'same' | AxisPads =>
+  typeof p === 'string' || Array.isArray(p) ? (p as 'valid' | 'same' | AxisPads) : axisPadsOf(p as Pads);
+
+const poolText = (c: Pool2dConfig | PoolNdConfig): string =>
+  `${sizeText(c.pool)}/${sizeText(c.strides)}${padText(axisPadding(c.padding))}` +
+  `${c.ceilMode ? ' ceil' : ''}${c.countIncludePad === false ? ' excl-pad' : ''}`;
+
+/** The custom pool for a config with explicit pads, ceil mode or count_include_pad = false. */
+function poolNdLayer(
+  ctx: BuildCtx,
+  mode: 'max' | 'avg',
+  c: {
+    pool: readonly number[];
+    strides: readonly number[];
+    padding: 'valid' | 'same' | AxisPads;
+    ceilMode: boolean;
+    countIncludePad?: boolean;
+  },
+) {
+  const inShape = ctx.info.inputShapes[0]!;
+  const rank = c.pool.length;
+  const pads = resolveAxisPads(c.padding, inShape.slice(0, rank), c.pool, c.strides, ones(rank));
+  const PoolND = ctx.custom(poolND);
+  return ctx.use(
+    new PoolND({
+      name: ctx.name,
+      mode,
+      pool: [...c.pool],
+      strides: [...c.strides],
+      pads: pads.map(([b, a]) => [b, a]),
+      ceilMode: c.ceilMode,
+      // TensorFlow's SAME average leaves its padding out of the divisor.
+      countIncludePad: c.padding === 'same' ? false : (c.countIncludePad ?? true),
+    }),
+    ctx.inputs[0]!,
+  );
+}
+
+const poolNd = (title: string): Kinds<PoolNdConfig>['maxPool1d'] => ({
+  title,
+  outputShape: (c, inputs, name) => poolNdShape(c, inputs, name),
+  ...unweighted,
+  describe: (c) => poolText(c),
+  keras: {},
+  custom: [poolND],
+  tfjs: (c, ctx) => {
+    const explicit = typeof c.padding === 'object' && !isZeroPads(c.padding);
+    const mode = c.kind.startsWith('max') ? 'max' : 'avg';
+    if (c.ceilMode || explicit) return poolNdLayer(ctx, mode, c);
+    const padding = c.padding === 'same' ? ('same' as const) : ('valid' as const);
+    const layers = ctx.tf.layers;
+    if (POOL_RANK[c.kind] === 1) {
+      const args = { name: ctx.name, poolSize: c.pool[0]!, strides: c.strides[0]!, padding };
+      return ctx.use(mode === 'max' ? layers.maxPooling1d(args) : layers.averagePooling1d(args), ctx.inputs[0]!);
+    }
+    const args = {
+      name: ctx.name,
+      poolSize: [...c.pool] as [number, number, number],
+      strides: [...c.strides] as [number, number, number],
+      padding,
+    };
+    return ctx.use(mode === 'max' ? layers.maxPooling3d(args) : layers.averagePooling3d(args), ctx.inputs[0]!);
+  },
+  factors: null,
+  window: (c, info) => windowSpec(info, windowNd(c)),
+});
 
 const pool2d = (title: string): Kinds<Pool2dConfig>['maxPool2d'] => ({
   title,
   outputShape: (c, inputs, name) => poolShape(c, inputs, name),
   ...unweighted,
-  describe: (c) =>
-    `${sizeText(c.pool)}/${sizeText(c.strides)}${padText(toAxisPadding(c.padding))}${c.ceilMode ? ' ceil' : ''}`,
+  describe: (c) => poolText(c),
   keras: {},
-  custom: [pool2DExplicit],
+  custom: [pool2DExplicit, poolND],
   tfjs: (c, ctx) => {
     const x = ctx.inputs[0]!;
     const explicit = typeof c.padding === 'object' && !isZeroPads(axisPadsOf(c.padding));
+    // Explicit padding left out of the average's divisor (ONNX's count_include_pad = 0).
+    if (c.kind === 'avgPool2d' && explicit && c.countIncludePad === false) {
+      return poolNdLayer(ctx, 'avg', { ...c, padding: toAxisPadding(c.padding) });
+    }
     if (!c.ceilMode && !explicit) {
       const args = {
         name: ctx.name,
@@ -172,21 +342,70 @@ const pool2d = (title: string): Kinds<Pool2dConfig>['maxPool2d'] => ({
 const globalPool = (title: string): Kinds<GlobalPoolConfig>['globalAvgPool2d'] => ({
   title,
   outputShape: (c, inputs, name) => {
-    const [, , ch] = spatialInput(name, c.kind, inputs, 2) as [number, number, number];
-    return c.keepDims ? [1, 1, ch] : [ch];
+    const rank = POOL_RANK[c.kind];
+    const s = spatialInput(name, c.kind, inputs, rank);
+    const ch = s[rank]!;
+    return c.keepDims ? [...ones(rank), ch] : [ch];
   },
   ...unweighted,
-  describe: () => '',
+  describe: (c) => (c.keepDims && POOL_RANK[c.kind] !== 2 ? 'keepdims' : ''),
   keras: {},
   tfjs: (c, ctx) => {
     const layers = ctx.tf.layers;
+    const rank = POOL_RANK[c.kind];
+    const max = c.kind.startsWith('globalMax');
+    const inShape = ctx.info.inputShapes[0]!;
+    const ch = inShape[rank]!;
     const name = c.keepDims ? `${ctx.name}__pool` : ctx.name;
-    const pool =
-      c.kind === 'globalAvgPool2d' ? layers.globalAveragePooling2d({ name }) : layers.globalMaxPooling2d({ name });
-    const pooled = ctx.use(pool, ctx.inputs[0]!);
-    const ch = ctx.info.inputShapes[0]![2]!;
-    return c.keepDims ? ctx.use(layers.reshape({ name: ctx.name, targetShape: [1, 1, ch] }), pooled) : pooled;
+    let x = ctx.inputs[0]!;
+    let pool;
+    if (rank === 2) pool = max ? layers.globalMaxPooling2d({ name }) : layers.globalAveragePooling2d({ name });
+    else {
+      // tfjs-layers pools sequences only: a volume is a sequence of its D x H x W positions first.
+      if (rank === 3)
+        x = ctx.use(
+          layers.reshape({ name: `${ctx.name}__positions`, targetShape: [prod(inShape.slice(0, 3)), ch] }),
+          x,
+        );
+      pool = max ? layers.globalMaxPooling1d({ name }) : layers.globalAveragePooling1d({ name });
+    }
+    const pooled = ctx.use(pool, x);
+    return c.keepDims ? ctx.use(layers.reshape({ name: ctx.name, targetShape: [...ones(rank), ch] }), pooled) : pooled;
   },
+  window: null,
+});
+
+/** Keras' adaptive pools; `output` has one entry per spatial axis. */
+function readAdaptive(r: ConfigReader): AdaptivePoolConfig {
+  r.channelsLast();
+  const rank = r.cls.endsWith('1D') ? 1 : r.cls.endsWith('3D') ? 3 : 2;
+  return {
+    kind: r.cls.includes('Max') ? 'adaptiveMaxPool' : 'adaptiveAvgPool',
+    output: r.tuple('output_size', rank),
+  };
+}
+
+const adaptive = (title: string): Kinds<AdaptivePoolConfig>['adaptiveAvgPool'] => ({
+  title,
+  titleOf: (c) => `${title}${c.output.length}D`,
+  outputShape: (c, inputs, name) => {
+    const s = spatialInput(name, c.kind, inputs, c.output.length);
+    checkPositive(name, c.kind, 'output size', c.output);
+    return [...c.output, s[c.output.length]!];
+  },
+  ...unweighted,
+  describe: (c) => `-> ${c.output.join('x')}`,
+  keras: {},
+  custom: [adaptivePoolND],
+  tfjs: (c, ctx) =>
+    ctx.use(
+      new (ctx.custom(adaptivePoolND))({
+        name: ctx.name,
+        mode: c.kind === 'adaptiveMaxPool' ? 'max' : 'avg',
+        output: [...c.output],
+      }),
+      ctx.inputs[0]!,
+    ),
   window: null,
 });
 
@@ -204,6 +423,56 @@ export const poolingKinds: Kinds<PoolingFamily> = {
   globalMaxPool2d: {
     ...globalPool('GlobalMaxPooling2D'),
     keras: { GlobalMaxPooling2D: readGlobal, GlobalMaxPool2D: readGlobal },
+  },
+  globalAvgPool1d: {
+    ...globalPool('GlobalAveragePooling1D'),
+    keras: { GlobalAveragePooling1D: readGlobal, GlobalAvgPool1D: readGlobal },
+  },
+  globalMaxPool1d: {
+    ...globalPool('GlobalMaxPooling1D'),
+    keras: { GlobalMaxPooling1D: readGlobal, GlobalMaxPool1D: readGlobal },
+  },
+  globalAvgPool3d: {
+    ...globalPool('GlobalAveragePooling3D'),
+    keras: { GlobalAveragePooling3D: readGlobal, GlobalAvgPool3D: readGlobal },
+  },
+  globalMaxPool3d: {
+    ...globalPool('GlobalMaxPooling3D'),
+    keras: { GlobalMaxPooling3D: readGlobal, GlobalMaxPool3D: readGlobal },
+  },
+
+  maxPool1d: {
+    ...poolNd('MaxPooling1D'),
+    keras: { MaxPooling1D: (r) => readPoolNd(r, 1), MaxPool1D: (r) => readPoolNd(r, 1) },
+  },
+  avgPool1d: {
+    ...poolNd('AveragePooling1D'),
+    keras: { AveragePooling1D: (r) => readPoolNd(r, 1), AvgPool1D: (r) => readPoolNd(r, 1) },
+  },
+  maxPool3d: {
+    ...poolNd('MaxPooling3D'),
+    keras: { MaxPooling3D: (r) => readPoolNd(r, 3), MaxPool3D: (r) => readPoolNd(r, 3) },
+  },
+  avgPool3d: {
+    ...poolNd('AveragePooling3D'),
+    keras: { AveragePooling3D: (r) => readPoolNd(r, 3), AvgPool3D: (r) => readPoolNd(r, 3) },
+  },
+
+  adaptiveAvgPool: {
+    ...adaptive('AdaptiveAveragePooling'),
+    keras: {
+      AdaptiveAveragePooling1D: readAdaptive,
+      AdaptiveAveragePooling2D: readAdaptive,
+      AdaptiveAveragePooling3D: readAdaptive,
+    },
+  },
+  adaptiveMaxPool: {
+    ...adaptive('AdaptiveMaxPooling'),
+    keras: {
+      AdaptiveMaxPooling1D: readAdaptive,
+      AdaptiveMaxPooling2D: readAdaptive,
+      AdaptiveMaxPooling3D: readAdaptive,
+    },
   },
 
   adaptiveAvgPool2d: {
@@ -358,6 +627,160 @@ export function adaptiveAvgPool2D(tf: Tf): LayerClass<{ output: Pair; name?: str
 
     override getConfig(): TF.serialization.ConfigDict {
       return { ...super.getConfig(), output: [...this.outputSize] };
+    }
+  };
+}
+
+export interface PoolNDArgs {
+  mode: 'max' | 'avg';
+  pool: number[];
+  strides: number[];
+  /** Per spatial axis, [before, after], resolved for the input. */
+  pads: Array<[number, number]>;
+  ceilMode: boolean;
+  /** Average: the explicit padding's zeros count in the divisor (PyTorch's and ONNX's count_include_pad). */
+  countIncludePad: boolean;
+  name?: string;
+}
+
+/** A pooling op of rank 1 (as a 1 x L image), 2 or 3, 'valid'. */
+function poolOp(tf: Tf, mode: 'max' | 'avg', x: TF.Tensor, pool: number[], strides: number[]): TF.Tensor {
+  if (pool.length === 3) {
+    const f = mode === 'max' ? tf.maxPool3d : tf.avgPool3d;
+    return f(x as TF.Tensor5D, pool as [number, number, number], strides as [number, number, number], 'valid');
+  }
+  const f = mode === 'max' ? tf.maxPool : tf.avgPool;
+  if (pool.length === 2) return f(x as TF.Tensor4D, pool as [number, number], strides as [number, number], 'valid');
+  return tf.squeeze(f(tf.expandDims(x, 1) as TF.Tensor4D, [1, pool[0]!], [1, strides[0]!], 'valid'), [1]);
+}
+
+/**
+ * Pools of any rank with explicit padding, ceil mode and either divisor: max pads with -inf; an average is
+ * the windowed sum of the zero-padded input over the windowed count of a mask, which is 1 on the input, on
+ * the explicit padding too when count_include_pad, and 0 on the overhang ceil mode adds (PyTorch's divisor).
+ */
+export function poolND(tf: Tf): LayerClass<PoolNDArgs> {
+  return class PoolND extends tf.layers.Layer {
+    static className = 'PoolND';
+    private readonly args: PoolNDArgs;
+
+    constructor(args: PoolNDArgs) {
+      super({ name: args.name });
+      this.args = { ...args, pads: args.pads.map(([b, a]) => [b, a]) };
+    }
+
+    private outSize(s: TF.Shape): number[] {
+      const a = this.args;
+      const rank = a.pool.length;
+      const inputs = [perExample(s)];
+      if (rank === 2) {
+        const config: Pool2dConfig = {
+          kind: 'maxPool2d',
+          pool: a.pool as unknown as Pair,
+          strides: a.strides as unknown as Pair,
+          padding: padsOf(a.pads),
+          ceilMode: a.ceilMode,
+        };
+        return poolShape(config, inputs, this.name);
+      }
+      const config: PoolNdConfig = {
+        kind: rank === 1 ? 'maxPool1d' : 'maxPool3d',
+        pool: a.pool,
+        strides: a.strides,
+        padding: a.pads,
+        ceilMode: a.ceilMode,
+      };
+      return poolNdShape(config, inputs, this.name);
+    }
+
+    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
+      const s = singleShape(inputShape);
+      return [s[0]!, ...this.outSize(s)];
+    }
+
+    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
+      return tf.tidy(() => {
+        const x = singleInput(inputs);
+        const a = this.args;
+        const sizes = x.shape.slice(1, -1);
+        const out = this.outSize(x.shape);
+        // Ceil mode may need a window that runs past the padding after: pad that far too.
+        const extra = sizes.map((n, i) =>
+          Math.max(0, (out[i]! - 1) * a.strides[i]! + a.pool[i]! - (n + a.pads[i]![0] + a.pads[i]![1])),
+        );
+        const around = (inner: Array<[number, number]>): Array<[number, number]> => [[0, 0], ...inner, [0, 0]];
+        const full = around(a.pads.map(([b, e], i) => [b, e + extra[i]!]));
+        if (a.mode === 'max') return poolOp(tf, 'max', tf.pad(x, full, Number.NEGATIVE_INFINITY), a.pool, a.strides);
+        const sums = poolOp(tf, 'avg', tf.pad(x, full), a.pool, a.strides);
+        const ones = tf.ones([1, ...sizes, 1]);
+        const mask = a.countIncludePad
+          ? tf.pad(tf.pad(ones, around(a.pads), 1), around(extra.map((e) => [0, e])))
+          : tf.pad(ones, full);
+        return tf.div(sums, poolOp(tf, 'avg', mask, a.pool, a.strides));
+      });
+    }
+
+    override getConfig(): TF.serialization.ConfigDict {
+      const a = this.args;
+      return {
+        ...super.getConfig(),
+        mode: a.mode,
+        pool: [...a.pool],
+        strides: [...a.strides],
+        pads: a.pads.map((p) => [...p]),
+        ceilMode: a.ceilMode,
+        countIncludePad: a.countIncludePad,
+      };
+    }
+  };
+}
+
+/** Keras' (and PyTorch's) adaptive pools of any rank: bin i spans [floor(i x in / out), ceil((i + 1) x in / out)). */
+export function adaptivePoolND(tf: Tf): LayerClass<{ mode: 'max' | 'avg'; output: number[]; name?: string }> {
+  return class AdaptivePoolND extends tf.layers.Layer {
+    static className = 'AdaptivePoolND';
+    private readonly mode: 'max' | 'avg';
+    private readonly outputSize: number[];
+
+    constructor(args: { mode: 'max' | 'avg'; output: number[]; name?: string }) {
+      super({ name: args.name });
+      this.mode = args.mode;
+      this.outputSize = [...args.output];
+    }
+
+    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
+      const s = singleShape(inputShape);
+      const config: AdaptivePoolConfig = {
+        kind: this.mode === 'max' ? 'adaptiveMaxPool' : 'adaptiveAvgPool',
+        output: this.outputSize,
+      };
+      return [s[0]!, ...poolingKinds[config.kind].outputShape(config, [perExample(s)], this.name)];
+    }
+
+    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
+      return tf.tidy(() => {
+        let y = singleInput(inputs);
+        // Bins are boxes, so reducing one axis at a time equals reducing each bin (equal counts per slice).
+        this.outputSize.forEach((out, i) => {
+          const axis = i + 1;
+          const size = y.shape[axis]!;
+          if (size === out) return;
+          const reduce = (t: TF.Tensor) => (this.mode === 'max' ? tf.max(t, axis, true) : tf.mean(t, axis, true));
+          const parts = Array.from({ length: out }, (_, j) => {
+            const start = Math.floor((j * size) / out);
+            const end = Math.ceil(((j + 1) * size) / out);
+            const begin = y.shape.map((_, d) => (d === axis ? start : 0));
+            const extent = y.shape.map((_, d) => (d === axis ? end - start : -1));
+            return reduce(tf.slice(y, begin, extent));
+          });
+          y = tf.concat(parts, axis);
+        });
+        return y === inputs || (Array.isArray(inputs) && y === inputs[0]) ? tf.clone(y) : y;
+      });
+    }
+
+    override getConfig(): TF.serialization.ConfigDict {
+      return { ...super.getConfig(), mode: this.mode, output: [...this.outputSize] };
     }
   };
 }

@@ -11,7 +11,7 @@ import { NetcensusError } from '../errors.js';
 import { isInput, parseRef, type Graph } from '../graph.js';
 import { kindSpec } from '../kinds/index.js';
 import type { BuildCtx } from '../kinds/spec.js';
-import { customLayer } from './custom.js';
+import { customLayer, registerCustomLayers } from './custom.js';
 
 export type WeightInit = 'random' | 'zeros';
 
@@ -40,6 +40,8 @@ export interface BuiltNode {
 
 export interface BuiltModel {
   model: TF.LayersModel;
+  /** Layers applied more than once (a shared layer's later calls): tfjs counts a reference per call. */
+  shared: TF.layers.Layer[];
   /** For every non-input node, in graph order. With outputs 'all', the model's outputs are their outputs, flattened. */
   nodes: BuiltNode[];
 }
@@ -97,12 +99,29 @@ function fillOnBackend(layer: TF.layers.Layer, pool: ConstantPool | undefined): 
   }
 }
 
+/**
+ * tfjs-layers' executor counts a tensor's consumers once per layer but releases it once per input, so a
+ * layer that takes one tensor twice (x * x) frees it while later layers still need it: each repeat goes
+ * through this copy, which shares the data.
+ */
+const inputCopy = (t: typeof tf) =>
+  class InputCopy extends t.layers.Layer {
+    static className = 'NetcensusInputCopy';
+    override call(x: TF.Tensor | TF.Tensor[]): TF.Tensor {
+      return t.clone(Array.isArray(x) ? x[0]! : x);
+    }
+  };
+
 export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: BuildOptions = {}): BuiltModel {
+  // tfjs-layers resolves an activation name (Dense(activation: 'hard_silu')) through the same registry as
+  // layer classes: the kinds' custom classes, activations included, are registered before any layer is made.
+  registerCustomLayers();
   const kernelInitializer = options.init === 'random' ? 'glorotUniform' : 'zeros';
   const tensors = new Map<string, TF.SymbolicTensor[]>();
   const owned = new Map<string, TF.layers.Layer[]>();
   const inputs: TF.SymbolicTensor[] = [];
   const nodes: BuiltNode[] = [];
+  const shared = new Set<TF.layers.Layer>();
   const has = (name: string): boolean => tensors.has(name);
   const tensor = (ref: string): TF.SymbolicTensor => {
     const { node, index } = parseRef(ref, has);
@@ -115,11 +134,18 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
     // A later call of a shared layer replays the first call's layers, in the order its build used them.
     const reuse = node.sharedWith === undefined ? undefined : owned.get(node.sharedWith);
     let replayed = 0;
+    const inputTensors = node.inputs.map((ref, i) => {
+      const x = tensor(ref);
+      if (node.inputs.indexOf(ref) === i) return x;
+      const copy = new (customLayer(inputCopy))({ name: `${node.name}__input${i}` });
+      layers.push(copy);
+      return copy.apply(x) as TF.SymbolicTensor;
+    });
     const ctx: BuildCtx = {
       tf,
       info,
       name: node.name,
-      inputs: node.inputs.map(tensor),
+      inputs: inputTensors,
       kernelInitializer,
       use: (layer, x) => {
         if (reuse) {
@@ -128,6 +154,7 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
             throw new NetcensusError(
               `layer "${node.name}": its shared layer "${node.sharedWith}" was built differently`,
             );
+          shared.add(original);
           return original.apply(x) as TF.SymbolicTensor;
         }
         layers.push(layer);
@@ -146,5 +173,21 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
   }
   const outputs = options.outputs === 'final' ? graph.outputs.map(tensor) : nodes.flatMap((n) => n.outputs);
   const model = tf.model({ inputs, outputs, name: graph.name });
-  return { model, nodes };
+  return { model, nodes, shared: [...shared] };
+}
+
+/**
+ * Disposes a built model and its weights. tfjs keeps a reference per call of a layer and
+ * LayersModel.dispose() releases one, so a shared layer's weights would outlive the model: its
+ * remaining references are released here.
+ */
+export function disposeBuilt(built: BuiltModel): void {
+  built.model.dispose();
+  for (const layer of built.shared) {
+    try {
+      while (layer.dispose().refCountAfterDispose > 0);
+    } catch {
+      // already disposed with the model
+    }
+  }
 }

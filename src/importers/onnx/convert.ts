@@ -36,6 +36,8 @@ export interface Tensor {
   perm: number[];
   /** A flattened channels-last map: the ONNX (channels-first) shape it came from, for loading a Dense's weights. */
   flat?: number[];
+  /** The graph node also adds a bias this ONNX value is without (a MatMul whose Add it absorbed): same shape, other values. */
+  biasAfter?: boolean;
 }
 
 type Value = Const | Tensor;
@@ -98,7 +100,11 @@ const SPATIAL = new Set([
   'PRelu',
 ]);
 
-/** `/layer1/layer1.0/conv1/Conv` -> `layer1.0.conv1`: each scope is a module name cut to its last atom. */
+/**
+ * `/layer1/layer1.0/conv1/Conv` -> `layer1.0.conv1`, `/features/features.0/features.0.0/Conv` ->
+ * `features.0.0`: each scope is a child's attribute name, and a numbered child's is its parent's scope and
+ * its number.
+ */
 export function modulePath(node: NodeProto): string {
   const scopes = node.metadataProps.find((p) => p.key === 'pkg.torch.onnx.name_scopes')?.value;
   if (scopes) {
@@ -109,10 +115,13 @@ export function modulePath(node: NodeProto): string {
   if (!node.name.startsWith('/')) return '';
   const segs = node.name.split('/').slice(1, -1);
   let path = '';
+  let previous = '';
   for (const seg of segs) {
     const last = path.split('.').at(-1);
-    if (path && last && seg.startsWith(`${last}.`)) path += seg.slice(last.length);
+    if (previous && seg.startsWith(`${previous}.`)) path += seg.slice(previous.length);
+    else if (path && last && seg.startsWith(`${last}.`)) path += seg.slice(last.length);
     else path = path ? `${path}.${seg}` : seg;
+    previous = seg;
   }
   return path;
 }
@@ -122,9 +131,17 @@ const attrInt = (n: NodeProto, name: string, fallback: number): number => {
   const a = attr(n, name);
   return a === undefined ? fallback : Number(a.i);
 };
+/** The shortest decimal that is the same float32 (an attribute's 0.7 is stored as 0.699999988...). */
+function float32Decimal(x: number): number {
+  for (let p = 1; p < 10; p++) {
+    const d = Number(x.toPrecision(p));
+    if (Math.fround(d) === Math.fround(x)) return d;
+  }
+  return x;
+}
 const attrFloat = (n: NodeProto, name: string, fallback: number): number => {
   const a = attr(n, name);
-  return a === undefined ? fallback : Number(a.f);
+  return a === undefined ? fallback : float32Decimal(Number(a.f));
 };
 const attrInts = (n: NodeProto, name: string): number[] | undefined => {
   const a = attr(n, name);
@@ -136,20 +153,22 @@ const attrString = (n: NodeProto, name: string, fallback: string): string => {
 };
 
 export class Converter {
-  private readonly values = new Map<string, Value>();
-  private readonly nodes: GraphNode[] = [];
-  private readonly names = new Set<string>();
+  readonly values = new Map<string, Value>();
+  readonly nodes: GraphNode[] = [];
+  readonly names = new Set<string>();
   readonly tensors = new Map<string, Tensor>();
   readonly weights = new Map<string, WeightSource>();
-  private readonly consumers = new Map<string, number>();
-  private readonly shapes = new Map<string, Shape[]>();
+  readonly consumers = new Map<string, number>();
+  readonly shapes = new Map<string, Shape[]>();
+  /** The ONNX op each node came from, for names. */
+  readonly ops = new Map<string, string>();
   /** Add nodes absorbed into the MatMul before them (a Linear on a 3-D input: MatMul, then Add of the bias). */
-  private readonly fusedAdds = new Map<string, string>();
-  private readonly path: string;
+  readonly fusedAdds = new Map<string, string>();
+  readonly path: string;
   readonly inputs: Array<{ name: string; shape: number[] }> = [];
 
   constructor(
-    private readonly model: ModelProto,
+    readonly model: ModelProto,
     private readonly options: OnnxOptions,
   ) {
     this.path = options.origin;
@@ -173,6 +192,7 @@ export class Converter {
     }
     if (this.inputs.length === 0) bad(`${this.path}: the graph has no input`);
     this.run(g);
+    this.renameComposites();
     const outputs = g.output.map((o) => {
       const v = this.values.get(o.name);
       if (!v || v.t !== 'tensor') return bad(`${this.path}: graph output "${o.name}" is not computed from the input`);
@@ -195,7 +215,45 @@ export class Converter {
     return { graph, tensors: this.tensors, weights: this.weights, opset: this.opset, inputs: this.inputs };
   }
 
-  private countConsumers(g: GraphProto): void {
+  /**
+   * An op in a composite module's own forward (ResNet's `out += identity` in `layer1.0`) took the module's
+   * path as its name; the module's layers are inside it, so the op is named after the module and itself
+   * (`layer1.0.add`), as the zoo names it, and the tree shows `layer1.0` as the container it is.
+   */
+  renameComposites(): void {
+    const scopes = new Set(this.nodes.map((n) => n.scope));
+    const containers = new Set<string>();
+    for (const s of scopes)
+      for (let i = s.indexOf('.'); i > 0; i = s.indexOf('.', i + 1)) containers.add(s.slice(0, i));
+    const renamed = new Map<string, string>();
+    for (const n of this.nodes) {
+      if (!containers.has(n.name) || n.config.kind === 'input') continue;
+      const to = this.unique(`${n.name}.${(this.ops.get(n.name) ?? n.config.kind).toLowerCase()}`);
+      renamed.set(n.name, to);
+    }
+    if (!renamed.size) return;
+    const ref = (r: string): string => {
+      const k = r.lastIndexOf(':');
+      if (renamed.has(r)) return renamed.get(r)!;
+      return k > 0 && renamed.has(r.slice(0, k)) ? `${renamed.get(r.slice(0, k))}${r.slice(k)}` : r;
+    };
+    for (let i = 0; i < this.nodes.length; i++) {
+      const n = this.nodes[i]!;
+      const name = renamed.get(n.name) ?? n.name;
+      this.nodes[i] = { ...n, name, scope: renamed.has(n.name) ? name : n.scope, inputs: n.inputs.map(ref) };
+    }
+    for (const t of this.tensors.values()) t.ref = ref(t.ref);
+    for (const [from, to] of renamed) {
+      const w = this.weights.get(from);
+      if (w) {
+        this.weights.delete(from);
+        this.weights.set(to, w);
+      }
+      this.shapes.set(to, this.shapes.get(from)!);
+    }
+  }
+
+  countConsumers(g: GraphProto): void {
     const visit = (graph: GraphProto): void => {
       for (const n of graph.node) {
         for (const i of n.input) if (i) this.consumers.set(i, (this.consumers.get(i) ?? 0) + 1);
@@ -210,7 +268,7 @@ export class Converter {
   }
 
   /** MatMul by a stored [in, out] matrix then Add of a stored [out] vector: one Dense, as PyTorch's Linear. */
-  private findFusedAdds(g: GraphProto): void {
+  findFusedAdds(g: GraphProto): void {
     const byOutput = new Map(g.node.map((n) => [n.output[0]!, n]));
     const isInit = (name: string) => g.initializer.some((t) => t.name === name);
     for (const n of g.node) {
@@ -230,7 +288,7 @@ export class Converter {
     }
   }
 
-  private addInput(name: string, vi: GraphProto['input'][number], g: GraphProto): void {
+  addInput(name: string, vi: GraphProto['input'][number], g: GraphProto): void {
     const dims = vi.type?.tensorType?.shape?.dim ?? bad(`${this.path}: input "${name}" has no tensor shape`);
     const rank = dims.length;
     if (rank < 2)
@@ -266,45 +324,72 @@ export class Converter {
     this.inputs.push({ name, shape: dims.map((d, i) => (i === 0 ? Number(d.dimValue) || 1 : onnx[i]!)) });
   }
 
-  private unique(base: string): string {
+  unique(base: string): string {
     let name = base || 'node';
     for (let k = 1; this.names.has(name); k++) name = `${base}_${k}`;
     this.names.add(name);
     return name;
   }
 
-  private set(name: string, v: Value): void {
+  set(name: string, v: Value): void {
     this.values.set(name, v);
     if (v.t === 'tensor') this.tensors.set(name, v);
   }
 
-  private value(n: NodeProto, i: number): Value {
+  /**
+   * Input i of a node. A flattened channels-last map (`Tensor.flat`) is put in ONNX's element order first,
+   * unless the caller takes it as it is (`asFlat`: a Dense, which reorders its weights, or an elementwise
+   * op, which keeps the order and passes the mark on).
+   */
+  value(n: NodeProto, i: number, asFlat = false): Value {
     const name = n.input[i];
     if (!name) bad(`${this.where(n)}: input ${i} is missing`);
     const v = this.values.get(name!);
     if (!v) bad(`${this.where(n)}: input "${name}" is produced by no node, initializer or graph input`);
+    if (v!.t === 'tensor' && v!.flat && !asFlat) return this.unflatten(n, name!, v!);
     return v!;
   }
 
-  private optional(n: NodeProto, i: number): Value | undefined {
+  /**
+   * A flattened channels-last map in ONNX's order: back to the map, channels first, flattened again. The
+   * ONNX value then names the reordered tensor, so later consumers share it.
+   */
+  unflatten(n: NodeProto, name: string, v: Tensor): Tensor {
+    const map = v.flat!;
+    const rank = map.length;
+    const perm = channelsLast(rank);
+    const { ref } = this.emit(n, { kind: 'reshape', target: perm.map((p) => map[p]!) }, [v.ref], '__unflatten');
+    const ordered = this.layout(n, { t: 'tensor', ref, onnx: [1, ...map], perm }, identity(rank), 'onnx_order');
+    const flat = this.emit(n, { kind: 'flatten' }, [ordered.ref], '__onnx_order_flat');
+    const t: Tensor = { t: 'tensor', ref: flat.ref, onnx: v.onnx, perm: [0] };
+    this.set(name, t);
+    return t;
+  }
+
+  /** The mark of a flattened channels-last map, for an elementwise op's output to carry on. */
+  static flatOf(v: Tensor): Partial<Tensor> {
+    return v.flat ? { flat: v.flat } : {};
+  }
+
+  optional(n: NodeProto, i: number): Value | undefined {
     return n.input[i] ? this.value(n, i) : undefined;
   }
 
-  private tensor(n: NodeProto, i: number): Tensor {
-    const v = this.value(n, i);
+  tensor(n: NodeProto, i: number, asFlat = false): Tensor {
+    const v = this.value(n, i, asFlat);
     if (v.t !== 'tensor')
       bad(`${this.where(n)}: input ${i} ("${n.input[i]}") must be computed from the input, not a constant`);
     return v as Tensor;
   }
 
-  private constant(n: NodeProto, i: number, what: string): number[] {
+  constant(n: NodeProto, i: number, what: string): number[] {
     const v = this.value(n, i);
     if (v.t !== 'const')
       return bad(`${this.where(n)}: ${what} (input ${i}) must be a constant, but it is computed from the input`);
     return this.valuesOf(v);
   }
 
-  private valuesOf(c: Const): number[] {
+  valuesOf(c: Const): number[] {
     if (c.values) return c.values;
     if (!c.init) return [];
     if (!inline(c.init) && prod(c.dims) > 4096) {
@@ -314,12 +399,12 @@ export class Converter {
     return c.values;
   }
 
-  private where(n: NodeProto): string {
+  where(n: NodeProto): string {
     return `${this.path}: node "${n.name || n.output[0]}" (${n.opType})`;
   }
 
   /** Runs the nodes in order (exporters write them topologically sorted, as ONNX requires). */
-  private run(g: GraphProto): void {
+  run(g: GraphProto): void {
     for (const n of g.node) {
       if (n.domain && n.domain !== 'ai.onnx') this.unknown(n, `operator ${n.domain}.${n.opType}`);
       else this.node(n);
@@ -327,11 +412,12 @@ export class Converter {
   }
 
   /** Adds one graph node; its output shapes come from the kind's own rule (the census'). */
-  private emit(n: NodeProto, config: LayerConfig, inputs: string[], suffix = ''): { ref: string; shapes: Shape[] } {
+  emit(n: NodeProto, config: LayerConfig, inputs: string[], suffix = ''): { ref: string; shapes: Shape[] } {
     const module = modulePath(n);
     const base = (module || n.opType) + suffix;
     const name = this.unique(base);
     const node: GraphNode = { name, scope: module || name, config, inputs };
+    this.ops.set(name, n.opType);
     const spec = kindSpec(config);
     const inShapes = inputs.map((ref) => {
       const [src, k] =
@@ -347,7 +433,7 @@ export class Converter {
   }
 
   /** An output tensor in a layout; its ONNX shape follows from the graph shape. */
-  private out(n: NodeProto, k: number, ref: string, shape: Shape, perm: number[], extra: Partial<Tensor> = {}): Tensor {
+  out(n: NodeProto, k: number, ref: string, shape: Shape, perm: number[], extra: Partial<Tensor> = {}): Tensor {
     const onnx = [1, ...Array(shape.length).fill(0)];
     perm.forEach((p, i) => (onnx[p + 1] = shape[i]!));
     const t: Tensor = { t: 'tensor', ref, onnx, perm, ...extra };
@@ -356,7 +442,7 @@ export class Converter {
   }
 
   /** The tensor in the wanted layout, through a transpose node where it is not. */
-  private layout(n: NodeProto, v: Tensor, want: number[], why: string): Tensor {
+  layout(n: NodeProto, v: Tensor, want: number[], why: string): Tensor {
     if (same(v.perm, want)) return v;
     const perm = want.map((w) => v.perm.indexOf(w));
     const { ref } = this.emit(n, { kind: 'transpose', perm }, [v.ref], `__${why}`);
@@ -367,12 +453,12 @@ export class Converter {
    * A reshape keeps the elements' order only if the axes of size > 1 stand in the same order in the graph
    * as in ONNX; otherwise the tensor is put in ONNX order first.
    */
-  private orderSafe(v: Tensor): boolean {
+  orderSafe(v: Tensor): boolean {
     const big = v.perm.filter((p) => v.onnx[p + 1]! > 1);
     return big.every((p, i) => i === 0 || big[i - 1]! < p);
   }
 
-  private unknown(n: NodeProto, what: string): void {
+  unknown(n: NodeProto, what: string): void {
     if (!this.options.skipUnknown) {
       bad(`${this.where(n)}: ${what} is not supported; --skip-unknown counts the rest and marks it "not counted"`);
     }
@@ -403,7 +489,7 @@ export class Converter {
     );
   }
 
-  private node(n: NodeProto): void {
+  node(n: NodeProto): void {
     const handler = HANDLERS[n.opType];
     if (!handler) return this.unknown(n, `operator ${n.opType}`);
     handler.call(this, n);
@@ -418,29 +504,6 @@ export class Converter {
 }
 
 type Handler = (this: Converter, n: NodeProto) => void;
-
-/** Converter internals the handlers reach (kept private from library users, not from this file). */
-type Internals = {
-  value(n: NodeProto, i: number): Value;
-  optional(n: NodeProto, i: number): Value | undefined;
-  tensor(n: NodeProto, i: number): Tensor;
-  constant(n: NodeProto, i: number, what: string): number[];
-  valuesOf(c: Const): number[];
-  where(n: NodeProto): string;
-  emit(n: NodeProto, config: LayerConfig, inputs: string[], suffix?: string): { ref: string; shapes: Shape[] };
-  out(n: NodeProto, k: number, ref: string, shape: Shape, perm: number[], extra?: Partial<Tensor>): Tensor;
-  layout(n: NodeProto, v: Tensor, want: number[], why: string): Tensor;
-  orderSafe(v: Tensor): boolean;
-  set(name: string, v: Value): void;
-  unknown(n: NodeProto, what: string): void;
-  run(g: GraphProto): void;
-  weights: Map<string, WeightSource>;
-  fusedAdds: Map<string, string>;
-  consumers: Map<string, number>;
-  opset: number;
-  path: string;
-};
-const I = (c: Converter): Internals => c as unknown as Internals;
 
 /** Spatial explicit pads [b1..bn, e1..en] as per-axis [before, after]. */
 const axisPads = (pads: number[], s: number): Array<[number, number]> =>
@@ -538,7 +601,7 @@ function broadcastValues(
 
 for (const [onnxOp, op] of Object.entries(ELEMENTWISE)) {
   HANDLERS[onnxOp] = function (n) {
-    const c = I(this);
+    const c = this;
     // Max/Min take any number of inputs; two is what exports write.
     if (n.input.length !== 2) return c.unknown(n, `${onnxOp} of ${n.input.length} inputs`);
     const [a, b] = [c.value(n, 0), c.value(n, 1)];
@@ -564,7 +627,7 @@ for (const [onnxOp, op] of Object.entries(ELEMENTWISE)) {
     // A MatMul's bias, absorbed into its Dense.
     const fused = c.fusedAdds.get(n.name || n.output[0]!);
     if (fused !== undefined) {
-      const x = (a.t === 'tensor' ? a : b) as Tensor;
+      const { biasAfter: _, ...x } = (a.t === 'tensor' ? a : b) as Tensor;
       return void c.set(n.output[0]!, x);
     }
     const [x, k, left] = a.t === 'tensor' ? [a, b as Const, false] : [b as Tensor, a as Const, true];
@@ -590,7 +653,6 @@ for (const [onnxOp, op] of Object.entries(ELEMENTWISE)) {
 
 export {
   HANDLERS,
-  I,
   autoPads,
   axisPads,
   attr,
@@ -603,5 +665,6 @@ export {
   same,
   graphShape,
   broadcastValues,
+  broadcastShape,
 };
 export type { Const, Value, Handler };

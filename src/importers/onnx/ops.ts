@@ -5,11 +5,12 @@
  */
 import { prod } from '../../exact.js';
 import type { LayerConfig } from '../../graph.js';
-import type { ActivationFn } from '../../kinds/activation.js';
+import type { ActivationConfig, ActivationFn } from '../../kinds/activation.js';
 import type { UnaryOp } from '../../kinds/tensor.js';
 import {
+  Converter,
   HANDLERS,
-  I,
+  broadcastShape,
   broadcastValues,
   attr,
   attrFloat,
@@ -36,11 +37,11 @@ const register = (ops: string[], h: Handler): void => {
 // ---- constants and aliases ----
 
 register(['Identity'], function (n) {
-  I(this).set(n.output[0]!, I(this).value(n, 0));
+  this.set(n.output[0]!, this.value(n, 0, true));
 });
 
 register(['Constant'], function (n) {
-  const c = I(this);
+  const c = this;
   const a = n.attribute[0] ?? c.unknown(n, 'a Constant without a value');
   if (!a) return;
   if (a.t) {
@@ -57,7 +58,7 @@ register(['Constant'], function (n) {
 });
 
 register(['Cast', 'CastLike'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.value(n, 0);
   if (v.t === 'tensor') return c.set(n.output[0]!, v);
   const to = attrInt(n, 'to', 1);
@@ -66,7 +67,7 @@ register(['Cast', 'CastLike'], function (n) {
 });
 
 register(['Shape'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.value(n, 0);
   const dims = v.t === 'tensor' ? v.onnx : v.dims;
   const rank = dims.length;
@@ -78,12 +79,12 @@ register(['Shape'], function (n) {
 });
 
 register(['Size'], function (n) {
-  const v = I(this).value(n, 0);
+  const v = this.value(n, 0);
   this.foldTo(n, [], [prod(v.t === 'tensor' ? v.onnx : v.dims)]);
 });
 
 register(['ConstantOfShape'], function (n) {
-  const c = I(this);
+  const c = this;
   const dims = c.constant(n, 0, 'the shape');
   const a = attr(n, 'value');
   const fill = a?.t ? c.valuesOf({ t: 'const', dims: [1], init: a.t, float: true })[0]! : 0;
@@ -91,7 +92,7 @@ register(['ConstantOfShape'], function (n) {
 });
 
 register(['Range'], function (n) {
-  const c = I(this);
+  const c = this;
   const [start, limit, delta] = [0, 1, 2].map((i) => c.constant(n, i, ['start', 'limit', 'delta'][i]!)[0]!);
   const count = Math.max(Math.ceil((limit! - start!) / delta!), 0);
   this.foldTo(
@@ -109,7 +110,7 @@ function strides(dims: number[]): number[] {
 }
 
 register(['Gather'], function (n) {
-  const c = I(this);
+  const c = this;
   const data = c.value(n, 0);
   if (data.t !== 'const') return c.unknown(n, 'Gather from a computed tensor (an embedding lookup)');
   const idx = c.value(n, 1);
@@ -132,7 +133,7 @@ register(['Gather'], function (n) {
 });
 
 register(['Unsqueeze', 'Squeeze'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.value(n, 0);
   const axesIn = n.input[1] ? c.constant(n, 1, 'the axes') : attrInts(n, 'axes');
   const rank = v.t === 'tensor' ? v.onnx.length : v.dims.length;
@@ -157,14 +158,14 @@ register(['Unsqueeze', 'Squeeze'], function (n) {
 // ---- reshaping activations ----
 
 /** Reshapes a tensor to an ONNX shape whose batch stays first. */
-function reshapeTo(this: import('./convert.js').Converter, n: NodeProto, v: Tensor, out: number[]): void {
-  const c = I(this);
+function reshapeTo(this: Converter, n: NodeProto, v: Tensor, out: number[]): void {
+  const c = this;
   if (out[0] !== v.onnx[0])
     return c.unknown(n, `a reshape across the batch ([${v.onnx.join(', ')}] -> [${out.join(', ')}])`);
   const target = out.slice(1);
   // Flattening a channels-last map: the graph's Flatten keeps its count; the element order is the
   // graph's, and a Dense after it takes the file's weights in that order.
-  if (target.length === 1 && !same(v.perm, identity(v.perm.length)) && !c.orderSafe(v)) {
+  if (target.length === 1 && same(v.perm, channelsLast(v.perm.length)) && !c.orderSafe(v)) {
     const { ref, shapes } = c.emit(n, { kind: 'flatten' }, [v.ref]);
     return void c.out(n, 0, ref, shapes[0]!, [0], { flat: v.onnx.slice(1) });
   }
@@ -176,7 +177,7 @@ function reshapeTo(this: import('./convert.js').Converter, n: NodeProto, v: Tens
 }
 
 register(['Reshape'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.value(n, 0);
   const shape = c.constant(n, 1, 'the target shape');
   const dims = v.t === 'tensor' ? v.onnx : v.dims;
@@ -193,7 +194,7 @@ register(['Reshape'], function (n) {
 });
 
 register(['Flatten'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.value(n, 0);
   const axis = attrInt(n, 'axis', 1);
   const dims = v.t === 'tensor' ? v.onnx : v.dims;
@@ -204,7 +205,7 @@ register(['Flatten'], function (n) {
 });
 
 register(['Transpose'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.value(n, 0);
   const rank = v.t === 'tensor' ? v.onnx.length : v.dims.length;
   const p = attrInts(n, 'perm') ?? identity(rank).reverse();
@@ -233,7 +234,9 @@ register(['Transpose'], function (n) {
 });
 
 register(['Concat'], function (n) {
-  const c = I(this);
+  const c = this;
+  // torch.cat of one tensor (DenseNet's first layer of each block) is that tensor.
+  if (n.input.length === 1) return c.set(n.output[0]!, c.value(n, 0, true));
   const vs = n.input.map((_, i) => c.value(n, i));
   const axis0 = attrInt(n, 'axis', 0);
   if (vs.every((v) => v.t === 'const')) {
@@ -274,7 +277,7 @@ register(['Concat'], function (n) {
 });
 
 register(['Split'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.tensor(n, 0);
   const rank = v.onnx.length;
   const a0 = attrInt(n, 'axis', 0);
@@ -292,7 +295,7 @@ register(['Split'], function (n) {
 });
 
 register(['Slice'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.value(n, 0);
   const dims = v.t === 'tensor' ? v.onnx : v.dims;
   const rank = dims.length;
@@ -344,7 +347,7 @@ register(['Slice'], function (n) {
 });
 
 register(['Pad'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.tensor(n, 0);
   const rank = v.onnx.length;
   const raw = n.input[1] ? c.constant(n, 1, 'the pads') : (attrInts(n, 'pads') ?? []);
@@ -379,14 +382,14 @@ register(['Pad'], function (n) {
 // ---- weighted layers ----
 
 register(['Conv'], function (n) {
-  const c = I(this);
+  const c = this;
   const x0 = c.tensor(n, 0);
   const w = c.value(n, 1);
   if (w.t !== 'const' || !w.init) return c.unknown(n, 'a Conv whose weights are computed, not stored');
   const b = c.optional(n, 2);
   if (b && (b.t !== 'const' || !b.init)) return c.unknown(n, 'a Conv whose bias is computed, not stored');
   const s = x0.onnx.length - 2;
-  if (s !== 2) return c.unknown(n, `a ${s}-D convolution`);
+  if (s < 1 || s > 3) return c.unknown(n, `a ${s}-D convolution`);
   const x = c.layout(n, x0, channelsLast(s + 1), 'channels_last');
   const [out, perGroup, ...kernel] = w.dims as [number, number, ...number[]];
   const group = attrInt(n, 'group', 1);
@@ -398,6 +401,22 @@ register(['Conv'], function (n) {
   const cin = x.onnx[1]!;
   if (perGroup * group !== cin)
     return c.unknown(n, `a Conv with ${cin} input channels and weights for ${perGroup} x ${group} groups`);
+  if (s !== 2) {
+    // 1-D and 3-D: the rank-generic kind, explicit pads per axis.
+    const config: LayerConfig = {
+      kind: s === 1 ? 'conv1d' : 'conv3d',
+      filters: out,
+      kernel,
+      strides,
+      padding: pads === 'same' ? 'same' : axisPads(pads, s),
+      dilation: dilations,
+      groups: group,
+      bias: b !== undefined,
+    };
+    const { ref, shapes } = c.emit(n, config, [x.ref]);
+    c.weights.set(ref, { op: 'Conv', channels: cin, inits: [w.init.name, ...(b ? [(b as Const).init!.name] : [])] });
+    return void c.out(n, 0, ref, shapes[0]!, x.perm);
+  }
   const [ap] = [pads === 'same' ? undefined : axisPads(pads, 2)];
   const padding =
     pads === 'same' ? ('same' as const) : { top: ap![0]![0], bottom: ap![0]![1], left: ap![1]![0], right: ap![1]![1] };
@@ -422,9 +441,47 @@ register(['Conv'], function (n) {
   c.out(n, 0, ref, shapes[0]!, x.perm);
 });
 
+register(['ConvTranspose'], function (n) {
+  const c = this;
+  const x0 = c.tensor(n, 0);
+  const w = c.value(n, 1);
+  if (w.t !== 'const' || !w.init) return c.unknown(n, 'a ConvTranspose whose weights are computed, not stored');
+  const b = c.optional(n, 2);
+  if (b && (b.t !== 'const' || !b.init)) return c.unknown(n, 'a ConvTranspose whose bias is computed, not stored');
+  const s = x0.onnx.length - 2;
+  if (s < 1 || s > 3) return c.unknown(n, `a ${s}-D ConvTranspose`);
+  if (attr(n, 'output_shape')) return c.unknown(n, 'a ConvTranspose given an output_shape');
+  const x = c.layout(n, x0, channelsLast(s + 1), 'channels_last');
+  // ONNX's weights: [in channels, out channels / group, ...kernel].
+  const [cin, perGroup, ...kernel] = w.dims as [number, number, ...number[]];
+  const group = attrInt(n, 'group', 1);
+  const strides = attrInts(n, 'strides') ?? kernel.map(() => 1);
+  const dilations = attrInts(n, 'dilations') ?? kernel.map(() => 1);
+  const outputPadding = attrInts(n, 'output_padding') ?? kernel.map(() => 0);
+  const mode = attrString(n, 'auto_pad', 'NOTSET');
+  if (mode === 'SAME_LOWER') return c.unknown(n, 'a ConvTranspose with auto_pad SAME_LOWER');
+  const pads = mode === 'SAME_UPPER' ? 'same' : (attrInts(n, 'pads') ?? kernel.flatMap(() => [0, 0]));
+  if (cin !== x.onnx[1])
+    return c.unknown(n, `a ConvTranspose with weights for ${cin} input channels, fed ${x.onnx[1]}`);
+  const config: LayerConfig = {
+    kind: s === 1 ? 'conv1dTranspose' : s === 2 ? 'conv2dTranspose' : 'conv3dTranspose',
+    filters: perGroup * group,
+    kernel,
+    strides,
+    padding: pads === 'same' ? 'same' : axisPads(pads, s),
+    outputPadding,
+    dilation: dilations,
+    groups: group,
+    bias: b !== undefined,
+  };
+  const { ref, shapes } = c.emit(n, config, [x.ref]);
+  c.weights.set(ref, { op: 'ConvTranspose', inits: [w.init.name, ...(b ? [(b as Const).init!.name] : [])] });
+  c.out(n, 0, ref, shapes[0]!, x.perm);
+});
+
 register(['Gemm'], function (n) {
-  const c = I(this);
-  const a = c.tensor(n, 0);
+  const c = this;
+  const a = c.tensor(n, 0, true);
   const w = c.value(n, 1);
   if (w.t !== 'const' || !w.init || w.dims.length !== 2) return c.unknown(n, 'a Gemm whose B is not a stored matrix');
   if (attrInt(n, 'transA', 0)) return c.unknown(n, 'a Gemm with transA');
@@ -446,8 +503,8 @@ register(['Gemm'], function (n) {
 });
 
 register(['MatMul'], function (n) {
-  const c = I(this);
-  const a = c.value(n, 0);
+  const c = this;
+  let a = c.value(n, 0, true);
   const b = c.value(n, 1);
   if (a.t === 'tensor' && b.t === 'const' && b.init && b.dims.length === 2) {
     // The last ONNX axis is what a Dense reads: it must be the graph's last axis too.
@@ -460,8 +517,9 @@ register(['MatMul'], function (n) {
       inits: [b.init.name, ...(biasName ? [biasName] : [])],
       ...(x.flat ? { flat: x.flat } : {}),
     });
-    return void c.out(n, 0, ref, shapes[0]!, x.perm);
+    return void c.out(n, 0, ref, shapes[0]!, x.perm, biasName ? { biasAfter: true } : {});
   }
+  a = c.value(n, 0);
   if (a.t === 'tensor' && b.t === 'tensor') {
     const x = c.layout(n, a, identity(a.perm.length), 'onnx_order');
     const y = c.layout(n, b, identity(b.perm.length), 'onnx_order');
@@ -472,14 +530,14 @@ register(['MatMul'], function (n) {
 });
 
 /** The bias of the Add this MatMul's output feeds, when findFusedAdds absorbed it. */
-function biasOf(c: ReturnType<typeof I>, n: NodeProto): string | undefined {
-  const g = (c as unknown as { model: { graph: { node: NodeProto[] } } }).model.graph;
+function biasOf(c: Converter, n: NodeProto): string | undefined {
+  const g = c.model.graph!;
   const add = g.node.find((m) => m.opType === 'Add' && m.input.includes(n.output[0]!));
   return add ? c.fusedAdds.get(add.name || add.output[0]!) : undefined;
 }
 
 register(['BatchNormalization'], function (n) {
-  const c = I(this);
+  const c = this;
   const x0 = c.tensor(n, 0);
   const x = c.layout(n, x0, channelsLast(x0.perm.length), 'channels_last');
   const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => c.value(n, i));
@@ -504,7 +562,7 @@ register(['BatchNormalization'], function (n) {
 });
 
 register(['InstanceNormalization'], function (n) {
-  const c = I(this);
+  const c = this;
   const x0 = c.tensor(n, 0);
   const x = c.layout(n, x0, channelsLast(x0.perm.length), 'channels_last');
   const scale = c.value(n, 1);
@@ -514,8 +572,46 @@ register(['InstanceNormalization'], function (n) {
   c.out(n, 0, ref, shapes[0]!, x.perm);
 });
 
+register(['LayerNormalization'], function (n) {
+  const c = this;
+  let x = c.tensor(n, 0);
+  const rank = x.onnx.length;
+  const axis0 = attrInt(n, 'axis', -1);
+  const axis = axis0 < 0 ? axis0 + rank : axis0;
+  if (axis < 1 || axis >= rank) return c.unknown(n, `a LayerNormalization from axis ${axis0} of a rank-${rank} tensor`);
+  if (n.output.slice(1).some(Boolean))
+    return c.unknown(n, 'a LayerNormalization whose mean or inverse deviation is used');
+  const normalized = x.onnx.slice(axis);
+  const [scale, bias] = [1, 2].map((i) => (n.input[i] ? c.value(n, i) : undefined));
+  // As with BatchNormalization, affine=False exports ones and zeros as Constant nodes: not parameters.
+  const stored = [scale, bias].map((v) => (v?.t === 'const' && v.init ? v : undefined));
+  for (const v of stored) {
+    if (v && v.dims.join('x') !== normalized.join('x'))
+      return c.unknown(
+        n,
+        `a LayerNormalization weight of shape [${v.dims.join(', ')}] over [${normalized.join(', ')}]`,
+      );
+  }
+  // The weights hold the normalized axes in ONNX order; the graph keeps them in that order or is put in it.
+  const order = x.perm.filter((p) => p + 1 >= axis);
+  if (stored.some(Boolean) && !order.every((p, i) => i === 0 || order[i - 1]! < p))
+    x = c.layout(n, x, identity(x.perm.length), 'onnx_order');
+  const config: LayerConfig = {
+    kind: 'layerNorm',
+    axis: x.perm.flatMap((p, i) => (p + 1 >= axis ? [i] : [])),
+    epsilon: attrFloat(n, 'epsilon', 1e-5),
+    center: !!stored[1],
+    scale: !!stored[0],
+    rmsScaling: false,
+  };
+  const { ref, shapes } = c.emit(n, config, [x.ref]);
+  const inits = stored.flatMap((v) => (v ? [v.init!.name] : []));
+  if (inits.length) c.weights.set(ref, { op: 'LayerNormalization', inits });
+  c.out(n, 0, ref, shapes[0]!, x.perm);
+});
+
 register(['LRN'], function (n) {
-  const c = I(this);
+  const c = this;
   const x0 = c.tensor(n, 0);
   const x = c.layout(n, x0, channelsLast(x0.perm.length), 'channels_last');
   const config: LayerConfig = {
@@ -532,10 +628,10 @@ register(['LRN'], function (n) {
 // ---- pooling ----
 
 register(['MaxPool', 'AveragePool'], function (n) {
-  const c = I(this);
+  const c = this;
   const x0 = c.tensor(n, 0);
   const s = x0.onnx.length - 2;
-  if (s !== 2) return c.unknown(n, `a ${s}-D ${n.opType}`);
+  if (s < 1 || s > 3) return c.unknown(n, `a ${s}-D ${n.opType}`);
   if (n.output.length > 1 && n.output[1]) return c.unknown(n, 'a MaxPool whose indices are used');
   const x = c.layout(n, x0, channelsLast(s + 1), 'channels_last');
   const kernel = attrInts(n, 'kernel_shape')!;
@@ -543,31 +639,53 @@ register(['MaxPool', 'AveragePool'], function (n) {
   const dilations = attrInts(n, 'dilations') ?? kernel.map(() => 1);
   if (dilations.some((d) => d !== 1)) return c.unknown(n, `a dilated ${n.opType}`);
   const auto = autoPads(attrString(n, 'auto_pad', 'NOTSET'), x.onnx.slice(2), kernel, strides, dilations);
-  const pads = auto ?? attrInts(n, 'pads') ?? [0, 0, 0, 0];
-  const ap = pads === 'same' ? undefined : axisPads(pads, 2);
-  const config: LayerConfig = {
-    kind: n.opType === 'MaxPool' ? 'maxPool2d' : 'avgPool2d',
-    pool: [kernel[0]!, kernel[1]!],
-    strides: [strides[0]!, strides[1]!],
-    padding: pads === 'same' ? 'same' : { top: ap![0]![0], bottom: ap![0]![1], left: ap![1]![0], right: ap![1]![1] },
-    ceilMode: attrInt(n, 'ceil_mode', 0) === 1,
-  };
+  const pads = auto ?? attrInts(n, 'pads') ?? kernel.flatMap(() => [0, 0]);
+  const ap = pads === 'same' ? undefined : axisPads(pads, s);
+  const max = n.opType === 'MaxPool';
+  // ONNX's count_include_pad defaults to 0: padding is left out of an average's divisor.
+  const countIncludePad = attrInt(n, 'count_include_pad', 0) === 1;
+  const ceilMode = attrInt(n, 'ceil_mode', 0) === 1;
+  const config: LayerConfig =
+    s === 2
+      ? {
+          kind: max ? 'maxPool2d' : 'avgPool2d',
+          pool: [kernel[0]!, kernel[1]!],
+          strides: [strides[0]!, strides[1]!],
+          padding:
+            pads === 'same' ? 'same' : { top: ap![0]![0], bottom: ap![0]![1], left: ap![1]![0], right: ap![1]![1] },
+          ceilMode,
+          ...(max ? {} : { countIncludePad }),
+        }
+      : {
+          kind: s === 1 ? (max ? 'maxPool1d' : 'avgPool1d') : max ? 'maxPool3d' : 'avgPool3d',
+          pool: kernel,
+          strides,
+          padding: pads === 'same' ? 'same' : ap!,
+          ceilMode,
+          ...(max ? {} : { countIncludePad }),
+        };
   const { ref, shapes } = c.emit(n, config, [x.ref]);
   c.out(n, 0, ref, shapes[0]!, x.perm);
 });
 
 register(['GlobalAveragePool', 'GlobalMaxPool'], function (n) {
-  const c = I(this);
+  const c = this;
   const x0 = c.tensor(n, 0);
-  if (x0.onnx.length !== 4) return c.unknown(n, `a ${x0.onnx.length - 2}-D ${n.opType}`);
-  const x = c.layout(n, x0, channelsLast(3), 'channels_last');
-  const kind = n.opType === 'GlobalAveragePool' ? 'globalAvgPool2d' : 'globalMaxPool2d';
+  const s = x0.onnx.length - 2;
+  if (s < 1 || s > 3) return c.unknown(n, `a ${s}-D ${n.opType}`);
+  const x = c.layout(n, x0, channelsLast(s + 1), 'channels_last');
+  const avg = n.opType === 'GlobalAveragePool';
+  const kind = (
+    avg
+      ? ['globalAvgPool1d', 'globalAvgPool2d', 'globalAvgPool3d']
+      : ['globalMaxPool1d', 'globalMaxPool2d', 'globalMaxPool3d']
+  )[s - 1] as 'globalAvgPool2d';
   const { ref, shapes } = c.emit(n, { kind, keepDims: true }, [x.ref]);
   c.out(n, 0, ref, shapes[0]!, x.perm);
 });
 
 register(['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL2'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.tensor(n, 0);
   const rank = v.onnx.length;
   const axesIn = (n.input[1] ? c.constant(n, 1, 'the axes') : attrInts(n, 'axes')) ?? identity(rank);
@@ -594,7 +712,7 @@ register(['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'Re
 // ---- resizing ----
 
 register(['Resize', 'Upsample'], function (n) {
-  const c = I(this);
+  const c = this;
   const x0 = c.tensor(n, 0);
   if (x0.onnx.length !== 4) return c.unknown(n, `a ${n.opType} of a rank-${x0.onnx.length} tensor`);
   const opset = c.opset;
@@ -651,8 +769,8 @@ const ACTIVATIONS: Record<string, ActivationFn> = {
 };
 for (const [op, fn] of Object.entries(ACTIVATIONS)) {
   HANDLERS[op] = function (n) {
-    const c = I(this);
-    const x = c.tensor(n, 0);
+    const c = this;
+    const x = c.tensor(n, 0, true);
     // SELU and ELU with other than their defaults are other functions; they are refused rather than approximated.
     if (op === 'Selu' && (attr(n, 'alpha') || attr(n, 'gamma'))) {
       const alpha = attrFloat(n, 'alpha', 1.6732632423543772);
@@ -661,29 +779,71 @@ for (const [op, fn] of Object.entries(ACTIVATIONS)) {
         return c.unknown(n, 'a Selu with other constants');
     }
     const { ref, shapes } = c.emit(n, { kind: 'activation', fn }, [x.ref]);
-    c.out(n, 0, ref, shapes[0]!, x.perm);
+    c.out(n, 0, ref, shapes[0]!, x.perm, Converter.flatOf(x));
   };
 }
 
-register(['Elu'], function (n) {
-  const c = I(this);
-  const x = c.tensor(n, 0);
-  if (attrFloat(n, 'alpha', 1) !== 1) return c.unknown(n, 'an Elu with alpha other than 1');
-  const { ref, shapes } = c.emit(n, { kind: 'activation', fn: 'elu' }, [x.ref]);
+// Parametrised activations: their ONNX attributes are the kind's options, defaults ONNX's own.
+const PARAMETRISED: Record<string, (n: NodeProto) => ActivationConfig> = {
+  Elu: (n) => ({
+    kind: 'activation',
+    fn: 'elu',
+    ...(attrFloat(n, 'alpha', 1) === 1 ? {} : { alpha: attrFloat(n, 'alpha', 1) }),
+  }),
+  Celu: (n) => ({ kind: 'activation', fn: 'celu', alpha: attrFloat(n, 'alpha', 1) }),
+  LeakyRelu: (n) => ({ kind: 'activation', fn: 'leaky_relu', negativeSlope: attrFloat(n, 'alpha', 0.01) }),
+  ThresholdedRelu: (n) => ({ kind: 'activation', fn: 'relu', threshold: attrFloat(n, 'alpha', 1) }),
+  HardSigmoid: (n) => ({
+    kind: 'activation',
+    fn: 'hard_sigmoid',
+    alpha: attrFloat(n, 'alpha', 0.2),
+    beta: attrFloat(n, 'beta', 0.5),
+  }),
+  // ONNX's HardSwish is x * HardSigmoid(x) with alpha 1/6 and beta 0.5: Keras' hard_silu exactly.
+  HardSwish: () => ({ kind: 'activation', fn: 'hard_silu' }),
+  Softsign: () => ({ kind: 'activation', fn: 'softsign' }),
+  Mish: () => ({ kind: 'activation', fn: 'mish' }),
+};
+for (const [op, config] of Object.entries(PARAMETRISED)) {
+  HANDLERS[op] = function (n) {
+    const c = this;
+    const x = c.tensor(n, 0, true);
+    const { ref, shapes } = c.emit(n, config(n), [x.ref]);
+    c.out(n, 0, ref, shapes[0]!, x.perm, Converter.flatOf(x));
+  };
+}
+
+register(['PRelu'], function (n) {
+  const c = this;
+  let x = c.tensor(n, 0);
+  const slope = c.value(n, 1);
+  if (slope.t !== 'const' || !slope.init) return c.unknown(n, 'a PRelu whose slope is not a stored tensor');
+  let shape = broadcastShape(slope, x);
+  if (!shape) {
+    x = c.layout(n, x, identity(x.perm.length), 'onnx_order');
+    shape = broadcastShape(slope, x);
+  }
+  const g = graphShape(x);
+  if (!shape || shape.some((d, i) => d !== 1 && d !== g[i]))
+    return c.unknown(n, `a PRelu slope of shape [${slope.dims.join(', ')}] against [${x.onnx.join(', ')}]`);
+  // The slope's size-1 axes are shared; an axis of size 1 in the input is the same either way.
+  const sharedAxes = shape.flatMap((d, i) => (d === 1 && g[i] !== 1 ? [i] : []));
+  const { ref, shapes } = c.emit(n, { kind: 'prelu', sharedAxes }, [x.ref]);
+  c.weights.set(ref, { op: 'paramOp', inits: [slope.init.name], perm: x.perm });
   c.out(n, 0, ref, shapes[0]!, x.perm);
 });
 
 register(['Gelu'], function (n) {
-  const c = I(this);
-  const x = c.tensor(n, 0);
+  const c = this;
+  const x = c.tensor(n, 0, true);
   if (attrString(n, 'approximate', 'none') !== 'none') return c.unknown(n, 'a Gelu with the tanh approximation');
   const { ref, shapes } = c.emit(n, { kind: 'activation', fn: 'gelu' }, [x.ref]);
-  c.out(n, 0, ref, shapes[0]!, x.perm);
+  c.out(n, 0, ref, shapes[0]!, x.perm, Converter.flatOf(x));
 });
 
 register(['Clip'], function (n) {
-  const c = I(this);
-  const x = c.tensor(n, 0);
+  const c = this;
+  const x = c.tensor(n, 0, true);
   const min = n.input[1] ? c.constant(n, 1, 'min')[0]! : attrFloat(n, 'min', -Infinity);
   const max = n.input[2] ? c.constant(n, 2, 'max')[0]! : attrFloat(n, 'max', Infinity);
   const config: LayerConfig =
@@ -693,21 +853,23 @@ register(['Clip'], function (n) {
         ? { kind: 'activation', fn: 'relu' }
         : { kind: 'clip', min, max };
   const { ref, shapes } = c.emit(n, config, [x.ref]);
-  c.out(n, 0, ref, shapes[0]!, x.perm);
+  c.out(n, 0, ref, shapes[0]!, x.perm, Converter.flatOf(x));
 });
 
-register(['Softmax'], function (n) {
-  const c = I(this);
+register(['Softmax', 'LogSoftmax'], function (n) {
+  const c = this;
   const x0 = c.tensor(n, 0);
   const rank = x0.onnx.length;
   const axis0 = attrInt(n, 'axis', c.opset >= 13 ? -1 : 1);
   const axis = axis0 < 0 ? axis0 + rank : axis0;
   // Before opset 13 Softmax flattens from its axis on; over the last axis both are the same.
   if (c.opset < 13 && axis !== rank - 1)
-    return c.unknown(n, `a Softmax (opset ${c.opset}) over axes ${axis} to ${rank - 1}`);
+    return c.unknown(n, `a ${n.opType} (opset ${c.opset}) over axes ${axis} to ${rank - 1}`);
   const x = x0.perm[x0.perm.length - 1] === axis - 1 ? x0 : c.layout(n, x0, identity(x0.perm.length), 'onnx_order');
-  if (x.perm[x.perm.length - 1] !== axis - 1) return c.unknown(n, `a Softmax over axis ${axis}`);
-  const { ref, shapes } = c.emit(n, { kind: 'activation', fn: 'softmax' }, [x.ref]);
+  if (x.perm[x.perm.length - 1] !== axis - 1) return c.unknown(n, `a ${n.opType} over axis ${axis}`);
+  const { ref, shapes } = c.emit(n, { kind: 'activation', fn: n.opType === 'Softmax' ? 'softmax' : 'log_softmax' }, [
+    x.ref,
+  ]);
   c.out(n, 0, ref, shapes[0]!, x.perm);
 });
 
@@ -726,7 +888,7 @@ const UNARY: Record<string, UnaryOp> = {
 };
 for (const [op, u] of Object.entries(UNARY)) {
   HANDLERS[op] = function (n) {
-    const c = I(this);
+    const c = this;
     const v = c.value(n, 0);
     if (v.t === 'const') {
       const f: Record<UnaryOp, (x: number) => number> = {
@@ -752,12 +914,12 @@ for (const [op, u] of Object.entries(UNARY)) {
 }
 
 register(['Dropout'], function (n) {
-  const c = I(this);
-  const x = c.tensor(n, 0);
+  const c = this;
+  const x = c.tensor(n, 0, true);
   if (n.output[1] && (c.consumers.get(n.output[1]) ?? 0) > 0) return c.unknown(n, 'a Dropout whose mask is used');
   const ratio = n.input[1] ? (c.constant(n, 1, 'the ratio')[0] ?? 0.5) : attrFloat(n, 'ratio', 0.5);
   const { ref, shapes } = c.emit(n, { kind: 'dropout', rate: ratio }, [x.ref]);
-  c.out(n, 0, ref, shapes[0]!, x.perm);
+  c.out(n, 0, ref, shapes[0]!, x.perm, Converter.flatOf(x));
 });
 
 // ---- constant logic, for shape-computing subgraphs ----
@@ -773,7 +935,7 @@ const COMPARE: Record<string, (a: number, b: number) => number> = {
 };
 for (const [op, f] of Object.entries(COMPARE)) {
   HANDLERS[op] = function (n) {
-    const c = I(this);
+    const c = this;
     const [a, b] = [c.value(n, 0), c.value(n, 1)];
     if (a.t !== 'const' || b.t !== 'const') return c.unknown(n, `${op} of computed tensors`);
     c.set(n.output[0]!, broadcastValues({ ...a, values: c.valuesOf(a) }, { ...b, values: c.valuesOf(b) }, f));
@@ -781,7 +943,7 @@ for (const [op, f] of Object.entries(COMPARE)) {
 }
 
 register(['Not'], function (n) {
-  const c = I(this);
+  const c = this;
   const v = c.value(n, 0);
   if (v.t !== 'const') return c.unknown(n, 'Not of a computed tensor');
   this.foldTo(
@@ -792,7 +954,7 @@ register(['Not'], function (n) {
 });
 
 register(['Where'], function (n) {
-  const c = I(this);
+  const c = this;
   const [cond, a, b] = [0, 1, 2].map((i) => c.value(n, i));
   if (cond!.t !== 'const' || a!.t !== 'const' || b!.t !== 'const') return c.unknown(n, 'Where of computed tensors');
   const ab = broadcastValues({ ...a!, values: c.valuesOf(a!) }, { ...b!, values: c.valuesOf(b!) }, (x) => x);
@@ -812,7 +974,7 @@ register(['Where'], function (n) {
 });
 
 register(['If'], function (n) {
-  const c = I(this);
+  const c = this;
   const cond = c.value(n, 0);
   if (cond.t !== 'const') return c.unknown(n, 'an If on a computed condition');
   const branch = attr(n, c.valuesOf(cond)[0] ? 'then_branch' : 'else_branch')?.g;
@@ -820,8 +982,8 @@ register(['If'], function (n) {
   // The taken branch runs in the outer scope; its outputs are the If's.
   c.run(branch);
   branch.output.forEach((o, k) => {
-    const v = (c as unknown as { values: Map<string, unknown> }).values.get(o.name);
+    const v = c.values.get(o.name);
     if (!v) return c.unknown(n, `an If branch output "${o.name}" computed by nothing`);
-    c.set(n.output[k]!, v as never);
+    c.set(n.output[k]!, v);
   });
 });

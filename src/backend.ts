@@ -2,7 +2,7 @@
  * Backend selection. tfjs-node (native TensorFlow) and tfjs-node-gpu are optional packages, loaded
  * lazily: a machine without them still counts and verifies, on WASM or pure-JS cpu, and says so.
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tfjs/tf.js';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -48,6 +48,47 @@ function cpuName(): string {
 
 let nativeState: { gpu: boolean; error?: string } | undefined;
 
+/** TensorFlow's thread pools as the benchmark set them (read once, when tfjs-node loads). */
+export interface NativeThreads {
+  /** TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS in effect; null where unset (TensorFlow then uses every core). */
+  intraOp: number | null;
+  interOp: number | null;
+  /** Whether the requested count is the one TensorFlow runs with. */
+  pinned: boolean;
+  note?: string;
+}
+
+const envThreads = (name: string): number | null => {
+  const v = Number(process.env[name]);
+  return Number.isSafeInteger(v) && v > 0 ? v : null;
+};
+
+/**
+ * Sets TensorFlow's intra-op and inter-op thread pools to `threads` before tfjs-node loads (TensorFlow reads
+ * TF_NUM_INTRAOP_THREADS and TF_NUM_INTEROP_THREADS once, when it starts). Once it is loaded they cannot
+ * change: then this says what it runs with.
+ */
+export function pinNativeThreads(threads: number): NativeThreads {
+  // tfjs-node registers the 'tensorflow' backend when it loads, whoever loaded it.
+  if (nativeState === undefined && !tf.findBackendFactory('tensorflow')) {
+    process.env.TF_NUM_INTRAOP_THREADS = String(threads);
+    process.env.TF_NUM_INTEROP_THREADS = String(threads);
+  }
+  const intraOp = envThreads('TF_NUM_INTRAOP_THREADS');
+  const interOp = envThreads('TF_NUM_INTEROP_THREADS');
+  const pinned = intraOp === threads && interOp === threads;
+  return {
+    intraOp,
+    interOp,
+    pinned,
+    ...(pinned
+      ? {}
+      : {
+          note: `TensorFlow was loaded before its threads could be set: it runs with ${intraOp ?? `all ${os.cpus().length}`} intra-op threads, not ${threads}`,
+        }),
+  };
+}
+
 /** Loads tfjs-node-gpu or tfjs-node once; both register the 'tensorflow' backend on our tfjs instance. */
 async function loadNative(): Promise<{ gpu: boolean; error?: string }> {
   if (nativeState) return nativeState;
@@ -65,7 +106,9 @@ async function loadNative(): Promise<{ gpu: boolean; error?: string }> {
     try {
       // TensorFlow's C++ start-up chatter (oneDNN, CPU feature notices) would drown the one line that matters.
       process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
-      await import(pkg);
+      // require, not import: an ESM import of the CommonJS package makes Node lex every bundle it
+      // re-exports (TensorFlow.js included) for named exports, a tenth of a second at each start.
+      require(pkg);
       nativeState = { gpu };
       return nativeState;
     } catch (e) {

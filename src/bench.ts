@@ -1,31 +1,62 @@
 /**
- * Inference benchmark: per (backend, model, batch) latency percentiles, throughput and achieved GFLOP/s
- * (2 x census MACs per image), set against peaks measured in the same run (a large matmul per backend,
- * a native FMA loop) and against peers (PyTorch with torchvision's model, bare tfjs-node).
+ * Inference benchmark: per (backend, model, batch) latency percentiles, throughput and effective GFLOP/s
+ * (2 x direct-convolution MACs per image / time), set against peaks measured in the same run (a large
+ * matmul per backend; a native FMA loop with the CPU's widest vector ISA) and against peers: the same
+ * model written directly in tfjs-layers (in this process) and torchvision's definition in PyTorch (a
+ * long-lived child process). The competitors run interleaved, one timed run each in turn (A B C A B C ...),
+ * with the same thread count, so that whatever else the machine does falls on all of them alike; each
+ * ratio is taken run by run, and `repeat` reruns the whole comparison to show how far the ratios move.
  */
-import * as tf from '@tensorflow/tfjs';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import type * as TF from '@tensorflow/tfjs';
+import { tf } from './tfjs/tf.js';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
-import { useBackend, type BackendName } from './backend.js';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ZOO } from '../models/index.js';
+import { pinNativeThreads, useBackend, type BackendName, type NativeThreads } from './backend.js';
 import { census, type Census } from './census.js';
+import { conventionOf, diffGraphs, CAUSES, type Cause } from './diff.js';
 import type { Graph } from './graph.js';
+import { convolutionAlgorithms } from './format/bench.js';
+import { cpuFacts, fmaPeak, type FmaPeak } from './peak.js';
 import { assetPath, cacheDir, packageRoot } from './paths.js';
 import { assertFitsInMemory } from './resources.js';
 import { buildTfjs, disposeBuilt } from './tfjs/builder.js';
 
+export * from './peak.js';
+
 export interface BenchOptions {
   backends: BackendName[];
   batches: number[];
+  /** Untimed runs of each competitor before the timed rounds of each repeat. */
   warmup: number;
+  /** Timed interleaved rounds per repeat: each competitor runs once per round. */
   runs: number;
+  /** How many times the whole comparison runs (models rebuilt, warmed up and timed again); default 1. */
+  repeat?: number;
+  /** Threads for TensorFlow (intra- and inter-op pools), PyTorch and the FMA loop; default: every logical CPU. */
+  threads?: number;
   /** A configuration whose single run is estimated (from the backend's measured matmul rate) above this is skipped. */
   maxRunSeconds: number;
   peers: boolean;
+  /** Ask oneDNN which convolution algorithms native TensorFlow ran (a child process with ONEDNN_VERBOSE=1); default true. */
+  algorithms?: boolean;
   progress?: (line: string) => void;
   /** Targets to check against the result; the library holds none (the benchmark in bench/ brings its own). */
   targets?: (result: Omit<BenchResult, 'targets'>) => TargetCheck[];
+}
+
+/** Median and spread of a set of timed runs, in milliseconds. */
+export interface Spread {
+  medianMs: number;
+  p10Ms: number;
+  p90Ms: number;
+  /** Interquartile range: 25th and 75th percentiles. */
+  q1Ms: number;
+  q3Ms: number;
 }
 
 export interface BenchRow {
@@ -36,16 +67,29 @@ export interface BenchRow {
   input: number[];
   status: 'ok' | 'skipped';
   reason?: string;
+  /** Every timed run, in order, all repeats together. */
   timesMs: number[];
   medianMs: number;
   p10Ms: number;
   p90Ms: number;
+  q1Ms: number;
+  q3Ms: number;
+  /** Median and spread of each repeat on its own. */
+  repeats: Spread[];
   imagesPerSec: number;
-  /** FLOPs per image: 2 x weight MACs (census), the convention every GFLOP/s figure here uses. */
+  /** FLOPs per image: 2 x weight MACs (census) as direct convolution and dense layers perform them. */
   flopsPerImage: number;
+  /** Effective GFLOP/s: flopsPerImage x batch / median latency (see BenchResult.convention). */
   gflops: number;
   shareOfMatmulPeak: number;
   shareOfFmaPeak: number | null;
+  /** Set where a share of a peak exceeds 100%: why that is possible (a fast algorithm, or what oneDNN says). */
+  aboveFmaPeakNote?: string;
+  aboveMatmulPeakNote?: string;
+  /** Median share of the run's wall time that this process spent on the CPU, over all its threads. */
+  cpuShare: number;
+  /** The convolution algorithms oneDNN ran for this model and batch (native TensorFlow on x86). */
+  algorithms?: AlgorithmUse[];
   memory: { peakRssBytes: number; tfBytesWeights: number; tfBytesPeak: number };
   leakedTensors: number;
 }
@@ -56,10 +100,17 @@ export interface PeakInfo {
   how: string;
 }
 
-export interface FmaPeak {
-  measuredGflops: number | null;
-  theoreticalGflops: number | null;
-  how: string;
+/** One oneDNN primitive implementation as it ran for a model's forward pass (from ONEDNN_VERBOSE). */
+export interface AlgorithmUse {
+  /** oneDNN's primitive kind: convolution, matmul, inner_product, pooling, ... */
+  primitive: string;
+  /** Its implementation, e.g. brg_conv_fwd:avx512_core, jit:avx2, gemm:jit. */
+  implementation: string;
+  /** alg: convolution_direct, convolution_winograd, ... (empty for primitives that name none). */
+  algorithm: string;
+  executions: number;
+  /** oneDNN's own execution time, summed over one forward pass, in milliseconds. */
+  ms: number;
 }
 
 export interface PeerRow {
@@ -68,11 +119,38 @@ export interface PeerRow {
   batch: number;
   status: 'ok' | 'skipped';
   reason?: string;
+  timesMs: number[];
   medianMs: number;
-  p10Ms?: number;
-  p90Ms?: number;
+  p10Ms: number;
+  p90Ms: number;
+  q1Ms: number;
+  q3Ms: number;
+  repeats: Spread[];
+  /** Effective GFLOP/s of the network the peer runs (2 x its weight MACs per image x batch / median). */
   gflops: number;
+  cpuShare: number;
+  /** The peer's own parameter count (PyTorch numel; tfjs countParams) against the census of what it runs. */
+  params?: number;
+  /** false where the peer runs a different network than the row it is compared with, which `difference` names. */
+  sameNetwork: boolean;
+  difference?: string;
   versions?: string;
+}
+
+/** netcensus' time over a peer's, run by run within one round, then summarised. */
+export interface Comparison {
+  model: string;
+  batch: number;
+  peer: PeerRow['peer'];
+  sameNetwork: boolean;
+  /** Median over every round of every repeat of (netcensus ms / peer ms) in the same round. */
+  ratio: number;
+  p10: number;
+  p90: number;
+  /** The median ratio of each repeat; their min and max are the range. */
+  byRepeat: number[];
+  range: [number, number];
+  rounds: number;
 }
 
 export interface TargetCheck {
@@ -84,23 +162,68 @@ export interface TargetCheck {
 
 export interface BenchResult {
   date: string;
-  host: { cpu: string; threads: number; memoryBytes: number; node: string; tfjs: string };
+  host: {
+    cpu: string;
+    threads: number;
+    memoryBytes: number;
+    node: string;
+    tfjs: string;
+    /** 1-minute load average at the start and the end of the run: above the core count, other work competed. */
+    loadAverage: { start: number; end: number };
+  };
   convention: string;
+  /** How the competitors were run against each other. */
+  method: {
+    threads: number;
+    tensorflowThreads?: NativeThreads;
+    warmup: number;
+    runs: number;
+    repeat: number;
+    order: string;
+  };
   fma: FmaPeak;
+  /** Printed beside any share of a peak above 100%. */
+  fastAlgorithmNote: string;
   peaks: PeakInfo[];
   rows: BenchRow[];
   peers: PeerRow[];
+  comparisons: Comparison[];
   targets: TargetCheck[];
 }
 
-function percentile(sorted: number[], p: number): number {
+export const EFFECTIVE_CONVENTION =
+  'effective GFLOP/s = 2 x direct-convolution (weight) MACs per image x batch / median latency; latency is predict() until the output is read back, warm-up runs excluded';
+
+export const FAST_ALGORITHM_NOTE =
+  'above 100% of a peak: effective GFLOP/s count the multiply-adds of direct convolution, and a backend that uses a fast convolution algorithm (Winograd, FFT) performs fewer, so its effective rate can exceed any FMA peak';
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
   const k = (sorted.length - 1) * p;
   const lo = Math.floor(k);
   const hi = Math.min(lo + 1, sorted.length - 1);
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (k - lo);
 }
 
-const cpuModel = (): string => os.cpus()[0]?.model?.trim() ?? 'unknown CPU';
+export function spread(times: readonly number[]): Spread {
+  const s = [...times].sort((a, b) => a - b);
+  return {
+    medianMs: percentile(s, 0.5),
+    p10Ms: percentile(s, 0.1),
+    p90Ms: percentile(s, 0.9),
+    q1Ms: percentile(s, 0.25),
+    q3Ms: percentile(s, 0.75),
+  };
+}
+
+const median = (xs: readonly number[]): number =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
+
+// ---------------------------------------------------------------------------------------------------------
+// Peaks of the backends
 
 /** Best-of-N large matmul: the practical roofline of a backend. */
 async function matmulPeak(backend: BackendName): Promise<PeakInfo> {
@@ -127,296 +250,720 @@ async function matmulPeak(backend: BackendName): Promise<PeakInfo> {
   };
 }
 
-/** Compiles and runs assets/fma-peak.c; the theoretical figure assumes 2 FMA units per core at the reported clock. */
-function fmaPeak(): FmaPeak {
-  const threads = os.cpus().length;
-  let flags = '';
-  try {
-    flags = readFileSync('/proc/cpuinfo', 'utf8');
-  } catch {
-    // not Linux
+// ---------------------------------------------------------------------------------------------------------
+// oneDNN's algorithms, from a child process with ONEDNN_VERBOSE=1 (it prints on its stdout)
+
+const PROBE_MARK = 'NETCENSUS_PROBE ';
+
+/** Parses ONEDNN_VERBOSE output: every `exec` line after each probe mark, grouped by batch. */
+export function parseOnednnVerbose(text: string): { threads: number | null; byBatch: Map<number, AlgorithmUse[]> } {
+  const byBatch = new Map<number, AlgorithmUse[]>();
+  let threads: number | null = null;
+  let current: Map<string, AlgorithmUse> | undefined;
+  const flush = (batch: number, m: Map<string, AlgorithmUse>): void => {
+    byBatch.set(
+      batch,
+      [...m.values()].sort((a, b) => b.ms - a.ms),
+    );
+  };
+  let batch = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(PROBE_MARK)) {
+      const mark = JSON.parse(line.slice(PROBE_MARK.length)) as { batch: number; pass: number };
+      if (current) flush(batch, current);
+      batch = mark.batch;
+      current = mark.pass === 2 ? new Map() : undefined;
+      continue;
+    }
+    const nthr = /nthr:(\d+)/.exec(line);
+    if (nthr && line.startsWith('onednn_verbose')) threads = Number(nthr[1]);
+    if (!current || !line.startsWith('onednn_verbose')) continue;
+    const f = line.split(',');
+    const at = f.indexOf('exec');
+    if (at < 0 || f.length < at + 4) continue;
+    const primitive = f[at + 2]!;
+    const implementation = f[at + 3]!;
+    const algorithm = /\balg:([\w]+)/.exec(line)?.[1] ?? '';
+    const ms = Number(f.at(-1));
+    const key = `${primitive}|${implementation}|${algorithm}`;
+    const e = current.get(key) ?? { primitive, implementation, algorithm, executions: 0, ms: 0 };
+    e.executions += 1;
+    e.ms += Number.isFinite(ms) ? ms : 0;
+    current.set(key, e);
   }
-  const mhz = os.cpus()[0]?.speed || Number(/cpu MHz\s*:\s*([\d.]+)/.exec(flags)?.[1] ?? 0);
-  const lanes = /\bavx512f\b/.test(flags) ? 16 : /\bavx2\b/.test(flags) ? 8 : /\bsse2\b/.test(flags) ? 4 : 0;
-  const theoretical = lanes && mhz ? threads * lanes * 2 * 2 * (mhz / 1000) : null;
-  const theoryText = theoretical
-    ? `theoretical ${threads} cores x ${lanes} fp32 lanes x 2 (FMA) x 2 FMA units x ${(mhz / 1000).toFixed(2)} GHz = ${theoretical.toFixed(0)} GFLOP/s`
-    : 'theoretical peak unknown';
-  const exe = join(cacheDir('bench'), 'fma-peak');
-  const cc = spawnSync(
-    'cc',
-    ['-O3', '-funroll-loops', '-mavx2', '-mfma', '-pthread', assetPath('fma-peak.c'), '-o', exe],
-    { encoding: 'utf8' },
-  );
-  if (cc.status !== 0)
-    return {
-      measuredGflops: null,
-      theoreticalGflops: theoretical,
-      how: `FMA loop not measured (cc failed: ${(cc.stderr || cc.error?.message || '').split('\n')[0]}); ${theoryText}`,
-    };
-  const r = spawnSync(exe, [String(threads)], { encoding: 'utf8', timeout: 60_000 });
-  try {
-    const j = JSON.parse(r.stdout) as { gflops: number };
-    return {
-      measuredGflops: j.gflops,
-      theoreticalGflops: theoretical,
-      how: `measured: ${threads} threads of AVX2 FMA chains (assets/fma-peak.c, best of 3); ${theoryText}`,
-    };
-  } catch {
-    return { measuredGflops: null, theoreticalGflops: theoretical, how: `FMA loop failed to run; ${theoryText}` };
-  }
+  if (current) flush(batch, current);
+  return { threads, byBatch };
 }
 
-async function benchOne(
+/**
+ * Runs the model in a child process (dist/src/bench-probe.js) with ONEDNN_VERBOSE=1, two passes per
+ * batch, and reads which implementation and algorithm oneDNN ran for each primitive in the second.
+ */
+async function probeAlgorithms(
   c: Census,
-  backend: BackendName,
-  device: string,
-  opts: BenchOptions,
-  peak: PeakInfo,
-  fma: FmaPeak,
-): Promise<BenchRow> {
-  // runBench has already checked every (model, batch) against available memory.
-  const { graph, batch } = c;
-  const flopsPerImage = 2 * (c.totals.macs / batch);
-  const base: BenchRow = {
-    model: graph.name,
-    backend,
-    device,
-    batch,
-    input: c.input,
-    status: 'skipped',
-    timesMs: [],
-    medianMs: 0,
-    p10Ms: 0,
-    p90Ms: 0,
-    imagesPerSec: 0,
-    flopsPerImage,
-    gflops: 0,
-    shareOfMatmulPeak: 0,
-    shareOfFmaPeak: null,
-    memory: { peakRssBytes: 0, tfBytesWeights: 0, tfBytesPeak: 0 },
-    leakedTensors: 0,
-  };
-  const estimate = (flopsPerImage * batch) / (peak.gflops * 1e9);
-  if (estimate > opts.maxRunSeconds) {
-    return {
-      ...base,
-      reason: `estimated ${estimate.toFixed(0)} s per run at this backend's measured ${peak.gflops.toFixed(1)} GFLOP/s (limit ${opts.maxRunSeconds} s)`,
-    };
-  }
-  const before = tf.memory().numTensors;
-  const built = buildTfjs(graph, c.infos, { init: 'random', outputs: 'final' });
-  const xs = c.inputs.map((shape) => tf.randomUniform(shape));
-  const x = xs.length === 1 ? xs[0]! : xs;
-  const tfBytesWeights = tf.memory().numBytes;
-  let tfBytesPeak = tfBytesWeights;
-  let peakRss = process.memoryUsage().rss;
-  const times: number[] = [];
+  batches: number[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ byBatch?: Map<number, AlgorithmUse[]>; threads?: number | null; note?: string }> {
+  const script = fileURLToPath(new URL('./bench-probe.js', import.meta.url));
+  if (!existsSync(script)) return { note: 'algorithm probe unavailable (run from the compiled package)' };
+  const file = join(cacheDir('bench'), `probe-${process.pid}.json`);
+  const g = c.graph;
   try {
-    for (let i = 0; i < opts.warmup + opts.runs; i++) {
-      const t0 = performance.now();
-      const y = built.model.predict(x) as tf.Tensor;
-      // The timed region ends only when the result is back in JS memory.
-      await y.data();
-      const dt = performance.now() - t0;
-      tfBytesPeak = Math.max(tfBytesPeak, tf.memory().numBytes);
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-      y.dispose();
-      if (i >= opts.warmup) times.push(dt);
-      opts.progress?.(
-        `  ${graph.name} ${backend} batch ${batch} ${i < opts.warmup ? 'warm-up' : 'run'} ${i < opts.warmup ? i + 1 : i - opts.warmup + 1}: ${dt.toFixed(1)} ms`,
-      );
-    }
-  } finally {
-    tf.dispose(xs);
-    disposeBuilt(built);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        graph: {
+          name: g.name,
+          description: g.description,
+          source: g.source,
+          framework: g.framework,
+          nodes: g.nodes,
+          outputs: g.outputs,
+        },
+        ...(c.options.input ? { input: c.options.input } : {}),
+        batches,
+      }),
+    );
+  } catch (e) {
+    return { note: `algorithm probe unavailable: ${(e as Error).message.split('\n')[0]}` };
   }
-  const sorted = [...times].sort((a, b) => a - b);
-  const medianMs = percentile(sorted, 0.5);
-  const gflops = (flopsPerImage * batch) / (medianMs / 1000) / 1e9;
-  return {
-    ...base,
-    status: 'ok',
-    timesMs: times,
-    medianMs,
-    p10Ms: percentile(sorted, 0.1),
-    p90Ms: percentile(sorted, 0.9),
-    imagesPerSec: batch / (medianMs / 1000),
-    gflops,
-    shareOfMatmulPeak: gflops / peak.gflops,
-    shareOfFmaPeak: fma.measuredGflops ? gflops / fma.measuredGflops : null,
-    memory: { peakRssBytes: peakRss, tfBytesWeights, tfBytesPeak },
-    leakedTensors: tf.memory().numTensors - before,
-  };
+  const out = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const p = spawn(process.execPath, [script, file], {
+      env: { ...env, ONEDNN_VERBOSE: '1', TF_CPP_MIN_LOG_LEVEL: '2' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('close', (status) => {
+      rmSync(file, { force: true });
+      resolve({ status, stdout, stderr });
+    });
+    p.on('error', (e) => {
+      rmSync(file, { force: true });
+      resolve({ status: -1, stdout, stderr: e.message });
+    });
+  });
+  if (out.status !== 0)
+    return { note: `algorithm probe failed: ${out.stderr.trim().split('\n').at(-1) ?? `exit ${out.status}`}` };
+  const parsed = parseOnednnVerbose(out.stdout);
+  if (![...parsed.byBatch.values()].some((uses) => uses.length > 0))
+    return { note: 'oneDNN reported nothing: this TensorFlow build does not use oneDNN or ignores ONEDNN_VERBOSE' };
+  return { byBatch: parsed.byBatch, threads: parsed.threads };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Competitors
+
+/** One timed run: wall milliseconds, and the share of that time the competitor's process was on the CPU. */
+export interface Timed {
+  ms: number;
+  cpuShare: number;
+}
+
+export interface Competitor {
+  label: string;
+  /** One timed run. */
+  once: () => Promise<Timed>;
+  dispose: () => Promise<void> | void;
+}
+
+/** Pause before each timed run, in milliseconds. */
+const SETTLE_MS = 20;
+
+/**
+ * Warms every competitor up, then runs `runs` rounds in which each runs once; the competitor that starts a
+ * round rotates (A B C, B C A, C A B, ...), so that none always runs right after the same other one.
+ * Returns each competitor's timed runs, round by round.
+ */
+export async function interleave(
+  competitors: readonly Competitor[],
+  warmup: number,
+  runs: number,
+  label: string,
+  progress?: (line: string) => void,
+): Promise<Map<string, Timed[]>> {
+  const samples = new Map<string, Timed[]>(competitors.map((k) => [k.label, []]));
+  for (const k of competitors) {
+    for (let i = 0; i < warmup; i++) {
+      const t = await k.once();
+      progress?.(`  ${label} ${k.label} warm-up ${i + 1}: ${t.ms.toFixed(1)} ms`);
+    }
+  }
+  for (let round = 0; round < runs; round++) {
+    for (let i = 0; i < competitors.length; i++) {
+      const k = competitors[(i + round) % competitors.length]!;
+      // A short pause first: the previous competitor's worker threads stop spinning and go to sleep.
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+      samples.get(k.label)!.push(await k.once());
+    }
+    progress?.(
+      `  ${label} round ${round + 1}/${runs}: ${competitors.map((k) => `${k.label} ${samples.get(k.label)!.at(-1)!.ms.toFixed(1)} ms`).join(', ')}`,
+    );
+  }
+  return samples;
+}
+
+/** Times predict() until the result is read back, with this process' CPU time over the same span. */
+async function timePredict(
+  model: TF.LayersModel,
+  x: TF.Tensor | TF.Tensor[],
+  threads: number,
+): Promise<Timed & { tfBytes: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const y = model.predict(x) as TF.Tensor;
+  // The timed region ends only when the result is back in JS memory.
+  await y.data();
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(c0);
+  // TensorFlow.js' bytes while the output is still alive (intermediates are released as predict() goes).
+  const tfBytes = tf.memory().numBytes;
+  y.dispose();
+  return { ms, cpuShare: (cpu.user + cpu.system) / 1000 / (ms * threads), tfBytes };
+}
+
+/** The PyTorch peer: a long-lived child answering one JSON line per request. */
+class TorchPeer {
+  private readonly waiting: Array<(line: string | null) => void> = [];
+  private readonly lines: string[] = [];
+  private stderr = '';
+  private closed = false;
+
+  private constructor(private readonly proc: ChildProcessWithoutNullStreams) {
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+      const w = this.waiting.shift();
+      if (w) w(line);
+      else this.lines.push(line);
+    });
+    proc.stderr.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-4000)));
+    proc.on('close', () => {
+      this.closed = true;
+      for (const w of this.waiting.splice(0)) w(null);
+    });
+    proc.on('error', () => undefined);
+  }
+
+  static start(python: string, threads: number): TorchPeer {
+    const proc = spawn(python, [assetPath('peers', 'torch_bench.py'), '--serve', '--threads', String(threads)], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, OMP_NUM_THREADS: String(threads) },
+    });
+    return new TorchPeer(proc);
+  }
+
+  async request<T>(req: Record<string, unknown>): Promise<T> {
+    if (this.closed) throw new Error(this.lastError());
+    const line = this.lines.shift();
+    const reply = line
+      ? Promise.resolve<string | null>(line)
+      : new Promise<string | null>((resolve) => this.waiting.push(resolve));
+    this.proc.stdin.write(JSON.stringify(req) + '\n');
+    const text = await reply;
+    if (text === null) throw new Error(this.lastError());
+    const j = JSON.parse(text) as T & { error?: string };
+    if (j.error) throw new Error(j.error);
+    return j;
+  }
+
+  private lastError(): string {
+    return `the PyTorch peer ended: ${this.stderr.trim().split('\n').at(-1) ?? 'no message'}`;
+  }
+
+  close(): void {
+    if (!this.closed) this.proc.stdin.end();
+  }
 }
 
 function peerPython(): string | undefined {
   const venv = join(packageRoot(), '.cache', 'peers-venv', 'bin', 'python');
   for (const py of [process.env.NETCENSUS_PYTHON, existsSync(venv) ? venv : undefined, 'python3']) {
-    if (py && spawnSync(py, [assetPath('peers', 'torch_bench.py'), '--check'], { stdio: 'ignore' }).status === 0)
+    if (
+      py &&
+      spawnSync(py, [assetPath('peers', 'torch_bench.py'), '--check'], { stdio: 'ignore', timeout: 120_000 }).status ===
+        0
+    )
       return py;
   }
   return undefined;
 }
 
-function runPeers(censuses: Census[][], opts: BenchOptions, nativeRows: BenchRow[]): PeerRow[] {
-  const out: PeerRow[] = [];
-  const python = peerPython();
-  const threads = os.cpus().length;
-  for (const perBatch of censuses) {
-    for (const c of perBatch) {
-      const [g, batch] = [c.graph, c.batch];
-      const flops = 2 * c.totals.macs;
-      const input = c.input;
-      if (!python) {
-        out.push({
-          peer: 'pytorch',
-          model: g.name,
-          batch,
-          status: 'skipped',
-          reason:
-            'torch and torchvision do not import (NETCENSUS_PYTHON, .cache/peers-venv, python3); run bench/peers/setup.sh',
-          medianMs: 0,
-          gflops: 0,
-        });
-      } else {
-        opts.progress?.(`peer pytorch ${g.name} batch ${batch}`);
-        const r = spawnSync(
-          python,
-          [
-            assetPath('peers', 'torch_bench.py'),
-            '--model',
-            g.name,
-            '--batch',
-            String(batch),
-            '--input',
-            String(input[1]),
-            '--threads',
-            String(threads),
-            '--warmup',
-            String(opts.warmup),
-            '--runs',
-            String(opts.runs),
-          ],
-          { encoding: 'utf8', timeout: 30 * 60_000 },
-        );
-        if (r.status === 0) {
-          const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
-            medianMs: number;
-            p10Ms: number;
-            p90Ms: number;
-            torch: string;
-            torchvision: string;
-          };
-          out.push({
-            peer: 'pytorch',
-            model: g.name,
-            batch,
-            status: 'ok',
-            medianMs: j.medianMs,
-            p10Ms: j.p10Ms,
-            p90Ms: j.p90Ms,
-            gflops: flops / (j.medianMs / 1000) / 1e9,
-            versions: `torch ${j.torch}, torchvision ${j.torchvision}, ${threads} threads`,
-          });
-        } else {
-          out.push({
-            peer: 'pytorch',
-            model: g.name,
-            batch,
-            status: 'skipped',
-            reason: (r.stderr || 'failed').trim().split('\n').at(-1)!,
-            medianMs: 0,
-            gflops: 0,
-          });
-        }
-      }
-      if (
-        ['vgg16', 'resnet50'].includes(g.name) &&
-        nativeRows.some((row) => row.model === g.name && row.batch === batch && row.status === 'ok')
-      ) {
-        opts.progress?.(`peer bare tfjs-node ${g.name} batch ${batch}`);
-        const r = spawnSync(
-          process.execPath,
-          [assetPath('peers', 'bare-tfjs.mjs'), g.name, String(batch), String(opts.warmup), String(opts.runs)],
-          { encoding: 'utf8', cwd: packageRoot(), timeout: 30 * 60_000 },
-        );
-        if (r.status === 0) {
-          const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { medianMs: number };
-          out.push({
-            peer: 'bare-tfjs-node',
-            model: g.name,
-            batch,
-            status: 'ok',
-            medianMs: j.medianMs,
-            gflops: flops / (j.medianMs / 1000) / 1e9,
-          });
-        } else {
-          out.push({
-            peer: 'bare-tfjs-node',
-            model: g.name,
-            batch,
-            status: 'skipped',
-            reason: (r.stderr || 'failed').trim().split('\n').at(-1)!,
-            medianMs: 0,
-            gflops: 0,
-          });
-        }
-      }
-    }
-  }
-  return out;
+/** The zoo models torchvision defines the same way, by netcensus name; and the one it defines differently. */
+const TORCHVISION_TWIN: Record<string, string> = {
+  'alexnet-torchvision': 'alexnet-torchvision',
+  alexnet: 'alexnet-torchvision',
+  ...Object.fromEntries([11, 13, 16, 19].flatMap((d) => [`vgg${d}`, `vgg${d}-bn`].map((n) => [n, n]))),
+  ...Object.fromEntries([18, 34, 50, 101, 152].map((d) => [`resnet${d}`, `resnet${d}`])),
+};
+
+/** What differs between a model and the torchvision twin the PyTorch peer runs instead, from netcensus' diff. */
+function twinDifference(graph: Graph, twin: Graph): string {
+  const d = diffGraphs(twin, graph, { params: conventionOf(graph) });
+  const signed = (n: number, text: string): string => `${n >= 0 ? '+' : '-'}${text}`;
+  const causes = (Object.keys({ ...d.byCause.params, ...d.byCause.macs }) as Cause[]).map((k) => {
+    const p = d.byCause.params[k] ?? 0;
+    const m = d.byCause.macs[k] ?? 0;
+    return `${CAUSES[k]}: ${signed(p, Math.abs(p).toLocaleString('en-US'))} params, ${signed(m, `${(Math.abs(m) / 1e6).toFixed(1)}M`)} MACs`;
+  });
+  const lrn = graph.nodes.some((n) => n.config.kind === 'lrn') && !twin.nodes.some((n) => n.config.kind === 'lrn');
+  return (
+    `not the same network: the PyTorch peer runs torchvision's ${twin.name.replace(/-torchvision$/, '')}, which is netcensus' ${twin.name}; ` +
+    `netcensus diff ${twin.name} ${graph.name}: ${causes.join('; ')}` +
+    (lrn ? `; ${graph.name} also has LRN layers (no weights), which ${twin.name} lacks` : '')
+  );
 }
 
+/** Per-round ratios mine / theirs, where both ran in that round. */
+function roundRatios(mine: readonly number[], theirs: readonly number[]): number[] {
+  return mine
+    .slice(0, theirs.length)
+    .map((m, i) => m / theirs[i]!)
+    .filter((r) => Number.isFinite(r));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+interface ConfigState {
+  c: Census;
+  backend: BackendName;
+  device: string;
+  row: BenchRow;
+  peers: PeerRow[];
+  /** Per repeat, per competitor label, the times and CPU shares. */
+  samples: Array<Map<string, Timed[]>>;
+  /** FLOPs per run of the network each peer runs (2 x its weight MACs x batch). */
+  peerFlops: Map<string, number>;
+}
+
+const skippedPeer = (
+  peer: PeerRow['peer'],
+  model: string,
+  batch: number,
+  reason: string,
+  sameNetwork = true,
+): PeerRow => ({
+  peer,
+  model,
+  batch,
+  status: 'skipped',
+  reason,
+  timesMs: [],
+  medianMs: 0,
+  p10Ms: 0,
+  p90Ms: 0,
+  q1Ms: 0,
+  q3Ms: 0,
+  repeats: [],
+  gflops: 0,
+  cpuShare: 0,
+  sameNetwork,
+});
+
 export async function runBench(graphs: Graph[], opts: BenchOptions): Promise<BenchResult> {
+  const threads = opts.threads ?? os.cpus().length;
+  const repeat = Math.max(1, opts.repeat ?? 1);
+  const loadStart = os.loadavg()[0]!;
   const censuses = graphs.map((g) => opts.batches.map((batch) => census(g, { batch })));
   for (const c of censuses.flat()) assertFitsInMemory(c, 'bench');
-  const fma = fmaPeak();
-  opts.progress?.(`FMA peak: ${fma.how}`);
+  // Before any backend loads: TensorFlow reads its thread counts once, at start.
+  const tensorflowThreads = opts.backends.includes('tensorflow') ? pinNativeThreads(threads) : undefined;
+  if (tensorflowThreads?.note) opts.progress?.(`warning: ${tensorflowThreads.note}`);
+  opts.progress?.(`FMA peak: measuring (${threads} threads)`);
+  const fma = fmaPeak(threads);
+  opts.progress?.(
+    `FMA peak: ${fma.measuredGflops?.toFixed(1) ?? 'not measured'} GFLOP/s with ${fma.isa ?? 'no ISA'}; ${fma.theoreticalFormula}`,
+  );
+
   const peaks: PeakInfo[] = [];
-  const rows: BenchRow[] = [];
-  for (const backend of opts.backends) {
-    const info = await useBackend(backend);
-    const peak = await matmulPeak(backend);
-    peaks.push(peak);
-    opts.progress?.(`backend ${backend} (${info.device}): matmul peak ${peak.gflops.toFixed(1)} GFLOP/s`);
-    for (const perBatch of censuses) {
-      for (const c of perBatch) {
-        const [g, batch] = [c.graph, c.batch];
-        const r = await benchOne(c, backend, info.device, opts, peak, fma);
-        rows.push(r);
-        opts.progress?.(
-          r.status === 'ok'
-            ? `${g.name} ${backend} batch ${batch}: median ${r.medianMs.toFixed(1)} ms, ${r.gflops.toFixed(1)} GFLOP/s`
-            : `${g.name} ${backend} batch ${batch}: skipped (${r.reason})`,
-        );
+  const states: ConfigState[] = [];
+  const bareFile = assetPath('peers', 'bare-tfjs.mjs');
+  const bare =
+    opts.peers && opts.backends.includes('tensorflow') && existsSync(bareFile)
+      ? ((await import(pathToFileURL(bareFile).href)) as {
+          bareModel: (t: typeof tf, name: string, input: number[]) => TF.LayersModel | undefined;
+          kernelMacs: (m: TF.LayersModel) => number;
+        })
+      : undefined;
+  const python = opts.peers && opts.backends.includes('tensorflow') ? peerPython() : undefined;
+  if (opts.peers && opts.backends.includes('tensorflow'))
+    opts.progress?.(python ? `PyTorch peer: ${python}` : 'PyTorch peer: torch and torchvision do not import');
+  const torch = python ? TorchPeer.start(python, threads) : undefined;
+  let torchVersions: string | undefined;
+
+  try {
+    for (const backend of opts.backends) {
+      const info = await useBackend(backend);
+      const peak = await matmulPeak(backend);
+      peaks.push(peak);
+      opts.progress?.(`backend ${backend} (${info.device}): matmul peak ${peak.gflops.toFixed(1)} GFLOP/s`);
+      const mine = censuses.flat().map((c) => newState(c, backend, info.device, peak, opts));
+      states.push(...mine);
+      // Which algorithms oneDNN runs does not change between repeats: asked once per model.
+      if (backend === 'tensorflow' && opts.algorithms !== false) {
+        for (const perBatch of censuses) {
+          const ok = perBatch.filter((c) => mine.find((s) => s.c === c)!.row.status === 'ok');
+          if (!ok.length) continue;
+          opts.progress?.(`${ok[0]!.model}: asking oneDNN which algorithms it runs (ONEDNN_VERBOSE, a child process)`);
+          const probe = await probeAlgorithms(
+            ok[0]!,
+            ok.map((c) => c.batch),
+            process.env,
+          );
+          if (probe.note) opts.progress?.(`  ${probe.note}`);
+          for (const c of ok) {
+            const uses = probe.byBatch?.get(c.batch);
+            if (uses) mine.find((s) => s.c === c)!.row.algorithms = uses;
+          }
+        }
+      }
+      for (let rep = 0; rep < repeat; rep++) {
+        for (const state of mine) {
+          if (state.row.status !== 'ok') continue;
+          const versions = await runConfig(state, rep, repeat, threads, opts, bare, torch);
+          torchVersions ??= versions;
+        }
       }
     }
+  } finally {
+    torch?.close();
   }
-  // Peers run last, as separate processes, on the same machine and thread count.
-  const peers = opts.peers
-    ? runPeers(
-        censuses,
-        opts,
-        rows.filter((r) => r.backend === 'tensorflow'),
-      )
-    : [];
+
+  const rows = states.map((s) =>
+    finishRow(
+      s,
+      fma,
+      peaks.find((p) => p.backend === s.backend)!,
+    ),
+  );
+  const peers = states.flatMap((s) => finishPeers(s, torchVersions, threads));
+  const comparisons = states.flatMap((s) => compare(s));
   const tfjsVersion = (tf.version as Record<string, string>)['tfjs'] ?? tf.version_core;
   const result: Omit<BenchResult, 'targets'> = {
     date: new Date().toISOString(),
     host: {
-      cpu: cpuModel(),
+      cpu: cpuFacts().name,
       threads: os.cpus().length,
       memoryBytes: os.totalmem(),
       node: process.version,
       tfjs: tfjsVersion,
+      loadAverage: { start: loadStart, end: os.loadavg()[0]! },
     },
-    convention:
-      'GFLOP/s = 2 x census weight MACs per image x batch / median latency; latency is predict() until the output is read back; warm-up runs excluded',
+    convention: EFFECTIVE_CONVENTION,
+    method: {
+      threads,
+      ...(tensorflowThreads ? { tensorflowThreads } : {}),
+      warmup: opts.warmup,
+      runs: opts.runs,
+      repeat,
+      order:
+        'interleaved: each round times every competitor once (netcensus, bare tfjs-layers, PyTorch), the starting one rotating round by round, each run after a 20 ms pause; ratios are taken within a round',
+    },
     fma,
+    fastAlgorithmNote: FAST_ALGORITHM_NOTE,
     peaks,
     rows,
     peers,
+    comparisons,
   };
   return { ...result, targets: opts.targets?.(result) ?? [] };
+}
+
+function newState(c: Census, backend: BackendName, device: string, peak: PeakInfo, opts: BenchOptions): ConfigState {
+  const flopsPerImage = 2 * (c.totals.macs / c.batch);
+  const row: BenchRow = {
+    model: c.model,
+    backend,
+    device,
+    batch: c.batch,
+    input: c.input,
+    status: 'ok',
+    timesMs: [],
+    medianMs: 0,
+    p10Ms: 0,
+    p90Ms: 0,
+    q1Ms: 0,
+    q3Ms: 0,
+    repeats: [],
+    imagesPerSec: 0,
+    flopsPerImage,
+    gflops: 0,
+    shareOfMatmulPeak: 0,
+    shareOfFmaPeak: null,
+    cpuShare: 0,
+    memory: { peakRssBytes: 0, tfBytesWeights: 0, tfBytesPeak: 0 },
+    leakedTensors: 0,
+  };
+  const estimate = (flopsPerImage * c.batch) / (peak.gflops * 1e9);
+  if (estimate > opts.maxRunSeconds) {
+    row.status = 'skipped';
+    row.reason = `estimated ${estimate.toFixed(0)} s per run at this backend's measured ${peak.gflops.toFixed(1)} GFLOP/s (limit ${opts.maxRunSeconds} s)`;
+  }
+  return { c, backend, device, row, peers: [], samples: [], peerFlops: new Map() };
+}
+
+/**
+ * One repeat of one configuration: build netcensus' model and the peers', warm each up, then `runs`
+ * rounds in which each runs once, the first of a round rotating. Returns the PyTorch peer's versions.
+ */
+async function runConfig(
+  state: ConfigState,
+  rep: number,
+  repeat: number,
+  threads: number,
+  opts: BenchOptions,
+  bare:
+    | {
+        bareModel: (t: typeof tf, name: string, input: number[]) => TF.LayersModel | undefined;
+        kernelMacs: (m: TF.LayersModel) => number;
+      }
+    | undefined,
+  torch: TorchPeer | undefined,
+): Promise<string | undefined> {
+  const { c, backend, row } = state;
+  const label = `${c.model} ${backend} batch ${c.batch}${repeat > 1 ? ` (repeat ${rep + 1}/${repeat})` : ''}`;
+  const before = tf.memory().numTensors;
+  const bytes0 = tf.memory().numBytes;
+  const competitors: Competitor[] = [];
+  let versions: string | undefined;
+  const xs = c.inputs.map((shape) => tf.randomUniform(shape));
+  const x = xs.length === 1 ? xs[0]! : xs;
+  const built = buildTfjs(c.graph, c.infos, { init: 'random', outputs: 'final' });
+  row.memory.tfBytesWeights = tf.memory().numBytes - bytes0 - xs.reduce((s, t) => s + t.size * 4, 0);
+  let peakRss = process.memoryUsage().rss;
+  let tfPeak = row.memory.tfBytesWeights;
+  competitors.push({
+    label: 'netcensus',
+    once: async () => {
+      const b = tf.memory().numBytes;
+      const { tfBytes, ...t } = await timePredict(built.model, x, threads);
+      // This model's weights and what its run added on top of everything else alive (the bare model's weights).
+      tfPeak = Math.max(tfPeak, row.memory.tfBytesWeights + tfBytes - b);
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      return t;
+    },
+    dispose: () => {
+      disposeBuilt(built);
+    },
+  });
+  const peerRow = (peer: PeerRow['peer']): PeerRow | undefined => state.peers.find((p) => p.peer === peer);
+  try {
+    if (backend === 'tensorflow' && opts.peers) {
+      // The bare tfjs-layers model, in this process, on the same TensorFlow.
+      const input = c.input.slice(1, 3);
+      const m =
+        c.inputs.length === 1 && c.input.length === 4 && !c.graph.file
+          ? bare?.bareModel(tf, c.model, input)
+          : undefined;
+      if (m) {
+        competitors.push({
+          label: 'bare-tfjs-node',
+          once: async () => {
+            const { tfBytes: _, ...t } = await timePredict(m, x, threads);
+            return t;
+          },
+          dispose: () => {
+            m.dispose();
+          },
+        });
+        if (!peerRow('bare-tfjs-node')) {
+          // The same network: its parameters, and its MACs from its layers' output shapes (a feature map one
+          // pixel too large changes no parameter).
+          const params = m.countParams();
+          const macs = bare!.kernelMacs(m) * c.batch;
+          const same = params === c.byConvention.params.keras && macs === c.totals.macs;
+          state.peers.push({
+            ...skippedPeer('bare-tfjs-node', c.model, c.batch, ''),
+            status: 'ok',
+            reason: undefined,
+            params,
+            sameNetwork: same,
+            ...(same
+              ? {}
+              : {
+                  difference: `not the same network: countParams() ${params} and ${macs} MACs, census ${c.byConvention.params.keras} and ${c.totals.macs}`,
+                }),
+          });
+          if (!same) state.peerFlops.set('bare-tfjs-node', 2 * macs);
+        }
+      } else if (!peerRow('bare-tfjs-node')) {
+        state.peers.push(
+          skippedPeer('bare-tfjs-node', c.model, c.batch, 'no hand-written tfjs-layers definition of this model'),
+        );
+      }
+      // PyTorch, in its long-lived process.
+      const twinName = TORCHVISION_TWIN[c.model];
+      if (!torch) {
+        if (!peerRow('pytorch'))
+          state.peers.push(
+            skippedPeer(
+              'pytorch',
+              c.model,
+              c.batch,
+              'torch and torchvision do not import (NETCENSUS_PYTHON, .cache/peers-venv, python3); run bench/peers/setup.sh',
+            ),
+          );
+      } else if (!twinName || c.graph.file) {
+        if (!peerRow('pytorch'))
+          state.peers.push(skippedPeer('pytorch', c.model, c.batch, 'torchvision defines no model of this name'));
+      } else {
+        const twin = ZOO[twinName]!();
+        const same = twinName === c.model;
+        const twinCensus = same ? c : census(twin, { batch: c.batch, params: 'pytorch' });
+        try {
+          const loaded = await torch.request<{ params: number; torch: string; torchvision: string; threads: number }>({
+            cmd: 'load',
+            model: twinName,
+            batch: c.batch,
+            input: twinCensus.input.slice(1, 3),
+          });
+          // The twin's effective rate counts its own network's FLOPs.
+          state.peerFlops.set('pytorch', 2 * twinCensus.totals.macs);
+          versions = `torch ${loaded.torch}, torchvision ${loaded.torchvision}, ${loaded.threads} threads`;
+          competitors.push({
+            label: 'pytorch',
+            once: async () => {
+              const r = await torch.request<{ ms: number; cpuMs: number }>({ cmd: 'run' });
+              return { ms: r.ms, cpuShare: r.cpuMs / (r.ms * threads) };
+            },
+            dispose: async () => {
+              await torch.request({ cmd: 'unload' });
+            },
+          });
+          if (!peerRow('pytorch')) {
+            const expected = twinCensus.byConvention.params.pytorch;
+            state.peers.push({
+              ...skippedPeer('pytorch', c.model, c.batch, '', same),
+              status: 'ok',
+              reason: undefined,
+              params: loaded.params,
+              sameNetwork: same && loaded.params === expected,
+              ...(same
+                ? loaded.params === expected
+                  ? {}
+                  : { difference: `torchvision's model has ${loaded.params} parameters, the census ${expected}` }
+                : { difference: twinDifference(c.graph, twin) }),
+            });
+          }
+        } catch (e) {
+          if (!peerRow('pytorch'))
+            state.peers.push(skippedPeer('pytorch', c.model, c.batch, (e as Error).message.split('\n')[0]!));
+        }
+      }
+    }
+
+    state.samples.push(await interleave(competitors, opts.warmup, opts.runs, label, opts.progress));
+  } finally {
+    for (const k of competitors.reverse()) await k.dispose();
+    tf.dispose(xs);
+  }
+  row.memory.peakRssBytes = Math.max(row.memory.peakRssBytes, peakRss);
+  row.memory.tfBytesPeak = Math.max(row.memory.tfBytesPeak, tfPeak);
+  row.leakedTensors += tf.memory().numTensors - before;
+  const t = state.samples.at(-1)!.get('netcensus')!;
+  opts.progress?.(`${label}: median ${spread(t.map((s) => s.ms)).medianMs.toFixed(1)} ms`);
+  return versions;
+}
+
+function finishRow(s: ConfigState, fma: FmaPeak, peak: PeakInfo): BenchRow {
+  const row = s.row;
+  if (row.status !== 'ok') return row;
+  const runs = s.samples.map((m) => m.get('netcensus')!);
+  const all = runs.flat();
+  const sp = spread(all.map((t) => t.ms));
+  const gflops = (row.flopsPerImage * row.batch) / (sp.medianMs / 1000) / 1e9;
+  const shareOfFmaPeak = fma.measuredGflops ? gflops / fma.measuredGflops : null;
+  const shareOfMatmulPeak = gflops / peak.gflops;
+  const direct = (row.algorithms ?? []).filter((u) => u.primitive === 'convolution');
+  const allDirect = direct.length > 0 && direct.every((u) => /direct/.test(u.algorithm));
+  const above = (what: string): string =>
+    allDirect
+      ? `above the ${what}, although oneDNN reports only direct convolution (${convolutionAlgorithms(row.algorithms)}): ` +
+        `the ${what} and this row were not measured at the same moment (other work on the machine, clock changes)`
+      : row.algorithms?.length
+        ? `above the ${what}: oneDNN ran ${convolutionAlgorithms(row.algorithms)}; ${FAST_ALGORITHM_NOTE}`
+        : FAST_ALGORITHM_NOTE;
+  return {
+    ...row,
+    timesMs: all.map((t) => t.ms),
+    ...sp,
+    repeats: runs.map((r) => spread(r.map((t) => t.ms))),
+    imagesPerSec: row.batch / (sp.medianMs / 1000),
+    gflops,
+    shareOfMatmulPeak,
+    shareOfFmaPeak,
+    ...(shareOfFmaPeak !== null && shareOfFmaPeak > 1 ? { aboveFmaPeakNote: above('FMA peak') } : {}),
+    ...(shareOfMatmulPeak > 1
+      ? {
+          aboveMatmulPeakNote:
+            `above the ${peak.backend} matmul peak, which is a practical roofline and no bound: the ${peak.how.split(' after')[0]} is not this backend's best case` +
+            (allDirect
+              ? ` (oneDNN reports direct convolution here: ${convolutionAlgorithms(row.algorithms)})`
+              : `, or ${FAST_ALGORITHM_NOTE.replace(/^above 100% of a peak: /, '')}`),
+        }
+      : {}),
+    cpuShare: median(all.map((t) => t.cpuShare)),
+  };
+}
+
+function finishPeers(s: ConfigState, torchVersions: string | undefined, threads: number): PeerRow[] {
+  return s.peers.map((p) => {
+    if (p.status !== 'ok') return p;
+    const runs = s.samples.map((m) => m.get(p.peer) ?? []);
+    const all = runs.flat();
+    if (!all.length) return { ...p, status: 'skipped', reason: 'no timed run' };
+    const sp = spread(all.map((t) => t.ms));
+    const flops = s.peerFlops.get(p.peer) ?? s.row.flopsPerImage * s.row.batch;
+    return {
+      ...p,
+      timesMs: all.map((t) => t.ms),
+      ...sp,
+      repeats: runs.map((r) => spread(r.map((t) => t.ms))),
+      gflops: flops / (sp.medianMs / 1000) / 1e9,
+      cpuShare: median(all.map((t) => t.cpuShare)),
+      versions:
+        p.peer === 'pytorch'
+          ? torchVersions
+          : `tfjs-layers in the benchmark's process, TensorFlow with ${threads} threads`,
+    };
+  });
+}
+
+function compare(s: ConfigState): Comparison[] {
+  if (s.row.status !== 'ok') return [];
+  const out: Comparison[] = [];
+  for (const p of s.peers) {
+    if (p.status !== 'ok') continue;
+    const cmp = compareRuns(s.samples, 'netcensus', p.peer);
+    if (cmp) out.push({ model: s.row.model, batch: s.row.batch, peer: p.peer, sameNetwork: p.sameNetwork, ...cmp });
+  }
+  return out;
+}
+
+/**
+ * Ratio of `mine` to `theirs`, run against run within each round, over every repeat: the median and
+ * p10/p90 over all rounds, each repeat's median, and the range of those. Undefined without paired runs.
+ */
+export function compareRuns(
+  repeats: ReadonlyArray<ReadonlyMap<string, readonly Timed[]>>,
+  mine: string,
+  theirs: string,
+): Omit<Comparison, 'model' | 'batch' | 'peer' | 'sameNetwork'> | undefined {
+  const byRepeatAll = repeats.map((m) =>
+    roundRatios(
+      (m.get(mine) ?? []).map((t) => t.ms),
+      (m.get(theirs) ?? []).map((t) => t.ms),
+    ),
+  );
+  const all = byRepeatAll.flat().sort((a, b) => a - b);
+  if (!all.length) return undefined;
+  const byRepeat = byRepeatAll.filter((r) => r.length).map((r) => median(r));
+  return {
+    ratio: percentile(all, 0.5),
+    p10: percentile(all, 0.1),
+    p90: percentile(all, 0.9),
+    byRepeat,
+    range: [Math.min(...byRepeat), Math.max(...byRepeat)],
+    rounds: all.length,
+  };
 }

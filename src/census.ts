@@ -8,7 +8,7 @@ import { NetcensusError } from './errors.js';
 import { checked, mul, prod, sum } from './exact.js';
 import { isInput, parseRef, topoSort, type Graph, type GraphNode, type Shape } from './graph.js';
 import { kindSpec } from './kinds/index.js';
-import { countedUnder, type LayerInfo, type ParamConvention, type WeightSpec } from './kinds/spec.js';
+import { countedUnder, type LayerInfo, type ParamConvention } from './kinds/spec.js';
 
 export type { LayerInfo, ParamConvention, WeightSpec } from './kinds/spec.js';
 export type MacConvention = 'weights' | 'torchinfo-1.8' | 'torch-summary-1.3';
@@ -235,10 +235,44 @@ function withLayerName<T>(node: GraphNode, f: () => T): T {
   }
 }
 
-const size = (w: WeightSpec): number => prod(w.shape);
+/**
+ * One pass over a layer's weights: its parameter counts under both conventions and the parts the other
+ * figures need, each weight's size computed once (every sum checked, as `sum` checks it).
+ */
+interface WeightSums {
+  params: Record<ParamConvention, number>;
+  trainable: Record<ParamConvention, number>;
+  biases: Record<ParamConvention, number>;
+  /** Elements of bias tensors, whatever the convention (bias adds). */
+  biasElems: number;
+  /** Elements of tensors PyTorch names "weight" (conv and linear kernels, BN gamma). */
+  torchWeight: number;
+  /** Whether any tensor is a PyTorch parameter (not a buffer): a leaf with parameters for torchinfo and torch-summary. */
+  hasTorchParams: boolean;
+}
 
-function paramsOf(info: LayerInfo, conv: ParamConvention, filter: (w: WeightSpec) => boolean = () => true): number {
-  return sum('params', info.weights.filter((w) => countedUnder(w, conv) && filter(w)).map(size));
+function weightSums(info: LayerInfo): WeightSums {
+  const s: WeightSums = {
+    params: { keras: 0, pytorch: 0 },
+    trainable: { keras: 0, pytorch: 0 },
+    biases: { keras: 0, pytorch: 0 },
+    biasElems: 0,
+    torchWeight: 0,
+    hasTorchParams: false,
+  };
+  for (const w of info.weights) {
+    const n = prod(w.shape);
+    for (const conv of ['keras', 'pytorch'] as const) {
+      if (!countedUnder(w, conv)) continue;
+      s.params[conv] = checked(s.params[conv] + n, 'params');
+      if (w.trainable) s.trainable[conv] = checked(s.trainable[conv] + n, 'params');
+      if (w.role === 'bias') s.biases[conv] = checked(s.biases[conv] + n, 'params');
+    }
+    if (w.role === 'bias') s.biasElems = checked(s.biasElems + n, 'bias');
+    if (w.torchName === 'weight') s.torchWeight = checked(s.torchWeight + n, 'params');
+    if (w.torchName !== 'buffer') s.hasTorchParams = true;
+  }
+  return s;
 }
 
 /** Output positions a conv's bias is added at (H x W); 1 for everything else. */
@@ -246,25 +280,15 @@ function biasPositions(info: LayerInfo): number {
   return kindSpec(info.node.config).convLike ? prod(info.outputShape.slice(0, -1)) : 1;
 }
 
-/** torchinfo 1.8: per leaf layer with parameters, (weight + bias elements) x output positions for convs, x 1 otherwise; times batch. */
-function torchinfoMacs(info: LayerInfo, batch: number): number {
-  const torchParams = sum('params', info.weights.filter((w) => w.torchName !== 'buffer').map(size));
-  return mul('MACs', torchParams, biasPositions(info), batch);
-}
-
-/** Elements of tensors PyTorch names "weight" (conv and linear kernels, BN gamma). */
-const torchWeightElements = (info: LayerInfo): number =>
-  sum('params', info.weights.filter((w) => w.torchName === 'weight').map(size));
-
 /**
  * torch-summary 1.3 hooked every module, containers included. A leaf adds weight x output positions
  * (convs) or its weight count (linear, BN gamma); each container adds the raw size of every tensor named
  * "*weight" below it, once more per nesting level. Containers are the proper prefixes of module paths.
  */
-function torchSummaryMacs(infos: LayerInfo[]): number {
+function torchSummaryMacs(infos: readonly LayerInfo[], sums: readonly WeightSums[]): number {
   let total = 0;
-  for (const info of infos) {
-    const weightElems = torchWeightElements(info);
+  for (const [k, info] of infos.entries()) {
+    const weightElems = sums[k]!.torchWeight;
     if (weightElems === 0) continue;
     // output_size[2:] in torch-summary: spatial positions only, so this convention ignores the batch size.
     const leaf = kindSpec(info.node.config).convLike
@@ -328,18 +352,21 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
   const inputInfos = infos.filter((i) => isInput(i.node));
   const inputInfo = inputInfos[0]!;
 
+  const sums: WeightSums[] = [];
   const layers: LayerCensus[] = infos.map((info) =>
     withLayerName(info.node, () => {
       const def = kindSpec(info.node.config);
-      const params = paramsOf(info, conv);
-      const trainable = paramsOf(info, conv, (w) => w.trainable);
-      const biases = paramsOf(info, conv, (w) => w.role === 'bias');
+      const w = weightSums(info);
+      sums.push(w);
+      const params = w.params[conv];
+      const trainable = w.trainable[conv];
+      const biases = w.biases[conv];
       const macs = mul('MACs', info.macs, batch);
       const isNeuron = info.macs > 0;
       const outElems = prod(info.outputShape);
-      const allOutElems = sum('shape size', info.outputShapes.map(prod));
+      const allOutElems = info.outputShapes.length === 1 ? outElems : sum('shape size', info.outputShapes.map(prod));
       const parents = parentsOf(graph, info.node);
-      return {
+      const layer: LayerCensus = {
         name: info.node.name,
         scope: info.node.scope,
         type: def.titleOf?.(info.node.config) ?? def.title,
@@ -361,54 +388,56 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
         depth: parents.length,
         counted: def.counted !== false,
         trainable: info.node.trainable !== false,
-        ...(info.node.sharedWith === undefined ? {} : { sharedWith: info.node.sharedWith }),
-        ...(info.macParts
-          ? { macParts: Object.fromEntries(info.macParts.map(([k, n]) => [k, mul('MACs', n, batch)])) }
-          : {}),
       };
+      // Assigned after the literal (not spread into it), in the same key order: the common case stays one shape.
+      if (info.node.sharedWith !== undefined) layer.sharedWith = info.node.sharedWith;
+      if (info.macParts) layer.macParts = Object.fromEntries(info.macParts.map(([k, n]) => [k, mul('MACs', n, batch)]));
+      return layer;
     }),
   );
 
   const infoByName = new Map(infos.map((i) => [i.node.name, i]));
   const notCounted = layers.filter((l) => !l.counted).map((l) => ({ layer: l.name, className: l.type }));
-  const total = (key: keyof Totals): number =>
-    sum(
-      key,
-      layers.map((l) => l[key]),
-    );
+  // One pass over the layers for every total (each sum checked, as `sum` checks it).
   const totals: Totals = {
-    params: total('params'),
-    trainableParams: total('trainableParams'),
-    nonTrainableParams: total('nonTrainableParams'),
-    weights: total('weights'),
-    biases: total('biases'),
-    macs: total('macs'),
-    flops: total('flops'),
-    neurons: total('neurons'),
-    paramBytes: total('paramBytes'),
-    // The input tensor is not an activation of the network; torch-summary reports it apart as well.
-    activationBytes: sum(
-      'bytes',
-      layers.filter((l) => l.kind !== 'input').map((l) => l.activationBytes),
-    ),
+    params: 0,
+    trainableParams: 0,
+    nonTrainableParams: 0,
+    weights: 0,
+    biases: 0,
+    macs: 0,
+    flops: 0,
+    neurons: 0,
+    paramBytes: 0,
+    activationBytes: 0,
   };
+  const keys = Object.keys(totals) as Array<keyof Totals>;
+  for (const l of layers) {
+    for (const key of keys) {
+      // The input tensor is not an activation of the network; torch-summary reports it apart as well.
+      if (key === 'activationBytes' && l.kind === 'input') continue;
+      totals[key] = checked(totals[key] + l[key], key === 'activationBytes' ? 'bytes' : key);
+    }
+  }
 
-  const paramsUnder = (c: ParamConvention): number =>
-    sum(
-      'params',
-      infos.map((i) => paramsOf(i, c)),
-    );
-  const trainableUnder = (c: ParamConvention): number =>
-    sum(
-      'params',
-      infos.map((i) => paramsOf(i, c, (w) => w.trainable)),
-    );
-  const biasAdds = sum(
-    'bias adds',
-    infos.map((i) =>
-      mul('bias adds', sum('bias', i.weights.filter((w) => w.role === 'bias').map(size)), biasPositions(i), batch),
-    ),
-  );
+  const byConv = { params: { keras: 0, pytorch: 0 }, trainable: { keras: 0, pytorch: 0 } };
+  let biasAdds = 0;
+  let torchinfo = 0;
+  let leafOutputsWithParams = 0;
+  for (const [k, i] of infos.entries()) {
+    const w = sums[k]!;
+    for (const c of ['keras', 'pytorch'] as const) {
+      byConv.params[c] = checked(byConv.params[c] + w.params[c], 'params');
+      byConv.trainable[c] = checked(byConv.trainable[c] + w.trainable[c], 'params');
+    }
+    biasAdds = checked(biasAdds + mul('bias adds', w.biasElems, biasPositions(i), batch), 'bias adds');
+    if (w.hasTorchParams) {
+      torchinfo = checked(torchinfo + mul('MACs', w.params.pytorch, biasPositions(i), batch), 'MACs');
+      leafOutputsWithParams = checked(leafOutputsWithParams + mul('outputs', prod(i.outputShape), batch), 'outputs');
+    }
+  }
+  const paramsUnder = (c: ParamConvention): number => byConv.params[c];
+  const trainableUnder = (c: ParamConvention): number => byConv.trainable[c];
   const inputElems = mul(
     'input size',
     sum(
@@ -416,12 +445,6 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
       inputInfos.map((i) => prod(i.outputShape)),
     ),
     batch,
-  );
-  const leafOutputsWithParams = sum(
-    'outputs',
-    infos
-      .filter((i) => i.weights.some((w) => w.torchName !== 'buffer'))
-      .map((i) => mul('outputs', prod(i.outputShape), batch)),
   );
   const tsInput = (inputElems * BYTES_PER_ELEMENT) / MIB;
   const tsFwdBwd = (2 * leafOutputsWithParams * BYTES_PER_ELEMENT) / MIB;
@@ -458,11 +481,8 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
       trainableParams: { keras: trainableUnder('keras'), pytorch: trainableUnder('pytorch') },
       macs: {
         weights: totals.macs,
-        'torchinfo-1.8': sum(
-          'MACs',
-          infos.map((i) => (i.weights.some((w) => w.torchName !== 'buffer') ? torchinfoMacs(i, batch) : 0)),
-        ),
-        'torch-summary-1.3': torchSummaryMacs(infos),
+        'torchinfo-1.8': torchinfo,
+        'torch-summary-1.3': torchSummaryMacs(infos, sums),
       },
       flops: { '2xMACs': totals.flops, '2xMACs+biasAdds': checked(totals.flops + biasAdds, 'FLOPs') },
       neurons: {

@@ -28,12 +28,17 @@ export function benchSvg(r: BenchResult): string {
     const key = `${p.model} batch ${p.batch}`;
     groups.set(key, [
       ...(groups.get(key) ?? []),
-      { label: `${p.peer} (peer)`, series: p.peer, value: p.gflops, peer: true },
+      {
+        label: `${p.peer} (peer${p.sameNetwork === false ? ', other network' : ''})`,
+        series: p.peer,
+        value: p.gflops,
+        peer: true,
+      },
     ]);
   }
   const peakLines = [
     ...r.peaks.map((p) => ({ label: `${p.backend} matmul peak`, value: p.gflops })),
-    ...(r.fma.measuredGflops ? [{ label: 'FMA peak', value: r.fma.measuredGflops }] : []),
+    ...(r.fma.measuredGflops ? [{ label: `FMA peak (${r.fma.isa ?? 'measured'})`, value: r.fma.measuredGflops }] : []),
   ];
   const max = Math.max(1, ...[...groups.values()].flat().map((b) => b.value), ...peakLines.map((p) => p.value));
   const left = 190;
@@ -72,7 +77,7 @@ export function benchSvg(r: BenchResult): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<defs>${hatches.join('')}</defs>`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="10" y="18" font-size="14" font-weight="bold">Achieved GFLOP/s (2 x weight MACs per image / median latency); peers hatched</text>`,
+    `<text x="10" y="18" font-size="14" font-weight="bold">Effective GFLOP/s (2 x direct-convolution MACs per image / median latency); peers hatched</text>`,
     `<text x="10" y="${height - 10}" font-size="10">${esc(`${r.host.cpu}, ${r.host.threads} threads, ${r.date.slice(0, 10)}`)}</text>`,
     ...lines,
     ...out,

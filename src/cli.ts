@@ -278,7 +278,24 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     )
     .option('--batch <list>', 'comma-separated batch sizes', parseList, [1])
     .option('--warmup <N>', 'warm-up runs, excluded from the figures', parseCount('--warmup', 1000, 0), 2)
-    .option('--runs <N>', 'timed runs', parseCount('--runs', 10_000), 5)
+    .option(
+      '--runs <N>',
+      'timed runs of each competitor per repeat, interleaved with the peers',
+      parseCount('--runs', 10_000),
+      5,
+    )
+    .option(
+      '--repeat <N>',
+      'run the whole comparison N times and report the range of each ratio',
+      parseCount('--repeat', 1000),
+      1,
+    )
+    .option(
+      '--threads <N>',
+      'threads for TensorFlow, PyTorch and the FMA loop (default: every logical CPU)',
+      parseCount('--threads', 4096),
+    )
+    .option('--no-algorithms', 'do not ask oneDNN which convolution algorithms it runs (a child process)')
     .option(
       '--max-run-seconds <N>',
       'skip a configuration whose single run is estimated longer than this',
@@ -298,6 +315,9 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
         batches: opts.batch,
         warmup: opts.warmup,
         runs: opts.runs,
+        repeat: opts.repeat,
+        ...(opts.threads ? { threads: opts.threads } : {}),
+        algorithms: opts.algorithms,
         maxRunSeconds: opts.maxRunSeconds,
         peers: opts.peers,
         progress,
@@ -343,6 +363,9 @@ interface BenchCliOptions {
   batch: number[];
   warmup: number;
   runs: number;
+  repeat: number;
+  threads?: number;
+  algorithms: boolean;
   maxRunSeconds: number;
   peers: boolean;
   json?: boolean;
@@ -402,14 +425,21 @@ async function verifyMany(
   for (const c of censuses) assertFitsInMemory(c, 'verify');
   const backend = await useBackend(opts.backend);
   const { verifyCensus } = await import('./verify.js');
+  const { ConstantPool } = await import('./tfjs/builder.js');
   progress(`netcensus: backend ${backend.backend} (${backend.device})${backend.note ? ` - ${backend.note}` : ''}`);
   const results: VerifyResult[] = [];
-  for (const [i, c] of censuses.entries()) {
-    const r = await verifyCensus(c, { init: opts.init, device: backend.device });
-    results.push(r);
-    progress(
-      `[${i + 1}/${censuses.length}] ${c.model}: ${r.ok ? 'ok' : 'MISMATCH'} (build ${(r.timings.buildMs / 1000).toFixed(2)} s, forward ${(r.timings.forwardMs / 1000).toFixed(2)} s)`,
-    );
+  // Zero weights of one shape are written once for all the models (VGG's classifier recurs ten times).
+  const constants = censuses.length > 1 && opts.init === 'zeros' ? new ConstantPool() : undefined;
+  try {
+    for (const [i, c] of censuses.entries()) {
+      const r = await verifyCensus(c, { init: opts.init, device: backend.device, constants });
+      results.push(r);
+      progress(
+        `[${i + 1}/${censuses.length}] ${c.model}: ${r.ok ? 'ok' : 'MISMATCH'} (build ${(r.timings.buildMs / 1000).toFixed(2)} s, forward ${(r.timings.forwardMs / 1000).toFixed(2)} s)`,
+      );
+    }
+  } finally {
+    constants?.dispose();
   }
   return { results, backend };
 }

@@ -3,12 +3,13 @@
  * every layer's executed output shape and countParams() with the census (Keras convention, which is
  * what tfjs counts). Runs on whatever backend is active; backend.ts chooses it.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs';
+import { tf } from './tfjs/tf.js';
 import { census, type Census } from './census.js';
 import { NetcensusError } from './errors.js';
 import type { Graph, StoredWeights, Witness } from './graph.js';
 import { registerCustomLayers } from './tfjs/custom.js';
-import { buildTfjs, disposeBuilt, type WeightInit } from './tfjs/builder.js';
+import { buildTfjs, disposeBuilt, type ConstantPool, type WeightInit } from './tfjs/builder.js';
 import { assertFitsInMemory } from './resources.js';
 
 export interface LayerCheck {
@@ -60,9 +61,11 @@ export interface VerifyOptions {
   batch?: number;
   init?: WeightInit;
   device?: string;
+  /** Constant weights shared by shape across verifications (verify --all); excluded from the leak count. */
+  constants?: ConstantPool;
 }
 
-const sizeOf = (vars: readonly tf.LayerVariable[]): number =>
+const sizeOf = (vars: readonly TF.LayerVariable[]): number =>
   vars.reduce((s, v) => s + v.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);
 const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i]);
@@ -79,10 +82,10 @@ async function runVerification(c: Census, censusMs: number, options: VerifyOptio
   }
 
   const t1 = performance.now();
-  const built = buildTfjs(graph, c.infos, { init: options.init ?? 'zeros' });
+  const built = buildTfjs(graph, c.infos, { init: options.init ?? 'zeros', constants: options.constants });
   const buildMs = performance.now() - t1;
 
-  let executed: tf.Tensor[] = [];
+  let executed: TF.Tensor[] = [];
   let forwardMs = 0;
   // Values in [0, 1): valid for every layer, an Embedding's indices included (they truncate to 0).
   const xs = c.inputs.map((shape) => tf.randomUniform(shape));
@@ -175,9 +178,9 @@ async function witnesses(c: Census): Promise<Witnesses> {
 async function loaderWitness(c: Census, topology: unknown): Promise<NonNullable<Witnesses['loader']>> {
   const name = 'tf.models.modelFromJSON';
   registerCustomLayers();
-  let model: tf.LayersModel;
+  let model: TF.LayersModel;
   try {
-    model = await tf.models.modelFromJSON(topology as tf.serialization.ConfigDict);
+    model = await tf.models.modelFromJSON(topology as TF.serialization.ConfigDict);
   } catch (e) {
     return { name, ok: null, note: `TensorFlow.js cannot read this config: ${(e as Error).message.split('\n')[0]}` };
   }
@@ -236,6 +239,7 @@ export async function verifyGraph(graph: Graph, options: VerifyOptions = {}): Pr
 export async function verifyCensus(c: Census, options: VerifyOptions = {}, censusMs = 0): Promise<VerifyResult> {
   if (c.conventions.params !== 'keras') c = census(c.graph, { ...c.options, params: 'keras' });
   const before = tf.memory().numTensors;
+  const pooled = options.constants?.size ?? 0;
   const result = await runVerification(c, censusMs, options);
   result.witnesses = await witnesses(c);
   for (const w of Object.values(result.witnesses).filter((x) => x !== undefined)) {
@@ -244,7 +248,8 @@ export async function verifyCensus(c: Census, options: VerifyOptions = {}, censu
       result.mismatches.push(`${w.name}: ${w.note}`);
     }
   }
-  result.leakedTensors = tf.memory().numTensors - before;
+  // Tensors the constant pool took on for this model stay for the next ones: they are not left behind.
+  result.leakedTensors = tf.memory().numTensors - before - ((options.constants?.size ?? 0) - pooled);
   if (result.leakedTensors !== 0) {
     result.ok = false;
     result.mismatches.push(`${result.leakedTensors} tensors left alive after the run`);

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { census } from '../src/census.js';
 import { NetcensusError } from '../src/errors.js';
-import { GraphBuilder, conv, input, type Graph, type LayerConfig, type Pads } from '../src/graph.js';
+import { GraphBuilder, batchNorm, conv, input, type Graph, type LayerConfig, type Pads } from '../src/graph.js';
 import { AdaptiveAvgPool2D, GroupedConv2D, Pool2DExplicit } from '../src/tfjs/custom.js';
 import { verifyGraph } from '../src/verify.js';
 
@@ -322,6 +322,50 @@ describe('leaks', () => {
       const r = await verifyGraph(zooModel(name), { input: [67, 67] });
       expect(r.leakedTensors, name).toBe(0);
       expect(r.ok, `${name}: ${r.mismatches.join('; ')}`).toBe(true);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('constant weights', () => {
+  const small = (name: string, filters: number): Graph => {
+    const g = new GraphBuilder({ name, description: name, source: 'test', framework: 'pytorch' });
+    g.add('in', input([8, 8, 3]));
+    g.add('c1', conv(filters, 3, { pad: 1 }));
+    g.add('bn', batchNorm());
+    g.add('c2', conv(filters, 3, { pad: 1, bias: false }));
+    return g.build();
+  };
+
+  it('fills zeros and ones on the backend, or shares them by shape from a pool, and leaves no tensor behind', async () => {
+    const { ConstantPool, buildTfjs } = await import('../src/tfjs/builder.js');
+    const before = tf.memory().numTensors;
+    const pool = new ConstantPool();
+    const first = await verifyGraph(small('a', 4), { constants: pool });
+    const poolAfterFirst = pool.size;
+    const second = await verifyGraph(small('b', 4), { constants: pool });
+    for (const r of [first, second]) {
+      expect(r.ok).toBe(true);
+      expect(r.leakedTensors).toBe(0);
+    }
+    // The second model has the same weight shapes: it takes them from the pool, adding none.
+    expect(poolAfterFirst).toBeGreaterThan(0);
+    expect(pool.size).toBe(poolAfterFirst);
+    pool.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+
+    // The weights are the initializers' values, whoever writes them.
+    const c = census(small('c', 2));
+    for (const options of [{}, { backendConstants: false }]) {
+      const built = buildTfjs(c.graph, c.infos, options);
+      const values = built.model.getWeights().map((w) => [...w.dataSync()]);
+      const names = built.model.weights.map((w) => w.name);
+      const gamma = values[names.findIndex((n) => /gamma/.test(n))]!;
+      const variance = values[names.findIndex((n) => /moving_variance/.test(n))]!;
+      expect(gamma.every((v) => v === 1) && variance.every((v) => v === 1)).toBe(true);
+      for (const [k, n] of names.entries())
+        if (!/gamma|variance/.test(n)) expect(values[k]!.every((v) => v === 0)).toBe(true);
+      built.model.dispose();
     }
     expect(tf.memory().numTensors).toBe(before);
   });

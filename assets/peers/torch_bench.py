@@ -1,15 +1,24 @@
-"""PyTorch peer for `netcensus bench`: the same model from torchvision, same input, batch and threads.
+"""PyTorch peer for `netcensus bench`: torchvision's definition of the same model, same input, batch and
+threads, run as a long-lived process so that netcensus can interleave it with its own runs (A B C A B C ...).
 
-Prints one JSON line on stdout; progress and errors on stderr; exit 2 on an unknown model.
-Usage: torch_bench.py --model vgg16 --batch 8 --input 224 --threads 2 --warmup 2 --runs 5
+Protocol: one JSON object per line on stdin, one JSON reply per line on stdout; progress and errors go to
+stderr. Requests:
+    {"cmd": "load", "model": "vgg16", "batch": 8, "input": [224, 224]}
+        -> {"ok": true, "torchvisionModel": "vgg16", "params": N, "torch": "...", "torchvision": "..."}
+    {"cmd": "run"}     -> {"ms": T, "cpuMs": C}   one forward pass, timed until the result is read back
+    {"cmd": "unload"}  -> {"ok": true}
+A failed request answers {"error": "..."}; end of input ends the process.
+Usage: torch_bench.py --serve --threads 2      or      torch_bench.py --check
 """
 import argparse
+import glob
 import json
-import statistics
+import os
+import re
 import sys
 import time
 
-# netcensus zoo name -> torchvision constructor name (only models torchvision defines the same way).
+# netcensus zoo name -> torchvision constructor name, for the models torchvision defines the same way.
 MODELS = {
     "alexnet-torchvision": "alexnet",
     **{f"vgg{d}": f"vgg{d}" for d in (11, 13, 16, 19)},
@@ -19,77 +28,111 @@ MODELS = {
 
 
 def import_torchvision():
-    """Imports torchvision even where its compiled ops do not match the installed torch build (pip's
-    default torchvision wheel next to a CPU-only torch): the model definitions do not need those ops."""
+    """torchvision's model definitions are plain Python, but importing torchvision registers fake kernels for
+    its C++ detection ops (nms, roi_align, ...), which fails where its C extension cannot load: pip's index
+    here has only the CUDA build of torchvision 0.28 (linked against libtorch_cuda) next to a CPU-only torch,
+    and `import torchvision` says "operator torchvision::nms does not exist". Then declare placeholder
+    schemas for exactly the ops its import registers (as scripts/fixtures/make_onnx_fixtures.py does), so that
+    the import, and the classification models, which use none of those ops, work."""
+    import importlib.util
+
     import torch
 
+    spec = importlib.util.find_spec("torchvision")
+    if spec is None:
+        raise ImportError("torchvision is not installed")
+    where = spec.submodule_search_locations[0]
     try:
-        import torchvision
-        return torch, torchvision
+        torch.ops.load_library(glob.glob(os.path.join(where, "_C*.so"))[0])
+    except (OSError, IndexError, RuntimeError):
+        names = set()
+        for f in ("_meta_registrations.py", "_autograd_registrations.py"):
+            p = os.path.join(where, f)
+            if os.path.exists(p):
+                with open(p) as fh:
+                    names |= set(re.findall(r"torchvision::(\w+)", fh.read()))
+        lib = torch.library.Library("torchvision", "DEF")
+        for n in sorted(names):
+            lib.define(f"{n}(Tensor x) -> Tensor")
+        import_torchvision.placeholder_library = lib  # keep the registrations alive
+    import torchvision
+
+    return torch, torchvision
+
+
+def reply(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def serve(threads):
+    torch, torchvision = import_torchvision()
+    torch.set_num_threads(threads)
+    try:
+        torch.set_num_interop_threads(threads)
     except RuntimeError:
-        for name in [m for m in sys.modules if m.startswith("torchvision")]:
-            del sys.modules[name]
-        original = torch.library.register_fake
-
-        def lenient(op, *args, **kwargs):
-            decorator = original(op, *args, **kwargs)
-
-            def apply(fn):
-                try:
-                    return decorator(fn)
-                except RuntimeError:
-                    return fn
-
-            return apply
-
-        torch.library.register_fake = lenient
-        import torchvision
-        return torch, torchvision
-
-
-def percentile(xs, p):
-    xs = sorted(xs)
-    k = (len(xs) - 1) * p
-    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+        pass  # only settable before any parallel work; nothing has run yet, so this is a safeguard
+    model = x = None
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            req = json.loads(line)
+            cmd = req.get("cmd")
+            if cmd == "load":
+                name = req["model"]
+                if name not in MODELS:
+                    reply({"error": f"no torchvision definition of {name}"})
+                    continue
+                model = getattr(torchvision.models, MODELS[name])(weights=None).eval()
+                h, w = req["input"]
+                x = torch.randn(req["batch"], 3, h, w)
+                reply({
+                    "ok": True,
+                    "torchvisionModel": MODELS[name],
+                    "params": sum(p.numel() for p in model.parameters()),
+                    "torch": torch.__version__,
+                    "torchvision": torchvision.__version__,
+                    "threads": torch.get_num_threads(),
+                })
+            elif cmd == "run":
+                if model is None:
+                    reply({"error": "no model loaded"})
+                    continue
+                with torch.inference_mode():
+                    c0 = time.process_time()
+                    t0 = time.perf_counter()
+                    # CPU execution is synchronous; .sum().item() reads the result back, as netcensus' timing does.
+                    model(x).sum().item()
+                    ms = (time.perf_counter() - t0) * 1000
+                    cpu = (time.process_time() - c0) * 1000
+                reply({"ms": ms, "cpuMs": cpu})
+            elif cmd == "unload":
+                model = x = None
+                reply({"ok": True})
+            else:
+                reply({"error": f"unknown command {cmd!r}"})
+        except Exception as e:  # one bad request must not end the peer
+            reply({"error": f"{type(e).__name__}: {e}".splitlines()[0]})
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--check", action="store_true", help="only check that torch and torchvision import")
-    ap.add_argument("--model")
-    ap.add_argument("--batch", type=int, default=1)
-    ap.add_argument("--input", type=int, default=224)
+    ap.add_argument("--serve", action="store_true", help="answer load/run requests on stdin")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--warmup", type=int, default=2)
-    ap.add_argument("--runs", type=int, default=5)
     a = ap.parse_args()
     if a.check:
         torch, torchvision = import_torchvision()
+        # The classification models must build and run, not only import.
+        with torch.inference_mode():
+            torchvision.models.resnet18(weights=None).eval()(torch.zeros(1, 3, 32, 32))
         print(f"torch {torch.__version__}, torchvision {torchvision.__version__}")
         return
-    if a.model not in MODELS:
-        print(f"torch_bench: no torchvision equivalent of {a.model}", file=sys.stderr)
-        sys.exit(2)
-    torch, torchvision = import_torchvision()
-    torch.set_num_threads(a.threads)
-    model = getattr(torchvision.models, MODELS[a.model])(weights=None).eval()
-    x = torch.randn(a.batch, 3, a.input, a.input)
-    times = []
-    with torch.inference_mode():
-        for i in range(a.warmup + a.runs):
-            t0 = time.perf_counter()
-            # CPU execution is synchronous; .sum().item() reads the result back, as netcensus' timing does.
-            model(x).sum().item()
-            dt = (time.perf_counter() - t0) * 1000
-            if i >= a.warmup:
-                times.append(dt)
-            print(f"torch_bench: {a.model} batch {a.batch} run {i + 1}: {dt:.1f} ms", file=sys.stderr)
-    print(json.dumps({
-        "peer": "pytorch", "torch": torch.__version__, "torchvision": torchvision.__version__,
-        "model": a.model, "torchvisionModel": MODELS[a.model], "batch": a.batch, "input": a.input, "threads": a.threads,
-        "timesMs": times, "medianMs": statistics.median(times), "p10Ms": percentile(times, 0.1), "p90Ms": percentile(times, 0.9),
-    }))
+    if a.serve:
+        serve(max(1, a.threads))
+        return
+    ap.error("use --serve or --check")
 
 
 if __name__ == "__main__":

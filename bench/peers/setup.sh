@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Creates .cache/peers-venv with PyTorch and torchvision (CPU) from pip's configured index, for the
 # benchmark's PyTorch peer. Idempotent. Not part of netcensus' install: the peer is optional.
+# Where the index has only a CUDA build of torchvision next to a CPU torch (here: 0.28.0+cu130 with
+# 2.13.0+cpu), `import torchvision` fails with "operator torchvision::nms does not exist": its C extension
+# does not load. assets/peers/torch_bench.py then declares placeholder schemas for the detection ops the
+# import registers (as scripts/fixtures/make_onnx_fixtures.py does); the classification models use none of
+# them. The check below imports torchvision that way and runs a ResNet-18 forward pass.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 venv="$root/.cache/peers-venv"

@@ -1,17 +1,72 @@
-/** `bench`: peaks, one row per configuration, and the peers. */
-import type { BenchResult } from '../bench.js';
+/** `bench`: peaks, one row per configuration, the peers, the interleaved ratios and the targets. */
+import type { AlgorithmUse, BenchResult, FmaPeak } from '../bench.js';
 import { table } from './table.js';
 
 const GIB = 2 ** 30;
 
-/** Benchmark results: peaks, one row per configuration, peers, and the targets with their verdicts. */
+/**
+ * A share of a peak as printed: a percentage up to 100%; above, never a bare figure but "above peak" with a
+ * mark that the notes below the table explain (a fast convolution algorithm, or what oneDNN reported).
+ */
+export function shareText(share: number | null, mark = '*'): string {
+  if (share === null) return '--';
+  return share > 1 ? `above peak${mark}` : `${(share * 100).toFixed(0)}%`;
+}
+
+/** The convolutions' algorithms in a few words: "convolution_direct (brg_conv_fwd:avx512_core) x13". */
+export function convolutionAlgorithms(uses: readonly AlgorithmUse[] | undefined): string {
+  const convs = (uses ?? []).filter((u) => u.primitive === 'convolution');
+  return convs.map((u) => `${u.algorithm || 'unnamed'} (${u.implementation}) x${u.executions}`).join(', ');
+}
+
+const ratioText = (r: number): string => `${r.toFixed(3)}x`;
+
+/** The FMA peak in one paragraph: the ISA measured, both figures, the clock and the FMA units assumed. */
+export function fmaText(f: FmaPeak): string {
+  const measured =
+    f.measuredGflops === null
+      ? 'not measured'
+      : `${f.measuredGflops.toFixed(1)} GFLOP/s measured with ${f.isa} (${f.lanes} fp32 lanes), ${f.threads} thread${f.threads === 1 ? '' : 's'}` +
+        (f.oneThreadGflops ? `; one thread ${f.oneThreadGflops.toFixed(1)}` : '');
+  const clock = [
+    f.clock.measuredGhz ? `measured clock ${f.clock.measuredGhz.toFixed(2)} GHz` : '',
+    f.clock.reportedGhz ? `reported ${f.clock.reportedGhz.toFixed(2)} GHz` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  const implied =
+    f.impliedFmaUnits === null ? '' : `; the measurement implies ${f.impliedFmaUnits.toFixed(2)} FMA units per core`;
+  return (
+    `FMA peak: ${measured} (${f.how}). ISAs of this CPU: ${f.supported.join(', ')}. ` +
+    `Theoretical: ${f.theoreticalFormula}; FMA units: ${f.fmaUnits} (${f.fmaUnitsWhy})${implied}` +
+    (clock ? `; ${clock}` : '') +
+    '.'
+  );
+}
+
+/** Benchmark results: peaks, one row per configuration, peers, ratios, and the targets with their verdicts. */
 export function formatBench(r: BenchResult): string {
+  const m = r.method;
+  const tfThreads = m.tensorflowThreads;
   const out = [
-    `Benchmark ${r.date} on ${r.host.cpu}, ${r.host.threads} threads, Node ${r.host.node}, TensorFlow.js ${r.host.tfjs}`,
+    `Benchmark ${r.date} on ${r.host.cpu}, ${r.host.threads} logical CPUs, Node ${r.host.node}, TensorFlow.js ${r.host.tfjs}; ` +
+      `load average ${r.host.loadAverage.start.toFixed(2)} at the start, ${r.host.loadAverage.end.toFixed(2)} at the end`,
     `Convention: ${r.convention}`,
+    `Method: ${m.runs} timed runs per repeat after ${m.warmup} warm-up, ${m.repeat} repeat(s), ${m.threads} thread${m.threads === 1 ? '' : 's'}` +
+      (tfThreads
+        ? ` (TensorFlow intra-op ${tfThreads.intraOp ?? 'default'}, inter-op ${tfThreads.interOp ?? 'default'}${tfThreads.note ? `: ${tfThreads.note}` : ''})`
+        : '') +
+      `; ${m.order}`,
+    fmaText(r.fma),
   ];
-  out.push(`FMA peak: ${r.fma.measuredGflops ? `${r.fma.measuredGflops.toFixed(1)} GFLOP/s ` : ''}(${r.fma.how})`);
   for (const p of r.peaks) out.push(`${p.backend} matmul peak: ${p.gflops.toFixed(1)} GFLOP/s (${p.how})`);
+  const notes: string[] = [];
+  const mark = (text: string | undefined): string => {
+    if (!text) return '';
+    let i = notes.indexOf(text);
+    if (i < 0) i = notes.push(text) - 1;
+    return `[${i + 1}]`;
+  };
   out.push(
     table(
       [
@@ -21,10 +76,12 @@ export function formatBench(r: BenchResult): string {
         'Median',
         'p10',
         'p90',
+        'IQR',
         'Images/s',
-        'GFLOP/s',
+        'GFLOP/s (effective)',
         '% matmul peak',
         '% FMA peak',
+        'CPU busy',
         'Peak RSS',
         'tf bytes',
         'Note',
@@ -38,62 +95,71 @@ export function formatBench(r: BenchResult): string {
               `${x.medianMs.toFixed(1)} ms`,
               `${x.p10Ms.toFixed(1)} ms`,
               `${x.p90Ms.toFixed(1)} ms`,
+              `${(x.q3Ms - x.q1Ms).toFixed(1)} ms`,
               x.imagesPerSec.toFixed(2),
               x.gflops.toFixed(1),
-              `${(x.shareOfMatmulPeak * 100).toFixed(0)}%`,
-              x.shareOfFmaPeak === null ? '--' : `${(x.shareOfFmaPeak * 100).toFixed(0)}%`,
+              shareText(x.shareOfMatmulPeak, mark(x.aboveMatmulPeakNote)),
+              shareText(x.shareOfFmaPeak, mark(x.aboveFmaPeakNote)),
+              `${(x.cpuShare * 100).toFixed(0)}%`,
               `${(x.memory.peakRssBytes / GIB).toFixed(2)} GiB`,
               `${(x.memory.tfBytesPeak / GIB).toFixed(2)} GiB`,
-              x.leakedTensors ? `${x.leakedTensors} tensors leaked` : '',
+              [
+                x.leakedTensors ? `${x.leakedTensors} tensors leaked` : '',
+                x.algorithms?.length ? `oneDNN: ${convolutionAlgorithms(x.algorithms)}` : '',
+              ]
+                .filter(Boolean)
+                .join('; '),
             ]
-          : [
-              x.model,
-              x.backend,
-              String(x.batch),
-              '--',
-              '--',
-              '--',
-              '--',
-              '--',
-              '--',
-              '--',
-              '--',
-              '--',
-              `skipped: ${x.reason}`,
-            ],
+          : [x.model, x.backend, String(x.batch), ...Array<string>(11).fill('--'), `skipped: ${x.reason}`],
       ),
-      [
-        'left',
-        'left',
-        'right',
-        'right',
-        'right',
-        'right',
-        'right',
-        'right',
-        'right',
-        'right',
-        'right',
-        'right',
-        'left',
-      ],
-      [null, null, null, null, null, null, null, null, null, null, null, null, 40],
+      ['left', 'left', ...Array<'right'>(12).fill('right'), 'left'],
+      [null, null, null, null, null, null, null, null, null, null, null, null, null, null, 40],
     ),
   );
+  notes.forEach((n, i) => out.push(`[${i + 1}] ${n}`));
   if (r.peers.length) {
     out.push(
       table(
-        ['Peer', 'Model', 'Batch', 'Median', 'GFLOP/s', 'Note'],
-        r.peers.map((p) => [
-          p.peer,
-          p.model,
-          String(p.batch),
-          p.status === 'ok' ? `${p.medianMs.toFixed(1)} ms` : '--',
-          p.status === 'ok' ? p.gflops.toFixed(1) : '--',
-          p.status === 'ok' ? (p.versions ?? '') : `skipped: ${p.reason}`,
+        ['Peer', 'Model', 'Batch', 'Median', 'p10', 'p90', 'GFLOP/s (effective)', 'CPU busy', 'Note'],
+        r.peers.map((p) =>
+          p.status === 'ok'
+            ? [
+                p.peer,
+                p.model,
+                String(p.batch),
+                `${p.medianMs.toFixed(1)} ms`,
+                `${p.p10Ms.toFixed(1)} ms`,
+                `${p.p90Ms.toFixed(1)} ms`,
+                p.gflops.toFixed(1),
+                `${(p.cpuShare * 100).toFixed(0)}%`,
+                [p.versions ?? '', p.sameNetwork ? '' : (p.difference ?? 'not the same network')]
+                  .filter(Boolean)
+                  .join('; '),
+              ]
+            : [p.peer, p.model, String(p.batch), '--', '--', '--', '--', '--', `skipped: ${p.reason}`],
+        ),
+        ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+        [null, null, null, null, null, null, null, null, 60],
+      ),
+    );
+  }
+  if (r.comparisons.length) {
+    out.push('netcensus time / peer time, run against run within each interleaved round (below 1: netcensus faster):');
+    out.push(
+      table(
+        ['Model', 'Batch', 'Against', 'Median ratio', 'p10', 'p90', 'Range over repeats', 'Rounds'],
+        r.comparisons.map((c) => [
+          c.model,
+          String(c.batch),
+          `${c.peer}${c.sameNetwork ? '' : ' (not the same network)'}`,
+          ratioText(c.ratio),
+          ratioText(c.p10),
+          ratioText(c.p90),
+          c.byRepeat.length > 1 ? `${ratioText(c.range[0])} to ${ratioText(c.range[1])}` : '(one repeat)',
+          String(c.rounds),
         ]),
-        ['left', 'left', 'right', 'right', 'right', 'left'],
-        [null, null, null, null, null, 50],
+        ['left', 'right', 'left', 'right', 'right', 'right', 'right', 'right'],
+        [null, null, 40, null, null, null, null, null],
       ),
     );
   }

@@ -13,6 +13,7 @@ import {
 } from '../census.js';
 import { benchSvg } from '../chart.js';
 import type { BenchResult } from '../bench.js';
+import { fmaText, shareText } from '../format/bench.js';
 import type { VerifyResult } from '../verify.js';
 import { modelClient, type ModelPageData, type VerifyCell } from './client-model.js';
 import { esc, int, mbMib, page, shapeText, si } from './html.js';
@@ -281,7 +282,7 @@ function benchSection(r: BenchResult): string {
   const GIB = 2 ** 30;
   const rows = r.rows.map((x) =>
     x.status === 'ok'
-      ? `<tr><td>${esc(x.model)}</td><td>${esc(x.backend)}</td><td class="num">${x.batch}</td><td class="num">${x.medianMs.toFixed(1)} ms</td><td class="num">${x.p10Ms.toFixed(1)} ms</td><td class="num">${x.p90Ms.toFixed(1)} ms</td><td class="num">${x.imagesPerSec.toFixed(2)}</td><td class="num">${x.gflops.toFixed(1)}</td><td class="num">${(x.shareOfMatmulPeak * 100).toFixed(0)}%</td><td class="num">${x.shareOfFmaPeak === null ? '--' : `${(x.shareOfFmaPeak * 100).toFixed(0)}%`}</td><td class="num">${(x.memory.peakRssBytes / GIB).toFixed(2)} GiB</td><td>${x.leakedTensors ? `${x.leakedTensors} tensors leaked` : ''}</td></tr>`
+      ? `<tr><td>${esc(x.model)}</td><td>${esc(x.backend)}</td><td class="num">${x.batch}</td><td class="num">${x.medianMs.toFixed(1)} ms</td><td class="num">${x.p10Ms.toFixed(1)} ms</td><td class="num">${x.p90Ms.toFixed(1)} ms</td><td class="num">${x.imagesPerSec.toFixed(2)}</td><td class="num">${x.gflops.toFixed(1)}</td><td class="num">${esc(shareText(x.shareOfMatmulPeak, x.aboveMatmulPeakNote ? '*' : ''))}</td><td class="num">${esc(shareText(x.shareOfFmaPeak, x.aboveFmaPeakNote ? '*' : ''))}</td><td class="num">${(x.memory.peakRssBytes / GIB).toFixed(2)} GiB</td><td>${esc([x.leakedTensors ? `${x.leakedTensors} tensors leaked` : '', x.aboveFmaPeakNote ?? x.aboveMatmulPeakNote ?? ''].filter(Boolean).join('; '))}</td></tr>`
       : `<tr><td>${esc(x.model)}</td><td>${esc(x.backend)}</td><td class="num">${x.batch}</td><td colspan="8" class="muted">skipped: ${esc(x.reason ?? '')}</td><td></td></tr>`,
   );
   const peers = r.peers.map(
@@ -295,9 +296,11 @@ function benchSection(r: BenchResult): string {
   return (
     `<section id="bench"><h2>Benchmark</h2>` +
     `<p class="small">${esc(r.date)} on ${esc(r.host.cpu)}, ${r.host.threads} threads, Node ${esc(r.host.node)}, TensorFlow.js ${esc(r.host.tfjs)}. Convention: ${esc(r.convention)}. ` +
-    `FMA peak ${r.fma.measuredGflops === null ? 'not measured' : `${r.fma.measuredGflops.toFixed(1)} GFLOP/s`}; ${r.peaks.map((p) => `${esc(p.backend)} matmul peak ${p.gflops.toFixed(1)} GFLOP/s`).join('; ')}.</p>` +
+    `${esc(fmaText(r.fma))} ${r.peaks.map((p) => `${esc(p.backend)} matmul peak ${p.gflops.toFixed(1)} GFLOP/s`).join('; ')}.` +
+    (r.rows.some((x) => x.aboveFmaPeakNote || x.aboveMatmulPeakNote) ? ` * ${esc(r.fastAlgorithmNote)}.` : '') +
+    `</p>` +
     `<div class="benchsvg">${benchSvg(r)}</div>` +
-    `<table class="plain"><thead><tr><th>Model</th><th>Backend</th><th class="num">Batch</th><th class="num">Median</th><th class="num">p10</th><th class="num">p90</th><th class="num">Images/s</th><th class="num">GFLOP/s (2 x weight MACs)</th><th class="num">% matmul peak</th><th class="num">% FMA peak</th><th class="num">Peak RSS</th><th>Note</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
+    `<table class="plain"><thead><tr><th>Model</th><th>Backend</th><th class="num">Batch</th><th class="num">Median</th><th class="num">p10</th><th class="num">p90</th><th class="num">Images/s</th><th class="num">GFLOP/s (effective: 2 x direct-convolution MACs)</th><th class="num">% matmul peak</th><th class="num">% FMA peak</th><th class="num">Peak RSS</th><th>Note</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
     (peers.length
       ? `<h3>Peers</h3><table class="plain"><thead><tr><th>Peer</th><th>Model</th><th class="num">Batch</th><th class="num">Median</th><th class="num">GFLOP/s</th><th>Note</th></tr></thead><tbody>${peers.join('')}</tbody></table>`
       : '') +

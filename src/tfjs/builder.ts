@@ -4,7 +4,8 @@
  * that verification can compare each node's executed shapes and countParams() with the census. A shared
  * layer's later calls apply the first call's layers again, so its weights exist once, as in Keras.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs';
+import { tf } from './tf.js';
 import type { LayerInfo } from '../census.js';
 import { NetcensusError } from '../errors.js';
 import { isInput, parseRef, type Graph } from '../graph.js';
@@ -19,23 +20,83 @@ export interface BuildOptions {
   init?: WeightInit;
   /** 'all' (verification) makes every node's output a model output, to read its executed shape; 'final' (benchmarks) only the graph's outputs. */
   outputs?: 'all' | 'final';
+  /** Share constant (zero, one) weights by shape with other models built with the same pool. */
+  constants?: ConstantPool;
+  /**
+   * false: leave tfjs-layers' own Zeros and Ones initializers (a JavaScript array, copied into native
+   * TensorFlow at the first pass), as a model written directly in tfjs-layers has them; default true.
+   */
+  backendConstants?: boolean;
 }
 
 export interface BuiltNode {
   name: string;
   /** The tfjs layers this node owns (none for a shared layer's later call). */
-  layers: tf.layers.Layer[];
+  layers: TF.layers.Layer[];
   /** Its first output. */
-  output: tf.SymbolicTensor;
-  outputs: tf.SymbolicTensor[];
+  output: TF.SymbolicTensor;
+  outputs: TF.SymbolicTensor[];
 }
 
 export interface BuiltModel {
-  model: tf.LayersModel;
+  model: TF.LayersModel;
   /** Layers applied more than once (a shared layer's later calls): tfjs counts a reference per call. */
-  shared: tf.layers.Layer[];
+  shared: TF.layers.Layer[];
   /** For every non-input node, in graph order. With outputs 'all', the model's outputs are their outputs, flattened. */
   nodes: BuiltNode[];
+}
+
+/**
+ * Constant weight tensors shared by shape across the models of one run (`verify --all`): a layer built with
+ * zeros takes a clone of the pool's zero tensor of its shape, which shares its memory (tfjs counts the
+ * references), instead of writing its own. Every layer still has its own variable, shape and count; only
+ * the bytes behind equal all-zero (or all-one) weights are written once. VGG's 25088x4096 classifier
+ * kernel, 411 MB, recurs in ten zoo models.
+ */
+export class ConstantPool {
+  private readonly byKey = new Map<string, TF.Tensor>();
+
+  take(value: number, shape: readonly number[], dtype: TF.DataType): TF.Tensor {
+    const key = `${value}:${dtype}:${shape.join('x')}`;
+    let t = this.byKey.get(key);
+    if (!t) {
+      t = tf.keep(tf.fill([...shape], value, dtype));
+      this.byKey.set(key, t);
+    }
+    return tf.clone(t);
+  }
+
+  /** Tensors the pool holds: a verification excludes them from its leak count. */
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  dispose(): void {
+    tf.dispose([...this.byKey.values()]);
+    this.byKey.clear();
+  }
+}
+
+/**
+ * tfjs-layers' Zeros and Ones initializers fill a JavaScript array, which native TensorFlow then copies
+ * into its own memory when the weight is first used: for VGG16's 138 million zeros, half a gigabyte made
+ * twice. A layer's constant initializers are swapped, before it builds its weights, for the same class
+ * whose apply() fills the tensor on the backend itself (tf.fill: TensorFlow's Fill op where native), or
+ * takes it from a pool. Same values, same class and config; only where the bytes are written changes.
+ */
+function fillOnBackend(layer: TF.layers.Layer, pool: ConstantPool | undefined): void {
+  const fields = layer as unknown as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    const init = fields[key] as { getClassName?: () => string } | null;
+    if (!init || typeof init !== 'object' || typeof init.getClassName !== 'function') continue;
+    const name = init.getClassName();
+    if (name !== 'Zeros' && name !== 'Ones') continue;
+    const value = name === 'Zeros' ? 0 : 1;
+    fields[key] = Object.assign(Object.create(Object.getPrototypeOf(init) as object) as object, init, {
+      apply: (shape: number[], dtype?: TF.DataType): TF.Tensor =>
+        pool ? pool.take(value, shape, dtype ?? 'float32') : tf.fill(shape, value, dtype ?? 'float32'),
+    });
+  }
 }
 
 /**
@@ -46,7 +107,7 @@ export interface BuiltModel {
 const inputCopy = (t: typeof tf) =>
   class InputCopy extends t.layers.Layer {
     static className = 'NetcensusInputCopy';
-    override call(x: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    override call(x: TF.Tensor | TF.Tensor[]): TF.Tensor {
       return t.clone(Array.isArray(x) ? x[0]! : x);
     }
   };
@@ -56,20 +117,20 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
   // layer classes: the kinds' custom classes, activations included, are registered before any layer is made.
   registerCustomLayers();
   const kernelInitializer = options.init === 'random' ? 'glorotUniform' : 'zeros';
-  const tensors = new Map<string, tf.SymbolicTensor[]>();
-  const owned = new Map<string, tf.layers.Layer[]>();
-  const inputs: tf.SymbolicTensor[] = [];
+  const tensors = new Map<string, TF.SymbolicTensor[]>();
+  const owned = new Map<string, TF.layers.Layer[]>();
+  const inputs: TF.SymbolicTensor[] = [];
   const nodes: BuiltNode[] = [];
-  const shared = new Set<tf.layers.Layer>();
+  const shared = new Set<TF.layers.Layer>();
   const has = (name: string): boolean => tensors.has(name);
-  const tensor = (ref: string): tf.SymbolicTensor => {
+  const tensor = (ref: string): TF.SymbolicTensor => {
     const { node, index } = parseRef(ref, has);
     return tensors.get(node)![index]!;
   };
 
   for (const info of infos) {
     const { node } = info;
-    const layers: tf.layers.Layer[] = [];
+    const layers: TF.layers.Layer[] = [];
     // A later call of a shared layer replays the first call's layers, in the order its build used them.
     const reuse = node.sharedWith === undefined ? undefined : owned.get(node.sharedWith);
     let replayed = 0;
@@ -78,7 +139,7 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
       if (node.inputs.indexOf(ref) === i) return x;
       const copy = new (customLayer(inputCopy))({ name: `${node.name}__input${i}` });
       layers.push(copy);
-      return copy.apply(x) as tf.SymbolicTensor;
+      return copy.apply(x) as TF.SymbolicTensor;
     });
     const ctx: BuildCtx = {
       tf,
@@ -94,10 +155,11 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
               `layer "${node.name}": its shared layer "${node.sharedWith}" was built differently`,
             );
           shared.add(original);
-          return original.apply(x) as tf.SymbolicTensor;
+          return original.apply(x) as TF.SymbolicTensor;
         }
         layers.push(layer);
-        return layer.apply(x) as tf.SymbolicTensor;
+        if (options.backendConstants !== false) fillOnBackend(layer, options.constants);
+        return layer.apply(x) as TF.SymbolicTensor;
       },
       custom: customLayer,
     };

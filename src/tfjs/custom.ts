@@ -3,7 +3,8 @@
  * adaptive average pooling, Keras' Normalization), made for this process' TensorFlow.js and registered for
  * serialization, once each. Their shape rules are the census' own, in the kinds' family files.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs';
+import { tf } from './tf.js';
 import { customLayerFactories } from '../kinds/index.js';
 import { adaptiveAvgPool2D, pool2DExplicit } from '../kinds/pooling.js';
 import { groupedConv2D } from '../kinds/conv.js';
@@ -17,7 +18,7 @@ export function customLayer<T>(factory: (tf: Tf) => T): T {
   if (!made.has(factory)) {
     const cls = factory(tf);
     tf.serialization.registerClass(
-      cls as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>,
+      cls as unknown as TF.serialization.SerializableConstructor<TF.serialization.Serializable>,
     );
     made.set(factory, cls);
   }

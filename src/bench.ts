@@ -59,14 +59,8 @@ export interface Spread {
   q3Ms: number;
 }
 
-export interface BenchRow {
-  model: string;
-  backend: BackendName;
-  device: string;
-  batch: number;
-  input: number[];
-  status: 'ok' | 'skipped';
-  reason?: string;
+/** A competitor's timed runs and their summary (zeros until it has run). */
+export interface Timings {
   /** Every timed run, in order, all repeats together. */
   timesMs: number[];
   medianMs: number;
@@ -76,6 +70,18 @@ export interface BenchRow {
   q3Ms: number;
   /** Median and spread of each repeat on its own. */
   repeats: Spread[];
+}
+
+const noTimings = (): Timings => ({ timesMs: [], medianMs: 0, p10Ms: 0, p90Ms: 0, q1Ms: 0, q3Ms: 0, repeats: [] });
+
+export interface BenchRow extends Timings {
+  model: string;
+  backend: BackendName;
+  device: string;
+  batch: number;
+  input: number[];
+  status: 'ok' | 'skipped';
+  reason?: string;
   imagesPerSec: number;
   /** FLOPs per image: 2 x weight MACs (census) as direct convolution and dense layers perform them. */
   flopsPerImage: number;
@@ -113,19 +119,12 @@ export interface AlgorithmUse {
   ms: number;
 }
 
-export interface PeerRow {
+export interface PeerRow extends Timings {
   peer: 'pytorch' | 'bare-tfjs-node';
   model: string;
   batch: number;
   status: 'ok' | 'skipped';
   reason?: string;
-  timesMs: number[];
-  medianMs: number;
-  p10Ms: number;
-  p90Ms: number;
-  q1Ms: number;
-  q3Ms: number;
-  repeats: Spread[];
   /** Effective GFLOP/s of the network the peer runs (2 x its weight MACs per image x batch / median). */
   gflops: number;
   cpuShare: number;
@@ -548,13 +547,7 @@ const skippedPeer = (
   batch,
   status: 'skipped',
   reason,
-  timesMs: [],
-  medianMs: 0,
-  p10Ms: 0,
-  p90Ms: 0,
-  q1Ms: 0,
-  q3Ms: 0,
-  repeats: [],
+  ...noTimings(),
   gflops: 0,
   cpuShare: 0,
   sameNetwork,
@@ -678,13 +671,7 @@ function newState(c: Census, backend: BackendName, device: string, peak: PeakInf
     batch: c.batch,
     input: c.input,
     status: 'ok',
-    timesMs: [],
-    medianMs: 0,
-    p10Ms: 0,
-    p90Ms: 0,
-    q1Ms: 0,
-    q3Ms: 0,
-    repeats: [],
+    ...noTimings(),
     imagesPerSec: 0,
     flopsPerImage,
     gflops: 0,

@@ -32,8 +32,8 @@ def import_torchvision():
     its C++ detection ops (nms, roi_align, ...), which fails where its C extension cannot load: pip's index
     here has only the CUDA build of torchvision 0.28 (linked against libtorch_cuda) next to a CPU-only torch,
     and `import torchvision` says "operator torchvision::nms does not exist". Then declare placeholder
-    schemas for exactly the ops its import registers (as scripts/fixtures/make_onnx_fixtures.py does), so that
-    the import, and the classification models, which use none of those ops, work."""
+    schemas for exactly the ops its import registers, so that the import, and the classification models,
+    which use none of those ops, work (scripts/fixtures/make_onnx_fixtures.py imports this too)."""
     import importlib.util
 
     import torch

@@ -110,7 +110,11 @@ export function diagnose(
 ): Diagnostic[] {
   const c = 'infos' in subject ? subject : census(subject, { input: options.input });
   const byName = new Map(c.infos.map((i) => [i.node.name, i]));
-  const ctx: DiagnoseCtx = { producer: (name) => byName.get(name), infos: c.infos };
+  const ctx: DiagnoseCtx = {
+    producer: (name) => byName.get(name),
+    infos: c.infos,
+    outputs: c.outputs.map((s) => s.slice(1)),
+  };
   const own: Diagnostic[] = [];
   const windows: Diagnostic[] = [];
   for (const info of c.infos) {

@@ -4,6 +4,8 @@ import { ZOO, ZOO_NAMES } from '../models/index.js';
 import { census } from '../src/census.js';
 import { diagnose } from '../src/diagnose.js';
 import { diffGraphs } from '../src/diff.js';
+import { GraphBuilder } from '../src/graph.js';
+import { dense } from '../src/kinds/dense.js';
 import { zooModel } from '../src/resolve.js';
 
 const sum = (r: Partial<Record<string, number>>): number => Object.values(r).reduce((s: number, v) => s + (v ?? 0), 0);
@@ -58,6 +60,22 @@ describe('diagnostics', () => {
     expect(d[0]).toMatchObject({ code: 'dense-on-feature-map', layer: 'dense' });
     expect(d[0]!.message).toMatch(/sees 256 inputs, not 13 x 13 x 256 = 43,264/);
     expect(d[0]!.message).toMatch(/Flatten is probably missing/);
+  });
+  it('a Dense on tokens, or on a map that is pooled before the output, is no missing Flatten', () => {
+    const model = (input: number[], pooled: boolean) => {
+      const g = new GraphBuilder({ name: 't', description: 't', source: 'test', framework: 'keras' });
+      g.add('in', { kind: 'input', shape: input });
+      g.add('pointwise', dense(32));
+      if (pooled) g.add('pool', { kind: 'globalAvgPool2d', keepDims: false });
+      g.add('head', dense(10));
+      return diagnose(g.build()).filter((x) => x.code === 'dense-on-feature-map');
+    };
+    // A transformer's or a text model's tokens, T x C.
+    expect(model([17, 16], false)).toEqual([]);
+    // ConvNeXt's pointwise Linear layers on a channels-last map, pooled later.
+    expect(model([7, 7, 64], true)).toEqual([]);
+    // The same map reaching the output: seed 000's mistake.
+    expect(model([7, 7, 64], false)).toEqual([expect.objectContaining({ layer: 'pointwise' })]);
   });
   it("AlexNet's first conv at 224 does not divide evenly", () => {
     const d = diagnose(zooModel('alexnet'), { input: [224, 224] });

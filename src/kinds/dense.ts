@@ -32,16 +32,21 @@ export const dense = (units: number, o: { bias?: boolean; activation?: Activatio
   ...(o.activation ? { activation: o.activation } : {}),
 });
 
-/** Seed 000's mistake: a Dense on an H x W x C map sees C inputs per position, not H x W x C. */
+/**
+ * Seed 000's mistake: a Dense on an H x W x C map sees C inputs per position, not H x W x C, and the
+ * model's output is still a map. A Dense on tokens (T x C) is how transformers and text models are
+ * built, and one on a map that is later pooled (ConvNeXt's pointwise layers) is a 1x1 convolution.
+ */
 function denseOnFeatureMap(c: DenseConfig, info: LayerInfo, ctx: DiagnoseCtx): Diagnostic[] {
   const inShape = info.inputShapes[0];
-  if (!inShape || inShape.length < 2) return [];
+  if (!inShape || inShape.length < 3) return [];
   // Report where the feature map enters the Dense stack, not every Dense after it.
   if (ctx.producer(info.node.inputs[0]!)?.node.config.kind === 'dense') return [];
+  const positions = inShape.slice(0, -1).join('x');
+  if (!ctx.outputs.some((s) => s.length === inShape.length && s.slice(0, -1).join('x') === positions)) return [];
   const fanIn = inShape.at(-1)!;
   const flat = prod(inShape);
   const withFlatten = flat * c.units + (c.bias ? c.units : 0);
-  const positions = inShape.slice(0, -1).join('x');
   const following = ctx.infos.filter(
     (i) =>
       i !== info &&

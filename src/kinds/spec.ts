@@ -83,6 +83,8 @@ export interface DiagnoseCtx {
   /** The layer that produces a node's input (by name). */
   producer(name: string): LayerInfo | undefined;
   infos: readonly LayerInfo[];
+  /** The model's output shapes, per example. */
+  outputs: readonly Shape[];
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
  * Tensor operators: what exported graphs (ONNX) hold besides layers — transposes, splits, slices, pads,
  * clips, elementwise arithmetic with broadcasting or a constant, reductions, a product of two
- * activations, instance normalization, resizing. Axes are per example (0 = the first axis after the
- * batch), in the graph's own layout. Only instance normalization and elementwise ops with a stored tensor
- * have weights; none has weight MACs (a product of two activations multiplies no weight).
+ * activations, a stored tensor joined to the input, instance normalization, resizing. Axes are per
+ * example (0 = the first axis after the batch), in the graph's own layout. Only instance normalization
+ * and the ops with a stored tensor have weights; none has weight MACs (a product of two activations
+ * multiplies no weight).
  * Every kind builds as one registered custom tfjs layer, `TensorOp`, whose shape rule is the census'.
  */
 import type * as TF from '@tensorflow/tfjs';
@@ -81,6 +82,18 @@ export interface ParamOpConfig {
   shape: readonly number[];
   left: boolean;
 }
+/**
+ * A stored tensor joined to the input along an axis: ViT's class token, `torch.cat([cls.expand(n, -1, -1), x], 1)`.
+ * The tensor is a parameter, the same for every example.
+ */
+export interface ParamConcatConfig {
+  kind: 'paramConcat';
+  axis: number;
+  /** The stored tensor's shape, per example; every axis but `axis` equals the input's. */
+  shape: readonly number[];
+  /** True when the stored tensor comes first. */
+  left: boolean;
+}
 export interface UnaryConfig {
   kind: 'unary';
   op: UnaryOp;
@@ -119,6 +132,7 @@ export type TensorFamily =
   | BinaryConfig
   | ConstOpConfig
   | ParamOpConfig
+  | ParamConcatConfig
   | UnaryConfig
   | ReduceConfig
   | MatMulConfig
@@ -266,6 +280,22 @@ export const tensorKinds: Kinds<TensorFamily> = {
     factors: null,
   },
 
+  paramConcat: {
+    title: 'Concatenate',
+    ...simple,
+    outputShape: (c, inputs, name) => {
+      const s = one(name, c.kind, inputs);
+      const a = axisOf(name, c.kind, c.axis, s.length);
+      if (c.shape.length !== s.length || s.some((d, i) => i !== a && d !== c.shape[i])) {
+        fail(name, c.kind, `a stored [${c.shape.join('x')}] does not join [${s.join('x')}] along axis ${c.axis}`);
+      }
+      return s.map((d, i) => (i === a ? d + c.shape[a]! : d));
+    },
+    weights: (c) => [weight('value', [...c.shape])],
+    describe: (c) => (c.left ? `p[${c.shape.join('x')}] ++ x` : `x ++ p[${c.shape.join('x')}]`) + ` (axis ${c.axis})`,
+    factors: null,
+  },
+
   unary: {
     title: 'Elementwise',
     titleOf: (c) => c.op[0]!.toUpperCase() + c.op.slice(1),
@@ -393,7 +423,7 @@ export interface TensorOpArgs {
   name?: string;
 }
 
-/** Every tensor operator of the family, executed with tfjs-core ops; weights for paramOp and instanceNorm. */
+/** Every tensor operator of the family, executed with tfjs-core ops; weights for paramOp, paramConcat and instanceNorm. */
 export function tensorOp(tf: Tf): LayerClass<TensorOpArgs> {
   return class TensorOp extends tf.layers.Layer {
     static className = 'TensorOp';
@@ -407,7 +437,9 @@ export function tensorOp(tf: Tf): LayerClass<TensorOpArgs> {
 
     override build(inputShape: TF.Shape | TF.Shape[]): void {
       const op = this.op;
-      if (op.kind === 'paramOp') {
+      if (op.kind === 'paramConcat') {
+        this.w = [this.addWeight('value', [...op.shape], 'float32', tf.initializers.zeros())];
+      } else if (op.kind === 'paramOp') {
         const init =
           op.op === 'mul' || op.op === 'div' || op.op === 'pow' ? tf.initializers.ones() : tf.initializers.zeros();
         this.w = [this.addWeight('value', [...op.shape], 'float32', init)];
@@ -522,6 +554,11 @@ export function tensorOp(tf: Tf): LayerClass<TensorOpArgs> {
         case 'paramOp': {
           const p = this.w[0]!.read().reshape([1, ...aligned(op.shape, x.rank)]);
           return op.left ? binary(tf, op.op, p, x) : binary(tf, op.op, x, p);
+        }
+        case 'paramConcat': {
+          const p = tf.tile(this.w[0]!.read().expandDims(0), [x.shape[0]!, ...op.shape.map(() => 1)]);
+          const axis = (op.axis < 0 ? op.axis + x.rank - 1 : op.axis) + 1;
+          return tf.concat(op.left ? [p, x] : [x, p], axis);
         }
         case 'unary':
           return UNARY[op.op](tf, x);

@@ -112,9 +112,33 @@ function strides(dims: number[]): number[] {
 register(['Gather'], function (n) {
   const c = this;
   const data = c.value(n, 0);
-  if (data.t !== 'const') return c.unknown(n, 'Gather from a computed tensor (an embedding lookup)');
   const idx = c.value(n, 1);
-  if (idx.t !== 'const') return c.unknown(n, 'Gather with computed indices');
+  if (idx.t !== 'const') return c.unknown(n, 'Gather with computed indices (an embedding lookup)');
+  if (data.t === 'tensor') {
+    // One position of a computed tensor (ViT's x[:, 0]): a slice, and the axis dropped for a scalar index.
+    const rank = data.onnx.length;
+    const a = (attrInt(n, 'axis', 0) + rank) % rank;
+    const [raw] = c.valuesOf(idx);
+    if (a === 0 || prod(idx.dims) !== 1 || raw === undefined)
+      return c.unknown(n, `Gather of [${idx.dims.join(', ')}] indices from a computed tensor along axis ${a}`);
+    const size = data.onnx[a]!;
+    const i = raw < 0 ? raw + size : raw;
+    if (i < 0 || i >= size) return c.unknown(n, `Gather of index ${raw} from an axis of ${size}`);
+    const { ref, shapes } = c.emit(
+      n,
+      { kind: 'slice', axes: [data.perm.indexOf(a - 1)], starts: [i], ends: [i + 1], steps: [1] },
+      [data.ref],
+    );
+    const sliced = c.out(n, 0, ref, shapes[0]!, data.perm);
+    if (idx.dims.length === 0)
+      reshapeTo.call(
+        this,
+        n,
+        sliced,
+        sliced.onnx.filter((_, j) => j !== a),
+      );
+    return;
+  }
   const values = c.valuesOf(data);
   const indices = c.valuesOf(idx);
   const axis = (attrInt(n, 'axis', 0) + data.dims.length) % data.dims.length;
@@ -259,6 +283,21 @@ register(['Concat'], function (n) {
       out,
       ks.some((k) => k.float),
     );
+  }
+  const stored = vs.findIndex((v) => v.t === 'const');
+  if (vs.length === 2 && stored >= 0) {
+    // A parameter joined to the activations (ViT's class token): a layer of its own, holding the tensor.
+    const k = vs[stored] as Const;
+    const x = vs[1 - stored] as Tensor;
+    const rank = x.onnx.length;
+    const a = axis0 < 0 ? axis0 + rank : axis0;
+    if (x.t === 'tensor' && k.init && k.float && k.dims.length === rank && k.dims[0] === 1 && a > 0) {
+      const t = c.layout(n, x, identity(x.perm.length), 'onnx_order');
+      const shape = k.dims.slice(1);
+      const { ref, shapes } = c.emit(n, { kind: 'paramConcat', axis: a - 1, shape, left: stored === 0 }, [t.ref]);
+      c.weights.set(ref, { op: 'paramOp', inits: [k.init.name], perm: identity(shape.length) });
+      return void c.out(n, 0, ref, shapes[0]!, t.perm);
+    }
   }
   if (vs.some((v) => v.t !== 'tensor')) return c.unknown(n, 'Concat of a constant with computed tensors');
   let ts = vs as Tensor[];
@@ -941,6 +980,45 @@ for (const [op, f] of Object.entries(COMPARE)) {
     c.set(n.output[0]!, broadcastValues({ ...a, values: c.valuesOf(a) }, { ...b, values: c.valuesOf(b) }, f));
   };
 }
+
+// Mod of shapes: what torchvision's ViT and Swin compute for their patch and window padding.
+register(['Mod'], function (n) {
+  const c = this;
+  const [a, b] = [c.value(n, 0), c.value(n, 1)];
+  if (a.t !== 'const' || b.t !== 'const') return c.unknown(n, 'Mod of computed tensors');
+  // fmod=1 takes the dividend's sign (C's fmod), fmod=0 the divisor's (Python's %).
+  const f = attrInt(n, 'fmod', 0)
+    ? (x: number, y: number) => x % y
+    : (x: number, y: number) => x - y * Math.floor(x / y);
+  c.set(n.output[0]!, broadcastValues({ ...a, values: c.valuesOf(a) }, { ...b, values: c.valuesOf(b) }, f));
+});
+
+// Expand to a shape that only adds the batch axis (ViT's class token, cls.expand(n, -1, -1) at batch 1)
+// keeps its input; a constant expands to its values. Anything else would repeat a computed tensor.
+register(['Expand'], function (n) {
+  const c = this;
+  const v = c.value(n, 0, true);
+  const shape = c.constant(n, 1, 'the shape');
+  const dims = v.t === 'tensor' ? v.onnx : v.dims;
+  const rank = Math.max(dims.length, shape.length);
+  const from = [...Array(rank - dims.length).fill(1), ...dims];
+  const to = [...Array(rank - shape.length).fill(1), ...shape];
+  const out = from.map((d, i) => (d === 1 ? to[i]! : d));
+  if (from.some((d, i) => d !== 1 && to[i] !== 1 && to[i] !== d))
+    return c.unknown(n, `Expand of [${dims.join(', ')}] to [${shape.join(', ')}]`);
+  if (same(out, dims)) return c.set(n.output[0]!, v);
+  if (v.t === 'const' && !v.init) {
+    const ones = { t: 'const' as const, dims: out, values: Array<number>(prod(out)).fill(0), float: v.float };
+    return c.set(
+      n.output[0]!,
+      broadcastValues({ ...v, values: c.valuesOf(v) }, ones, (x) => x),
+    );
+  }
+  c.unknown(
+    n,
+    `Expand of ${v.t === 'const' ? 'a stored tensor' : 'a computed tensor'} [${dims.join(', ')}] to [${out.join(', ')}]`,
+  );
+});
 
 register(['Not'], function (n) {
   const c = this;

@@ -31,6 +31,8 @@ interface OnnxFigures {
         params: number;
         weight_macs_total: number;
         weight_macs_by_module: Record<string, number>;
+        product_macs_total: number;
+        product_macs_by_module: Record<string, number>;
         input_shape: number[];
       };
       onnx: {
@@ -106,21 +108,25 @@ afterAll(() => {
 
 const supported = Object.keys(figures.fixtures);
 
-describe('ONNX exports: counted per consuming layer, MACs as PyTorch hooks count them', () => {
+describe('ONNX exports: counted per consuming layer, MACs as PyTorch hooks count them plus the products of two tensors', () => {
   for (const name of supported) {
     const ref = figures.fixtures[name]!;
-    it(`${name}: ${ref.onnx.params_file_per_consumer.toLocaleString('en-US')} params in the file, ${ref.torch.weight_macs_total.toLocaleString('en-US')} weight MACs`, async () => {
+    const { weight_macs_by_module: weights, product_macs_by_module: products } = ref.torch;
+    const macs = ref.torch.weight_macs_total + ref.torch.product_macs_total;
+    it(`${name}: ${ref.onnx.params_file_per_consumer.toLocaleString('en-US')} params in the file, ${macs.toLocaleString('en-US')} MACs`, async () => {
       const c = census(await load(name, inputOf(name)), { params: 'keras' });
       expect(c.totals.params).toBe(ref.onnx.params_file_per_consumer);
-      expect(c.totals.macs).toBe(ref.torch.weight_macs_total);
+      expect(c.totals.macs).toBe(macs);
       // Per module, where the exporter names modules by path (the dynamo exporter attributes folded convs to the BN).
       if (ref.onnx.exporter !== 'dynamo') {
         const modules = Object.keys(ref.onnx.params_file_by_module);
         for (const [module, params] of Object.entries(ref.onnx.params_file_by_module)) {
           expect(byModule(c, 'params', module, modules), `${module || 'the root module'} params`).toBe(params);
         }
-        for (const [module, macs] of Object.entries(ref.torch.weight_macs_by_module)) {
-          expect(byModule(c, 'macs', module, modules), `${module} MACs`).toBe(macs);
+        for (const module of new Set([...Object.keys(weights), ...Object.keys(products)])) {
+          expect(byModule(c, 'macs', module, modules), `${module || 'the root module'} MACs`).toBe(
+            (weights[module] ?? 0) + (products[module] ?? 0),
+          );
         }
       }
     });

@@ -3,12 +3,12 @@
  * clips, elementwise arithmetic with broadcasting or a constant, reductions, a product of two
  * activations, a stored tensor joined to the input, instance normalization, resizing. Axes are per
  * example (0 = the first axis after the batch), in the graph's own layout. Only instance normalization
- * and the ops with a stored tensor have weights; none has weight MACs (a product of two activations
- * multiplies no weight).
+ * and the ops with a stored tensor have weights; only a product of two activations has MACs (attention's
+ * QK^T and AV, as the attention kinds count them).
  * Every kind builds as one registered custom tfjs layer, `TensorOp`, whose shape rule is the census'.
  */
 import type * as TF from '@tensorflow/tfjs';
-import { prod } from '../exact.js';
+import { mul, prod } from '../exact.js';
 import { perExample, singleShape } from './conv.js';
 import {
   bias,
@@ -104,7 +104,7 @@ export interface ReduceConfig {
   axes: readonly number[];
   keepDims: boolean;
 }
-/** A product of two activations (attention's QK^T): no weights, so no weight MACs. */
+/** A product of two activations (attention's QK^T and AV): no weights, but MACs, as the attention kinds count them. */
 export interface MatMulConfig {
   kind: 'matmul';
 }
@@ -328,6 +328,8 @@ export const tensorKinds: Kinds<TensorFamily> = {
       const batch = broadcast(name, c.kind, [a.slice(0, -2), b.slice(0, -2)]);
       return [...batch, a.at(-2)!, b.at(-1)!];
     },
+    // Attention's QK^T and AV, counted as the attention kinds count them: output elements x the inner dimension.
+    macs: (_c, inputs, out) => mul('MACs', prod(out), inputs[0]!.at(-1)!),
     describe: () => '',
   },
 

@@ -38,6 +38,8 @@ export interface Tensor {
   flat?: number[];
   /** The graph node also adds a bias this ONNX value is without (a MatMul whose Add it absorbed): same shape, other values. */
   biasAfter?: boolean;
+  /** Counted as one example of its whole ONNX shape: `onnx` is [1, ...that shape] (see Converter.lifted). */
+  lifted?: boolean;
 }
 
 type Value = Const | Tensor;
@@ -63,6 +65,8 @@ export interface OnnxImport {
   weights: Map<string, WeightSource>;
   opset: number;
   inputs: Array<{ name: string; shape: number[] }>;
+  /** Nodes that moved the batch axis of a batch-first tensor (Converter.lifted). */
+  batchMoves: string[];
 }
 
 export interface OnnxOptions {
@@ -166,6 +170,7 @@ export class Converter {
   readonly fusedAdds = new Map<string, string>();
   readonly path: string;
   readonly inputs: Array<{ name: string; shape: number[] }> = [];
+  readonly batchMoves: string[] = [];
 
   constructor(
     readonly model: ModelProto,
@@ -212,7 +217,14 @@ export class Converter {
       nodes: this.nodes,
       outputs,
     };
-    return { graph, tensors: this.tensors, weights: this.weights, opset: this.opset, inputs: this.inputs };
+    return {
+      graph,
+      tensors: this.tensors,
+      weights: this.weights,
+      opset: this.opset,
+      inputs: this.inputs,
+      batchMoves: this.batchMoves,
+    };
   }
 
   /**
@@ -492,7 +504,76 @@ export class Converter {
   node(n: NodeProto): void {
     const handler = HANDLERS[n.opType];
     if (!handler) return this.unknown(n, `operator ${n.opType}`);
+    if (n.input.some((i) => (this.values.get(i) as Tensor | undefined)?.lifted)) return this.lifted(n);
     handler.call(this, n);
+  }
+
+  /**
+   * A node whose export moves the batch axis: nn.MultiheadAttention's (length, batch, features), a reshape
+   * that merges the batch with heads or windows. The file is traced at batch 1, so from here its tensors
+   * are counted as one example of their whole ONNX shape, "lifted" behind a batch axis of 1 of their own:
+   * every ONNX axis the node names is one further on. Per-example counts are unchanged (weights and MACs do
+   * not depend on where a batch of 1 stands) and the rebuild computes the same numbers. A tensor whose
+   * leading axis is 1 again goes back to being batch-first, through a reshape.
+   */
+  lifted(n: NodeProto): void {
+    const shift = LIFTED[n.opType];
+    if (!shift) {
+      const moved = n.input.some((i) => (this.values.get(i) as Tensor | undefined)?.lifted);
+      return this.unknown(
+        n,
+        moved
+          ? `${n.opType} of a tensor whose batch axis an earlier node moved`
+          : `a ${n.opType} that moves the batch axis`,
+      );
+    }
+    if (!n.input.some((i) => (this.values.get(i) as Tensor | undefined)?.lifted)) this.batchMoves.push(n.name);
+    let rank = 0;
+    const input = n.input.map((name, i) => {
+      const v = name ? this.values.get(name) : undefined;
+      if (v?.t !== 'tensor') return name;
+      const key = v.lifted && !v.flat ? name : `${name}__lifted`;
+      if (!this.values.has(key)) this.values.set(key, this.lift(n, this.value(n, i) as Tensor));
+      rank ||= (this.values.get(key) as Tensor).onnx.length - 1;
+      return key;
+    });
+    const m: NodeProto = Object.create(n);
+    m.input = input;
+    m.attribute = [...n.attribute];
+    shift.call(this, m, rank);
+    HANDLERS[n.opType]!.call(this, m);
+    for (const o of n.output) {
+      const v = this.values.get(o);
+      if (v?.t !== 'tensor') continue;
+      const t = v.lifted ? v : { ...v, lifted: true };
+      this.set(o, t.onnx[1] === 1 && t.onnx.length >= 3 ? this.unlift(n, t) : t);
+    }
+  }
+
+  /** A batch-first tensor lifted: its per-example shape gains the batch axis of 1 in front. */
+  lift(n: NodeProto, v: Tensor): Tensor {
+    if (v.lifted) return v;
+    const x = this.layout(n, v, identity(v.perm.length), 'onnx_order');
+    const { ref } = this.emit(n, { kind: 'reshape', target: x.onnx }, [x.ref], '__lift');
+    return { t: 'tensor', ref, onnx: [1, ...x.onnx], perm: identity(x.onnx.length), lifted: true };
+  }
+
+  /** A lifted tensor whose leading ONNX axis is 1 again: batch-first. */
+  unlift(n: NodeProto, v: Tensor): Tensor {
+    const x = this.layout(n, v, identity(v.perm.length), 'onnx_order');
+    const real = x.onnx.slice(1);
+    const { ref } = this.emit(n, { kind: 'reshape', target: real.slice(1) }, [x.ref], '__unlift');
+    return { t: 'tensor', ref, onnx: real, perm: identity(real.length - 1) };
+  }
+
+  /** A constant input of a lifted node replaced by other values (a shape or axes one further on). */
+  constInput(m: NodeProto, i: number, values: number[]): void {
+    const name = `${m.output[0]}__lifted_input${i}`;
+    this.values.set(name, { t: 'const', dims: [values.length], values, float: false });
+    const input = [...m.input];
+    while (input.length <= i) input.push('');
+    input[i] = name;
+    m.input = input;
   }
 
   // ---- handlers, bound to the converter ----
@@ -528,6 +609,13 @@ function autoPads(
 
 const HANDLERS: Record<string, Handler> = {};
 
+/**
+ * Per operator, how a node reads lifted inputs (Converter.lifted): it rewrites the node's axes, given the
+ * rank of its ONNX tensors. An operator without an entry is refused on a lifted tensor.
+ */
+type Lift = (this: Converter, m: NodeProto, rank: number) => void;
+const LIFTED: Record<string, Lift> = {};
+
 /** The stored tensor's shape as a per-example graph-layout shape that broadcasts against `x`. */
 function broadcastShape(c: Const, x: Tensor): number[] | undefined {
   const rank = x.onnx.length;
@@ -549,7 +637,8 @@ const ELEMENTWISE: Record<string, 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' 
   Min: 'min',
 };
 
-function fold(op: string, a: number, b: number): number {
+/** Elementwise arithmetic of folded constants; `float` when either is a float tensor (no integer division then). */
+function fold(op: string, a: number, b: number, float: boolean): number {
   switch (op) {
     case 'add':
       return a + b;
@@ -558,7 +647,7 @@ function fold(op: string, a: number, b: number): number {
     case 'mul':
       return a * b;
     case 'div':
-      return b === 0 ? NaN : Number.isInteger(a) && Number.isInteger(b) ? Math.trunc(a / b) : a / b;
+      return float ? a / b : b === 0 ? NaN : Math.trunc(a / b);
     case 'pow':
       return a ** b;
     case 'max':
@@ -610,7 +699,7 @@ for (const [onnxOp, op] of Object.entries(ELEMENTWISE)) {
       const vb = { ...b, values: c.valuesOf(b) };
       return c.set(
         n.output[0]!,
-        broadcastValues(va, vb, (x, y) => fold(op, x, y)),
+        broadcastValues(va, vb, (x, y) => fold(op, x, y, a.float || b.float)),
       );
     }
     if (a.t === 'tensor' && b.t === 'tensor') {
@@ -652,7 +741,9 @@ for (const [onnxOp, op] of Object.entries(ELEMENTWISE)) {
 }
 
 export {
+  ELEMENTWISE,
   HANDLERS,
+  LIFTED,
   autoPads,
   axisPads,
   attr,
@@ -667,4 +758,4 @@ export {
   broadcastValues,
   broadcastShape,
 };
-export type { Const, Value, Handler };
+export type { Const, Value, Handler, Lift };

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { NetcensusError } from '../../errors.js';
+import { prod } from '../../exact.js';
 import { int } from '../../format/numbers.js';
 import type { Graph } from '../../graph.js';
 import type { ImportOptions, Imported } from '../keras.js';
@@ -75,6 +76,24 @@ function notes(model: ModelProto, imported: OnnxImport): string[] {
   } else if (bnNodes) {
     out.push(
       `${bnNodes} BatchNormalization node(s) kept: their running statistics are stored tensors (PyTorch's buffers; the pytorch convention leaves them out)`,
+    );
+  }
+  if (imported.batchMoves.length) {
+    out.push(
+      `${imported.batchMoves.length} node(s) move the batch axis (first "${imported.batchMoves[0]}"; nn.MultiheadAttention computes in (length, batch, features)): from each, tensors are counted as one example of their whole shape at the traced batch of 1, until the batch is first again, which changes no count per example`,
+    );
+  }
+  // The TorchScript exporter names parameters as PyTorch does and tensors it computed itself onnx::Op_N.
+  const derived = new Set(
+    [...imported.weights.values()]
+      .filter((w) => w.op === 'paramOp')
+      .flatMap((w) => w.inits)
+      .filter((i) => i.startsWith('onnx::')),
+  );
+  if (derived.size) {
+    const values = g.initializer.filter((t) => derived.has(t.name)).reduce((s, t) => s + prod(t.dims.map(Number)), 0);
+    out.push(
+      `${derived.size} stored tensor(s) used in arithmetic (${int(values)} values) were computed by the exporter from parameters by constant folding (a PReLU slope or GroupNorm scale reshaped, the same count; Swin's relative position bias gathered from its smaller table, a larger one): they are counted as the file holds them`,
     );
   }
   out.push(`${int(g.initializer.length)} stored tensors, ${int(g.node.length)} nodes`);

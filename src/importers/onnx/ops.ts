@@ -9,7 +9,9 @@ import type { ActivationConfig, ActivationFn } from '../../kinds/activation.js';
 import type { UnaryOp } from '../../kinds/tensor.js';
 import {
   Converter,
+  ELEMENTWISE,
   HANDLERS,
+  LIFTED,
   broadcastShape,
   broadcastValues,
   attr,
@@ -25,9 +27,10 @@ import {
   same,
   type Const,
   type Handler,
+  type Lift,
   type Tensor,
 } from './convert.js';
-import type { NodeProto } from './proto.js';
+import type { AttributeProto, NodeProto } from './proto.js';
 import { FLOAT_TYPES } from './tensors.js';
 
 const register = (ops: string[], h: Handler): void => {
@@ -69,7 +72,8 @@ register(['Cast', 'CastLike'], function (n) {
 register(['Shape'], function (n) {
   const c = this;
   const v = c.value(n, 0);
-  const dims = v.t === 'tensor' ? v.onnx : v.dims;
+  // A lifted tensor's shape is the file's, without the batch of 1 netcensus put in front.
+  const dims = v.t === 'tensor' ? (v.lifted ? v.onnx.slice(1) : v.onnx) : v.dims;
   const rank = dims.length;
   const clamp = (x: number) => Math.min(Math.max(x < 0 ? x + rank : x, 0), rank);
   const start = clamp(attrInt(n, 'start', 0));
@@ -119,7 +123,8 @@ register(['Gather'], function (n) {
     const rank = data.onnx.length;
     const a = (attrInt(n, 'axis', 0) + rank) % rank;
     const [raw] = c.valuesOf(idx);
-    if (a === 0 || prod(idx.dims) !== 1 || raw === undefined)
+    if (a === 0) return c.lifted(n);
+    if (prod(idx.dims) !== 1 || raw === undefined)
       return c.unknown(n, `Gather of [${idx.dims.join(', ')}] indices from a computed tensor along axis ${a}`);
     const size = data.onnx[a]!;
     const i = raw < 0 ? raw + size : raw;
@@ -184,8 +189,7 @@ register(['Unsqueeze', 'Squeeze'], function (n) {
 /** Reshapes a tensor to an ONNX shape whose batch stays first. */
 function reshapeTo(this: Converter, n: NodeProto, v: Tensor, out: number[]): void {
   const c = this;
-  if (out[0] !== v.onnx[0])
-    return c.unknown(n, `a reshape across the batch ([${v.onnx.join(', ')}] -> [${out.join(', ')}])`);
+  if (out[0] !== v.onnx[0]) return c.lifted(n);
   const target = out.slice(1);
   // Flattening a channels-last map: the graph's Flatten keeps its count; the element order is the
   // graph's, and a Dense after it takes the file's weights in that order.
@@ -251,7 +255,7 @@ register(['Transpose'], function (n) {
     }
     return this.foldTo(n, dims, out, v.float);
   }
-  if (p[0] !== 0) return c.unknown(n, `a Transpose that moves the batch axis (perm [${p.join(', ')}])`);
+  if (p[0] !== 0) return c.lifted(n);
   // A layout change only: graph axis i holds ONNX axis v.perm[i] of the input, which is axis j of the output.
   const perm = v.perm.map((q) => p.indexOf(q + 1) - 1);
   c.set(n.output[0]!, { t: 'tensor', ref: v.ref, onnx: p.map((i) => v.onnx[i]!), perm });
@@ -520,7 +524,10 @@ register(['ConvTranspose'], function (n) {
 
 register(['Gemm'], function (n) {
   const c = this;
-  const a = c.tensor(n, 0, true);
+  const a0 = c.tensor(n, 0, true);
+  // A Dense reads the graph's last axis: it must be ONNX's last (a lifted [L, E] after a transpose may not be).
+  const last = a0.perm.length - 1;
+  const a = a0.perm[last] === last ? a0 : c.layout(n, a0, identity(a0.perm.length), 'onnx_order');
   const w = c.value(n, 1);
   if (w.t !== 'const' || !w.init || w.dims.length !== 2) return c.unknown(n, 'a Gemm whose B is not a stored matrix');
   if (attrInt(n, 'transA', 0)) return c.unknown(n, 'a Gemm with transA');
@@ -1020,6 +1027,30 @@ register(['Expand'], function (n) {
   );
 });
 
+// ScatterND of constants: Swin's shifted-window attention mask, written region by region into zeros.
+register(['ScatterND'], function (n) {
+  const c = this;
+  const [data, indices, updates] = [0, 1, 2].map((i) => c.value(n, i));
+  if (data!.t !== 'const' || indices!.t !== 'const' || updates!.t !== 'const')
+    return c.unknown(n, 'ScatterND of computed tensors');
+  if (attrString(n, 'reduction', 'none') !== 'none') return c.unknown(n, 'ScatterND with a reduction');
+  const out = [...c.valuesOf(data!)];
+  const idx = c.valuesOf(indices!);
+  const upd = c.valuesOf(updates!);
+  const depth = indices!.dims.at(-1)!;
+  const st = strides(data!.dims);
+  const slice = prod(data!.dims.slice(depth));
+  for (let k = 0; k * depth < idx.length; k++) {
+    let off = 0;
+    for (let j = 0; j < depth; j++) {
+      const i = idx[k * depth + j]!;
+      off += (i < 0 ? i + data!.dims[j]! : i) * st[j]!;
+    }
+    for (let e = 0; e < slice; e++) out[off + e] = upd[k * slice + e]!;
+  }
+  this.foldTo(n, data!.dims, out, data!.float);
+});
+
 register(['Not'], function (n) {
   const c = this;
   const v = c.value(n, 0);
@@ -1065,3 +1096,82 @@ register(['If'], function (n) {
     c.set(n.output[k]!, v);
   });
 });
+
+// ---- lifted tensors (Converter.lifted): the node's ONNX axes, one further on ----
+
+const after = (a: number): number => (a >= 0 ? a + 1 : a);
+
+function setAttr(m: NodeProto, name: string, value: { i?: number; ints?: number[] }): void {
+  const a = { name, i: value.i ?? 0, ints: value.ints ?? [] } as unknown as AttributeProto;
+  m.attribute = [...m.attribute.filter((x) => x.name !== name), a];
+}
+
+/** An axis attribute (with the operator's default where absent) moved past the lifted batch axis. */
+const axisAttr = (fallback: (c: Converter) => number | undefined): Lift =>
+  function (m) {
+    const a = attr(m, 'axis') ? attrInt(m, 'axis', 0) : fallback(this);
+    if (a !== undefined) setAttr(m, 'axis', { i: after(a) });
+  };
+
+/** Axes given as an input (newer opsets) or an attribute; `all` gives the axes meant when none are. */
+const axesOf = (input: number, all?: (m: NodeProto, rank: number, c: Converter) => number[] | undefined): Lift =>
+  function (m, rank) {
+    const given = m.input[input] ? this.constant(m, input, 'the axes') : attrInts(m, 'axes');
+    const axes = given ?? all?.(m, rank, this);
+    if (!axes) return;
+    if (m.input[input] || !attr(m, 'axes')) this.constInput(m, input, axes.map(after));
+    else setAttr(m, 'axes', { ints: axes.map(after) });
+  };
+
+/** A full ONNX shape given as an input: the lifted batch of 1 goes in front. */
+const shapeInput = (i: number): Lift =>
+  function (m) {
+    this.constInput(m, i, [1, ...this.constant(m, i, 'the shape')]);
+  };
+
+const none: Lift = () => {};
+for (const op of [
+  ...Object.keys(ELEMENTWISE),
+  ...Object.keys(ACTIVATIONS),
+  ...Object.keys(PARAMETRISED),
+  ...Object.keys(UNARY),
+  ...['MatMul', 'Gemm', 'Where', 'Mod', 'Clip', 'Gelu', 'Dropout', 'Identity', 'Cast', 'CastLike', 'Shape', 'Size'],
+])
+  LIFTED[op] = none;
+Object.assign(LIFTED, {
+  Transpose: function (m, rank) {
+    const p = attrInts(m, 'perm') ?? identity(rank).reverse();
+    setAttr(m, 'perm', { ints: [0, ...p.map((x) => x + 1)] });
+  },
+  Reshape: shapeInput(1),
+  Expand: shapeInput(1),
+  Concat: axisAttr(() => undefined),
+  Gather: axisAttr(() => 0),
+  Split: axisAttr(() => 0),
+  Softmax: axisAttr((c) => (c.opset >= 13 ? -1 : 1)),
+  LogSoftmax: axisAttr((c) => (c.opset >= 13 ? -1 : 1)),
+  LayerNormalization: axisAttr(() => -1),
+  Slice: function (m, rank) {
+    if (m.input[1]) return axesOf(3, (n, _r, c) => identity(c.constant(n, 1, 'starts').length)).call(this, m, rank);
+    setAttr(m, 'axes', { ints: (attrInts(m, 'axes') ?? identity(attrInts(m, 'starts')?.length ?? 0)).map(after) });
+  },
+  Unsqueeze: axesOf(1),
+  // Squeeze without axes drops every axis of 1: the lifted batch must stay.
+  Squeeze: axesOf(1, (m, rank, c) => {
+    const v = c.values.get(m.input[0]!) as Tensor;
+    return identity(rank).filter((i) => v.onnx[i + 1] === 1);
+  }),
+  ...Object.fromEntries(
+    ['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL2'].map((op) => [
+      op,
+      axesOf(1, (m, rank) => (attrInt(m, 'noop_with_empty_axes', 0) ? undefined : identity(rank))),
+    ]),
+  ),
+  Pad: function (m, rank) {
+    if (m.input[3]) return axesOf(3).call(this, m, rank);
+    const pads = m.input[1] ? this.constant(m, 1, 'the pads') : (attrInts(m, 'pads') ?? []);
+    const shifted = [0, ...pads.slice(0, rank), 0, ...pads.slice(rank)];
+    if (m.input[1]) this.constInput(m, 1, shifted);
+    else setAttr(m, 'pads', { ints: shifted });
+  },
+} satisfies Record<string, Lift>);

@@ -109,7 +109,8 @@ function censusOnnxShape(c: Census, t: Tensor, batch: number): number[] | undefi
   if (!g) return undefined;
   const onnx = [batch, ...Array(g.length).fill(0)];
   t.perm.forEach((p, i) => (onnx[p + 1] = g[i]!));
-  return onnx;
+  // A lifted tensor's per-example shape is the file's whole shape (counted at batch 1).
+  return t.lifted ? onnx.slice(1) : onnx;
 }
 
 function ortShapes(c: Census, file: OnnxFile, run: OrtRun): Witness {

@@ -57,6 +57,13 @@ export interface WeightSource {
   perm?: number[];
 }
 
+/** A graph input; `int` is ONNX's integer element type (token ids), where it is one: 6 (int32) or 7 (int64). */
+export interface OnnxInput {
+  name: string;
+  shape: number[];
+  int?: 6 | 7;
+}
+
 export interface OnnxImport {
   graph: Graph;
   /** Every ONNX value that is a graph tensor, with its graph reference and layout (the ONNX Runtime witness). */
@@ -64,7 +71,7 @@ export interface OnnxImport {
   /** Per graph node, the initializers its weights come from. */
   weights: Map<string, WeightSource>;
   opset: number;
-  inputs: Array<{ name: string; shape: number[] }>;
+  inputs: OnnxInput[];
   /** Nodes that moved the batch axis of a batch-first tensor (Converter.lifted). */
   batchMoves: string[];
 }
@@ -169,7 +176,7 @@ export class Converter {
   /** Add nodes absorbed into the MatMul before them (a Linear on a 3-D input: MatMul, then Add of the bias). */
   readonly fusedAdds = new Map<string, string>();
   readonly path: string;
-  readonly inputs: Array<{ name: string; shape: number[] }> = [];
+  readonly inputs: OnnxInput[] = [];
   readonly batchMoves: string[] = [];
 
   constructor(
@@ -333,7 +340,12 @@ export class Converter {
     this.nodes.push(node);
     this.shapes.set(node.name, [node.config.kind === 'input' ? node.config.shape : []]);
     this.set(name, { t: 'tensor', ref: node.name, onnx, perm });
-    this.inputs.push({ name, shape: dims.map((d, i) => (i === 0 ? Number(d.dimValue) || 1 : onnx[i]!)) });
+    const type = vi.type?.tensorType?.elemType;
+    this.inputs.push({
+      name,
+      shape: dims.map((d, i) => (i === 0 ? Number(d.dimValue) || 1 : onnx[i]!)),
+      ...(type === 6 || type === 7 ? { int: type } : {}),
+    });
   }
 
   unique(base: string): string {

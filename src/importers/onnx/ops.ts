@@ -117,7 +117,16 @@ register(['Gather'], function (n) {
   const c = this;
   const data = c.value(n, 0);
   const idx = c.value(n, 1);
-  if (idx.t !== 'const') return c.unknown(n, 'Gather with computed indices (an embedding lookup)');
+  if (idx.t !== 'const') {
+    // nn.Embedding: rows of a stored [vocabulary, features] table, picked by token ids.
+    if (data.t !== 'const' || !data.init || !data.float || data.dims.length !== 2 || attrInt(n, 'axis', 0) !== 0)
+      return c.unknown(n, 'Gather with computed indices from other than a stored 2-D table');
+    const ids = c.layout(n, idx, identity(idx.perm.length), 'onnx_order');
+    const [inputDim, outputDim] = data.dims as [number, number];
+    const { ref, shapes } = c.emit(n, { kind: 'embedding', inputDim, outputDim }, [ids.ref]);
+    c.weights.set(ref, { op: 'Embedding', inits: [data.init.name] });
+    return void c.out(n, 0, ref, shapes[0]!, identity(shapes[0]!.length));
+  }
   if (data.t === 'tensor') {
     // One position of a computed tensor (ViT's x[:, 0]): a slice, and the axis dropped for a scalar index.
     const rank = data.onnx.length;

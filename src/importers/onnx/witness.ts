@@ -31,6 +31,9 @@ const FLOOR = 1e-6;
 const fixedInput = (n: number): Float32Array =>
   Float32Array.from({ length: n }, (_, i) => Math.fround(((i * 37) % 101) / 50 - 1));
 
+/** Integer inputs (token ids) in [0, rows), as floats: TensorFlow.js' Embedding casts them. */
+const fixedIds = (n: number, rows: number): Float32Array => Float32Array.from({ length: n }, (_, i) => (i * 37) % rows);
+
 let ortVersion = '';
 async function loadOrt(): Promise<Ort> {
   const ort = (await import('onnxruntime-node')) as unknown as Ort & { default?: Ort };
@@ -77,6 +80,23 @@ async function runOrt(path: string, file: OnnxFile): Promise<OrtRun> {
     const inputs = new Map<string, { data: Float32Array; dims: number[] }>();
     const feeds: Record<string, InstanceType<Ort['Tensor']>> = {};
     for (const i of file.imported.inputs) {
+      if (i.int) {
+        // Token ids: valid rows of every table they index.
+        const rows = g.node
+          .filter((n) => n.opType === 'Gather' && n.input[1] === i.name)
+          .map((n) => Number(g.initializer.find((t) => t.name === n.input[0])?.dims[0] ?? 2));
+        const data = fixedIds(prod(i.shape), Math.min(101, ...rows));
+        inputs.set(i.name, { data, dims: i.shape });
+        feeds[i.name] =
+          i.int === 7
+            ? new ort.Tensor(
+                'int64',
+                BigInt64Array.from(data, (x) => BigInt(x)),
+                i.shape,
+              )
+            : new ort.Tensor('int32', Int32Array.from(data), i.shape);
+        continue;
+      }
       const data = fixedInput(prod(i.shape));
       inputs.set(i.name, { data, dims: i.shape });
       feeds[i.name] = new ort.Tensor('float32', data, i.shape);
@@ -231,6 +251,8 @@ function tfjsWeights(
     case 'BatchNormalization':
     case 'InstanceNormalization':
       return source.inits.filter((n) => init(file, n)).map((n) => ({ data: t(n).data, shape: [prod(t(n).dims)] }));
+    case 'Embedding':
+      return [{ data: t(source.inits[0]!).data, shape: t(source.inits[0]!).dims }];
     case 'LayerNormalization':
       // gamma and beta have the normalized axes' shape, which the graph keeps in ONNX order.
       return source.inits.map((n) => ({ data: t(n).data, shape: t(n).dims }));

@@ -516,8 +516,12 @@ export class Converter {
   node(n: NodeProto): void {
     const handler = HANDLERS[n.opType];
     if (!handler) return this.unknown(n, `operator ${n.opType}`);
-    if (n.input.some((i) => (this.values.get(i) as Tensor | undefined)?.lifted)) return this.lifted(n);
+    if (this.readsLifted(n)) return this.lifted(n);
     handler.call(this, n);
+  }
+
+  readsLifted(n: NodeProto): boolean {
+    return n.input.some((i) => (this.values.get(i) as Tensor | undefined)?.lifted);
   }
 
   /**
@@ -530,8 +534,8 @@ export class Converter {
    */
   lifted(n: NodeProto): void {
     const shift = LIFTED[n.opType];
+    const moved = this.readsLifted(n);
     if (!shift) {
-      const moved = n.input.some((i) => (this.values.get(i) as Tensor | undefined)?.lifted);
       return this.unknown(
         n,
         moved
@@ -539,12 +543,12 @@ export class Converter {
           : `a ${n.opType} that moves the batch axis`,
       );
     }
-    if (!n.input.some((i) => (this.values.get(i) as Tensor | undefined)?.lifted)) this.batchMoves.push(n.name);
+    if (!moved) this.batchMoves.push(n.name);
     let rank = 0;
     const input = n.input.map((name, i) => {
       const v = name ? this.values.get(name) : undefined;
       if (v?.t !== 'tensor') return name;
-      const key = v.lifted && !v.flat ? name : `${name}__lifted`;
+      const key = v.lifted ? name : `${name}__lifted`;
       if (!this.values.has(key)) this.values.set(key, this.lift(n, this.value(n, i) as Tensor));
       rank ||= (this.values.get(key) as Tensor).onnx.length - 1;
       return key;

@@ -839,7 +839,30 @@ export const convKinds: Kinds<ConvFamily> = {
         };
       },
     },
+    custom: [convND],
     tfjs: withFused((c, ctx) => {
+      // tfjs-layers' DepthwiseConv2D ignores dilation_rate when it runs ("TODO: Add support for dilation"):
+      // a dilated one runs as netcensus' own ConvND, with the same kernel layout.
+      if (c.dilation.some((d) => d !== 1)) {
+        const inShape = ctx.info.inputShapes[0]!;
+        const args: ConvNDArgs = {
+          name: ctx.name,
+          mode: 'depthwise',
+          filters: mul('channels', channels(inShape), c.depthMultiplier),
+          kernelSize: [...c.kernel],
+          strides: [...c.strides],
+          pads: resolveAxisPads(toAxisPadding(c.padding), spatial(inShape), c.kernel, c.strides, c.dilation).map(
+            ([b, a]) => [b, a],
+          ),
+          dilationRate: [...c.dilation],
+          groups: 1,
+          depthMultiplier: c.depthMultiplier,
+          useBias: c.bias,
+          activation: c.activation,
+          kernelInitializer: ctx.kernelInitializer,
+        };
+        return ctx.use(new (ctx.custom(convND))(args), ctx.inputs[0]!);
+      }
       const [x, padding] = padded(ctx, c);
       return ctx.use(
         ctx.tf.layers.depthwiseConv2d({
@@ -1324,7 +1347,21 @@ export function convND(tf: Tf): LayerClass<ConvNDArgs> {
       };
       const inputs = [perExample(s) as Shape];
       let out: Shape;
-      if (a.mode === 'depthwise') {
+      if (a.mode === 'depthwise' && a.kernelSize.length === 2) {
+        out = convKinds.depthwiseConv2d.outputShape(
+          {
+            kind: 'depthwiseConv2d',
+            ...common,
+            kernel: a.kernelSize as unknown as Pair,
+            strides: a.strides as unknown as Pair,
+            dilation: a.dilationRate as unknown as Pair,
+            padding: padsOf(a.pads),
+            depthMultiplier: a.depthMultiplier,
+          },
+          inputs,
+          this.name,
+        );
+      } else if (a.mode === 'depthwise') {
         out = convKinds.depthwiseConv1d.outputShape(
           { kind: 'depthwiseConv1d', ...common, padding: a.pads, depthMultiplier: a.depthMultiplier },
           inputs,

@@ -341,6 +341,51 @@ describe('depthwiseConv1d and separableConv1d', () => {
   });
 });
 
+describe('depthwiseConv2d with dilation', () => {
+  // tfjs-layers' DepthwiseConv2D ignores dilation_rate when it runs (MobileNetV3's dilated last stage in
+  // torchvision's segmentation models, Keras' dilation_rate): netcensus runs it as its own layer.
+  it('computes its definition: explicit pads, SAME, a stride with a dilation, a multiplier', () => {
+    for (const [shape, padding, strides, multiplier] of [
+      [[14, 14, 4], { top: 4, bottom: 4, left: 4, right: 4 }, [1, 1], 1],
+      [[9, 11, 3], 'same', [1, 1], 2],
+      [[12, 10, 2], { top: 1, bottom: 3, left: 2, right: 0 }, [2, 2], 1],
+    ] as Array<
+      [number[], 'same' | { top: number; bottom: number; left: number; right: number }, [number, number], number]
+    >) {
+      const cfg: LayerConfig = {
+        kind: 'depthwiseConv2d',
+        kernel: [5, 3],
+        strides,
+        padding,
+        dilation: [2, 3],
+        depthMultiplier: multiplier,
+        bias: true,
+      };
+      const info = census(chain(shape, cfg)).infos[1]!;
+      const r = runLayer(shape, cfg);
+      const spatialOut = info.outputShape.slice(0, 2);
+      const before =
+        padding === 'same'
+          ? spatialOut.map((o, i) =>
+              Math.floor(Math.max((o - 1) * strides[i]! + ([5, 3][i]! - 1) * [2, 3][i]! + 1 - shape[i]!, 0) / 2),
+            )
+          : [padding.top, padding.left];
+      const cin = shape[2]!;
+      const want = refConv(
+        r.x,
+        shape,
+        r.weights[0]!,
+        { kernel: [5, 3], strides, dilation: [2, 3], groups: cin, filters: cin * multiplier },
+        before,
+        spatialOut,
+        r.weights[1],
+      );
+      expect(r.shape).toEqual([1, ...info.outputShape]);
+      expect(maxDiff(r.y, want)).toBeLessThan(1e-4);
+    }
+  });
+});
+
 describe('conv1d and conv3d compute their definition', () => {
   it('grouped, strided and dilated together, causal, explicit asymmetric pads, in tfjs-layers and in ConvND', () => {
     const cases: Array<[number[], ConvNdConfig]> = [

@@ -201,6 +201,10 @@ describe('bad ONNX files: one line, exit 2', () => {
   it.each([
     ['truncated.onnx', /not a valid ONNX model: the protobuf does not decode/],
     ['unknown-op.onnx', /node "[^"]*" \(Einsum\): operator Einsum is not supported; --skip-unknown/],
+    [
+      'seq-first.onnx',
+      /takes the first axis of input "[^"]+", 10, as the batch; a sequence-first model needs exporting/,
+    ],
   ])('%s', async (file, message) => {
     const r = await cli('summary', join(badDir, file));
     expect(r.code).toBe(EXIT.badInput);

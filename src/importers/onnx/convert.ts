@@ -423,6 +423,17 @@ export class Converter {
     return c.values;
   }
 
+  /**
+   * A static first input axis above 1 is taken as a batch, counted per example; a sequence-first model
+   * ((length, batch, features), PyTorch's default for RNNs and nn.Transformer) has its length there.
+   */
+  firstAxisHint(): string {
+    const i = this.inputs.find((x) => x.shape[0]! > 1);
+    return i
+      ? ` (netcensus takes the first axis of input "${i.name}", ${i.shape[0]}, as the batch; a sequence-first model needs exporting batch-first)`
+      : '';
+  }
+
   where(n: NodeProto): string {
     return `${this.path}: node "${n.name || n.output[0]}" (${n.opType})`;
   }
@@ -484,7 +495,9 @@ export class Converter {
 
   unknown(n: NodeProto, what: string): void {
     if (!this.options.skipUnknown) {
-      bad(`${this.where(n)}: ${what} is not supported; --skip-unknown counts the rest and marks it "not counted"`);
+      bad(
+        `${this.where(n)}: ${what} is not supported${this.firstAxisHint()}; --skip-unknown counts the rest and marks it "not counted"`,
+      );
     }
     const info = (name: string) =>
       this.model.graph!.valueInfo.concat(this.model.graph!.output).find((v) => v.name === name);

@@ -531,12 +531,13 @@ register(['ConvTranspose'], function (n) {
   c.out(n, 0, ref, shapes[0]!, x.perm);
 });
 
+/** A Dense reads the graph's last axis: it must be ONNX's last too (after a transpose it may not be). */
+const denseInput = (c: Converter, n: NodeProto, v: Tensor): Tensor =>
+  v.perm[v.perm.length - 1] === v.perm.length - 1 ? v : c.layout(n, v, identity(v.perm.length), 'onnx_order');
+
 register(['Gemm'], function (n) {
   const c = this;
-  const a0 = c.tensor(n, 0, true);
-  // A Dense reads the graph's last axis: it must be ONNX's last (a lifted [L, E] after a transpose may not be).
-  const last = a0.perm.length - 1;
-  const a = a0.perm[last] === last ? a0 : c.layout(n, a0, identity(a0.perm.length), 'onnx_order');
+  const a = denseInput(c, n, c.tensor(n, 0, true));
   const w = c.value(n, 1);
   if (w.t !== 'const' || !w.init || w.dims.length !== 2) return c.unknown(n, 'a Gemm whose B is not a stored matrix');
   if (attrInt(n, 'transA', 0)) return c.unknown(n, 'a Gemm with transA');
@@ -562,9 +563,7 @@ register(['MatMul'], function (n) {
   let a = c.value(n, 0, true);
   const b = c.value(n, 1);
   if (a.t === 'tensor' && b.t === 'const' && b.init && b.dims.length === 2) {
-    // The last ONNX axis is what a Dense reads: it must be the graph's last axis too.
-    const last = a.perm.length - 1;
-    const x = a.perm[last] === last ? a : c.layout(n, a, identity(a.perm.length), 'onnx_order');
+    const x = denseInput(c, n, a);
     const biasName = biasOf(c, n);
     const { ref, shapes } = c.emit(n, { kind: 'dense', units: b.dims[1]!, bias: biasName !== undefined }, [x.ref]);
     c.weights.set(ref, {

@@ -77,6 +77,8 @@ export interface RnnCell {
   bias: boolean;
   /** GRU only (Keras' default true): separate input and recurrent biases, shape (2, 3 x units). */
   resetAfter?: boolean;
+  /** LSTM only: a second bias on the recurrent product, as PyTorch's nn.LSTM has (b_hh beside b_ih). */
+  recurrentBias?: boolean;
   /** Absent: tanh. */
   activation?: ActivationFn;
   /** LSTM and GRU gates; absent: sigmoid. */
@@ -194,6 +196,7 @@ function cellWeights(cell: RnnCell, inputDim: number, prefix: string): WeightSpe
     weight(`${prefix}recurrent_kernel`, [cell.units, width]),
   ];
   if (cell.bias) specs.push(bias(`${prefix}bias`, cell.cell === 'gru' && cell.resetAfter ? [2, width] : [width]));
+  if (cell.bias && cell.recurrentBias) specs.push(bias(`${prefix}recurrent_bias`, [width]));
   return specs;
 }
 
@@ -269,7 +272,7 @@ const flagText = (c: RecurrentFlags): string =>
   `${c.returnSequences ? ' seq' : ''}${c.returnState ? ' +state' : ''}${c.goBackwards ? ' backwards' : ''}${c.stateful ? ' stateful' : ''}`;
 
 const cellText = (cell: RnnCell): string =>
-  `${cell.units}${cell.bias ? '' : ' nobias'}${cell.cell === 'gru' && !cell.resetAfter ? ' reset_before' : ''}`;
+  `${cell.units}${cell.bias ? '' : ' nobias'}${cell.cell === 'gru' && !cell.resetAfter ? ' reset_before' : ''}${cell.recurrentBias ? ' 2 biases' : ''}`;
 
 // ---- ConvLSTM ----
 
@@ -538,7 +541,7 @@ function rnnLayer(c: RecurrentConfig | RnnConfig, ctx: BuildCtx): TF.layers.Laye
   });
   const cells = cellsOf(c);
   const cell0 = cells[0]!;
-  if (c.kind !== 'rnn' && !(cell0.cell === 'gru' && cell0.resetAfter)) {
+  if (c.kind !== 'rnn' && !(cell0.cell === 'gru' && cell0.resetAfter) && !cell0.recurrentBias) {
     const args = { name: ctx.name, units: cell0.units, useBias: cell0.bias, ...acts(cell0), ...init, ...flags };
     if (cell0.cell === 'simple') return tf.layers.simpleRNN(args);
     if (cell0.cell === 'lstm') return tf.layers.lstm({ ...args, unitForgetBias: false });
@@ -547,6 +550,14 @@ function rnnLayer(c: RecurrentConfig | RnnConfig, ctx: BuildCtx): TF.layers.Laye
   const make = (cell: RnnCell): TF.layers.RNNCell => {
     const args = { units: cell.units, useBias: cell.bias, ...init };
     if (cell.cell === 'simple') return tf.layers.simpleRNNCell({ ...args, ...acts(cell) });
+    if (cell.cell === 'lstm' && cell.recurrentBias) {
+      const Cell = ctx.custom(lstmTwoBiasCell);
+      return new Cell({
+        ...args,
+        activation: cell.activation ?? 'tanh',
+        recurrentActivation: cell.recurrentActivation ?? 'sigmoid',
+      });
+    }
     if (cell.cell === 'lstm') return tf.layers.lstmCell({ ...args, ...acts(cell), unitForgetBias: false });
     if (!cell.resetAfter) return tf.layers.gruCell({ ...args, ...acts(cell) });
     const Cell = ctx.custom(gruResetAfterCell);
@@ -722,7 +733,7 @@ const recurrentSpec = (title: string, kind: RecurrentConfig['kind']): Kinds<Recu
   describe: (c) => `${cellText(cellsOf(c)[0]!)}${flagText(c)}`,
   keras: { [title]: readRecurrent(kind) },
   kerasCallInputs: ['initial_state'],
-  custom: kind === 'gru' ? [gruResetAfterCell] : [],
+  custom: kind === 'gru' ? [gruResetAfterCell] : kind === 'lstm' ? [lstmTwoBiasCell] : [],
   tfjs: buildRnn,
   factors: (_c, info, convention) => otherFactors(info, convention),
   window: null,
@@ -851,7 +862,7 @@ export const sequenceKinds: Kinds<SequenceFamily> = {
       RNN: (r): RnnConfig => ({ kind: 'rnn', cells: readCell(r, r.raw('cell'), 'cell'), ...readFlags(r) }),
     },
     kerasCallInputs: ['initial_state'],
-    custom: [gruResetAfterCell],
+    custom: [gruResetAfterCell, lstmTwoBiasCell],
     tfjs: buildRnn,
     factors: (_c, info, convention) => otherFactors(info, convention),
     window: null,
@@ -1001,6 +1012,65 @@ export function gruResetAfterCell(tf: Tf): CellClass<GruCellArgs> {
         const candidate = activationOp(tf, this.args.activation)(tf.add(xh, tf.mul(r, hh)));
         const next = tf.add(tf.mul(z, h!), tf.mul(tf.sub(1, z), candidate));
         return [next, next];
+      });
+    }
+
+    override getConfig(): TF.serialization.ConfigDict {
+      const { name: _n, ...rest } = this.args;
+      return { ...super.getConfig(), ...(rest as unknown as TF.serialization.ConfigDict) };
+    }
+  };
+}
+
+/**
+ * LSTM with PyTorch's two biases (b_ih on the input product, b_hh on the recurrent one; tfjs' LSTMCell has
+ * one): Keras' gate order i, f, c, o, so that a kernel in Keras' layout runs as it is.
+ */
+export function lstmTwoBiasCell(tf: Tf): CellClass<GruCellArgs> {
+  return class LSTMTwoBiasCell extends tf.layers.RNNCell {
+    static className = 'LSTMTwoBiasCell';
+    readonly stateSize: number[];
+    private readonly args: GruCellArgs;
+    private kernel?: TF.LayerVariable;
+    private recurrentKernel?: TF.LayerVariable;
+    private biases: TF.LayerVariable[] = [];
+
+    constructor(args: GruCellArgs) {
+      super({ name: args.name });
+      this.args = { ...args };
+      this.stateSize = [args.units, args.units];
+    }
+
+    override build(inputShape: TF.Shape | TF.Shape[]): void {
+      const inputDim = singleShape(inputShape).at(-1)!;
+      const w = 4 * this.args.units;
+      const a = this.args;
+      this.kernel = this.addWeight('kernel', [inputDim, w], 'float32', initializer(tf, a.kernelInitializer));
+      this.recurrentKernel = this.addWeight(
+        'recurrent_kernel',
+        [a.units, w],
+        'float32',
+        initializer(tf, a.recurrentInitializer),
+      );
+      if (a.useBias)
+        this.biases = ['bias', 'recurrent_bias'].map((n) => this.addWeight(n, [w], 'float32', tf.initializers.zeros()));
+      this.built = true;
+    }
+
+    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor[] {
+      return tf.tidy(() => {
+        const [x, h, c] = inputs as TF.Tensor[];
+        let z = tf.add(
+          tf.matMul(x as TF.Tensor2D, this.kernel!.read() as TF.Tensor2D),
+          tf.matMul(h as TF.Tensor2D, this.recurrentKernel!.read() as TF.Tensor2D),
+        ) as TF.Tensor;
+        for (const b of this.biases) z = tf.add(z, b.read());
+        const [i, f, g, o] = tf.split(z, 4, -1) as [TF.Tensor, TF.Tensor, TF.Tensor, TF.Tensor];
+        const gate = activationOp(tf, this.args.recurrentActivation);
+        const act = activationOp(tf, this.args.activation);
+        const cell = tf.add(tf.mul(gate(f), c!), tf.mul(gate(i), act(g)));
+        const next = tf.mul(gate(o), act(cell));
+        return [next, next, cell];
       });
     }
 

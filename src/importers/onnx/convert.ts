@@ -529,7 +529,7 @@ export class Converter {
   node(n: NodeProto): void {
     const handler = HANDLERS[n.opType];
     if (!handler) return this.unknown(n, `operator ${n.opType}`);
-    if (this.readsLifted(n)) return this.lifted(n);
+    if (this.readsLifted(n) && !SELF_LIFTING.has(n.opType)) return this.lifted(n);
     handler.call(this, n);
   }
 
@@ -644,6 +644,8 @@ const HANDLERS: Record<string, Handler> = {};
  */
 type Lift = (this: Converter, m: NodeProto, rank: number) => void;
 const LIFTED: Record<string, Lift> = {};
+/** Operators whose handler reads a lifted input itself (a recurrent layer's sequence-first input). */
+const SELF_LIFTING = new Set<string>();
 
 /** The stored tensor's shape as a per-example graph-layout shape that broadcasts against `x`. */
 function broadcastShape(c: Const, x: Tensor): number[] | undefined {
@@ -773,6 +775,7 @@ export {
   ELEMENTWISE,
   HANDLERS,
   LIFTED,
+  SELF_LIFTING,
   autoPads,
   axisPads,
   attr,

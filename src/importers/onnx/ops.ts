@@ -12,6 +12,7 @@ import {
   ELEMENTWISE,
   HANDLERS,
   LIFTED,
+  SELF_LIFTING,
   broadcastShape,
   broadcastValues,
   attr,
@@ -975,6 +976,84 @@ register(['Dropout'], function (n) {
   const { ref, shapes } = c.emit(n, { kind: 'dropout', rate: ratio }, [x.ref]);
   c.out(n, 0, ref, shapes[0]!, x.perm, Converter.flatOf(x));
 });
+
+// ---- recurrent layers: nn.LSTM and nn.GRU as torch.onnx.export writes them ----
+
+const RNN_ACTIVATIONS = { LSTM: ['Sigmoid', 'Tanh', 'Tanh'], GRU: ['Sigmoid', 'Tanh'] } as const;
+
+/**
+ * A one-direction LSTM or GRU over a batch-first sequence: Keras' LSTM with PyTorch's second bias, or
+ * Keras' GRU with reset_after (ONNX's linear_before_reset = 1, PyTorch's GRU). A sequence-first input
+ * (layout 0) is the lifted transpose of a batch-first tensor; Y keeps ONNX's [steps, directions, batch,
+ * hidden] (lifted), Y_h is the last step.
+ */
+register(['LSTM', 'GRU'], function (n) {
+  const c = this;
+  const op = n.opType as 'LSTM' | 'GRU';
+  const hidden = attrInt(n, 'hidden_size', 0);
+  const direction = attrString(n, 'direction', 'forward');
+  if (direction !== 'forward') return c.unknown(n, `a ${op} in direction ${direction}`);
+  if (attr(n, 'clip') || attrInt(n, 'input_forget', 0)) return c.unknown(n, `a ${op} with clip or input_forget`);
+  const acts = attr(n, 'activations')?.strings.map((b) => Buffer.from(b).toString('utf8'));
+  if (acts && acts.join() !== RNN_ACTIVATIONS[op].join())
+    return c.unknown(n, `a ${op} with activations ${acts.join(', ')}`);
+  if (op === 'GRU' && attrInt(n, 'linear_before_reset', 0) !== 1)
+    return c.unknown(n, 'a GRU with linear_before_reset 0 (one bias per gate: Keras reset_after=False)');
+  const stored = [1, 2, 3].map((i) => (n.input[i] ? c.value(n, i) : undefined));
+  if (stored.some((v, i) => (i < 2 || v) && (v?.t !== 'const' || !v.init)))
+    return c.unknown(n, `a ${op} whose weights are computed, not stored`);
+  if (n.input[4] || n.input[7]) return c.unknown(n, `a ${op} with sequence lengths or peepholes`);
+  for (const i of [5, 6]) {
+    const v = n.input[i] ? c.value(n, i) : undefined;
+    if (v && (v.t !== 'const' || c.valuesOf(v).some((x) => x !== 0)))
+      return c.unknown(n, `a ${op} with initial states other than zeros`);
+  }
+  if (op === 'LSTM' && (c.consumers.get(n.output[2] ?? '') ?? 0) > 0)
+    return c.unknown(n, 'an LSTM whose final cell state is used');
+  const layout = attrInt(n, 'layout', 0);
+  const x0 = c.tensor(n, 0);
+  const real = x0.lifted ? x0.onnx.slice(1) : x0.onnx;
+  // Batch-first [1, steps, features]: layout 1 as it is; layout 0 [steps, 1, features] from its lifted form.
+  if (real.length !== 3 || real[layout === 0 ? 1 : 0] !== 1 || (layout === 0) !== Boolean(x0.lifted))
+    return c.unknown(n, `a ${op} over [${real.join(', ')}] (layout ${layout})`);
+  const [steps, features] = layout === 0 ? [real[0]!, real[2]!] : [real[1]!, real[2]!];
+  const ordered = c.layout(n, x0, identity(x0.perm.length), 'onnx_order');
+  const x =
+    layout === 0
+      ? c.emit(n, { kind: 'reshape', target: [steps, features] }, [ordered.ref], '__batch_first').ref
+      : ordered.ref;
+  const flags = { returnSequences: true, returnState: false, goBackwards: false };
+  const bias = stored[2] !== undefined;
+  const config: LayerConfig =
+    op === 'LSTM'
+      ? { kind: 'lstm', units: hidden, bias, ...(bias ? { recurrentBias: true } : {}), ...flags }
+      : { kind: 'gru', units: hidden, bias, resetAfter: true, ...flags };
+  const { ref } = c.emit(n, config, [x]);
+  c.weights.set(ref, { op, inits: stored.filter((v): v is Const => v !== undefined).map((v) => v.init!.name) });
+  const used = (k: number) => Boolean(n.output[k]) && (c.consumers.get(n.output[k]!) ?? 0) > 0;
+  if (used(0)) {
+    // ONNX's Y: [steps, 1, 1, hidden] (lifted) for layout 0, [1, steps, 1, hidden] for layout 1.
+    const target = layout === 0 ? [steps, 1, 1, hidden] : [steps, 1, hidden];
+    const y = c.emit(n, { kind: 'reshape', target }, [ref], '__onnx_layout').ref;
+    c.set(n.output[0]!, {
+      t: 'tensor',
+      ref: y,
+      onnx: [1, ...target],
+      perm: identity(target.length),
+      ...(layout === 0 ? { lifted: true } : {}),
+    });
+  }
+  if (used(1)) {
+    const last = c.emit(
+      n,
+      { kind: 'slice', axes: [0], starts: [steps - 1], ends: [steps], steps: [1] },
+      [ref],
+      '__last_step',
+    ).ref;
+    c.set(n.output[1]!, { t: 'tensor', ref: last, onnx: [1, 1, hidden], perm: [0, 1] });
+  }
+});
+SELF_LIFTING.add('LSTM').add('GRU');
 
 // ---- constant logic, for shape-computing subgraphs ----
 

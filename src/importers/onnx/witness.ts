@@ -251,6 +251,35 @@ function tfjsWeights(
     case 'BatchNormalization':
     case 'InstanceNormalization':
       return source.inits.filter((n) => init(file, n)).map((n) => ({ data: t(n).data, shape: [prod(t(n).dims)] }));
+    case 'LSTM':
+    case 'GRU': {
+      // W [1, gates x H, I], R [1, gates x H, H], B [1, 2 x gates x H] -> Keras' kernel [I, gates x H],
+      // recurrent kernel [H, gates x H] and biases, gates in Keras' order (ONNX LSTM: i, o, f, c; Keras:
+      // i, f, c, o; GRU: z, r, h in both).
+      const order = source.op === 'LSTM' ? [0, 2, 3, 1] : [0, 1, 2];
+      const gated = (data: Float32Array, rows: number, cols: number): Float32Array => {
+        const h = rows / order.length;
+        const out = new Float32Array(rows * cols);
+        order.forEach((b, g) => {
+          for (let u = 0; u < h; u++)
+            for (let j = 0; j < cols; j++) out[j * rows + g * h + u] = data[(b * h + u) * cols + j]!;
+        });
+        return out;
+      };
+      const [w, r] = [t(source.inits[0]!), t(source.inits[1]!)];
+      const [rows, cols] = [w.dims[1]!, w.dims[2]!];
+      const out = [
+        { data: gated(w.data, rows, cols), shape: [cols, rows] },
+        { data: gated(r.data, rows, r.dims[2]!), shape: [r.dims[2]!, rows] },
+      ];
+      if (source.inits[2]) {
+        const b = t(source.inits[2]).data;
+        const [input, recurrent] = [gated(b.subarray(0, rows), rows, 1), gated(b.subarray(rows), rows, 1)];
+        if (source.op === 'GRU') out.push({ data: Float32Array.from([...input, ...recurrent]), shape: [2, rows] });
+        else out.push({ data: input, shape: [rows] }, { data: recurrent, shape: [rows] });
+      }
+      return out;
+    }
     case 'Embedding':
       return [{ data: t(source.inits[0]!).data, shape: t(source.inits[0]!).dims }];
     case 'LayerNormalization':

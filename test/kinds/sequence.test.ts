@@ -17,6 +17,7 @@ import {
   convLstmLayerClass,
   embedding,
   gruResetAfterCell,
+  lstmTwoBiasCell,
   recurrent,
   type BidirectionalConfig,
   type ConvLstmConfig,
@@ -354,6 +355,53 @@ describe('SimpleRNN, LSTM, GRU and RNN over cells', () => {
     expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()).map((v) => expect.closeTo(v, 6)));
     tf.dispose([x, h, bias, got, mx, mh, z, r, hh, want]);
     for (const w of cell.weights) w.dispose();
+  });
+});
+
+describe("LSTM with PyTorch's second bias (recurrentBias)", () => {
+  const lstm2: LayerConfig = {
+    kind: 'lstm',
+    units: 3,
+    bias: true,
+    recurrentBias: true,
+    returnSequences: true,
+    returnState: false,
+    goBackwards: false,
+  };
+  it('counts kernel, recurrent kernel, bias and recurrent_bias: 4 units x (input + units + 2), as nn.LSTM', () => {
+    const c = census(chain([5, 4], lstm2));
+    const l = c.infos[1]!;
+    expect(l.weights.map((w) => [w.name, w.shape])).toEqual([
+      ['kernel', [4, 12]],
+      ['recurrent_kernel', [3, 12]],
+      ['bias', [12]],
+      ['recurrent_bias', [12]],
+    ]);
+    expect(c.layers[1]!.params).toBe(4 * 3 * (4 + 3 + 2));
+  });
+
+  it("computes Keras' LSTM cell with the two biases added (gates i, f, c, o)", () => {
+    const Cell = customLayer(lstmTwoBiasCell);
+    const cell = new Cell({ units: 2, useBias: true, activation: 'tanh', recurrentActivation: 'sigmoid' });
+    cell.build([1, 3]);
+    const [x, h, c] = [tf.tensor2d([[0.3, -0.7, 0.2]]), tf.tensor2d([[0.5, -0.25]]), tf.tensor2d([[0.1, 0.4]])];
+    const [b1, b2] = [tf.linspace(-0.4, 0.3, 8), tf.linspace(0.2, -0.5, 8)];
+    cell.weights[2]!.write(b1);
+    cell.weights[3]!.write(b2);
+    const [k, rk] = [cell.weights[0]!.read(), cell.weights[1]!.read()];
+    const [gotH, , gotC] = cell.call([x, h, c], {}) as tf.Tensor[];
+    const z = tf.add(tf.add(tf.matMul(x, k), tf.matMul(h, rk)), tf.add(b1, b2));
+    const part = (i: number) => z.slice([0, 2 * i], [1, 2]);
+    const cell2 = tf.add(tf.mul(tf.sigmoid(part(1)), c), tf.mul(tf.sigmoid(part(0)), tf.tanh(part(2))));
+    const h2 = tf.mul(tf.sigmoid(part(3)), tf.tanh(cell2));
+    expect(Array.from(gotH!.dataSync())).toEqual(Array.from(h2.dataSync()).map((v) => expect.closeTo(v, 6)));
+    expect(Array.from(gotC!.dataSync())).toEqual(Array.from(cell2.dataSync()).map((v) => expect.closeTo(v, 6)));
+    tf.dispose([x, h, c, b1, b2, gotH!, gotC!, z, cell2, h2]);
+    for (const w of cell.weights) w.dispose();
+  });
+
+  it('verifies by execution', async () => {
+    await verifies(chain([5, 4], lstm2));
   });
 });
 

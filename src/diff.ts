@@ -7,7 +7,7 @@
 import { census, type Census, type LayerInfo, type ParamConvention } from './census.js';
 import type { Graph } from './graph.js';
 import { kindSpec } from './kinds/index.js';
-import type { Factors } from './kinds/spec.js';
+import { otherFactors, type Factors } from './kinds/spec.js';
 
 export type Cause =
   | 'grouping'
@@ -216,7 +216,12 @@ export interface WeightedLayer {
 export function weightedLayers(c: Census): WeightedLayer[] {
   const out: WeightedLayer[] = [];
   for (const info of c.infos) {
-    const f = kindSpec(info.node.config).factors?.(info.node.config, info, c.conventions.params);
+    // A kind without factors of its own that still counts (a stored tensor in arithmetic, a product of two
+    // activations) enters as 'other', so that every counted parameter and MAC has a cause.
+    const spec = kindSpec(info.node.config);
+    const f = spec.factors
+      ? spec.factors(info.node.config, info, c.conventions.params)
+      : otherFactors(info, c.conventions.params);
     if (f) out.push({ info, f, kind: f.kind });
   }
   return out;

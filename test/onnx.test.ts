@@ -164,6 +164,16 @@ describe('torchvision ResNet-50 through ONNX', () => {
   });
 });
 
+describe('diff across ONNX fixtures', () => {
+  it('every fixture against the next: the causes add up, stored tensors in arithmetic and products of activations included', async () => {
+    for (let i = 0; i + 1 < supported.length; i++) {
+      const [a, b] = [supported[i]!, supported[i + 1]!];
+      const d = diffGraphs(await load(a, inputOf(a)), await load(b, inputOf(b)));
+      expect(d.balanced, `${a} -> ${b}`).toBe(true);
+    }
+  });
+});
+
 describe('verify: the rebuild, ONNX Runtime executing the file, and the file weights against ONNX Runtime', () => {
   for (const name of supported) {
     const seededData = figures.fixtures[name]!.onnx.data_file ? ' (seeded weights in place of its .data file)' : '';

@@ -250,7 +250,7 @@ export const countedUnder = (w: WeightSpec, convention: ParamConvention): boolea
  */
 export function otherFactors(info: LayerInfo, convention: ParamConvention): Factors | undefined {
   const p = info.weights.filter((w) => countedUnder(w, convention)).reduce((s, w) => s + prod(w.shape), 0);
-  if (p === 0) return undefined;
+  if (p === 0 && info.macs === 0) return undefined;
   return { kind: 'other', k: 1, cin: 1, cout: p, groups: 1, bias: 0, positions: info.macs, bnTrainable: 0, bnStats: 0 };
 }
 

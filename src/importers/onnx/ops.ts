@@ -6,6 +6,7 @@
 import { prod } from '../../exact.js';
 import type { LayerConfig } from '../../graph.js';
 import type { ActivationConfig, ActivationFn } from '../../kinds/activation.js';
+import type { RecurrentConfig } from '../../kinds/sequence.js';
 import type { UnaryOp } from '../../kinds/tensor.js';
 import {
   Converter,
@@ -982,7 +983,7 @@ register(['Dropout'], function (n) {
 const RNN_ACTIVATIONS = { LSTM: ['Sigmoid', 'Tanh', 'Tanh'], GRU: ['Sigmoid', 'Tanh'] } as const;
 
 /**
- * A one-direction LSTM or GRU over a batch-first sequence: Keras' LSTM with PyTorch's second bias, or
+ * An LSTM or GRU, forward or bidirectional, over a batch-first sequence: Keras' LSTM with PyTorch's second bias, or
  * Keras' GRU with reset_after (ONNX's linear_before_reset = 1, PyTorch's GRU). A sequence-first input
  * (layout 0) is the lifted transpose of a batch-first tensor; Y keeps ONNX's [steps, directions, batch,
  * hidden] (lifted), Y_h is the last step.
@@ -992,7 +993,8 @@ register(['LSTM', 'GRU'], function (n) {
   const op = n.opType as 'LSTM' | 'GRU';
   const hidden = attrInt(n, 'hidden_size', 0);
   const direction = attrString(n, 'direction', 'forward');
-  if (direction !== 'forward') return c.unknown(n, `a ${op} in direction ${direction}`);
+  if (direction === 'reverse') return c.unknown(n, `a ${op} in direction reverse`);
+  const dirs = direction === 'bidirectional' ? 2 : 1;
   if (attr(n, 'clip') || attrInt(n, 'input_forget', 0)) return c.unknown(n, `a ${op} with clip or input_forget`);
   const acts = attr(n, 'activations')?.strings.map((b) => Buffer.from(b).toString('utf8'));
   if (acts && acts.join() !== RNN_ACTIVATIONS[op].join())
@@ -1024,16 +1026,22 @@ register(['LSTM', 'GRU'], function (n) {
       : ordered.ref;
   const flags = { returnSequences: true, returnState: false, goBackwards: false };
   const bias = stored[2] !== undefined;
-  const config: LayerConfig =
+  const cell: RecurrentConfig =
     op === 'LSTM'
       ? { kind: 'lstm', units: hidden, bias, ...(bias ? { recurrentBias: true } : {}), ...flags }
       : { kind: 'gru', units: hidden, bias, resetAfter: true, ...flags };
+  // Bidirectional: Keras' wrapper, the backward copy going backwards, the two sequences joined per step
+  // (ONNX's Y holds the directions on an axis of their own, in the same element order at batch 1).
+  const config: LayerConfig =
+    dirs === 2
+      ? { kind: 'bidirectional', forward: cell, backward: { ...cell, goBackwards: true }, mergeMode: 'concat' }
+      : cell;
   const { ref } = c.emit(n, config, [x]);
   c.weights.set(ref, { op, inits: stored.filter((v): v is Const => v !== undefined).map((v) => v.init!.name) });
   const used = (k: number) => Boolean(n.output[k]) && (c.consumers.get(n.output[k]!) ?? 0) > 0;
   if (used(0)) {
-    // ONNX's Y: [steps, 1, 1, hidden] (lifted) for layout 0, [1, steps, 1, hidden] for layout 1.
-    const target = layout === 0 ? [steps, 1, 1, hidden] : [steps, 1, hidden];
+    // ONNX's Y: [steps, directions, 1, hidden] (lifted) for layout 0, [1, steps, directions, hidden] for layout 1.
+    const target = layout === 0 ? [steps, dirs, 1, hidden] : [steps, dirs, hidden];
     const y = c.emit(n, { kind: 'reshape', target }, [ref], '__onnx_layout').ref;
     c.set(n.output[0]!, {
       t: 'tensor',
@@ -1044,13 +1052,23 @@ register(['LSTM', 'GRU'], function (n) {
     });
   }
   if (used(1)) {
-    const last = c.emit(
-      n,
-      { kind: 'slice', axes: [0], starts: [steps - 1], ends: [steps], steps: [1] },
-      [ref],
-      '__last_step',
-    ).ref;
-    c.set(n.output[1]!, { t: 'tensor', ref: last, onnx: [1, 1, hidden], perm: [0, 1] });
+    // ONNX's Y_h: each direction's final state: forward's at the last step, backward's at the first.
+    const part = (step: number, from: number) =>
+      c.emit(
+        n,
+        { kind: 'slice', axes: [0, 1], starts: [step, from], ends: [step + 1, from + hidden], steps: [1, 1] },
+        [ref],
+        '__final_state',
+      ).ref;
+    const parts = dirs === 2 ? [part(steps - 1, 0), part(0, hidden)] : [part(steps - 1, 0)];
+    const h = parts.length === 1 ? parts[0]! : c.emit(n, { kind: 'concat', axis: 0 }, parts, '__final_state').ref;
+    if (layout === 1 || dirs === 1) {
+      c.set(n.output[1]!, { t: 'tensor', ref: h, onnx: [1, dirs, hidden], perm: [0, 1] });
+    } else {
+      // [directions, 1, hidden]: directions first, lifted.
+      const y = c.emit(n, { kind: 'reshape', target: [dirs, 1, hidden] }, [h], '__onnx_layout').ref;
+      c.set(n.output[1]!, { t: 'tensor', ref: y, onnx: [1, dirs, 1, hidden], perm: identity(3), lifted: true });
+    }
   }
 });
 SELF_LIFTING.add('LSTM').add('GRU');

@@ -266,19 +266,27 @@ function tfjsWeights(
         });
         return out;
       };
+      // A bidirectional one holds both directions along the first axis: forward's weights, then backward's.
       const [w, r] = [t(source.inits[0]!), t(source.inits[1]!)];
-      const [rows, cols] = [w.dims[1]!, w.dims[2]!];
-      const out = [
-        { data: gated(w.data, rows, cols), shape: [cols, rows] },
-        { data: gated(r.data, rows, r.dims[2]!), shape: [r.dims[2]!, rows] },
-      ];
-      if (source.inits[2]) {
-        const b = t(source.inits[2]).data;
-        const [input, recurrent] = [gated(b.subarray(0, rows), rows, 1), gated(b.subarray(rows), rows, 1)];
-        if (source.op === 'GRU') out.push({ data: Float32Array.from([...input, ...recurrent]), shape: [2, rows] });
-        else out.push({ data: input, shape: [rows] }, { data: recurrent, shape: [rows] });
-      }
-      return out;
+      const b = source.inits[2] ? t(source.inits[2]).data : undefined;
+      const [dirs, rows, cols, units] = [w.dims[0]!, w.dims[1]!, w.dims[2]!, r.dims[2]!];
+      return Array.from({ length: dirs }, (_, d) => {
+        const out = [
+          { data: gated(w.data.subarray(d * rows * cols, (d + 1) * rows * cols), rows, cols), shape: [cols, rows] },
+          {
+            data: gated(r.data.subarray(d * rows * units, (d + 1) * rows * units), rows, units),
+            shape: [units, rows],
+          },
+        ];
+        if (b) {
+          const [input, recurrent] = [2 * d, 2 * d + 1].map((k) =>
+            gated(b.subarray(k * rows, (k + 1) * rows), rows, 1),
+          );
+          if (source.op === 'GRU') out.push({ data: Float32Array.from([...input!, ...recurrent!]), shape: [2, rows] });
+          else out.push({ data: input!, shape: [rows] }, { data: recurrent!, shape: [rows] });
+        }
+        return out;
+      }).flat();
     }
     case 'Embedding':
       return [{ data: t(source.inits[0]!).data, shape: t(source.inits[0]!).dims }];
@@ -302,15 +310,21 @@ function tfjsWeights(
 function loadWeights(built: BuiltModel, path: string, file: OnnxFile): string | undefined {
   for (const node of built.nodes) {
     const source = file.imported.weights.get(node.name);
-    const layer = node.layers.find((l) => l.getWeights().length > 0);
-    if (!source || !layer) continue;
+    // A node may be built as several layers with weights (a bidirectional RNN's two directions), in order.
+    const layers = node.layers.filter((l) => l.getWeights().length > 0);
+    if (!source || !layers.length) continue;
     const ws = tfjsWeights(file, path, source);
-    const have = layer.getWeights();
+    const have = layers.flatMap((l) => l.getWeights());
     if (have.length !== ws.length || have.some((h, i) => h.shape.join('x') !== ws[i]!.shape.join('x')))
       return `${node.name}: the file's weights [${ws.map((w) => w.shape.join('x')).join(', ')}] do not fit the rebuild's [${have.map((h) => h.shape.join('x')).join(', ')}]`;
-    const tensors = ws.map((w) => tf.tensor(w.data, w.shape));
-    layer.setWeights(tensors);
-    tf.dispose(tensors);
+    let k = 0;
+    for (const layer of layers) {
+      const n = layer.getWeights().length;
+      const tensors = ws.slice(k, k + n).map((w) => tf.tensor(w.data, w.shape));
+      layer.setWeights(tensors);
+      tf.dispose(tensors);
+      k += n;
+    }
   }
   return undefined;
 }

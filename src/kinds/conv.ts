@@ -1346,18 +1346,18 @@ export function convND(tf: Tf): LayerClass<ConvNDArgs> {
         bias: a.useBias,
       };
       const inputs = [perExample(s) as Shape];
+      // The 2-D kinds take pairs and top/bottom/left/right pads.
+      const as2d = () => ({
+        ...common,
+        kernel: a.kernelSize as unknown as Pair,
+        strides: a.strides as unknown as Pair,
+        dilation: a.dilationRate as unknown as Pair,
+        padding: padsOf(a.pads),
+      });
       let out: Shape;
       if (a.mode === 'depthwise' && a.kernelSize.length === 2) {
         out = convKinds.depthwiseConv2d.outputShape(
-          {
-            kind: 'depthwiseConv2d',
-            ...common,
-            kernel: a.kernelSize as unknown as Pair,
-            strides: a.strides as unknown as Pair,
-            dilation: a.dilationRate as unknown as Pair,
-            padding: padsOf(a.pads),
-            depthMultiplier: a.depthMultiplier,
-          },
+          { kind: 'depthwiseConv2d', ...as2d(), depthMultiplier: a.depthMultiplier },
           inputs,
           this.name,
         );
@@ -1381,16 +1381,7 @@ export function convND(tf: Tf): LayerClass<ConvNDArgs> {
         );
       } else if (a.kernelSize.length === 2) {
         out = convKinds.conv2d.outputShape(
-          {
-            kind: 'conv2d',
-            ...common,
-            kernel: a.kernelSize as unknown as Pair,
-            strides: a.strides as unknown as Pair,
-            dilation: a.dilationRate as unknown as Pair,
-            padding: padsOf(a.pads),
-            filters: a.filters,
-            groups: a.groups,
-          },
+          { kind: 'conv2d', ...as2d(), filters: a.filters, groups: a.groups },
           inputs,
           this.name,
         );

@@ -272,6 +272,12 @@ export class Converter {
     }
   }
 
+  /** Whether a node's output k is read by another node or is a graph output. */
+  used(n: NodeProto, k: number): boolean {
+    const name = n.output[k];
+    return Boolean(name) && (this.consumers.get(name!) ?? 0) > 0;
+  }
+
   countConsumers(g: GraphProto): void {
     const visit = (graph: GraphProto): void => {
       for (const n of graph.node) {

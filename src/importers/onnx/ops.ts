@@ -972,7 +972,7 @@ for (const [op, u] of Object.entries(UNARY)) {
 register(['Dropout'], function (n) {
   const c = this;
   const x = c.tensor(n, 0, true);
-  if (n.output[1] && (c.consumers.get(n.output[1]) ?? 0) > 0) return c.unknown(n, 'a Dropout whose mask is used');
+  if (c.used(n, 1)) return c.unknown(n, 'a Dropout whose mask is used');
   const ratio = n.input[1] ? (c.constant(n, 1, 'the ratio')[0] ?? 0.5) : attrFloat(n, 'ratio', 0.5);
   const { ref, shapes } = c.emit(n, { kind: 'dropout', rate: ratio }, [x.ref]);
   c.out(n, 0, ref, shapes[0]!, x.perm, Converter.flatOf(x));
@@ -1010,8 +1010,7 @@ register(['LSTM', 'GRU'], function (n) {
     if (v && (v.t !== 'const' || c.valuesOf(v).some((x) => x !== 0)))
       return c.unknown(n, `a ${op} with initial states other than zeros`);
   }
-  if (op === 'LSTM' && (c.consumers.get(n.output[2] ?? '') ?? 0) > 0)
-    return c.unknown(n, 'an LSTM whose final cell state is used');
+  if (op === 'LSTM' && c.used(n, 2)) return c.unknown(n, 'an LSTM whose final cell state is used');
   const layout = attrInt(n, 'layout', 0);
   const x0 = c.tensor(n, 0);
   const real = x0.lifted ? x0.onnx.slice(1) : x0.onnx;
@@ -1038,8 +1037,7 @@ register(['LSTM', 'GRU'], function (n) {
       : cell;
   const { ref } = c.emit(n, config, [x]);
   c.weights.set(ref, { op, inits: stored.filter((v): v is Const => v !== undefined).map((v) => v.init!.name) });
-  const used = (k: number) => Boolean(n.output[k]) && (c.consumers.get(n.output[k]!) ?? 0) > 0;
-  if (used(0)) {
+  if (c.used(n, 0)) {
     // ONNX's Y: [steps, directions, 1, hidden] (lifted) for layout 0, [1, steps, directions, hidden] for layout 1.
     const target = layout === 0 ? [steps, dirs, 1, hidden] : [steps, dirs, hidden];
     const y = c.emit(n, { kind: 'reshape', target }, [ref], '__onnx_layout').ref;
@@ -1051,7 +1049,7 @@ register(['LSTM', 'GRU'], function (n) {
       ...(layout === 0 ? { lifted: true } : {}),
     });
   }
-  if (used(1)) {
+  if (c.used(n, 1)) {
     // ONNX's Y_h: each direction's final state: forward's at the last step, backward's at the first.
     const part = (step: number, from: number) =>
       c.emit(

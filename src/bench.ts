@@ -779,7 +779,7 @@ async function runConfig(
         );
       }
       // PyTorch, in its long-lived process.
-      const twinName = TORCHVISION_TWIN[c.model];
+      const twinName = Object.hasOwn(TORCHVISION_TWIN, c.model) ? TORCHVISION_TWIN[c.model] : undefined;
       if (!torch) {
         if (!peerRow('pytorch'))
           state.peers.push(

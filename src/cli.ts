@@ -17,8 +17,9 @@ import { diagnose } from './diagnose.js';
 import { assertFitsInMemory } from './resources.js';
 import { conventionOf, diffCensuses } from './diff.js';
 import type { BackendChoice, BackendInfo, BackendName } from './backend.js';
-import { accessSync, constants, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve as resolvePath } from 'node:path';
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkOutFile, writeWhole } from './outfile.js';
 import type { WeightInit } from './tfjs/builder.js';
 import type { VerifyResult } from './verify.js';
 import type { BenchResult } from './bench.js';
@@ -308,7 +309,10 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     .action(async (models: string[], opts: BenchCliOptions) => {
       const graphs = await Promise.all(models.map((m) => resolveModel(m)));
       const backends: BackendName[] = opts.backend === 'all' ? ['tensorflow', 'wasm', 'cpu'] : [opts.backend];
-      if (opts.out) prepareOutDir(opts.out);
+      if (opts.out) {
+        prepareOutDir(opts.out);
+        for (const f of ['bench.json', 'bench.svg']) checkOutFile(join(opts.out, f));
+      }
       const { runBench } = await import('./bench.js');
       const result = await runBench(graphs, {
         backends,
@@ -325,8 +329,8 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
       if (opts.out) {
         const { benchSvg } = await import('./chart.js');
         // Written whole and renamed: an interrupted run leaves no half-written file.
-        writeAtomic(join(opts.out, 'bench.json'), JSON.stringify(result, null, 2) + '\n');
-        writeAtomic(join(opts.out, 'bench.svg'), benchSvg(result));
+        writeWhole(join(opts.out, 'bench.json'), JSON.stringify(result, null, 2) + '\n');
+        writeWhole(join(opts.out, 'bench.svg'), benchSvg(result));
         progress(`wrote ${join(opts.out, 'bench.json')} and ${join(opts.out, 'bench.svg')}`);
       }
       write((opts.json ? JSON.stringify(result, null, 2) : formatBench(result)) + '\n');
@@ -343,19 +347,6 @@ interface ReportCliOptions {
   input?: number[];
   params: ParamConvention;
   skipUnknown?: boolean;
-}
-
-/** A file the command will write: its folder exists and is writable, and no directory is in its place. */
-function checkOutFile(path: string): void {
-  try {
-    if (existsSync(path) && statSync(path).isDirectory())
-      throw Object.assign(new Error('a directory is in the way'), { code: 'EISDIR' });
-    accessSync(dirname(resolvePath(path)), constants.W_OK);
-  } catch (e) {
-    throw new NetcensusError(
-      `--out: cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-    );
-  }
 }
 
 interface BenchCliOptions {
@@ -388,12 +379,6 @@ function prepareOutDir(dir: string): void {
       `--out: cannot write to ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
     );
   }
-}
-
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }
 
 interface VerifyCliOptions {

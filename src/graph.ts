@@ -80,7 +80,7 @@ export interface ModelFile {
    * The weight tensors stored in the file, as shapes per graph node that owns them (verify only: summary
    * never reads weights); undefined where the file holds none.
    */
-  storedWeights?: () => Promise<StoredWeights>;
+  storedWeights?: (census: import('./census.js').Census) => Promise<StoredWeights>;
   /** Witnesses only this format can call (ONNX: ONNX Runtime executing the file; the rebuild with its weights). */
   witnesses?: (census: import('./census.js').Census) => Promise<Record<string, Witness>>;
 }

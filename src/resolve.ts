@@ -24,7 +24,8 @@ export function closestModel(name: string): string {
 
 /** A zoo model by name; unknown names get the closest suggestion. */
 export function zooModel(name: string): Graph {
-  const build = ZOO[name];
+  // An own property only: "constructor" or "__proto__" is an unknown model, not Object.prototype's.
+  const build = Object.hasOwn(ZOO, name) ? ZOO[name] : undefined;
   if (build === undefined) {
     throw new NetcensusError(
       `unknown model "${name}"; did you mean "${closestModel(name)}"? (netcensus list shows all)`,
@@ -40,5 +41,5 @@ const looksLikeFile = (arg: string): boolean =>
 
 /** A zoo name or a model file (Keras .keras / .h5 / JSON, TensorFlow.js model.json). */
 export async function resolveModel(arg: string, options: ImportOptions = {}): Promise<Graph> {
-  return looksLikeFile(arg) && !(arg in ZOO) ? (await loadModelFile(arg, options)).graph : zooModel(arg);
+  return looksLikeFile(arg) && !Object.hasOwn(ZOO, arg) ? (await loadModelFile(arg, options)).graph : zooModel(arg);
 }

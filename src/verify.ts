@@ -169,7 +169,7 @@ async function witnesses(c: Census): Promise<Witnesses> {
   const file = c.graph.file;
   const out: Witnesses = {};
   if (file?.tfjsTopology !== undefined) out.loader = await loaderWitness(c, file.tfjsTopology);
-  if (file?.storedWeights) out.storedWeights = storedWeightsWitness(c, await file.storedWeights());
+  if (file?.storedWeights) out.storedWeights = storedWeightsWitness(c, await file.storedWeights(c));
   if (file?.witnesses) Object.assign(out, await file.witnesses(c));
   return out;
 }

@@ -2,40 +2,68 @@
  * The two binary containers Keras writes, read lazily: zip (yauzl reads the central directory and only
  * the entry asked for) and HDF5 (h5wasm, libhdf5 in WebAssembly, reading from the real filesystem).
  */
+import { createWriteStream } from 'node:fs';
+import { Readable, Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { NetcensusError } from '../errors.js';
+import { openRegular } from './untrusted.js';
 
 /** Architecture JSON is small (DenseNet-201's is under 1 MB); more than this is not a config. */
 export const MAX_JSON = 64 * 2 ** 20;
 
-/** A zip entry's bytes, read lazily: yauzl reads the central directory and only the entry asked for. */
-export async function readZipEntry(path: string, entry: string, maxBytes = MAX_JSON): Promise<Buffer | undefined> {
+/**
+ * Streams one zip entry into `sink`, bounded while it inflates: yauzl reads the central directory and only
+ * that entry, refuses an entry that inflates past its declared size, and the count here stops one that
+ * declares more than `maxBytes`. Resolves false where the archive has no such entry.
+ */
+async function zipEntry(path: string, entry: string, maxBytes: number, sink: Writable): Promise<boolean> {
   const yauzl = await import('yauzl');
-  return new Promise((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, autoClose: true }, (err, zip) => {
-      if (err || !zip) return reject(err ?? new Error('no archive'));
-      let found = false;
+  const { fd } = openRegular(path, path);
+  const zip = await new Promise<import('yauzl').ZipFile>((resolve, reject) =>
+    yauzl.fromFd(fd, { lazyEntries: true, autoClose: true }, (err, z) => (err || !z ? reject(err ?? new Error('no archive')) : resolve(z))),
+  );
+  try {
+    const found = await new Promise<import('yauzl').Entry | undefined>((resolve, reject) => {
       zip.on('error', reject);
-      zip.on('end', () => {
-        if (!found) resolve(undefined);
-      });
-      zip.on('entry', (e: import('yauzl').Entry) => {
-        if (e.fileName !== entry) return zip.readEntry();
-        found = true;
-        if (e.uncompressedSize > maxBytes) return reject(new Error(`${entry} is ${e.uncompressedSize} bytes`));
-        zip.openReadStream(e, (err2, stream) => {
-          if (err2 || !stream) return reject(err2 ?? new Error('no stream'));
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('error', reject);
-          stream.on('end', () => {
-            zip.close();
-            resolve(Buffer.concat(chunks));
-          });
-        });
-      });
+      zip.on('end', () => resolve(undefined));
+      zip.on('entry', (e: import('yauzl').Entry) => (e.fileName === entry ? resolve(e) : zip.readEntry()));
       zip.readEntry();
     });
+    if (!found) return false;
+    if (found.uncompressedSize > maxBytes)
+      throw new Error(`${entry} inflates to ${found.uncompressedSize} bytes, more than the ${maxBytes} netcensus reads`);
+    const stream = await new Promise<Readable>((resolve, reject) =>
+      zip.openReadStream(found, (err, st) => (err || !st ? reject(err ?? new Error('no stream')) : resolve(st))),
+    );
+    let total = 0;
+    const bound = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        total += chunk.length;
+        done(total > maxBytes ? new Error(`${entry} inflates past ${maxBytes} bytes`) : null, chunk);
+      },
+    });
+    await pipeline(stream, bound, sink);
+    return true;
+  } finally {
+    zip.close();
+  }
+}
+
+/** A zip entry's bytes (a config), at most `maxBytes`; undefined where the archive has no such entry. */
+export async function readZipEntry(path: string, entry: string, maxBytes = MAX_JSON): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(chunk);
+      done();
+    },
   });
+  return (await zipEntry(path, entry, maxBytes, sink)) ? Buffer.concat(chunks) : undefined;
+}
+
+/** A zip entry written to a file (weights: never held in memory); false where the archive has no such entry. */
+export async function extractZipEntry(path: string, entry: string, maxBytes: number, to: string): Promise<boolean> {
+  return zipEntry(path, entry, maxBytes, createWriteStream(to, { flags: 'wx' }));
 }
 
 type H5 = typeof import('h5wasm/node').default;

@@ -5,12 +5,13 @@
  * model.json). Only the architecture is read here, never weight data: a large file costs no more than its
  * config. Every failure is one line naming the file and what it looks like.
  */
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { NetcensusError } from '../errors.js';
 import { MAX_JSON, openHdf5, readZipEntry } from './containers.js';
 import { importKerasJson, type ImportOptions, type Imported } from './keras.js';
 import { hdf5Weights, kerasZipWeights, manifestWeights } from './keras-weights.js';
+import { openRegular, readRegular } from './untrusted.js';
 
 export type Container = NonNullable<Imported['container']>;
 
@@ -36,18 +37,16 @@ const fail = (path: string, what: string): never => {
   throw new NetcensusError(`${path}: ${what}`);
 };
 
+/** The first bytes of a regular file; a FIFO, a device or a directory is refused without blocking. */
 function readHead(path: string, bytes = 512): Buffer {
-  let fd: number | undefined;
+  const { fd } = openRegular(path, path);
   try {
-    if (!statSync(path).isFile()) fail(path, 'not a file');
-    fd = openSync(path, 'r');
     const buf = Buffer.alloc(bytes);
     return buf.subarray(0, readSync(fd, buf, 0, bytes, 0));
   } catch (e) {
-    if (e instanceof NetcensusError) throw e;
     return fail(path, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    closeSync(fd);
   }
 }
 
@@ -64,15 +63,15 @@ function parseJson(path: string, text: string, what: string): unknown {
 }
 
 function jsonFile(path: string): unknown {
-  const size = statSync(path).size;
-  if (size > MAX_JSON) fail(path, `${(size / 2 ** 20).toFixed(0)} MiB is too large for a model architecture JSON`);
-  return parseJson(path, readFileSync(path, 'utf8'), 'the file');
+  return parseJson(path, readRegular(path, MAX_JSON).toString('utf8'), 'the file');
 }
 
 function gzipFile(path: string): unknown {
+  const compressed = readRegular(path, MAX_JSON);
   let text: string;
   try {
-    text = gunzipSync(readFileSync(path), { maxOutputLength: MAX_JSON }).toString('utf8');
+    // Bounded while it inflates: a gzip bomb stops at MAX_JSON bytes, whatever its header says.
+    text = gunzipSync(compressed, { maxOutputLength: MAX_JSON }).toString('utf8');
   } catch (e) {
     return fail(path, `gzip-compressed, but it does not decompress (${(e as Error).message.split('\n')[0]})`);
   }
@@ -90,10 +89,24 @@ async function kerasZip(path: string): Promise<unknown> {
   return parseJson(path, config!.toString('utf8'), 'its config.json');
 }
 
+/** An HDF5 attribute's value, refused before reading where its declared size is over MAX_JSON. */
+function attributeValue(path: string, attr: { value: unknown; metadata?: { size?: number; vlen?: boolean; shape?: number[] | null } }): unknown {
+  const m = attr.metadata;
+  const declared = (m?.size ?? 0) * (m?.shape ?? []).reduce((a, b) => a * b, 1);
+  if (!m?.vlen && declared > MAX_JSON)
+    fail(path, `its model_config attribute is ${declared} bytes: not a model architecture`);
+  try {
+    return attr.value;
+  } catch (e) {
+    // A variable-length string declares no size: one too large for this process fails here.
+    return fail(path, `its model_config attribute cannot be read (${(e as Error).message.split('\n')[0] || 'libhdf5 error'})`);
+  }
+}
+
 async function hdf5File(path: string): Promise<unknown> {
   const f = await openHdf5(path);
   try {
-    const attr = (f.attrs as Record<string, { value: unknown } | undefined>)['model_config'];
+    const attr = (f.attrs as Record<string, Parameters<typeof attributeValue>[1] | undefined>)['model_config'];
     if (!attr) {
       const weightsOnly = f.keys().includes('layers') || f.keys().includes('model_weights') || f.keys().length > 0;
       fail(
@@ -103,13 +116,14 @@ async function hdf5File(path: string): Promise<unknown> {
           : 'an HDF5 file without a model_config attribute: not a Keras model',
       );
     }
-    const value = attr!.value;
+    const value = attributeValue(path, attr!);
     const text =
       typeof value === 'string'
         ? value
         : value instanceof Uint8Array
           ? Buffer.from(value).toString('utf8')
           : String(value);
+    if (text.length > MAX_JSON) fail(path, `its model_config attribute is over ${MAX_JSON / 2 ** 20} MiB: not a model architecture`);
     return parseJson(path, text, 'its model_config attribute');
   } finally {
     f.close();

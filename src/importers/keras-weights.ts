@@ -7,17 +7,57 @@
  *  - legacy `.h5`: `model_weights/<layer>/`, whose attribute `weight_names` lists the layer's datasets;
  *  - TensorFlow.js model.json: `weightsManifest[].weights[]` with each tensor's name and shape.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StoredWeights } from '../graph.js';
-import { openHdf5, readZipEntry } from './containers.js';
+import type { Census } from '../census.js';
+import { NetcensusError } from '../errors.js';
+import { extractZipEntry, openHdf5 } from './containers.js';
 
-type H5Group = { keys(): string[]; get(k: string): unknown; attrs: Record<string, { value: unknown } | undefined> };
+type H5Group = {
+  path: string;
+  keys(): string[];
+  get(k: string): unknown;
+  get_link(path: string): string | null;
+  get_external_link(path: string): { filename?: string };
+  attrs: Record<string, { value: unknown } | undefined>;
+};
 type H5Dataset = { shape: number[] | null; type: string };
 
 const isDataset = (x: unknown): x is H5Dataset => (x as { type?: string })?.type === 'Dataset';
 const isGroup = (x: unknown): x is H5Group => (x as { type?: string })?.type === 'Group';
+
+/** Bounds on a weights file's tree, which comes from the file: hard links can even make it a cycle. */
+export const MAX_H5_DEPTH = 64;
+export const MAX_H5_OBJECTS = 1_000_000;
+
+/**
+ * A group's member by a path relative to it, one component at a time and never through a soft or an
+ * external link: those may point into another file, or back up the tree. undefined where there is none.
+ */
+function child(group: H5Group, rel: string): unknown {
+  let at: unknown = group;
+  for (const part of rel.split('/')) {
+    if (!isGroup(at) || part === '' || part === '.' || part === '..') return undefined;
+    const full = `${at.path === '/' ? '' : at.path}/${part}`;
+    if (at.get_link(full) !== null || at.get_external_link(full).filename !== undefined) return undefined;
+    at = at.get(part);
+  }
+  return at;
+}
+
+/** Counts the objects a walk visits and how deep it is, refusing past the bounds with one line. */
+class Budget {
+  private objects = 0;
+  constructor(private readonly file: string) {}
+  visit(depth: number): void {
+    if (++this.objects > MAX_H5_OBJECTS || depth > MAX_H5_DEPTH)
+      throw new NetcensusError(
+        `${this.file}: the weights file's tree is more than ${depth > MAX_H5_DEPTH ? `${MAX_H5_DEPTH} groups deep` : `${MAX_H5_OBJECTS} objects`} (a link cycle?); netcensus stops there`,
+      );
+  }
+}
 
 /** Random-number generator state (Dropout's, GaussianNoise's): stored with the layer, not a weight Keras counts. */
 const NOT_A_WEIGHT = /(^|\/)seed_generator(\/|$)/;
@@ -36,27 +76,30 @@ function add(out: StoredWeights, node: string, shape: number[]): void {
 }
 
 /** Keras 3's weights file: the node a dataset belongs to is the chain of `layers/<x>` groups' own names. */
-function walkKeras3(group: H5Group, path: string, names: string[], out: StoredWeights): void {
+function walkKeras3(group: H5Group, path: string, names: string[], out: StoredWeights, budget: Budget, depth = 0): void {
   for (const key of group.keys()) {
-    const child = group.get(key);
+    budget.visit(depth);
+    const member = child(group, key);
     const childPath = `${path}/${key}`;
-    if (isDataset(child)) {
+    if (isDataset(member)) {
       if (NOT_A_WEIGHT.test(childPath)) continue;
       if (names.length === 0) out.unmatched.push(childPath);
-      else add(out, names.join('/'), child.shape ?? []);
-    } else if (isGroup(child)) {
+      else add(out, names.join('/'), member.shape ?? []);
+    } else if (isGroup(member)) {
       if (key === 'layers') {
-        for (const saveable of child.keys()) {
-          const layer = child.get(saveable);
+        for (const saveable of member.keys()) {
+          budget.visit(depth + 1);
+          const layer = child(member, saveable);
           if (!isGroup(layer)) continue;
-          const own = isGroup(layer.get('vars')) ? attrText(layer.get('vars') as H5Group, 'name') : undefined;
+          const vars = child(layer, 'vars');
+          const own = isGroup(vars) ? attrText(vars, 'name') : undefined;
           const node = [...names, own ?? saveable].join('/');
           const before = out.byNode.get(node)?.length ?? 0;
-          walkKeras3(layer, `${childPath}/${saveable}`, [...names, own ?? saveable], out);
+          walkKeras3(layer, `${childPath}/${saveable}`, [...names, own ?? saveable], out, budget, depth + 2);
           dropTrackedTwice(layer, out, node, before);
         }
       } else if (key !== 'optimizer' && !(names.length === 0 && key !== 'vars')) {
-        walkKeras3(child, childPath, names, out);
+        walkKeras3(member, childPath, names, out, budget, depth + 1);
       }
     }
   }
@@ -68,12 +111,12 @@ function walkKeras3(group: H5Group, path: string, names: string[], out: StoredWe
  * `vars` with the shape of one of its sublayer's variables is that same variable, counted once by Keras.
  */
 function dropTrackedTwice(layer: H5Group, out: StoredWeights, node: string, from: number): void {
-  const vars = layer.get('vars');
+  const vars = child(layer, 'vars');
   if (!isGroup(vars)) return;
   const key = (s: readonly number[]) => s.join('x');
   const own = vars
     .keys()
-    .map((k) => vars.get(k))
+    .map((k) => child(vars, k))
     .filter(isDataset)
     .map((d) => key(d.shape ?? []));
   const all = out.byNode.get(node)?.slice(from) ?? [];
@@ -94,14 +137,16 @@ function dropTrackedTwice(layer: H5Group, out: StoredWeights, node: string, from
 }
 
 /** Legacy HDF5: `model_weights/<layer>/<weight name>`; inside a nested model, the longest name that is a node. */
-function walkLegacy(root: H5Group, nodes: ReadonlySet<string>, out: StoredWeights): void {
+function walkLegacy(root: H5Group, nodes: ReadonlySet<string>, out: StoredWeights, budget: Budget): void {
   for (const layer of root.keys()) {
-    const group = root.get(layer);
+    budget.visit(1);
+    const group = child(root, layer);
     if (!isGroup(group)) continue;
     const raw = group.attrs['weight_names']?.value;
     const names = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' && raw ? [raw] : [];
     for (const name of names) {
-      const ds = group.get(name);
+      budget.visit(2);
+      const ds = child(group, name);
       const path = `model_weights/${layer}/${name}`;
       if (!isDataset(ds)) {
         out.unmatched.push(path);
@@ -123,19 +168,32 @@ function walkLegacy(root: H5Group, nodes: ReadonlySet<string>, out: StoredWeight
   }
 }
 
+/**
+ * The most a .keras' model.weights.h5 may inflate to: every parameter in float64 with three optimizer
+ * slots beside it (Adam keeps two), plus room for HDF5's own structure. More is a bomb, stopped while it
+ * inflates, and never held in memory: it is streamed to a temporary file.
+ */
+export const weightsFileBound = (params: number): number => 64 * 2 ** 20 + 32 * params;
+
 /** A reader of the stored shapes for a .keras file (model.weights.h5 extracted to a temporary file). */
-export function kerasZipWeights(path: string): () => Promise<StoredWeights> {
-  return async () => {
+export function kerasZipWeights(path: string): (c: Census) => Promise<StoredWeights> {
+  return async (c) => {
     const dir = mkdtempSync(join(tmpdir(), 'netcensus-keras-'));
     try {
-      const h5 = await readZipEntry(path, 'model.weights.h5', Number.MAX_SAFE_INTEGER);
       const out: StoredWeights = { byNode: new Map(), unmatched: [], where: 'model.weights.h5 in the .keras zip' };
-      if (!h5) return out;
       const file = join(dir, 'model.weights.h5');
-      writeFileSync(file, h5);
+      const max = weightsFileBound(c.totals.params);
+      let found: boolean;
+      try {
+        found = await extractZipEntry(path, 'model.weights.h5', max, file);
+      } catch (e) {
+        if (e instanceof NetcensusError) throw e;
+        throw new NetcensusError(`${path}: model.weights.h5 cannot be extracted (${(e as Error).message.split('\n')[0]})`);
+      }
+      if (!found) return out;
       const f = await openHdf5(file);
       try {
-        walkKeras3(f as unknown as H5Group, '', [], out);
+        walkKeras3(f as unknown as H5Group, '', [], out, new Budget(`${path}: model.weights.h5`));
       } finally {
         f.close();
       }
@@ -152,8 +210,8 @@ export function hdf5Weights(path: string, nodes: ReadonlySet<string>): () => Pro
     const out: StoredWeights = { byNode: new Map(), unmatched: [], where: "the HDF5 file's model_weights" };
     const f = await openHdf5(path);
     try {
-      const root = (f as unknown as H5Group).get('model_weights');
-      if (isGroup(root)) walkLegacy(root, nodes, out);
+      const root = child(f as unknown as H5Group, 'model_weights');
+      if (isGroup(root)) walkLegacy(root, nodes, out, new Budget(path));
     } finally {
       f.close();
     }

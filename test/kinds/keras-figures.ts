@@ -183,7 +183,7 @@ export function describeKerasFigures(suite: FigureSuite): void {
       it(`${name}: the weight shapes the .keras and .h5 files store are the census' for these layers`, async () => {
         for (const format of ['keras', 'h5'].filter((f) => model.format_files.includes(f))) {
           const { graph, census: c } = await countFixture(name, format);
-          const stored = await graph.file!.storedWeights!();
+          const stored = await graph.file!.storedWeights!(c);
           const key = (s: readonly number[]) => s.join('x');
           for (const l of nodes) {
             const info = c.infos.find((i) => i.node.name === l.path)!;

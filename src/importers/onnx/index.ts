@@ -3,7 +3,6 @@
  * with what it holds besides the architecture kept for the witnesses (ONNX Runtime executing the file,
  * and the rebuild with the file's own weights).
  */
-import { readFileSync } from 'node:fs';
 import { NetcensusError } from '../../errors.js';
 import { prod } from '../../exact.js';
 import { int } from '../../format/numbers.js';
@@ -12,7 +11,8 @@ import type { ImportOptions, Imported } from '../keras.js';
 import { Converter, modulePath, type OnnxImport } from './convert.js';
 import './ops.js';
 import { decodeModel, type ModelProto } from './proto.js';
-import { externalOf } from './tensors.js';
+import { checkExternal, externalOf } from './tensors.js';
+import { MAX_ONNX_BYTES, readRegular } from '../untrusted.js';
 
 export interface OnnxFile {
   model: ModelProto;
@@ -101,15 +101,10 @@ function notes(model: ModelProto, imported: OnnxImport): string[] {
 }
 
 export function importOnnx(path: string, options: ImportOptions = {}): { graph: Graph; file: OnnxFile } {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new NetcensusError(
-      `${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-    );
-  }
+  const bytes = readRegular(path, MAX_ONNX_BYTES);
   const model = decodeOnnx(path, bytes);
+  // Every external reference is checked before counting: a model pointing outside its folder is refused.
+  const missing = checkExternal(model.graph!.initializer, path, true);
   const imported = new Converter(model, {
     origin: options.origin ?? path,
     input: options.input,
@@ -117,7 +112,10 @@ export function importOnnx(path: string, options: ImportOptions = {}): { graph: 
   }).convert();
   const graph = imported.graph;
   graph.description = `ONNX model imported from ${options.origin ?? path}`;
-  graph.notes = notes(model, imported);
+  graph.notes = [
+    ...notes(model, imported),
+    ...(missing.length ? [`external data not beside the model: ${missing.join(', ')} (counting needs only dims)`] : []),
+  ];
   const file = { model, bytes, imported };
   graph.file = {
     path,

@@ -3,10 +3,9 @@
  * file's weights for the numeric check). External data (`model.onnx.data`) is read at the offset and
  * length the tensor names, from the model file's folder.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import { NetcensusError } from '../../errors.js';
 import { prod } from '../../exact.js';
+import { checkContained, readContained } from '../untrusted.js';
 import { DATA_TYPES, type TensorProto } from './proto.js';
 
 export const FLOAT_TYPES = new Set([1, 10, 11, 16]);
@@ -22,30 +21,42 @@ export function externalOf(t: TensorProto): { location: string; offset: number; 
   return { location, offset: Number(get('offset') ?? 0), ...(length ? { length: Number(length) } : {}) };
 }
 
+/**
+ * Where a tensor's external bytes are, checked against what its dtype and dims need: offset and length
+ * are whole numbers, and the length is exactly the tensor's size.
+ */
+function externalRange(t: TensorProto, modelPath: string): { location: string; offset: number; length: number } {
+  const ext = externalOf(t)!;
+  const size = DATA_TYPES[t.dataType]?.bytes;
+  if (size === undefined) return fail(t, modelPath, `has data type ${t.dataType}, which netcensus does not read`);
+  const need = prod(t.dims) * size;
+  const whole = (x: number) => Number.isSafeInteger(x) && x >= 0;
+  if (!whole(ext.offset)) return fail(t, modelPath, `has an external data offset "${ext.offset}" that is not a byte position`);
+  if (ext.length !== undefined && ext.length !== need)
+    return fail(t, modelPath, `declares ${ext.length} bytes of external data, but its dims and type need ${need}`);
+  return { location: ext.location, offset: ext.offset, length: need };
+}
+
 /** The raw bytes of a tensor, from the model or its external data file (verification only). */
 function bytesOf(t: TensorProto, modelPath: string): Uint8Array | undefined {
-  const ext = externalOf(t);
-  if (!ext) return t.rawData && t.rawData.length ? t.rawData : undefined;
-  const file = resolve(dirname(modelPath), ext.location);
-  if (!file.startsWith(resolve(dirname(modelPath)))) {
-    throw new NetcensusError(`${modelPath}: tensor "${t.name}" points outside the model's folder (${ext.location})`);
+  if (!externalOf(t)) return t.rawData && t.rawData.length ? t.rawData : undefined;
+  const { location, offset, length } = externalRange(t, modelPath);
+  return readContained(modelPath, location, offset, length, `${modelPath}: tensor "${t.name}"`);
+}
+
+/**
+ * Checks, reading no data, that every external tensor of a graph lies inside the model's folder in a
+ * regular file long enough for it; with missingOk a missing file passes. Returns the locations missing.
+ */
+export function checkExternal(initializers: readonly TensorProto[], modelPath: string, missingOk = false): string[] {
+  const missing = new Set<string>();
+  for (const t of initializers) {
+    if (!externalOf(t)) continue;
+    const { location, offset, length } = externalRange(t, modelPath);
+    if (!checkContained(modelPath, location, offset, length, `${modelPath}: tensor "${t.name}"`, missingOk))
+      missing.add(location);
   }
-  const size = DATA_TYPES[t.dataType]?.bytes ?? 4;
-  const length = ext.length ?? prod(t.dims) * size;
-  let fd: number | undefined;
-  try {
-    fd = openSync(file, 'r');
-    const buf = Buffer.alloc(length);
-    const got = readSync(fd, buf, 0, length, ext.offset);
-    if (got !== length) throw new Error(`${got} of ${length} bytes`);
-    return buf;
-  } catch (e) {
-    throw new NetcensusError(
-      `${modelPath}: tensor "${t.name}" is stored in ${join(dirname(modelPath), ext.location)}, which cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-    );
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  return [...missing];
 }
 
 /** Whether a tensor's values can be had without reading a file beside the model. */

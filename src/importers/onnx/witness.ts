@@ -9,7 +9,6 @@
  * The input is fixed, not random: element i is float32(((i * 37) % 101) / 50 - 1), as the fixtures' figures use.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import type { Census } from '../../census.js';
@@ -19,7 +18,7 @@ import { buildTfjs, disposeBuilt, type BuiltModel } from '../../tfjs/builder.js'
 import type { OnnxFile } from './index.js';
 import type { Tensor, WeightSource } from './convert.js';
 import { withOutputs, type TensorProto } from './proto.js';
-import { externalOf, floatsOf } from './tensors.js';
+import { checkExternal, floatsOf } from './tensors.js';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -59,12 +58,8 @@ interface OrtRun {
 /** Runs the file in ONNX Runtime with every tensor the conversion knows exposed as an output. */
 async function runOrt(path: string, file: OnnxFile): Promise<OrtRun> {
   const ort = await loadOrt();
-  for (const t of file.model.graph!.initializer) {
-    const ext = externalOf(t);
-    if (ext && !existsSync(resolve(dirname(path), ext.location))) {
-      throw new Error(`its weights live in ${ext.location}, which is not beside the model (only their dims were read)`);
-    }
-  }
+  // ONNX Runtime opens the external data itself: the same containment and size checks come first.
+  checkExternal(file.model.graph!.initializer, path);
   const g = file.model.graph!;
   const declared = new Set(g.output.map((o) => o.name));
   const produced = new Set(g.node.flatMap((n) => n.output));

@@ -408,6 +408,8 @@ async function verifyMany(
 ): Promise<{ results: VerifyResult[]; backend: BackendInfo }> {
   // Size problems are reported before any backend starts.
   for (const c of censuses) assertFitsInMemory(c, 'verify');
+  // So is a file whose stored weights cannot be read: they are read once, here, before any backend starts.
+  for (const c of censuses) await c.graph.file?.storedWeights?.(c);
   const backend = await useBackend(opts.backend);
   const { verifyCensus } = await import('./verify.js');
   const { ConstantPool } = await import('./tfjs/builder.js');

@@ -73,6 +73,8 @@ function gzipFile(path: string): unknown {
     // Bounded while it inflates: a gzip bomb stops at MAX_JSON bytes, whatever its header says.
     text = gunzipSync(compressed, { maxOutputLength: MAX_JSON }).toString('utf8');
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      return fail(path, `gzip-compressed, and it inflates past ${MAX_JSON / 2 ** 20} MiB: not a model architecture`);
     return fail(path, `gzip-compressed, but it does not decompress (${(e as Error).message.split('\n')[0]})`);
   }
   return parseJson(path, text, 'the decompressed file');
@@ -137,6 +139,12 @@ function tfjsTopology(json: unknown): unknown {
   return topology.model_config ?? topology;
 }
 
+/** A reader that reads once: verify asks for the stored weights before any backend starts, then again. */
+function once<A, T>(read: (a: A) => Promise<T>): (a: A) => Promise<T> {
+  let result: Promise<T> | undefined;
+  return (a) => (result ??= read(a));
+}
+
 /** Reads a model file of any supported kind; `container` says which it was. */
 export async function loadModelFile(path: string, options: ImportOptions = {}): Promise<Imported> {
   const kind = sniff(readHead(path));
@@ -183,6 +191,6 @@ export async function loadModelFile(path: string, options: ImportOptions = {}): 
       : kind === 'h5'
         ? hdf5Weights(path, nodes)
         : manifestWeights((json as { weightsManifest?: unknown }).weightsManifest, nodes);
-  if (stored) imported.graph.file.storedWeights = stored;
+  if (stored) imported.graph.file.storedWeights = once(stored);
   return { ...imported, container: kind };
 }

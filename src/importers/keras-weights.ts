@@ -33,29 +33,36 @@ export const MAX_H5_DEPTH = 64;
 export const MAX_H5_OBJECTS = 1_000_000;
 
 /**
- * A group's member by a path relative to it, one component at a time and never through a soft or an
- * external link: those may point into another file, or back up the tree. undefined where there is none.
+ * A walk over a weights file's tree, which comes from the file: bounded in depth and objects (hard links
+ * can make the tree a cycle), and never through a soft or an external link, which Keras does not write
+ * and which may point into another file or back up the tree.
  */
-function child(group: H5Group, rel: string): unknown {
-  let at: unknown = group;
-  for (const part of rel.split('/')) {
-    if (!isGroup(at) || part === '' || part === '.' || part === '..') return undefined;
-    const full = `${at.path === '/' ? '' : at.path}/${part}`;
-    if (at.get_link(full) !== null || at.get_external_link(full).filename !== undefined) return undefined;
-    at = at.get(part);
-  }
-  return at;
-}
-
-/** Counts the objects a walk visits and how deep it is, refusing past the bounds with one line. */
-class Budget {
+class H5Walk {
   private objects = 0;
   constructor(private readonly file: string) {}
+
   visit(depth: number): void {
     if (++this.objects > MAX_H5_OBJECTS || depth > MAX_H5_DEPTH)
       throw new NetcensusError(
         `${this.file}: the weights file's tree is more than ${depth > MAX_H5_DEPTH ? `${MAX_H5_DEPTH} groups deep` : `${MAX_H5_OBJECTS} objects`} (a link cycle?); netcensus stops there`,
       );
+  }
+
+  /** A group's member by a path relative to it, one component at a time; undefined where there is none. */
+  child(group: H5Group, rel: string): unknown {
+    let at: unknown = group;
+    for (const part of rel.split('/')) {
+      if (!isGroup(at) || part === '' || part === '.' || part === '..') return undefined;
+      const full = `${at.path === '/' ? '' : at.path}/${part}`;
+      const soft = at.get_link(full);
+      const external = at.get_external_link(full).filename;
+      if (soft !== null || external !== undefined)
+        throw new NetcensusError(
+          `${this.file}: "${full}" is ${soft !== null ? `a soft link to "${soft}"` : `an external link into "${external}"`}; netcensus follows no link in a weights file`,
+        );
+      at = at.get(part);
+    }
+    return at;
   }
 }
 
@@ -76,10 +83,10 @@ function add(out: StoredWeights, node: string, shape: number[]): void {
 }
 
 /** Keras 3's weights file: the node a dataset belongs to is the chain of `layers/<x>` groups' own names. */
-function walkKeras3(group: H5Group, path: string, names: string[], out: StoredWeights, budget: Budget, depth = 0): void {
+function walkKeras3(group: H5Group, path: string, names: string[], out: StoredWeights, walk: H5Walk, depth = 0): void {
   for (const key of group.keys()) {
-    budget.visit(depth);
-    const member = child(group, key);
+    walk.visit(depth);
+    const member = walk.child(group, key);
     const childPath = `${path}/${key}`;
     if (isDataset(member)) {
       if (NOT_A_WEIGHT.test(childPath)) continue;
@@ -88,18 +95,18 @@ function walkKeras3(group: H5Group, path: string, names: string[], out: StoredWe
     } else if (isGroup(member)) {
       if (key === 'layers') {
         for (const saveable of member.keys()) {
-          budget.visit(depth + 1);
-          const layer = child(member, saveable);
+          walk.visit(depth + 1);
+          const layer = walk.child(member, saveable);
           if (!isGroup(layer)) continue;
-          const vars = child(layer, 'vars');
+          const vars = walk.child(layer, 'vars');
           const own = isGroup(vars) ? attrText(vars, 'name') : undefined;
           const node = [...names, own ?? saveable].join('/');
           const before = out.byNode.get(node)?.length ?? 0;
-          walkKeras3(layer, `${childPath}/${saveable}`, [...names, own ?? saveable], out, budget, depth + 2);
-          dropTrackedTwice(layer, out, node, before);
+          walkKeras3(layer, `${childPath}/${saveable}`, [...names, own ?? saveable], out, walk, depth + 2);
+          dropTrackedTwice(layer, out, node, before, walk);
         }
       } else if (key !== 'optimizer' && !(names.length === 0 && key !== 'vars')) {
-        walkKeras3(member, childPath, names, out, budget, depth + 1);
+        walkKeras3(member, childPath, names, out, walk, depth + 1);
       }
     }
   }
@@ -110,13 +117,13 @@ function walkKeras3(group: H5Group, path: string, names: string[], out: StoredWe
  * saves it under both: in the wrapper's `vars` and in its `layer/vars`. The copy in the wrapper's own
  * `vars` with the shape of one of its sublayer's variables is that same variable, counted once by Keras.
  */
-function dropTrackedTwice(layer: H5Group, out: StoredWeights, node: string, from: number): void {
-  const vars = child(layer, 'vars');
+function dropTrackedTwice(layer: H5Group, out: StoredWeights, node: string, from: number, walk: H5Walk): void {
+  const vars = walk.child(layer, 'vars');
   if (!isGroup(vars)) return;
   const key = (s: readonly number[]) => s.join('x');
   const own = vars
     .keys()
-    .map((k) => child(vars, k))
+    .map((k) => walk.child(vars, k))
     .filter(isDataset)
     .map((d) => key(d.shape ?? []));
   const all = out.byNode.get(node)?.slice(from) ?? [];
@@ -137,16 +144,16 @@ function dropTrackedTwice(layer: H5Group, out: StoredWeights, node: string, from
 }
 
 /** Legacy HDF5: `model_weights/<layer>/<weight name>`; inside a nested model, the longest name that is a node. */
-function walkLegacy(root: H5Group, nodes: ReadonlySet<string>, out: StoredWeights, budget: Budget): void {
+function walkLegacy(root: H5Group, nodes: ReadonlySet<string>, out: StoredWeights, walk: H5Walk): void {
   for (const layer of root.keys()) {
-    budget.visit(1);
-    const group = child(root, layer);
+    walk.visit(1);
+    const group = walk.child(root, layer);
     if (!isGroup(group)) continue;
     const raw = group.attrs['weight_names']?.value;
     const names = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' && raw ? [raw] : [];
     for (const name of names) {
-      budget.visit(2);
-      const ds = child(group, name);
+      walk.visit(2);
+      const ds = walk.child(group, name);
       const path = `model_weights/${layer}/${name}`;
       if (!isDataset(ds)) {
         out.unmatched.push(path);
@@ -193,7 +200,7 @@ export function kerasZipWeights(path: string): (c: Census) => Promise<StoredWeig
       if (!found) return out;
       const f = await openHdf5(file);
       try {
-        walkKeras3(f as unknown as H5Group, '', [], out, new Budget(`${path}: model.weights.h5`));
+        walkKeras3(f as unknown as H5Group, '', [], out, new H5Walk(`${path}: model.weights.h5`));
       } finally {
         f.close();
       }
@@ -210,8 +217,9 @@ export function hdf5Weights(path: string, nodes: ReadonlySet<string>): () => Pro
     const out: StoredWeights = { byNode: new Map(), unmatched: [], where: "the HDF5 file's model_weights" };
     const f = await openHdf5(path);
     try {
-      const root = child(f as unknown as H5Group, 'model_weights');
-      if (isGroup(root)) walkLegacy(root, nodes, out, new Budget(path));
+      const walk = new H5Walk(path);
+      const root = walk.child(f as unknown as H5Group, 'model_weights');
+      if (isGroup(root)) walkLegacy(root, nodes, out, walk);
     } finally {
       f.close();
     }

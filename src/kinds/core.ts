@@ -877,7 +877,7 @@ export const coreKinds: Kinds<CoreFamily> = {
     describe: () => 'not counted',
     keras: {},
     tfjs: (c, ctx) => {
-      throw new NetcensusError(`layer "${ctx.name}" (${c.className}) is not counted, so it cannot be built`);
+      throw new NetcensusError(`layer "${ctx.info.node.name}" (${c.className}) is not counted, so it cannot be built`);
     },
     window: null,
   },

@@ -126,6 +126,10 @@ export interface LayerClass<A> {
 export interface BuildCtx {
   tf: Tf;
   info: LayerInfo;
+  /**
+   * The name to give the node's tfjs layers: the node's own where TensorFlow accepts it, else one made
+   * from it (a name is data; TensorFlow's name rules are not the file's). Messages name `info.node.name`.
+   */
   name: string;
   /** The node's input tensors, in order. */
   inputs: TF.SymbolicTensor[];

@@ -112,6 +112,26 @@ const inputCopy = (t: typeof tf) =>
     }
   };
 
+/** TensorFlow's rule for tensor and variable names, which tfjs-layers applies to every layer's weights. */
+const TF_NAME = /^[A-Za-z0-9][-A-Za-z0-9._/]*$/;
+
+/**
+ * Names TensorFlow accepts, one per node: a node's own where it is valid and free, else its valid
+ * characters with a numbered suffix. The built nodes keep the file's names; only the tfjs layers differ.
+ */
+function tfjsNames(): (name: string) => string {
+  const used = new Set<string>();
+  return (name) => {
+    let safe = name;
+    if (!TF_NAME.test(name) || used.has(name)) {
+      const base = name.replace(/[^-A-Za-z0-9._/]+/g, '_').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64) || 'layer';
+      for (let i = used.size; used.has((safe = `${base}_nc${i}`)); i++);
+    }
+    used.add(safe);
+    return safe;
+  };
+}
+
 export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: BuildOptions = {}): BuiltModel {
   // tfjs-layers resolves an activation name (Dense(activation: 'hard_silu')) through the same registry as
   // layer classes: the kinds' custom classes, activations included, are registered before any layer is made.
@@ -122,6 +142,7 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
   const inputs: TF.SymbolicTensor[] = [];
   const nodes: BuiltNode[] = [];
   const shared = new Set<TF.layers.Layer>();
+  const tfjsName = tfjsNames();
   const has = (name: string): boolean => tensors.has(name);
   const tensor = (ref: string): TF.SymbolicTensor => {
     const { node, index } = parseRef(ref, has);
@@ -134,17 +155,18 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
     // A later call of a shared layer replays the first call's layers, in the order its build used them.
     const reuse = node.sharedWith === undefined ? undefined : owned.get(node.sharedWith);
     let replayed = 0;
+    const name = tfjsName(node.name);
     const inputTensors = node.inputs.map((ref, i) => {
       const x = tensor(ref);
       if (node.inputs.indexOf(ref) === i) return x;
-      const copy = new (customLayer(inputCopy))({ name: `${node.name}__input${i}` });
+      const copy = new (customLayer(inputCopy))({ name: `${name}__input${i}` });
       layers.push(copy);
       return copy.apply(x) as TF.SymbolicTensor;
     });
     const ctx: BuildCtx = {
       tf,
       info,
-      name: node.name,
+      name,
       inputs: inputTensors,
       kernelInitializer,
       use: (layer, x) => {
@@ -172,7 +194,7 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
     else nodes.push({ name: node.name, layers, output: outs[0]!, outputs: outs });
   }
   const outputs = options.outputs === 'final' ? graph.outputs.map(tensor) : nodes.flatMap((n) => n.outputs);
-  const model = tf.model({ inputs, outputs, name: graph.name });
+  const model = tf.model({ inputs, outputs, name: tfjsName(graph.name) });
   return { model, nodes, shared: [...shared] };
 }
 

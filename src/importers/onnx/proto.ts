@@ -178,3 +178,9 @@ export function withOutputs(bytes: Uint8Array, names: readonly string[]): Uint8A
   }
   return type.encode(message as unknown as protobuf.Message).finish();
 }
+
+/** Encodes a model given as a plain object in this schema's field names (tests write ONNX files with it). */
+export function encodeModel(model: object): Uint8Array {
+  const type = types().lookupType('onnx.ModelProto');
+  return type.encode(type.fromObject(model)).finish();
+}

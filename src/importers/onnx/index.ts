@@ -49,7 +49,8 @@ function notes(model: ModelProto, imported: OnnxImport): string[] {
       '; channels-first maps are counted channels-last (shapes show N, H, W, C), which changes no count',
   );
   // Equal-valued tensors are stored once and reached through Identity nodes: counted per consuming layer.
-  const aliases = g.node.filter((n) => n.opType === 'Identity' && g.initializer.some((t) => t.name === n.input[0]));
+  const stored = new Set(g.initializer.map((t) => t.name));
+  const aliases = g.node.filter((n) => n.opType === 'Identity' && stored.has(n.input[0]!));
   const shared = new Set(aliases.map((n) => n.input[0]));
   if (aliases.length) {
     out.push(

@@ -30,7 +30,7 @@ export function checkOutFile(path: string): void {
   if (stat && !stat.isFile()) {
     const what = KINDS.find(([is]) => is(stat))?.[1] ?? 'not a regular file';
     throw new NetcensusError(
-      `--out: ${path} is ${what}; netcensus writes only regular files (it replaces them whole), so it leaves it alone`,
+      `--out: cannot write ${path} (it is ${what}; netcensus writes only regular files, replacing them whole)`,
     );
   }
   try {

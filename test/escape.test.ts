@@ -2,13 +2,19 @@
  * Escaping at every exit (issue 18): names from a model file reach the terminal, CSV, Markdown and JSON
  * printable, never as control bytes, bidi controls or spreadsheet formulas.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvCell, jsonText, markdownCell, terminalLines, terminalText } from '../src/format/escape.js';
 import { EXIT } from '../src/errors.js';
+import { census } from '../src/census.js';
+import { diffGraphs } from '../src/diff.js';
+import { renderDiffReport, renderModelReport } from '../src/report/index.js';
+import { zooModel } from '../src/resolve.js';
 import { cli } from './helpers.js';
+import { modelInput } from './report-input.js';
 
 /** Every code point the guard must keep off a terminal: C0, DEL, C1, separators, bidi controls. */
 const UNSAFE_POINTS = [
@@ -289,6 +295,67 @@ describe('hostile names through verify', () => {
     },
     120_000,
   );
+});
+
+describe("the HTML reports' Content-Security-Policy", () => {
+  /** The policy's directives, and the page's executable script and its style element, as a parser sees them. */
+  function parts(html: string): { csp: Map<string, string[]>; scripts: string[]; styles: string[] } {
+    const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]*)">/.exec(html);
+    expect(meta).not.toBeNull();
+    const csp = new Map(
+      meta![1]!
+        .split(';')
+        .map((d) => d.trim().split(/\s+/))
+        .map(([name, ...sources]) => [name!, sources] as [string, string[]]),
+    );
+    const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
+    const styles = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => m[1]!);
+    return { csp, scripts, styles };
+  }
+  const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+  const pages = (): Array<[string, string]> => {
+    const ga = zooModel('alexnet-keras-seed');
+    const gb = zooModel('alexnet');
+    const d = diffGraphs(ga, gb);
+    return [
+      ['model report', renderModelReport(modelInput('alexnet').input)],
+      [
+        'diff report',
+        renderDiffReport({
+          diff: d,
+          a: census(ga, { params: d.a.convention }),
+          b: census(gb, { params: d.b.convention }),
+        }),
+      ],
+    ];
+  };
+
+  it.each(pages())("%s: script-src pins the page's one inline script by hash, no unsafe-inline", (_, html) => {
+    const { csp, scripts } = parts(html);
+    expect(scripts).toHaveLength(1);
+    expect(csp.get('script-src')).toEqual([sha256(scripts[0]!)]);
+    expect(csp.get('default-src')).toEqual(["'none'"]);
+    expect(csp.get('base-uri')).toEqual(["'none'"]);
+    expect(csp.get('form-action')).toEqual(["'none'"]);
+    // The data block is JSON, not executed, and needs no hash.
+    expect(html).toMatch(/<script type="application\/json" id="report-data">/);
+  });
+
+  it.each(pages())('%s: the style element is pinned by hash; only style attributes keep unsafe-inline', (_, html) => {
+    const { csp, styles } = parts(html);
+    expect(styles).toHaveLength(1);
+    expect(csp.get('style-src-elem')).toEqual([sha256(styles[0]!)]);
+    expect(csp.get('style-src-attr')).toEqual(["'unsafe-inline'"]);
+  });
+
+  it('a report written by the CLI carries the hash of the script it holds', async () => {
+    const out = join(dir, 'hostile.report.html');
+    const r = await cli('report', fileA, '--out', out);
+    expect(r.code, r.err).toBe(EXIT.ok);
+    const { csp, scripts } = parts(readFileSync(out, 'utf8'));
+    expect(csp.get('script-src')).toEqual([sha256(scripts[0]!)]);
+  });
 });
 
 /** RFC 4180, as a spreadsheet reads it: quoted cells may hold commas, quotes ("") and newlines. */

@@ -154,6 +154,10 @@ beforeAll(() => {
   unknownClass = join(dir, 'unknown-class.json');
   writeFileSync(fileA, JSON.stringify(kerasModel(6)));
   writeFileSync(fileB, JSON.stringify(kerasModel(10)));
+  // tfjs takes the model's name as it is, but not these layer names (see the verify cases below).
+  const safeLayers = kerasModel(6) as { config: { layers: Array<{ config: { name: string } }> } };
+  safeLayers.config.layers.forEach((l, i) => (l.config.name = `layer_${i}`));
+  writeFileSync(join(dir, 'hostile-model-name.json'), JSON.stringify(safeLayers));
   writeFileSync(
     unknownClass,
     JSON.stringify({
@@ -262,9 +266,21 @@ describe('hostile names through the CLI', () => {
       expect(r.err).toContain('Evil\\x1b]0;title\\x07');
     }
   });
+
+  it("an option or file name with escapes (commander's errors, a missing file): printable stderr", async () => {
+    for (const args of [
+      ['summary', fileA, '--bogus\x1b[2J\u202e'],
+      ['summary', join(dir, 'missing\x1b]0;t\x07\n.json')],
+    ]) {
+      const r = await cli(...args);
+      expect(r.code).toBe(EXIT.badInput);
+      expectPrintable(r);
+      expect(r.err).toContain('\\x1b');
+    }
+  });
 });
 
-describe('hostile names through verify', () => {
+describe('hostile names through verify and bench', () => {
   const verifyPrintable = async (file: string, model: string): Promise<void> => {
     const r = await cli('verify', file, '--backend', 'cpu');
     expect(r.err).not.toMatch(/Not a valid tensor name/);
@@ -279,11 +295,21 @@ describe('hostile names through verify', () => {
   };
 
   it('a hostile model name: printable progress line and table; JSON reads it back', async () => {
+    await verifyPrintable(join(dir, 'hostile-model-name.json'), HOSTILE.model);
+  }, 120_000);
+
+  it('bench: printable progress lines and table; JSON reads the model name back', async () => {
     const file = join(dir, 'hostile-model-name.json');
-    const m = kerasModel(6) as { config: { layers: Array<{ config: { name: string } }> } };
-    m.config.layers.forEach((l, i) => (l.config.name = `layer_${i}`));
-    writeFileSync(file, JSON.stringify(m));
-    await verifyPrintable(file, HOSTILE.model);
+    const args = ['bench', file, '--backend', 'cpu', '--runs', '1', '--warmup', '0', '--no-peers', '--no-algorithms'];
+    const r = await cli(...args);
+    expect(r.code, r.err).toBe(EXIT.ok);
+    expectPrintable(r);
+    expect(r.out).toContain(terminalText(HOSTILE.model));
+    expect(r.err).toContain(`${terminalText(HOSTILE.model)} cpu batch 1`);
+    const j = await cli(...args, '--json');
+    expect(j.code).toBe(EXIT.ok);
+    expect(j.out.replace(/\n/g, '')).not.toMatch(RAW);
+    expect((JSON.parse(j.out) as { rows: Array<{ model: string }> }).rows[0]!.model).toBe(HOSTILE.model);
   }, 120_000);
 
   // Expected to fail only while verify hands the file's layer names to tfjs, which refuses them ("Not a

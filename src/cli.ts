@@ -7,6 +7,7 @@ import { census, type Census, type ParamConvention } from './census.js';
 import { EXIT, NetcensusError } from './errors.js';
 import { formatBench } from './format/bench.js';
 import { formatDiff } from './format/diff.js';
+import { jsonText, terminalLines, terminalText } from './format/escape.js';
 import { int, si } from './format/numbers.js';
 import { formatCsv, formatMarkdown, formatSummary, formatZoo } from './format/summary.js';
 import { formatVerify } from './format/verify.js';
@@ -64,13 +65,17 @@ const SKIP_UNKNOWN = [
 ] as const;
 
 export function buildProgram(write: (s: string) => void = (s) => process.stdout.write(s)): Command {
+  // The last guard at the exits: text printable but for its newlines, JSON with its strings' controls escaped.
+  // The formatters escape the file's names already, and escaping twice changes nothing.
+  const print = (s: string): void => write(terminalLines(s));
+  const printJson = (value: unknown): void => write(jsonText(value) + '\n');
   const program = new Command('netcensus')
     .description(
       'Exact parameter, neuron, MAC and memory census of convolutional networks, verified by execution in TensorFlow.js',
     )
     .version(VERSION)
     .showSuggestionAfterError(true)
-    .configureOutput({ writeOut: write, writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeOut: print, writeErr: (s) => process.stderr.write(terminalLines(s)) });
 
   program
     .command('list')
@@ -90,13 +95,13 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
           source: g.source,
         };
       });
-      if (opts.json) return write(JSON.stringify(rows, null, 2) + '\n');
+      if (opts.json) return printJson(rows);
       const width = Math.max(...rows.map((r) => r.name.length));
-      write(
+      print(
         `${'model'.padEnd(width)}  ${'input'.padEnd(11)} ${'params (keras)'.padStart(15)} ${'params (pytorch)'.padStart(17)} ${'MACs (weights)'.padStart(16)}  description\n`,
       );
       for (const r of rows) {
-        write(
+        print(
           `${r.name.padEnd(width)}  ${r.input.join('x').padEnd(11)} ${int(r.params).padStart(15)} ${int(r.paramsPytorch).padStart(17)} ${si(r.macs).padStart(16)}  ${r.description}\n`,
         );
       }
@@ -126,10 +131,10 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
       const graph = await resolveModel(model, { input: opts.input, skipUnknown: opts.skipUnknown });
       const c = census(graph, { input: opts.input, batch: opts.batch, params: opts.params });
       const diagnostics = diagnose(c, { zoo: ZOO });
-      if (opts.json) write(JSON.stringify({ ...c, diagnostics }, null, 2) + '\n');
-      else if (opts.markdown) write(formatMarkdown(c) + '\n');
-      else if (opts.csv) write(formatCsv(c) + '\n');
-      else write(formatSummary(c, publishedVerdicts(c, graph.published ?? []), diagnostics, opts.depth) + '\n');
+      if (opts.json) printJson({ ...c, diagnostics });
+      else if (opts.markdown) print(formatMarkdown(c) + '\n');
+      else if (opts.csv) print(formatCsv(c) + '\n');
+      else print(formatSummary(c, publishedVerdicts(c, graph.published ?? []), diagnostics, opts.depth) + '\n');
     });
 
   program
@@ -164,7 +169,8 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
           writeReport(opts.out, renderDiffReport({ diff: d, a: ca, b: cb, generator: `netcensus ${VERSION}` }));
           progress(`wrote ${opts.out}`);
         }
-        write((opts.json ? JSON.stringify(d, null, 2) : formatDiff(d)) + '\n');
+        if (opts.json) printJson(d);
+        else print(formatDiff(d) + '\n');
       },
     );
 
@@ -221,7 +227,7 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
         out,
         renderModelReport({ census: c, diagnostics, published, verify, bench, generator: `netcensus ${VERSION}` }),
       );
-      write(`${out}\n`);
+      print(`${out}\n`);
       if (verify && !verify.ok) failOnMismatch([verify]);
     });
 
@@ -247,8 +253,8 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
       const graphs = await Promise.all(names.map((n) => resolveModel(n, { input: opts.input })));
       const censuses = graphs.map((g) => census(g, { input: opts.input, batch: opts.batch }));
       const { results, backend } = await verifyMany(censuses, opts);
-      if (opts.json) write(JSON.stringify(results, null, 2) + '\n');
-      else write(formatVerify(results, backend) + '\n');
+      if (opts.json) printJson(results);
+      else print(formatVerify(results, backend) + '\n');
       failOnMismatch(results);
     });
 
@@ -260,9 +266,9 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     .addOption(backendOption())
     .action(async (opts: { backend: BackendChoice }) => {
       const censuses = ZOO_NAMES.map((n) => census(zooModel(n)));
-      write(formatZoo(censuses) + '\n\n');
+      print(formatZoo(censuses) + '\n\n');
       const { results, backend } = await verifyMany(censuses, { backend: opts.backend, init: 'zeros' });
-      write(formatVerify(results, backend) + '\n');
+      print(formatVerify(results, backend) + '\n');
       failOnMismatch(results);
     });
 
@@ -329,11 +335,12 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
       if (opts.out) {
         const { benchSvg } = await import('./chart.js');
         // Written whole and renamed: an interrupted run leaves no half-written file.
-        writeWhole(join(opts.out, 'bench.json'), JSON.stringify(result, null, 2) + '\n');
+        writeWhole(join(opts.out, 'bench.json'), jsonText(result) + '\n');
         writeWhole(join(opts.out, 'bench.svg'), benchSvg(result));
         progress(`wrote ${join(opts.out, 'bench.json')} and ${join(opts.out, 'bench.svg')}`);
       }
-      write((opts.json ? JSON.stringify(result, null, 2) : formatBench(result)) + '\n');
+      if (opts.json) printJson(result);
+      else print(formatBench(result) + '\n');
     });
 
   return program;
@@ -431,8 +438,9 @@ async function verifyMany(
   return { results, backend };
 }
 
+/** One line on stderr: a newline inside it (a name from the file) is shown escaped, never obeyed. */
 const progress = (line: string): void => {
-  process.stderr.write(line + '\n');
+  process.stderr.write(terminalText(line) + '\n');
 };
 
 /** Runs the CLI; returns the exit code instead of exiting, so tests can call it in-process. */
@@ -450,12 +458,12 @@ export async function run(argv: string[], write?: (s: string) => void): Promise<
     }
     if (err instanceof NetcensusError) {
       // One line, printable: file contents can end up quoted in a message.
-      process.stderr.write(`netcensus: ${err.message.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]+/g, ' ')}\n`);
+      process.stderr.write(`netcensus: ${terminalText(err.message)}\n`);
       return err.exitCode;
     }
     const e = err as Error;
     process.stderr.write(
-      `netcensus: internal error: ${e?.message ?? String(err)}${process.env.NETCENSUS_DEBUG ? `\n${e?.stack}` : ' (set NETCENSUS_DEBUG=1 for a stack trace)'}\n`,
+      `netcensus: internal error: ${terminalText(e?.message ?? String(err))}${process.env.NETCENSUS_DEBUG ? `\n${terminalLines(String(e?.stack))}` : ' (set NETCENSUS_DEBUG=1 for a stack trace)'}\n`,
     );
     return EXIT.internal;
   }

@@ -1,5 +1,6 @@
 /** `diff`: aligned layers with their deltas and causes, then the deltas by cause. */
 import { CAUSES, type Cause, type DiffResult } from '../diff.js';
+import { terminalText } from './escape.js';
 import { int, signed } from './numbers.js';
 import { table } from './table.js';
 
@@ -19,7 +20,7 @@ export function formatDiff(d: DiffResult): string {
       [causes(p.params), causes(p.macs) ? `MACs: ${causes(p.macs)}` : ''].filter(Boolean).join('; '),
     ]);
   const out = [
-    `${d.a.model} (${int(d.a.params)} params, ${d.a.convention} convention; ${int(d.a.macs)} MACs) -> ${d.b.model} (${int(d.b.params)} params, ${d.b.convention} convention; ${int(d.b.macs)} MACs)`,
+    `${terminalText(d.a.model)} (${int(d.a.params)} params, ${d.a.convention} convention; ${int(d.a.macs)} MACs) -> ${terminalText(d.b.model)} (${int(d.b.params)} params, ${d.b.convention} convention; ${int(d.b.macs)} MACs)`,
     rows.length
       ? table(
           ['A layer', 'B layer', 'Params A', 'Params B', 'Δ params', 'Δ MACs', 'Causes'],

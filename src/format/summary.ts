@@ -9,6 +9,7 @@ import {
 } from '../census.js';
 import type { Diagnostic } from '../kinds/spec.js';
 import type { PublishedVerdict } from '../published.js';
+import { csvCell, markdownCell, terminalText } from './escape.js';
 import { bytes, int, shape, si } from './numbers.js';
 import { table } from './table.js';
 
@@ -77,8 +78,9 @@ export function formatSummary(
   depth?: number,
 ): string {
   const out: string[] = [];
-  out.push(`Model: ${c.model} - ${c.description}`);
-  out.push(`Source: ${c.source}`);
+  // Lines outside a table escape the file's text themselves (table() escapes its cells).
+  out.push(`Model: ${terminalText(c.model)} - ${terminalText(c.description)}`);
+  out.push(`Source: ${terminalText(c.source)}`);
   out.push(
     `Input: ${shape(c.input)} (N, H, W, C)   Params convention: ${c.conventions.params}   MACs convention: weights (multiply-accumulates)`,
   );
@@ -126,22 +128,25 @@ export function formatSummary(
       ['left', 'right', 'left'],
     ),
   );
-  if (c.notes.length) out.push(['Notes', ...c.notes.map((n) => `  ${n}`)].join('\n'));
+  if (c.notes.length) out.push(['Notes', ...c.notes.map((n) => `  ${terminalText(n)}`)].join('\n'));
   out.push(formatConventions(c));
   const notes = formatPublished(c, published);
   if (notes) out.push(notes);
   if (diagnostics.length)
     out.push(
-      ['Diagnostics', ...diagnostics.map((d) => `  [${d.code}]${d.layer ? ` ${d.layer}:` : ''} ${d.message}`)].join(
-        '\n',
-      ),
+      [
+        'Diagnostics',
+        ...diagnostics.map(
+          (d) => `  [${terminalText(d.code)}]${d.layer ? ` ${terminalText(d.layer)}:` : ''} ${terminalText(d.message)}`,
+        ),
+      ].join('\n'),
     );
   return out.join('\n');
 }
 
-/** Said before any total of a model with layers that could not be counted. */
-export function partialLine(c: Census): string {
-  const names = c.notCounted.map((n) => `${n.layer} (${n.className})`);
+/** Said before any total of a model with layers that could not be counted; `text` escapes the file's names. */
+export function partialLine(c: Census, text: (s: string) => string = terminalText): string {
+  const names = c.notCounted.map((n) => `${text(n.layer)} (${text(n.className)})`);
   return `PARTIAL: ${c.notCounted.length} layer(s) not counted: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', ...' : ''}; every total is a lower bound`;
 }
 
@@ -193,7 +198,7 @@ export function formatConventions(c: Census): string {
 export function formatPublished(c: Census, published: readonly PublishedVerdict[]): string {
   if (published.length === 0) return '';
   const rows = published.map((f) => [f.source, f.text, f.actual === null ? '--' : int(f.actual), f.verdict, f.why]);
-  return `Published figures for ${c.model}\n${table(['Source', 'Says', 'netcensus', 'Verdict', 'Why'], rows, ['left', 'left', 'right', 'left', 'left'], [null, 30, null, null, 60])}`;
+  return `Published figures for ${terminalText(c.model)}\n${table(['Source', 'Says', 'netcensus', 'Verdict', 'Why'], rows, ['left', 'left', 'right', 'left', 'left'], [null, 30, null, null, 60])}`;
 }
 
 const CSV_COLUMNS = [
@@ -212,11 +217,6 @@ const CSV_COLUMNS = [
   'paramBytes',
   'activationBytes',
 ] as const;
-
-const csvCell = (v: unknown): string => {
-  const s = Array.isArray(v) ? v.join('x') : String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
 
 export function formatCsv(c: Census): string {
   const lines = [CSV_COLUMNS.join(',')];
@@ -240,18 +240,18 @@ export function formatCsv(c: Census): string {
 
 export function formatMarkdown(c: Census): string {
   const lines = [
-    `## ${c.model}`,
+    `## ${markdownCell(c.model)}`,
     '',
-    `${c.description}. Input ${shape(c.input)} (N, H, W, C); params convention \`${c.conventions.params}\`; MACs are weight multiply-accumulates.`,
+    `${markdownCell(c.description)}. Input ${shape(c.input)} (N, H, W, C); params convention \`${c.conventions.params}\`; MACs are weight multiply-accumulates.`,
     '',
     '| Layer | Type | Output shape | Param # | MACs |',
     '| --- | --- | --- | ---: | ---: |',
     ...c.layers.map(
       (l) =>
-        `| ${l.name} | ${layerType(l)} | ${shape(l.outputShape)} | ${l.counted ? int(l.params) : 'not counted'} | ${l.counted ? int(l.macs) : 'not counted'} |`,
+        `| ${markdownCell(l.name)} | ${markdownCell(layerType(l))} | ${shape(l.outputShape)} | ${l.counted ? int(l.params) : 'not counted'} | ${l.counted ? int(l.macs) : 'not counted'} |`,
     ),
     `| **Total${c.partial ? ' (partial)' : ''}** | | | **${int(c.totals.params)}** | **${int(c.totals.macs)}** |`,
-    ...(c.partial ? ['', partialLine(c)] : []),
+    ...(c.partial ? ['', partialLine(c, markdownCell)] : []),
     '',
     '| Figure (convention) | Value |',
     '| --- | ---: |',

@@ -1,5 +1,6 @@
 /** `verify`: one row per model, then the layer-by-layer differences of any mismatch. */
 import type { VerifyResult } from '../verify.js';
+import { terminalText } from './escape.js';
 import { int, shape } from './numbers.js';
 import { table } from './table.js';
 
@@ -44,7 +45,7 @@ export function formatVerify(
     ),
   );
   for (const r of results.filter((x) => !x.ok)) {
-    out.push(`${r.model}: ${r.mismatches.length} difference(s)`);
+    out.push(`${terminalText(r.model)}: ${r.mismatches.length} difference(s)`);
     out.push(
       table(
         ['Layer', 'Census shape', 'Executed shape', 'Census params', 'tfjs params'],
@@ -61,7 +62,7 @@ export function formatVerify(
       ),
     );
     const other = r.mismatches.filter((m) => !r.layers.some((l) => !l.ok && m.startsWith(`${l.name}:`)));
-    if (other.length) out.push(other.map((m) => `  ${m}`).join('\n'));
+    if (other.length) out.push(other.map((m) => `  ${terminalText(m)}`).join('\n'));
   }
   const witnessed = results.filter((r) => Object.keys(r.witnesses).length > 0);
   if (witnessed.length) {
@@ -69,7 +70,7 @@ export function formatVerify(
     for (const r of witnessed) {
       for (const w of Object.values(r.witnesses).filter((x) => x !== undefined)) {
         const verdict = w.ok === null ? 'not asked' : w.ok ? 'agrees' : 'DISAGREES';
-        out.push(`  ${r.model}: ${w.name}: ${verdict} - ${w.note}`);
+        out.push(`  ${terminalText(r.model)}: ${terminalText(w.name)}: ${verdict} - ${terminalText(w.note)}`);
       }
     }
   }

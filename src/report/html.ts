@@ -1,4 +1,5 @@
 /** HTML building blocks shared by the model and diff reports: escaping, embedded data, number formats. */
+import { createHash } from 'node:crypto';
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -20,8 +21,33 @@ export function jsonForScript(value: unknown): string {
 export function inlineScript(fn: (...args: never[]) => void, dataId: string): string {
   // esbuild (vitest) can wrap functions in __name(); the page has no such helper, so define a no-op.
   const src = `var __name = function (f) { return f; };\n(${fn.toString()})(JSON.parse(document.getElementById(${JSON.stringify(dataId)}).textContent));`;
-  // A function's source cannot contain '</script' unless a string literal does; guard regardless.
-  return src.replace(/<\/(script)/gi, '<\\/$1');
+  // A function's source cannot contain '</script' unless a string literal does; guard regardless. The
+  // parser turns CR and CRLF into LF before the CSP hashes the text: do so first, or the hash cannot match.
+  return src.replace(/<\/(script)/gi, '<\\/$1').replace(/\r\n?/g, '\n');
+}
+
+/** A CSP source that allows exactly this inline text: the base64 SHA-256 of its UTF-8 bytes. */
+export const cspHash = (text: string): string =>
+  `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
+/**
+ * The report's policy: nothing fetched, and only the page's own script and style element run, each pinned by
+ * its hash, so markup that one escaping slip lets in stays inert. Style attributes (the charts' swatches and
+ * the client's SVG) still need 'unsafe-inline', kept to attributes by style-src-attr where the browser knows
+ * it; style-src is the fallback of a browser that does not (CSP 2), and a hash there would cancel it.
+ */
+export function contentSecurityPolicy(script: string, style: string): string {
+  return [
+    "default-src 'none'",
+    `script-src ${cspHash(script)}`,
+    "style-src 'unsafe-inline'",
+    `style-src-elem ${cspHash(style)}`,
+    "style-src-attr 'unsafe-inline'",
+    'img-src data:',
+    // Not covered by default-src: no injected <base> or <form> can redirect or post anything.
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
 }
 
 export const int = (n: number): string => n.toLocaleString('en-US');
@@ -55,6 +81,8 @@ export function page(opts: {
   client: (...args: never[]) => void;
   generator: string;
 }): string {
+  const script = inlineScript(opts.client, 'report-data');
+  const style = opts.style.replace(/\r\n?/g, '\n');
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',
@@ -62,15 +90,15 @@ export function page(opts: {
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     // No network at all: a mailed or offline copy behaves the same, and nothing can leak from it.
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">`,
+    `<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(script, style)}">`,
     `<meta name="generator" content="${esc(opts.generator)}">`,
     `<title>${esc(opts.title)}</title>`,
-    `<style>${opts.style}</style>`,
+    `<style>${style}</style>`,
     '</head>',
     '<body>',
     opts.body,
     `<script type="application/json" id="report-data">${jsonForScript(opts.data)}</script>`,
-    `<script>${inlineScript(opts.client, 'report-data')}</script>`,
+    `<script>${script}</script>`,
     '</body>',
     '</html>',
     '',

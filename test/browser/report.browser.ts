@@ -4,7 +4,7 @@
  * must request nothing, log no error, and show the census' own figures (compared with `summary --json`).
  * Screenshots go to .cache/report-browser/ for people to look at.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -45,26 +45,52 @@ interface Opened {
   /** Every URL the page asked for. */
   requests: string[];
   errors: string[];
+  /** Every console message, of any level. */
+  messages: string[];
+  /** Every alert, confirm or prompt the page opened (each dismissed). */
+  dialogs: string[];
 }
 
-/** Opens a written report offline: anything but file:, data: and blob: is aborted and recorded. */
+/**
+ * Opens a written report offline: anything but file:, data: and blob: is aborted and recorded. CSP
+ * violations are collected in the page as they happen (`violations(page)`); Chromium logs each as a
+ * console error too.
+ */
 async function open(file: string, viewport = { width: 1440, height: 900 }): Promise<Opened> {
   if (!browser) throw noBrowser;
   const page = await browser.newPage({ viewport });
   const requests: string[] = [];
   const errors: string[] = [];
+  const messages: string[] = [];
+  const dialogs: string[] = [];
   page.on('request', (r) => requests.push(r.url()));
   page.on('console', (m) => {
+    messages.push(`${m.type()}: ${m.text()}`);
     if (m.type() === 'error') errors.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('dialog', (d) => {
+    dialogs.push(`${d.type()}: ${d.message()}`);
+    void d.dismiss();
+  });
+  // Injected by the driver (outside the page's CSP), before any of the page's own script.
+  await page.addInitScript(() => {
+    const w = window as unknown as { __violations: string[] };
+    w.__violations = [];
+    document.addEventListener('securitypolicyviolation', (e) =>
+      w.__violations.push(`${e.violatedDirective} ${e.blockedURI} line ${e.lineNumber}`),
+    );
+  });
   await page.route('**/*', (route) =>
     /^(file|data|blob):/.test(route.request().url()) ? route.continue() : route.abort(),
   );
   await page.goto(pathToFileURL(file).href);
   await page.waitForSelector('body[data-ready=true]', { timeout: 20_000 });
-  return { page, requests, errors };
+  return { page, requests, errors, messages, dialogs };
 }
+
+const violations = (page: Page): Promise<string[]> =>
+  page.evaluate(() => (window as unknown as { __violations: string[] }).__violations);
 
 function expectOffline(o: Opened, file: string): void {
   // The page itself is the only request: no script, style, font or image is fetched, not even from disk.
@@ -380,5 +406,147 @@ describe('report files', () => {
     const html = readFileSync(join(OUT, 'resnet152.html'), 'utf8');
     expect(html.length).toBeLessThan(2e6);
     expect(html).not.toMatch(/\b(src|href)\s*=\s*["']?(https?:)?\/\//i);
+  });
+});
+
+/**
+ * Names from a hostile file: each payload, if it ever became markup or script, would set a window flag,
+ * log "PWNED" and open an alert. The report must show them as text, run its own script and nothing else.
+ */
+describe('hostile names', () => {
+  const PAYLOADS = {
+    model: `<script>window.__pwned='model';console.log('PWNED model');alert('PWNED')</script>model`,
+    input: `javascript:window.__pwned='js';alert('PWNED')`,
+    img: `<img src=x onerror="window.__pwned='img';console.log('PWNED img');alert('PWNED')">`,
+    script: `</script><script>window.__pwned='script';console.log('PWNED script');alert('PWNED')</script>`,
+    svg: `"><svg onload="window.__pwned='svg';console.log('PWNED svg');alert('PWNED')">`,
+    attr: `' autofocus onfocus='window.__pwned="attr";alert("PWNED")' x='`,
+  };
+  const dir = join(OUT, 'hostile');
+  const keras = (units: number): string =>
+    JSON.stringify({
+      class_name: 'Sequential',
+      config: {
+        name: PAYLOADS.model,
+        layers: [
+          { class_name: 'InputLayer', config: { batch_input_shape: [null, 8], name: PAYLOADS.input } },
+          ...[PAYLOADS.img, PAYLOADS.script, PAYLOADS.svg, PAYLOADS.attr].map((name, i) => ({
+            class_name: 'Dense',
+            config: { name, units: i === 0 ? units : 4 },
+          })),
+        ],
+      },
+    });
+
+  beforeAll(() => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'hostile.json'), keras(6));
+    writeFileSync(join(dir, 'hostile-wider.json'), keras(10));
+  });
+
+  /** No payload ran, none became an element or a handler, and the page's own script ran under its CSP. */
+  async function expectInert(o: Opened, file: string): Promise<void> {
+    const { page } = o;
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: string }).__pwned)).toBeUndefined();
+    expect(o.dialogs).toEqual([]);
+    expect(o.messages.filter((m) => m.includes('PWNED'))).toEqual([]);
+    expect(await violations(page)).toEqual([]);
+    const dom = await page.evaluate(() => ({
+      scripts: document.querySelectorAll('script').length,
+      injected: document.querySelectorAll('img, iframe, object, embed, body svg svg').length,
+      handlers: Array.from(document.querySelectorAll('*')).flatMap((e) =>
+        Array.from(e.attributes)
+          .filter(
+            (a) =>
+              /^on/i.test(a.name) ||
+              (/^(href|src|xlink:href|action|formaction)$/i.test(a.name) && /javascript:/i.test(a.value)),
+          )
+          .map((a) => `${e.tagName} ${a.name}`),
+      ),
+    }));
+    expect(dom).toEqual({ scripts: 2, injected: 0, handlers: [] });
+    expectOffline(o, file);
+  }
+
+  /** The page's text outside its scripts: what a person reads. */
+  const shownText = (page: Page): Promise<string> =>
+    page.evaluate(() => {
+      const body = document.body.cloneNode(true) as HTMLElement;
+      body.querySelectorAll('script').forEach((s) => s.remove());
+      return body.textContent ?? '';
+    });
+
+  it('report --out: every name shown as text, the client script ran, nothing injected ran', async () => {
+    const file = join(dir, 'hostile.report.html');
+    const r = await cli('report', join(dir, 'hostile.json'), '--out', file);
+    expect(r.code, r.err).toBe(0);
+    const o = await open(file);
+    const { page } = o;
+    expect(await page.title()).toContain(PAYLOADS.model);
+    // Rendered by the client script: one table row and one graph node per layer, named as in the file.
+    const names = await page.$$eval('#layer-table tbody tr.layer', (rs) => rs.map((r) => r.children[1]!.textContent));
+    expect(names).toEqual([PAYLOADS.input, PAYLOADS.img, PAYLOADS.script, PAYLOADS.svg, PAYLOADS.attr]);
+    expect(await page.$$eval('#graph-pane g.node', (gs) => gs.length)).toBe(names.length);
+    const text = await shownText(page);
+    for (const p of Object.values(PAYLOADS)) expect(text).toContain(p);
+    // The client's own innerHTML paths with a name: the tooltip and the selection line.
+    await page.locator('#chart-params rect.bar[data-i="1"]').hover();
+    await page.waitForSelector('#tip:not([hidden])');
+    expect(await page.textContent('#tip')).toContain(PAYLOADS.img);
+    await page.mouse.move(5, 5);
+    await page.$eval('#graph-pane g.node[data-i="2"]', (g) => g.scrollIntoView({ block: 'center' }));
+    await page.click('#graph-pane g.node[data-i="2"]');
+    expect(await page.textContent('#selection')).toContain(PAYLOADS.script);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(OUT, 'hostile-report.png'), fullPage: true });
+    await expectInert(o, file);
+    await page.close();
+  });
+
+  it('diff --out: every name shown as text, the hover script ran, nothing injected ran', async () => {
+    const file = join(dir, 'hostile.diff.html');
+    const r = await cli('diff', join(dir, 'hostile.json'), join(dir, 'hostile-wider.json'), '--out', file);
+    expect(r.code, r.err).toBe(0);
+    const o = await open(file);
+    const { page } = o;
+    const text = await shownText(page);
+    // The input layer is no pair: the side-by-side view shows it, cut short.
+    for (const p of [PAYLOADS.model, PAYLOADS.img, PAYLOADS.script, PAYLOADS.svg, PAYLOADS.attr])
+      expect(text).toContain(p);
+    expect(text).toContain(PAYLOADS.input.slice(0, 20));
+    const pairs = await page.$$eval('#pairs g.lay[data-side="b"]', (gs) => gs.map((g) => g.getAttribute('data-pair')));
+    expect(pairs.length).toBeGreaterThan(0);
+    await page.locator(`#pairs g.lay[data-side="b"][data-pair="${pairs[1]}"] rect`).hover();
+    await page.waitForSelector('#tip:not([hidden])');
+    expect(await page.textContent('#tip')).toContain(PAYLOADS.img);
+    await page.screenshot({ path: join(OUT, 'hostile-diff.png'), fullPage: true });
+    await expectInert(o, file);
+    await page.close();
+  });
+
+  it('an escaping slip: markup spliced into a report stays inert under its CSP; the own script still runs', async () => {
+    const { input } = modelInput('alexnet');
+    const slip =
+      `<script>window.__pwned='slip';alert('PWNED')</script>` +
+      `<img src=x onerror="window.__pwned='slip-img';alert('PWNED')">` +
+      `<svg onload="window.__pwned='slip-svg';alert('PWNED')"></svg>`;
+    const html = renderModelReport(input).replace('<body>', `<body>\n${slip}`);
+    expect(html).toContain(slip);
+    const file = join(dir, 'slip.html');
+    writeReport(file, html);
+    // open() waits for the own script to mark the body ready: it ran under the pinned hash.
+    const o = await open(file);
+    const { page } = o;
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: string }).__pwned)).toBeUndefined();
+    expect(o.dialogs).toEqual([]);
+    expect(await page.$$eval('#layer-table tbody tr.layer', (rs) => rs.length)).toBe(input.census.layers.length);
+    // Each injected piece was refused (the script and the handlers by script-src, the image's file by
+    // img-src), and Chromium said so.
+    const v = await violations(page);
+    expect(v.filter((x) => /^script-src/.test(x)).length).toBeGreaterThanOrEqual(2);
+    for (const x of v) expect(x).toMatch(/^(script-src|img-src)/);
+    expect(o.errors.length).toBe(v.length);
+    for (const e of o.errors) expect(e).toMatch(/Content Security Policy/);
+    await page.close();
   });
 });

@@ -7,15 +7,7 @@
 import { accessSync, constants, lstatSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { NetcensusError } from './errors.js';
-
-const KINDS: Array<[(s: import('node:fs').Stats) => boolean, string]> = [
-  [(s) => s.isDirectory(), 'a directory'],
-  [(s) => s.isSymbolicLink(), 'a symbolic link'],
-  [(s) => s.isFIFO(), 'a FIFO'],
-  [(s) => s.isCharacterDevice(), 'a character device'],
-  [(s) => s.isBlockDevice(), 'a block device'],
-  [(s) => s.isSocket(), 'a socket'],
-];
+import { kindOf } from './importers/untrusted.js';
 
 const code = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 
@@ -28,7 +20,7 @@ export function checkOutFile(path: string): void {
     if (code(e) !== 'ENOENT') throw new NetcensusError(`--out: cannot write ${path} (${code(e)})`);
   }
   if (stat && !stat.isFile()) {
-    const what = KINDS.find(([is]) => is(stat))?.[1] ?? 'not a regular file';
+    const what = kindOf(stat);
     throw new NetcensusError(
       `--out: cannot write ${path} (it is ${what}; netcensus writes only regular files, replacing them whole)`,
     );

@@ -313,13 +313,9 @@ describe('hostile names through verify and bench', () => {
   }, 120_000);
 
   // tfjs would refuse these names ("Not a valid tensor name"): verify builds under names it accepts.
-  it(
-    'hostile layer names: printable progress line and table; JSON reads them back',
-    async () => {
-      await verifyPrintable(fileA, HOSTILE.model);
-    },
-    120_000,
-  );
+  it('hostile layer names: printable progress line and table; JSON reads them back', async () => {
+    await verifyPrintable(fileA, HOSTILE.model);
+  }, 120_000);
 });
 
 describe("the HTML reports' Content-Security-Policy", () => {

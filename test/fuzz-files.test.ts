@@ -22,9 +22,12 @@ const fixture = (p: string): Buffer => readFileSync(new URL(`./fixtures/${p}`, i
 /** Truncates, then flips bits at chosen positions (positions are fractions of the length). */
 const damage = fc.record({
   keep: fc.double({ min: 0, max: 1, noNaN: true }),
-  flips: fc.array(fc.tuple(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.integer({ min: 0, max: 7 })), {
-    maxLength: 12,
-  }),
+  flips: fc.array(
+    fc.tuple(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.integer({ min: 0, max: 7 })),
+    {
+      maxLength: 12,
+    },
+  ),
   truncate: fc.boolean(),
 });
 

@@ -14,11 +14,22 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // Each breaks TensorFlow's rule ^[A-Za-z0-9][-A-Za-z0-9._/]*$ or JavaScript's objects; the last two
 // collide once invalid characters are replaced.
-const HOSTILE = ['_layers.0', '__proto__', '<img src=x onerror=alert(1)>', 'conv 1', 'a\u001b[2Jb', 'constructor', 'x y', 'x_y'];
+const HOSTILE = [
+  '_layers.0',
+  '__proto__',
+  '<img src=x onerror=alert(1)>',
+  'conv 1',
+  'a\u001b[2Jb',
+  'constructor',
+  'x y',
+  'x_y',
+];
 
 describe('verify under the names from the file', () => {
   it('a Keras 3 model whose layers carry names TensorFlow rejects verifies, each layer under its own name', async () => {
-    const model = JSON.parse(readFileSync(new URL('./fixtures/keras/sequential_small.json', import.meta.url), 'utf8')) as {
+    const model = JSON.parse(
+      readFileSync(new URL('./fixtures/keras/sequential_small.json', import.meta.url), 'utf8'),
+    ) as {
       config: { name: string; layers: Array<{ config: { name: string } }> };
     };
     const layers = model.config.layers;
@@ -30,7 +41,11 @@ describe('verify under the names from the file', () => {
     writeFileSync(file, JSON.stringify(model));
     const { code, out, err } = await cli('verify', file, '--json', '--backend', 'cpu');
     expect(code, err).toBe(EXIT.ok);
-    const [result] = JSON.parse(out) as Array<{ ok: boolean; model: string; layers: Array<{ name: string; ok: boolean }> }>;
+    const [result] = JSON.parse(out) as Array<{
+      ok: boolean;
+      model: string;
+      layers: Array<{ name: string; ok: boolean }>;
+    }>;
     expect(result!.ok).toBe(true);
     expect(result!.model).toBe('__proto__ <b>');
     // The input layer is not a checked layer; every other keeps the file's name.

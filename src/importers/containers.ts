@@ -20,7 +20,9 @@ async function zipEntry(path: string, entry: string, maxBytes: number, sink: Wri
   const yauzl = await import('yauzl');
   const { fd } = openRegular(path, path);
   const zip = await new Promise<import('yauzl').ZipFile>((resolve, reject) =>
-    yauzl.fromFd(fd, { lazyEntries: true, autoClose: true }, (err, z) => (err || !z ? reject(err ?? new Error('no archive')) : resolve(z))),
+    yauzl.fromFd(fd, { lazyEntries: true, autoClose: true }, (err, z) =>
+      err || !z ? reject(err ?? new Error('no archive')) : resolve(z),
+    ),
   );
   try {
     const found = await new Promise<import('yauzl').Entry | undefined>((resolve, reject) => {
@@ -31,7 +33,9 @@ async function zipEntry(path: string, entry: string, maxBytes: number, sink: Wri
     });
     if (!found) return false;
     if (found.uncompressedSize > maxBytes)
-      throw new Error(`${entry} inflates to ${found.uncompressedSize} bytes, more than the ${maxBytes} netcensus reads`);
+      throw new Error(
+        `${entry} inflates to ${found.uncompressedSize} bytes, more than the ${maxBytes} netcensus reads`,
+      );
     const stream = await new Promise<Readable>((resolve, reject) =>
       zip.openReadStream(found, (err, st) => (err || !st ? reject(err ?? new Error('no stream')) : resolve(st))),
     );

@@ -92,7 +92,10 @@ async function kerasZip(path: string): Promise<unknown> {
 }
 
 /** An HDF5 attribute's value, refused before reading where its declared size is over MAX_JSON. */
-function attributeValue(path: string, attr: { value: unknown; metadata?: { size?: number; vlen?: boolean; shape?: number[] | null } }): unknown {
+function attributeValue(
+  path: string,
+  attr: { value: unknown; metadata?: { size?: number; vlen?: boolean; shape?: number[] | null } },
+): unknown {
   const m = attr.metadata;
   const declared = (m?.size ?? 0) * (m?.shape ?? []).reduce((a, b) => a * b, 1);
   if (!m?.vlen && declared > MAX_JSON)
@@ -101,7 +104,10 @@ function attributeValue(path: string, attr: { value: unknown; metadata?: { size?
     return attr.value;
   } catch (e) {
     // A variable-length string declares no size: one too large for this process fails here.
-    return fail(path, `its model_config attribute cannot be read (${(e as Error).message.split('\n')[0] || 'libhdf5 error'})`);
+    return fail(
+      path,
+      `its model_config attribute cannot be read (${(e as Error).message.split('\n')[0] || 'libhdf5 error'})`,
+    );
   }
 }
 
@@ -125,7 +131,8 @@ async function hdf5File(path: string): Promise<unknown> {
         : value instanceof Uint8Array
           ? Buffer.from(value).toString('utf8')
           : String(value);
-    if (text.length > MAX_JSON) fail(path, `its model_config attribute is over ${MAX_JSON / 2 ** 20} MiB: not a model architecture`);
+    if (text.length > MAX_JSON)
+      fail(path, `its model_config attribute is over ${MAX_JSON / 2 ** 20} MiB: not a model architecture`);
     return parseJson(path, text, 'its model_config attribute');
   } finally {
     f.close();

@@ -195,7 +195,9 @@ export function kerasZipWeights(path: string): (c: Census) => Promise<StoredWeig
         found = await extractZipEntry(path, 'model.weights.h5', max, file);
       } catch (e) {
         if (e instanceof NetcensusError) throw e;
-        throw new NetcensusError(`${path}: model.weights.h5 cannot be extracted (${(e as Error).message.split('\n')[0]})`);
+        throw new NetcensusError(
+          `${path}: model.weights.h5 cannot be extracted (${(e as Error).message.split('\n')[0]})`,
+        );
       }
       if (!found) return out;
       const f = await openHdf5(file);

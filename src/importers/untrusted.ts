@@ -4,7 +4,7 @@
  * forever), and only a regular file is read, bounded; a path the model names is resolved with symlinks
  * followed and must stay inside the model's folder by path components, never by string prefix.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { NetcensusError } from '../errors.js';
 
@@ -13,13 +13,17 @@ export const MAX_ONNX_BYTES = 2 ** 31 - 1;
 
 const code = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 
-const KIND: Array<[(s: import('node:fs').Stats) => boolean, string]> = [
+const KINDS: Array<[(s: Stats) => boolean, string]> = [
   [(s) => s.isDirectory(), 'a directory'],
+  [(s) => s.isSymbolicLink(), 'a symbolic link'],
   [(s) => s.isFIFO(), 'a FIFO'],
   [(s) => s.isCharacterDevice(), 'a character device'],
   [(s) => s.isBlockDevice(), 'a block device'],
   [(s) => s.isSocket(), 'a socket'],
 ];
+
+/** What a file that is not a regular file is, for a message. */
+export const kindOf = (s: Stats): string => KINDS.find(([is]) => is(s))?.[1] ?? 'a special file';
 
 /** A regular file opened for reading, with its size; anything else is one line and is never read. */
 export function openRegular(path: string, what: string, flags = 0): { fd: number; size: number } {
@@ -35,7 +39,7 @@ export function openRegular(path: string, what: string, flags = 0): { fd: number
   const stat = fstatSync(fd);
   if (!stat.isFile()) {
     closeSync(fd);
-    throw new NetcensusError(`${what}: not a regular file (${KIND.find(([is]) => is(stat))?.[1] ?? 'a special file'})`);
+    throw new NetcensusError(`${what}: not a regular file (${kindOf(stat)})`);
   }
   return { fd, size: stat.size };
 }
@@ -57,7 +61,9 @@ export function readRegular(path: string, max: number, what = path): Buffer {
   const { fd, size } = openRegular(path, what);
   try {
     if (size > max)
-      throw new NetcensusError(`${what}: ${(size / 2 ** 20).toFixed(0)} MiB is larger than ${(max / 2 ** 20).toFixed(0)} MiB, the most netcensus reads for this kind of file`);
+      throw new NetcensusError(
+        `${what}: ${(size / 2 ** 20).toFixed(0)} MiB is larger than ${(max / 2 ** 20).toFixed(0)} MiB, the most netcensus reads for this kind of file`,
+      );
     return readAt(fd, 0, size, what);
   } finally {
     closeSync(fd);
@@ -76,7 +82,12 @@ export function within(outer: string, inner: string): boolean {
  */
 export function containedPath(modelPath: string, location: string, what: string): string;
 export function containedPath(modelPath: string, location: string, what: string, missingOk: true): string | undefined;
-export function containedPath(modelPath: string, location: string, what: string, missingOk = false): string | undefined {
+export function containedPath(
+  modelPath: string,
+  location: string,
+  what: string,
+  missingOk = false,
+): string | undefined {
   if (location === '' || isAbsolute(location) || location.includes('\0'))
     throw new NetcensusError(`${what}: the location "${location}" is not a path relative to the model's folder`);
   let folder: string;
@@ -100,34 +111,38 @@ export function containedPath(modelPath: string, location: string, what: string,
   return real;
 }
 
+/** Where a file the model names holds the bytes it wants. */
+export interface ByteRange {
+  location: string;
+  offset: number;
+  length: number;
+}
+
 /**
- * A file the model names, opened for `length` bytes at `offset`: contained, a regular file, and long
- * enough, checked on the open descriptor before any byte is read.
+ * A file the model names, opened for its byte range: contained, a regular file, and long enough, checked
+ * on the open descriptor before any byte is read. undefined where it is missing and `missingOk`.
  */
-function openContained(
-  modelPath: string,
-  location: string,
-  offset: number,
-  length: number,
-  what: string,
-  missingOk = false,
-): number | undefined {
-  const file = missingOk ? containedPath(modelPath, location, what, true) : containedPath(modelPath, location, what);
+function openContained(modelPath: string, r: ByteRange, what: string, missingOk: boolean): number | undefined {
+  const file = missingOk
+    ? containedPath(modelPath, r.location, what, true)
+    : containedPath(modelPath, r.location, what);
   if (file === undefined) return undefined;
   // O_NOFOLLOW: the resolved path must not have become a link since it was resolved.
-  const { fd, size } = openRegular(file, `${what} ("${location}")`, constants.O_NOFOLLOW);
-  if (offset + length > size) {
+  const { fd, size } = openRegular(file, `${what} ("${r.location}")`, constants.O_NOFOLLOW);
+  if (r.offset + r.length > size) {
     closeSync(fd);
-    throw new NetcensusError(`${what}: needs bytes ${offset} to ${offset + length} of "${location}", which holds ${size}`);
+    throw new NetcensusError(
+      `${what}: needs bytes ${r.offset} to ${r.offset + r.length} of "${r.location}", which holds ${size}`,
+    );
   }
   return fd;
 }
 
-/** `length` bytes at `offset` of a file the model names (see openContained). */
-export function readContained(modelPath: string, location: string, offset: number, length: number, what: string): Buffer {
-  const fd = openContained(modelPath, location, offset, length, what)!;
+/** The bytes of a range in a file the model names (see openContained). */
+export function readContained(modelPath: string, r: ByteRange, what: string): Buffer {
+  const fd = openContained(modelPath, r, what, false)!;
   try {
-    return readAt(fd, offset, length, what);
+    return readAt(fd, r.offset, r.length, what);
   } finally {
     closeSync(fd);
   }
@@ -138,15 +153,8 @@ export function readContained(modelPath: string, location: string, offset: numbe
  * counting (missingOk: a model copied without its data still counts; one pointing elsewhere does not).
  * Returns whether the file is there.
  */
-export function checkContained(
-  modelPath: string,
-  location: string,
-  offset: number,
-  length: number,
-  what: string,
-  missingOk = false,
-): boolean {
-  const fd = openContained(modelPath, location, offset, length, what, missingOk);
+export function checkContained(modelPath: string, r: ByteRange, what: string, missingOk = false): boolean {
+  const fd = openContained(modelPath, r, what, missingOk);
   if (fd !== undefined) closeSync(fd);
   return fd !== undefined;
 }

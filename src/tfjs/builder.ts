@@ -124,7 +124,11 @@ function tfjsNames(): (name: string) => string {
   return (name) => {
     let safe = name;
     if (!TF_NAME.test(name) || used.has(name)) {
-      const base = name.replace(/[^-A-Za-z0-9._/]+/g, '_').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64) || 'layer';
+      const base =
+        name
+          .replace(/[^-A-Za-z0-9._/]+/g, '_')
+          .replace(/^[^A-Za-z0-9]+/, '')
+          .slice(0, 64) || 'layer';
       for (let i = used.size; used.has((safe = `${base}_nc${i}`)); i++);
     }
     used.add(safe);

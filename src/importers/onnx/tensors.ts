@@ -5,7 +5,7 @@
  */
 import { NetcensusError } from '../../errors.js';
 import { prod } from '../../exact.js';
-import { checkContained, readContained } from '../untrusted.js';
+import { checkContained, readContained, type ByteRange } from '../untrusted.js';
 import { DATA_TYPES, type TensorProto } from './proto.js';
 
 export const FLOAT_TYPES = new Set([1, 10, 11, 16]);
@@ -25,13 +25,14 @@ export function externalOf(t: TensorProto): { location: string; offset: number; 
  * Where a tensor's external bytes are, checked against what its dtype and dims need: offset and length
  * are whole numbers, and the length is exactly the tensor's size.
  */
-function externalRange(t: TensorProto, modelPath: string): { location: string; offset: number; length: number } {
+function externalRange(t: TensorProto, modelPath: string): ByteRange {
   const ext = externalOf(t)!;
   const size = DATA_TYPES[t.dataType]?.bytes;
   if (size === undefined) return fail(t, modelPath, `has data type ${t.dataType}, which netcensus does not read`);
   const need = prod(t.dims) * size;
   const whole = (x: number) => Number.isSafeInteger(x) && x >= 0;
-  if (!whole(ext.offset)) return fail(t, modelPath, `has an external data offset "${ext.offset}" that is not a byte position`);
+  if (!whole(ext.offset))
+    return fail(t, modelPath, `has an external data offset "${ext.offset}" that is not a byte position`);
   if (ext.length !== undefined && ext.length !== need)
     return fail(t, modelPath, `declares ${ext.length} bytes of external data, but its dims and type need ${need}`);
   return { location: ext.location, offset: ext.offset, length: need };
@@ -40,8 +41,7 @@ function externalRange(t: TensorProto, modelPath: string): { location: string; o
 /** The raw bytes of a tensor, from the model or its external data file (verification only). */
 function bytesOf(t: TensorProto, modelPath: string): Uint8Array | undefined {
   if (!externalOf(t)) return t.rawData && t.rawData.length ? t.rawData : undefined;
-  const { location, offset, length } = externalRange(t, modelPath);
-  return readContained(modelPath, location, offset, length, `${modelPath}: tensor "${t.name}"`);
+  return readContained(modelPath, externalRange(t, modelPath), `${modelPath}: tensor "${t.name}"`);
 }
 
 /**
@@ -52,9 +52,8 @@ export function checkExternal(initializers: readonly TensorProto[], modelPath: s
   const missing = new Set<string>();
   for (const t of initializers) {
     if (!externalOf(t)) continue;
-    const { location, offset, length } = externalRange(t, modelPath);
-    if (!checkContained(modelPath, location, offset, length, `${modelPath}: tensor "${t.name}"`, missingOk))
-      missing.add(location);
+    const range = externalRange(t, modelPath);
+    if (!checkContained(modelPath, range, `${modelPath}: tensor "${t.name}"`, missingOk)) missing.add(range.location);
   }
   return [...missing];
 }

@@ -7,7 +7,7 @@ import { census, type Census, type ParamConvention } from './census.js';
 import { EXIT, NetcensusError } from './errors.js';
 import { formatBench } from './format/bench.js';
 import { formatDiff } from './format/diff.js';
-import { jsonText, terminalLines, terminalText } from './format/escape.js';
+import { jsonChunks, jsonText, terminalLines, terminalText } from './format/escape.js';
 import { int, si } from './format/numbers.js';
 import { formatCsv, formatMarkdown, formatSummary, formatZoo } from './format/summary.js';
 import { formatVerify } from './format/verify.js';
@@ -68,7 +68,15 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
   // The last guard at the exits: text printable but for its newlines, JSON with its strings' controls escaped.
   // The formatters escape the file's names already, and escaping twice changes nothing.
   const print = (s: string): void => write(terminalLines(s));
-  const printJson = (value: unknown): void => write(jsonText(value) + '\n');
+  const printJson = (value: unknown): void => {
+    // Pieces gathered into writes of about a megabyte: neither one huge string nor a million writes.
+    let buffered = '';
+    for (const piece of jsonChunks(value)) {
+      buffered += piece;
+      if (buffered.length > 2 ** 20) (write(buffered), (buffered = ''));
+    }
+    write(buffered + '\n');
+  };
   const program = new Command('netcensus')
     .description(
       'Exact parameter, neuron, MAC and memory census of convolutional networks, verified by execution in TensorFlow.js',

@@ -398,3 +398,23 @@ function parseCsv(text: string): string[][] {
   rows.at(-1)!.push(cell);
   return rows;
 }
+
+describe('jsonChunks', () => {
+  it('writes the very text of jsonText, in pieces, for long arrays at any depth', async () => {
+    const { jsonChunks } = await import('../src/format/escape.js');
+    const layer = (i: number) => ({ name: `l\u009b${i}`, shape: [1, i], nested: { a: [i, null], b: undefined } });
+    const values: unknown[] = [
+      { model: 'm', layers: Array.from({ length: 7 }, (_, i) => layer(i)), totals: { params: 3 }, f: () => 1 },
+      Array.from({ length: 5 }, (_, i) => ({ rows: Array.from({ length: 4 }, (_, j) => [i, j]) })),
+      [1, undefined, 'x'],
+      { empty: [], deep: { list: [[1, 2, 3, 4, 5]] } },
+      'plain',
+      null,
+    ];
+    for (const v of values) {
+      const pieces = [...jsonChunks(v, 2)];
+      expect(pieces.join('')).toBe(jsonText(v));
+    }
+    expect([...jsonChunks(values[0], 2)].length).toBeGreaterThan(7);
+  });
+});

@@ -44,6 +44,43 @@ export function jsonText(value: unknown, indent: number | undefined = 2): string
   );
 }
 
+/**
+ * The same text as `jsonText(value)` (indent 2), in pieces: an array of more than `chunk` elements is
+ * written an element at a time, so a census of a million layers never becomes one string (V8 refuses a
+ * string past 2^29 characters). Depth is the contract's, not the file's: objects nest a few levels.
+ */
+export function* jsonChunks(value: unknown, chunk = 1000, depth = 0): Generator<string> {
+  const pad = (d: number) => '  '.repeat(d);
+  const whole = (v: unknown, d: number) => jsonText(v).replace(/\n/g, `\n${pad(d)}`);
+  if (Array.isArray(value) && value.length > chunk) {
+    yield '[\n';
+    for (let i = 0; i < value.length; i++) {
+      yield pad(depth + 1);
+      yield* jsonChunks(value[i] === undefined || typeof value[i] === 'function' ? null : value[i], chunk, depth + 1);
+      yield i < value.length - 1 ? ',\n' : `\n${pad(depth)}]`;
+    }
+    return;
+  }
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    typeof (value as { toJSON?: unknown }).toJSON !== 'function'
+  ) {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== 'function');
+    if (entries.some(([, v]) => Array.isArray(v) && v.length > chunk)) {
+      yield '{\n';
+      for (const [i, [k, v]] of entries.entries()) {
+        yield `${pad(depth + 1)}${jsonText(k)}: `;
+        yield* jsonChunks(v, chunk, depth + 1);
+        yield i < entries.length - 1 ? ',\n' : `\n${pad(depth)}}`;
+      }
+      return;
+    }
+  }
+  yield whole(value, depth);
+}
+
 /** A spreadsheet reads a text cell that begins with one of these as a formula (OWASP's list). */
 const FORMULA_START = /^[=+\-@\t\r]/;
 

@@ -167,6 +167,7 @@ export class Converter {
   readonly values = new Map<string, Value>();
   readonly nodes: GraphNode[] = [];
   readonly names = new Set<string>();
+  private readonly suffixes = new Map<string, number>();
   readonly tensors = new Map<string, Tensor>();
   readonly weights = new Map<string, WeightSource>();
   readonly consumers = new Map<string, number>();
@@ -356,7 +357,10 @@ export class Converter {
 
   unique(base: string): string {
     let name = base || 'node';
-    for (let k = 1; this.names.has(name); k++) name = `${base}_${k}`;
+    // Each base remembers its last suffix: a million nodes of one module path stay linear.
+    let k = this.suffixes.get(name) ?? 0;
+    while (this.names.has(name)) name = `${base}_${++k}`;
+    if (k) this.suffixes.set(base || 'node', k);
     this.names.add(name);
     return name;
   }

@@ -537,7 +537,7 @@ export class Converter {
   }
 
   node(n: NodeProto): void {
-    const handler = HANDLERS[n.opType];
+    const handler = Object.hasOwn(HANDLERS, n.opType) ? HANDLERS[n.opType] : undefined;
     if (!handler) return this.unknown(n, `operator ${n.opType}`);
     if (this.readsLifted(n) && !SELF_LIFTING.has(n.opType)) return this.lifted(n);
     handler.call(this, n);
@@ -556,7 +556,7 @@ export class Converter {
    * leading axis is 1 again goes back to being batch-first, through a reshape.
    */
   lifted(n: NodeProto): void {
-    const shift = LIFTED[n.opType];
+    const shift = Object.hasOwn(LIFTED, n.opType) ? LIFTED[n.opType] : undefined;
     const moved = this.readsLifted(n);
     if (!shift) {
       return this.unknown(
@@ -646,14 +646,15 @@ function autoPads(
   return [...total.map((t) => Math.ceil(t / 2)), ...total.map((t) => Math.floor(t / 2))];
 }
 
-const HANDLERS: Record<string, Handler> = {};
+// Null-prototype tables, read by own property only: an operator named constructor or __proto__ is unknown.
+const HANDLERS: Record<string, Handler> = Object.create(null) as Record<string, Handler>;
 
 /**
  * Per operator, how a node reads lifted inputs (Converter.lifted): it rewrites the node's axes, given the
  * rank of its ONNX tensors. An operator without an entry is refused on a lifted tensor.
  */
 type Lift = (this: Converter, m: NodeProto, rank: number) => void;
-const LIFTED: Record<string, Lift> = {};
+const LIFTED: Record<string, Lift> = Object.create(null) as Record<string, Lift>;
 /** Operators whose handler reads a lifted input itself (a recurrent layer's sequence-first input). */
 const SELF_LIFTING = new Set<string>();
 

@@ -243,7 +243,7 @@ export function readActivation(v: unknown): { fn?: ActivationFn; unknown?: strin
   }
   if (v === undefined || v === null) return {};
   const lower = String(v).toLowerCase();
-  const name = ALIASES[lower] ?? lower;
+  const name = (Object.hasOwn(ALIASES, lower) ? ALIASES[lower] : undefined) ?? lower;
   if (!(ACTIVATIONS as readonly string[]).includes(name)) return { unknown: String(v) };
   return name === 'linear' ? {} : { fn: name as ActivationFn };
 }

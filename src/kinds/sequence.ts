@@ -425,7 +425,7 @@ function readCell(r: ConfigReader, raw: unknown, where: string): RnnCell[] {
   if (!o || typeof o.class_name !== 'string' || !cfg || typeof cfg !== 'object')
     return r.fail(where, 'must be a serialized RNN cell (class_name and config)');
   if (o.class_name === 'StackedRNNCells') return readCell(r, cfg.cells, `${where}.cells`);
-  const cell = CELL_CLASSES[o.class_name];
+  const cell = Object.hasOwn(CELL_CLASSES, String(o.class_name)) ? CELL_CLASSES[String(o.class_name)] : undefined;
   if (!cell) {
     return r.fail(
       where,

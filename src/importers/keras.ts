@@ -230,25 +230,31 @@ interface CallArgs {
 }
 
 /** Tensor references anywhere inside a value, in order, in any of the Keras 2 / Keras 3 layouts. */
-function tensorsIn(v: unknown, refs: TensorRef[] = []): TensorRef[] {
-  if (Array.isArray(v)) {
-    // Keras 2: [name, nodeIndex, tensorIndex, kwargs]
-    if (typeof v[0] === 'string' && typeof v[1] === 'number') {
-      refs.push({ layer: v[0], node: v[1], tensor: typeof v[2] === 'number' ? v[2] : 0 });
-      return refs;
-    }
-    for (const x of v) tensorsIn(x, refs);
-  } else if (v && typeof v === 'object') {
-    // Keras 3: {"class_name": "__keras_tensor__", "config": {"shape": [...], "keras_history": [name, node, tensor]}}
-    const config = (v as Record<string, unknown>).config as Record<string, unknown> | undefined;
-    const history = config?.keras_history;
-    if (Array.isArray(history) && typeof history[0] === 'string') {
-      refs.push({
-        layer: history[0],
-        node: typeof history[1] === 'number' ? history[1] : 0,
-        tensor: typeof history[2] === 'number' ? history[2] : 0,
-        shape: config?.shape,
-      });
+function tensorsIn(root: unknown): TensorRef[] {
+  const refs: TensorRef[] = [];
+  // An explicit stack, in order: the nesting comes from the file.
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      // Keras 2: [name, nodeIndex, tensorIndex, kwargs]
+      if (typeof v[0] === 'string' && typeof v[1] === 'number') {
+        refs.push({ layer: v[0], node: v[1], tensor: typeof v[2] === 'number' ? v[2] : 0 });
+        continue;
+      }
+      for (let i = v.length - 1; i >= 0; i--) stack.push(v[i]);
+    } else if (v && typeof v === 'object') {
+      // Keras 3: {"class_name": "__keras_tensor__", "config": {"shape": [...], "keras_history": [name, node, tensor]}}
+      const config = (v as Record<string, unknown>).config as Record<string, unknown> | undefined;
+      const history = config?.keras_history;
+      if (Array.isArray(history) && typeof history[0] === 'string') {
+        refs.push({
+          layer: history[0],
+          node: typeof history[1] === 'number' ? history[1] : 0,
+          tensor: typeof history[2] === 'number' ? history[2] : 0,
+          shape: config?.shape,
+        });
+      }
     }
   }
   // Anything else (a constant operand such as MobileNetV3's x + 3.0) is no tensor.
@@ -283,6 +289,9 @@ function layerRefs(raw: unknown): TensorRef[] {
 }
 
 /** Where one model's layers go: their name prefix, the containers around them, and what they inherit. */
+/** Models inside models: Keras applications nest two or three; a file may nest thousands. */
+export const MAX_NESTING = 64;
+
 interface Scope {
   /** `''` at the top, `base/` inside model `base`, `tower@1/` inside a model's second call. */
   prefix: string;
@@ -309,6 +318,10 @@ class Expander {
   ) {}
 
   model(m: RawModel, scope: Scope): string[] {
+    if (scope.parents.length > MAX_NESTING)
+      bad(
+        `${this.origin}: models nested more than ${MAX_NESTING} deep (at "${scope.prefix.slice(0, -1)}"); netcensus stops there`,
+      );
     const layers: RawLayer[] = m.config.layers.map((raw, i) => {
       const r = layerSchema.safeParse(raw);
       if (!r.success) bad(zodMessage(r.error, `${this.origin}: ${scope.prefix}layers[${i}]`));
@@ -412,9 +425,46 @@ class Expander {
     };
 
     // Every call of every layer, in the file's order: layers outside the path to the outputs still hold weights.
-    for (const [name, l] of named) {
-      if (l.class_name === 'InputLayer') callOf(name, l, 0);
-      else (l.inbound_nodes ?? []).forEach((_, n) => callOf(name, l, n));
+    // Each call's inputs are reached first by an explicit stack, so callOf never recurses deeply: a file
+    // may list a long chain in reverse.
+    type Call = readonly [string, RawLayer, number];
+    const inputsOf = ([name, l, n]: Call): Call[] => {
+      const call = l.class_name === 'InputLayer' ? undefined : (l.inbound_nodes ?? [])[n];
+      if (call === undefined) return [];
+      const args = callArgs(`${scope.prefix}${name}`, call);
+      return [...args.positional, ...[...args.keyword.values()].flat()].flatMap((ref) => {
+        const dep = byName.get(ref.layer);
+        return dep ? [[ref.layer, dep, ref.node] as const] : [];
+      });
+    };
+    const calls: Call[] = named.flatMap(([name, l]) =>
+      l.class_name === 'InputLayer'
+        ? [[name, l, 0] as const]
+        : (l.inbound_nodes ?? []).map((_, n) => [name, l, n] as const),
+    );
+    const state = new Map<string, 'open' | 'done'>();
+    for (const root of calls) {
+      const stack: Array<{ call: Call; deps?: Call[] }> = [{ call: root }];
+      while (stack.length) {
+        const top = stack.at(-1)!;
+        const key = `${top.call[0]}@${top.call[2]}`;
+        if (!top.deps) {
+          if (state.get(key) === 'done') {
+            stack.pop();
+            continue;
+          }
+          if (state.get(key) === 'open') bad(`the graph has a cycle through layer "${scope.prefix}${top.call[0]}"`);
+          state.set(key, 'open');
+          top.deps = inputsOf(top.call);
+        }
+        const next = top.deps.pop();
+        if (next) stack.push({ call: next });
+        else {
+          stack.pop();
+          state.set(key, 'done');
+          callOf(top.call[0], top.call[1], top.call[2]);
+        }
+      }
     }
     const outputs = layerRefs(m.config.output_layers).map((ref) => resolve('(outputs)', ref));
     if (outputs.length === 0)

@@ -147,7 +147,8 @@ const axisOf = (name: string, kind: string, axis: number, rank: number): number 
 
 /** NumPy broadcasting of per-example shapes (trailing axes aligned). */
 export function broadcast(name: string, kind: string, shapes: readonly Shape[]): number[] {
-  const rank = Math.max(...shapes.map((s) => s.length));
+  // A reduce, not a spread: a node may have as many inputs as the file gives it.
+  const rank = shapes.reduce((m, s) => Math.max(m, s.length), -Infinity);
   const out: number[] = [];
   for (let i = 0; i < rank; i++) {
     let d = 1;
@@ -543,7 +544,7 @@ export function tensorOp(tf: Tf): LayerClass<TensorOpArgs> {
           return tf.clipByValue(x, op.min, op.max);
         case 'binary': {
           // NumPy broadcasting aligns trailing axes: a lower-rank input gains leading 1s after its batch.
-          const rank = Math.max(...xs.map((t) => t.rank));
+          const rank = xs.reduce((m, t) => Math.max(m, t.rank), -Infinity);
           const [a, b] = xs.map((t) =>
             t.rank === rank ? t : t.reshape([t.shape[0]!, ...aligned(t.shape.slice(1), rank)]),
           );

@@ -10,6 +10,7 @@
  */
 import { NetcensusError } from '../../errors.js';
 import { prod } from '../../exact.js';
+import { int } from '../../format/numbers.js';
 import type { Graph, GraphNode, LayerConfig } from '../../graph.js';
 import { kindSpec } from '../../kinds/index.js';
 import type { Shape } from '../../kinds/spec.js';
@@ -87,6 +88,27 @@ export interface OnnxOptions {
 const bad = (msg: string): never => {
   throw new NetcensusError(msg);
 };
+
+/**
+ * The most values netcensus materialises to fold one constant (a shape, a mask, an index table): 2^24,
+ * 128 MB as JavaScript numbers. Real exports fold vectors of a few dims and masks of a few million; a
+ * ConstantOfShape([300000000]) or Range(0, 1e9) in a 130-byte file is refused here, before allocating.
+ */
+export const MAX_FOLD_ELEMENTS = 2 ** 24;
+
+/** The values folded in one model, all constants together (see Converter.set). */
+export const MAX_FOLDED_TOTAL = 2 ** 26;
+
+/** Refuses, before any allocation, a folded constant of impossible or too many dims. */
+function checkFold(where: string, dims: readonly number[]): void {
+  if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0))
+    bad(`${where}: a folded constant of dims [${dims.join(', ')}], which are not sizes`);
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (n > MAX_FOLD_ELEMENTS)
+    bad(
+      `${where}: folding it would materialise ${int(n)} values; netcensus folds constants of at most ${int(MAX_FOLD_ELEMENTS)}`,
+    );
+}
 
 const identity = (k: number): number[] => Array.from({ length: k }, (_, i) => i);
 /** Channels-last for a per-example rank k (channels first in ONNX): spatial axes, then channels. */
@@ -168,6 +190,7 @@ export class Converter {
   readonly nodes: GraphNode[] = [];
   readonly names = new Set<string>();
   private readonly suffixes = new Map<string, number>();
+  private folded = 0;
   readonly tensors = new Map<string, Tensor>();
   readonly weights = new Map<string, WeightSource>();
   readonly consumers = new Map<string, number>();
@@ -366,6 +389,12 @@ export class Converter {
   }
 
   set(name: string, v: Value): void {
+    // Every fold copies what it reads: a chain of folds that each add a value would take quadratic time
+    // within the per-constant bound, so the values folded in one model are bounded too.
+    if (v.t === 'const' && v.values && (this.folded += v.values.length) > MAX_FOLDED_TOTAL)
+      bad(
+        `${this.path}: constant "${name}": the model's folded constants exceed ${int(MAX_FOLDED_TOTAL)} values in all; netcensus stops there`,
+      );
     this.values.set(name, v);
     if (v.t === 'tensor') this.tensors.set(name, v);
   }
@@ -426,6 +455,7 @@ export class Converter {
   valuesOf(c: Const): number[] {
     if (c.values) return c.values;
     if (!c.init) return [];
+    checkFold(`${this.path}: initializer "${c.init.name}"`, c.dims);
     if (!inline(c.init) && prod(c.dims) > 4096) {
       bad(`${this.path}: initializer "${c.init.name}" is needed as a constant but lives in external data`);
     }
@@ -619,6 +649,7 @@ export class Converter {
 
   /** A constant result: the node folds. */
   foldTo(n: NodeProto, dims: number[], values: number[], float = false): void {
+    checkFold(this.where(n), dims);
     this.set(n.output[0]!, { t: 'const', dims, values, float });
   }
 }
@@ -701,6 +732,7 @@ function fold(op: string, a: number, b: number, float: boolean): number {
 
 /** NumPy broadcasting of two folded constants. */
 function broadcastValues(
+  where: string,
   a: Const & { values: number[] },
   b: Const & { values: number[] },
   f: (x: number, y: number) => number,
@@ -709,6 +741,7 @@ function broadcastValues(
   const da = [...Array(rank - a.dims.length).fill(1), ...a.dims];
   const db = [...Array(rank - b.dims.length).fill(1), ...b.dims];
   const dims = da.map((x, i) => Math.max(x, db[i]!));
+  checkFold(where, dims);
   const n = prod(dims);
   const index = (d: number[], flat: number): number => {
     let off = 0;
@@ -741,7 +774,7 @@ for (const [onnxOp, op] of Object.entries(ELEMENTWISE)) {
       const vb = { ...b, values: c.valuesOf(b) };
       return c.set(
         n.output[0]!,
-        broadcastValues(va, vb, (x, y) => fold(op, x, y, a.float || b.float)),
+        broadcastValues(c.where(n), va, vb, (x, y) => fold(op, x, y, a.float || b.float)),
       );
     }
     if (a.t === 'tensor' && b.t === 'tensor') {
@@ -800,5 +833,6 @@ export {
   graphShape,
   broadcastValues,
   broadcastShape,
+  checkFold,
 };
 export type { Const, Value, Handler, Lift };

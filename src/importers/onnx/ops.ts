@@ -16,6 +16,7 @@ import {
   SELF_LIFTING,
   broadcastShape,
   broadcastValues,
+  checkFold,
   attr,
   attrFloat,
   attrInt,
@@ -94,6 +95,7 @@ register(['ConstantOfShape'], function (n) {
   const dims = c.constant(n, 0, 'the shape');
   const a = attr(n, 'value');
   const fill = a?.t ? c.valuesOf({ t: 'const', dims: [1], init: a.t, float: true })[0]! : 0;
+  checkFold(c.where(n), dims);
   this.foldTo(n, dims, Array(prod(dims)).fill(fill), a?.t ? FLOAT_TYPES.has(a.t.dataType) : true);
 });
 
@@ -101,6 +103,7 @@ register(['Range'], function (n) {
   const c = this;
   const [start, limit, delta] = [0, 1, 2].map((i) => c.constant(n, i, ['start', 'limit', 'delta'][i]!)[0]!);
   const count = Math.max(Math.ceil((limit! - start!) / delta!), 0);
+  checkFold(c.where(n), [count]);
   this.foldTo(
     n,
     [count],
@@ -159,6 +162,7 @@ register(['Gather'], function (n) {
   const indices = c.valuesOf(idx);
   const axis = (attrInt(n, 'axis', 0) + data.dims.length) % data.dims.length;
   const dims = [...data.dims.slice(0, axis), ...idx.dims, ...data.dims.slice(axis + 1)];
+  checkFold(c.where(n), dims);
   const st = strides(data.dims);
   const outer = prod(data.dims.slice(0, axis));
   const inner = prod(data.dims.slice(axis + 1));
@@ -283,11 +287,13 @@ register(['Concat'], function (n) {
     const rank = ks[0]!.dims.length;
     const a = axis0 < 0 ? axis0 + rank : axis0;
     const outer = prod(ks[0]!.dims.slice(0, a));
+    checkFold(c.where(n), [outer, ks.reduce((sum, k) => sum + prod(k.dims.slice(a)), 0)]);
     const out: number[] = [];
     for (let o = 0; o < outer; o++) {
       for (const k of ks) {
         const chunk = prod(k.dims.slice(a));
-        out.push(...c.valuesOf(k).slice(o * chunk, (o + 1) * chunk));
+        // A loop, not a spread: a chunk of a million values would overflow the stack.
+        for (const x of c.valuesOf(k).slice(o * chunk, (o + 1) * chunk)) out.push(x);
       }
     }
     const dims = [...ks[0]!.dims];
@@ -1087,7 +1093,10 @@ for (const [op, f] of Object.entries(COMPARE)) {
     const c = this;
     const [a, b] = [c.value(n, 0), c.value(n, 1)];
     if (a.t !== 'const' || b.t !== 'const') return c.unknown(n, `${op} of computed tensors`);
-    c.set(n.output[0]!, broadcastValues({ ...a, values: c.valuesOf(a) }, { ...b, values: c.valuesOf(b) }, f));
+    c.set(
+      n.output[0]!,
+      broadcastValues(c.where(n), { ...a, values: c.valuesOf(a) }, { ...b, values: c.valuesOf(b) }, f),
+    );
   };
 }
 
@@ -1100,7 +1109,7 @@ register(['Mod'], function (n) {
   const f = attrInt(n, 'fmod', 0)
     ? (x: number, y: number) => x % y
     : (x: number, y: number) => x - y * Math.floor(x / y);
-  c.set(n.output[0]!, broadcastValues({ ...a, values: c.valuesOf(a) }, { ...b, values: c.valuesOf(b) }, f));
+  c.set(n.output[0]!, broadcastValues(c.where(n), { ...a, values: c.valuesOf(a) }, { ...b, values: c.valuesOf(b) }, f));
 });
 
 // Expand to a shape that only adds the batch axis (ViT's class token, cls.expand(n, -1, -1) at batch 1)
@@ -1118,10 +1127,11 @@ register(['Expand'], function (n) {
     return c.unknown(n, `Expand of [${dims.join(', ')}] to [${shape.join(', ')}]`);
   if (same(out, dims)) return c.set(n.output[0]!, v);
   if (v.t === 'const' && !v.init) {
+    checkFold(c.where(n), out);
     const ones = { t: 'const' as const, dims: out, values: Array<number>(prod(out)).fill(0), float: v.float };
     return c.set(
       n.output[0]!,
-      broadcastValues({ ...v, values: c.valuesOf(v) }, ones, (x) => x),
+      broadcastValues(c.where(n), { ...v, values: c.valuesOf(v) }, ones, (x) => x),
     );
   }
   c.unknown(
@@ -1169,14 +1179,20 @@ register(['Where'], function (n) {
   const c = this;
   const [cond, a, b] = [0, 1, 2].map((i) => c.value(n, i));
   if (cond!.t !== 'const' || a!.t !== 'const' || b!.t !== 'const') return c.unknown(n, 'Where of computed tensors');
-  const ab = broadcastValues({ ...a!, values: c.valuesOf(a!) }, { ...b!, values: c.valuesOf(b!) }, (x) => x);
+  const ab = broadcastValues(
+    c.where(n),
+    { ...a!, values: c.valuesOf(a!) },
+    { ...b!, values: c.valuesOf(b!) },
+    (x) => x,
+  );
   const picked = broadcastValues(
+    c.where(n),
     { ...cond!, values: c.valuesOf(cond!) },
     { ...ab, values: ab.values! },
     (k, x) => x * 0 + k,
   );
-  const bs = broadcastValues({ ...b!, values: c.valuesOf(b!) }, { ...ab, values: ab.values! }, (x) => x);
-  const as = broadcastValues({ ...a!, values: c.valuesOf(a!) }, { ...ab, values: ab.values! }, (x) => x);
+  const bs = broadcastValues(c.where(n), { ...b!, values: c.valuesOf(b!) }, { ...ab, values: ab.values! }, (x) => x);
+  const as = broadcastValues(c.where(n), { ...a!, values: c.valuesOf(a!) }, { ...ab, values: ab.values! }, (x) => x);
   this.foldTo(
     n,
     ab.dims,

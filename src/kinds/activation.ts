@@ -13,6 +13,7 @@
  * layer of its own after theirs).
  */
 import type * as TF from '@tensorflow/tfjs';
+import { customBase, perExample, singleInput, singleShape } from '../tfjs/base.js';
 import {
   fail,
   one,
@@ -574,14 +575,8 @@ export function kerasActivationLayer(tf: Tf): LayerClass<KerasActivationArgs> {
     };
     tf.serialization.registerClass(cls);
   }
-  return class KerasActivation extends tf.layers.Layer {
+  return class KerasActivation extends customBase(tf)<KerasActivationArgs> {
     static className = 'KerasActivation';
-    private readonly args: KerasActivationArgs;
-
-    constructor(args: KerasActivationArgs) {
-      super({ name: args.name });
-      this.args = { ...args };
-    }
 
     private config(): ActivationConfig {
       const { name: _n, ...rest } = this.args;
@@ -589,20 +584,14 @@ export function kerasActivationLayer(tf: Tf): LayerClass<KerasActivationArgs> {
     }
 
     override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
-      const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as TF.Shape;
-      const perExample = s.slice(1).map((d) => d ?? -1);
-      return [s[0]!, ...activationKinds.activation.outputShape(this.config(), [perExample], this.name)];
+      const s = singleShape(inputShape);
+      return [s[0]!, ...activationKinds.activation.outputShape(this.config(), [perExample(s)], this.name)];
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
-      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+      const x = singleInput(inputs);
       const c = this.config();
       return activationOp(tf, c.fn, optionsOf(c, x.rank))(x);
-    }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      const { name: _n, ...rest } = this.args;
-      return { ...super.getConfig(), ...(rest as TF.serialization.ConfigDict) };
     }
   };
 }

@@ -12,9 +12,9 @@
  * size (per example).
  */
 import type * as TF from '@tensorflow/tfjs';
+import { customBase, initializer, perExample, shapesOf, singleInput, singleShape } from '../tfjs/base.js';
 import { mul, prod, sum } from '../exact.js';
 import { activationOp, fused, type ActivationFn } from './activation.js';
-import { initializer, perExample, singleShape } from './conv.js';
 import {
   bias,
   checkPositive,
@@ -619,24 +619,15 @@ interface Projection {
   bias?: TF.LayerVariable;
 }
 
-const shapesOf = (inputShape: TF.Shape | TF.Shape[]): TF.Shape[] =>
-  Array.isArray(inputShape[0]) ? (inputShape as TF.Shape[]) : [inputShape as TF.Shape];
-
 /**
  * Multi-head (and grouped-query) attention with Keras' weights (query/key/value/gate kernels
  * [features, heads, dim] and biases [heads, dim]; attention_output [heads, value_dim, ...output]), computed
  * with tf ops: projections, softmax(Q K^T / sqrt(key_dim)) over the attention axes, A V, output projection.
  */
 export function multiHeadAttentionLayer(tf: Tf): LayerClass<MultiHeadAttentionArgs> {
-  return class MultiHeadAttention extends tf.layers.Layer {
+  return class MultiHeadAttention extends customBase(tf)<MultiHeadAttentionArgs> {
     static className = 'NetcensusMultiHeadAttention';
-    private readonly args: MultiHeadAttentionArgs;
     private readonly proj: Record<string, Projection> = {};
-
-    constructor(args: MultiHeadAttentionArgs) {
-      super({ name: args.name });
-      this.args = { ...args };
-    }
 
     private dense(name: string, fanIn: number[], fanOut: number[]): void {
       const kernel = this.addWeight(
@@ -728,11 +719,6 @@ export function multiHeadAttentionLayer(tf: Tf): LayerClass<MultiHeadAttentionAr
         return y;
       });
     }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      const { name: _n, ...rest } = this.args;
-      return { ...super.getConfig(), ...(rest as unknown as TF.serialization.ConfigDict) };
-    }
   };
 }
 
@@ -743,16 +729,10 @@ export interface LuongAttentionArgs {
 
 /** Keras' Attention (dot or concat scores) and AdditiveAttention, with their scale weights. */
 export function luongAttentionLayer(tf: Tf): LayerClass<LuongAttentionArgs> {
-  return class KerasAttention extends tf.layers.Layer {
+  return class KerasAttention extends customBase(tf)<LuongAttentionArgs> {
     static className = 'NetcensusAttention';
-    private readonly args: LuongAttentionArgs;
     private scale?: TF.LayerVariable;
     private concatWeight?: TF.LayerVariable;
-
-    constructor(args: LuongAttentionArgs) {
-      super({ name: args.name });
-      this.args = { ...args };
-    }
 
     override build(inputShape: TF.Shape | TF.Shape[]): void {
       const c = this.args.config;
@@ -810,17 +790,11 @@ export interface EinsumDenseArgs {
 
 /** Keras' EinsumDense: tf.einsum of the input and a kernel shaped by the equation, plus bias and activation. */
 export function einsumDenseLayer(tf: Tf): LayerClass<EinsumDenseArgs> {
-  return class EinsumDense extends tf.layers.Layer {
+  return class EinsumDense extends customBase(tf)<EinsumDenseArgs> {
     static className = 'NetcensusEinsumDense';
-    private readonly args: EinsumDenseArgs;
     private kernel?: TF.LayerVariable;
     private bias?: TF.LayerVariable;
     private explicit = '';
-
-    constructor(args: EinsumDenseArgs) {
-      super({ name: args.name });
-      this.args = { ...args };
-    }
 
     override build(inputShape: TF.Shape | TF.Shape[]): void {
       const s = einsumShapes(this.args.config, perExample(singleShape(inputShape)), this.name);
@@ -837,7 +811,7 @@ export function einsumDenseLayer(tf: Tf): LayerClass<EinsumDenseArgs> {
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
       return tf.tidy(() => {
-        const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+        const x = singleInput(inputs);
         let y = tf.einsum(this.explicit, x, this.kernel!.read());
         if (this.bias) y = tf.add(y, this.bias.read());
         return activationOp(tf, this.args.config.activation)(y);

@@ -7,6 +7,7 @@
  * so do the convolutions tfjs-layers cannot express (ConvND, ConvTransposeND).
  */
 import type * as TF from '@tensorflow/tfjs';
+import { customBase, initializer, perExample, singleInput, singleShape, type Initializer } from '../tfjs/base.js';
 import { NetcensusError } from '../errors.js';
 import { mul, prod } from '../exact.js';
 import { activationOp, fused, tfjsActivation, withFused, withFusedShape, type ActivationFn } from './activation.js';
@@ -1098,22 +1099,9 @@ export interface GroupedConv2DArgs {
   groups: number;
   useBias: boolean;
   activation?: ActivationFn;
-  kernelInitializer?: 'glorotUniform' | 'zeros' | 'ones';
+  kernelInitializer?: Initializer;
   name?: string;
 }
-
-/** Census shapes have no batch dimension; tfjs shapes start with it. */
-export const perExample = (s: TF.Shape): number[] => s.slice(1).map((d) => d ?? -1);
-export const singleShape = (s: TF.Shape | TF.Shape[]): TF.Shape =>
-  Array.isArray(s[0]) ? (s as TF.Shape[])[0]! : (s as TF.Shape);
-export const singleInput = (inputs: TF.Tensor | TF.Tensor[]): TF.Tensor =>
-  Array.isArray(inputs) ? inputs[0]! : inputs;
-export const initializer = (tf: Tf, name: GroupedConv2DArgs['kernelInitializer']) =>
-  name === 'zeros'
-    ? tf.initializers.zeros()
-    : name === 'ones'
-      ? tf.initializers.ones()
-      : tf.initializers.glorotUniform({});
 
 /** The activations tf.fused.conv2d applies itself; any other runs after it. */
 const FUSED_ACTIVATIONS = new Set<ActivationFn>(['relu', 'relu6', 'elu', 'sigmoid']);
@@ -1125,16 +1113,10 @@ const FUSED_ACTIVATIONS = new Set<ActivationFn>(['relu', 'relu6', 'elu', 'sigmoi
  * [left, right], [0, 0]] (PyTorch's symmetric padding, in the convolution rather than a padding op in front).
  */
 export function groupedConv2D(tf: Tf): LayerClass<GroupedConv2DArgs> {
-  return class GroupedConv2D extends tf.layers.Layer {
+  return class GroupedConv2D extends customBase(tf)<GroupedConv2DArgs> {
     static className = 'GroupedConv2D';
-    private readonly args: GroupedConv2DArgs;
     private kernel?: TF.LayerVariable;
     private bias?: TF.LayerVariable;
-
-    constructor(args: GroupedConv2DArgs) {
-      super({ name: args.name });
-      this.args = { ...args };
-    }
 
     override build(inputShape: TF.Shape | TF.Shape[]): void {
       const cin = singleShape(inputShape).at(-1)!;
@@ -1197,15 +1179,8 @@ export function groupedConv2D(tf: Tf): LayerClass<GroupedConv2DArgs> {
         return activationOp(tf, a.activation)(y);
       });
     }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      const { kernelInitializer: _k, name: _n, ...rest } = this.args;
-      return { ...super.getConfig(), ...(rest as unknown as TF.serialization.ConfigDict) };
-    }
   };
 }
-
-type Initializer = GroupedConv2DArgs['kernelInitializer'];
 
 /** The arguments of netcensus' ConvND layer: every padding already resolved to explicit pads for its input. */
 export interface ConvNDArgs {
@@ -1303,17 +1278,11 @@ function depthwiseOp(tf: Tf, x: TF.Tensor, k: TF.Tensor, strides: number[], dila
  * in Keras' layout, so countParams() equals Keras' count.
  */
 export function convND(tf: Tf): LayerClass<ConvNDArgs> {
-  return class ConvND extends tf.layers.Layer {
+  return class ConvND extends customBase(tf)<ConvNDArgs> {
     static className = 'ConvND';
-    private readonly args: ConvNDArgs;
     private kernel?: TF.LayerVariable;
     private pointwise?: TF.LayerVariable;
     private bias?: TF.LayerVariable;
-
-    constructor(args: ConvNDArgs) {
-      super({ name: args.name });
-      this.args = { ...args, pads: args.pads.map(([b, a]) => [b, a]) };
-    }
 
     override build(inputShape: TF.Shape | TF.Shape[]): void {
       const cin = singleShape(inputShape).at(-1)!;
@@ -1435,11 +1404,6 @@ export function convND(tf: Tf): LayerClass<ConvNDArgs> {
         return activationOp(tf, a.activation)(y);
       });
     }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      const { kernelInitializer: _k, name: _n, ...rest } = this.args;
-      return { ...super.getConfig(), ...(rest as unknown as TF.serialization.ConfigDict) };
-    }
   };
 }
 
@@ -1464,16 +1428,10 @@ export interface ConvTransposeNDArgs {
  * cropped or extended with zeros per axis. Kernel in Keras' layout [...k, filters / groups, cin].
  */
 export function convTransposeND(tf: Tf): LayerClass<ConvTransposeNDArgs> {
-  return class ConvTransposeND extends tf.layers.Layer {
+  return class ConvTransposeND extends customBase(tf)<ConvTransposeNDArgs> {
     static className = 'ConvTransposeND';
-    private readonly args: ConvTransposeNDArgs;
     private kernel?: TF.LayerVariable;
     private bias?: TF.LayerVariable;
-
-    constructor(args: ConvTransposeNDArgs) {
-      super({ name: args.name });
-      this.args = { ...args, crops: args.crops.map(([b, a]) => [b, a]) };
-    }
 
     override build(inputShape: TF.Shape | TF.Shape[]): void {
       const cin = singleShape(inputShape).at(-1)!;
@@ -1554,11 +1512,6 @@ export function convTransposeND(tf: Tf): LayerClass<ConvTransposeNDArgs> {
         return activationOp(tf, a.activation)(y);
       });
     }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      const { kernelInitializer: _k, name: _n, ...rest } = this.args;
-      return { ...super.getConfig(), ...(rest as unknown as TF.serialization.ConfigDict) };
-    }
   };
 }
 
@@ -1573,16 +1526,10 @@ export interface StftArgs extends Omit<StftConfig, 'kind'> {
  * with the inner bins doubled (psd), magnitude sqrt(max(power, 1e-7)), or its log (Keras' epsilon floor).
  */
 export function stftSpectrogram(tf: Tf): LayerClass<StftArgs> {
-  return class STFTSpectrogramLayer extends tf.layers.Layer {
+  return class STFTSpectrogramLayer extends customBase(tf)<StftArgs> {
     static className = 'NetcensusSTFTSpectrogram';
-    private readonly args: StftArgs;
     private real?: TF.LayerVariable;
     private imag?: TF.LayerVariable;
-
-    constructor(args: StftArgs) {
-      super({ name: args.name });
-      this.args = { ...args };
-    }
 
     private config(): StftConfig {
       const { kernelInitializer: _k, name: _n, ...rest } = this.args;
@@ -1643,11 +1590,6 @@ export function stftSpectrogram(tf: Tf): LayerClass<StftArgs> {
           ? tf.transpose(perChannel, [0, 2, 3, 1])
           : tf.reshape(tf.transpose(perChannel, [0, 2, 1, 3]), [batch, frames, ch * f]);
       });
-    }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      const { kernelInitializer: _k, name: _n, ...rest } = this.args;
-      return { ...super.getConfig(), ...(rest as unknown as TF.serialization.ConfigDict) };
     }
   };
 }

@@ -5,6 +5,7 @@
  * and its kin, noise, Identity, ActivityRegularization, Masking, the Random* augmentation layers).
  */
 import type * as TF from '@tensorflow/tfjs';
+import { customBase, perExample, singleInput, singleShape } from '../tfjs/base.js';
 import { NetcensusError } from '../errors.js';
 import { mul, prod } from '../exact.js';
 import {
@@ -21,7 +22,6 @@ import {
   type Shape,
   type Tf,
 } from './spec.js';
-import { perExample, singleInput, singleShape } from './conv.js';
 import { axisName, axisPadsOf, padText, sizeText, type AxisPads, type Pads } from './window.js';
 
 export interface InputConfig {
@@ -917,38 +917,30 @@ function upSampledShape(name: string, c: UpSamplingNdConfig, inputs: Shape[]): S
   return [...s.slice(0, rank).map((n, i) => mul(axisName(rank, i), n, c.size[i]!)), s[rank]!];
 }
 
-/** Zero padding or cropping of rank 1, 2 or 3, where tfjs-layers has only the 2-D layers. */
-export function padCropND(
-  tf: Tf,
-): LayerClass<{ mode: 'pad' | 'crop'; amounts: Array<[number, number]>; name?: string }> {
-  return class PadCropND extends tf.layers.Layer {
-    static className = 'PadCropND';
-    private readonly mode: 'pad' | 'crop';
-    private readonly amounts: Array<[number, number]>;
+type PadCropArgs = { mode: 'pad' | 'crop'; amounts: Array<[number, number]>; name?: string };
 
-    constructor(args: { mode: 'pad' | 'crop'; amounts: Array<[number, number]>; name?: string }) {
-      super({ name: args.name });
-      this.mode = args.mode;
-      this.amounts = args.amounts.map(([b, a]) => [b, a]);
-    }
+/** Zero padding or cropping of rank 1, 2 or 3, where tfjs-layers has only the 2-D layers. */
+export function padCropND(tf: Tf): LayerClass<PadCropArgs> {
+  return class PadCropND extends customBase(tf)<PadCropArgs> {
+    static className = 'PadCropND';
 
     override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
       const s = singleShape(inputShape);
-      const rank = this.amounts.length as 1 | 2 | 3;
+      const rank = this.args.amounts.length as 1 | 2 | 3;
       const inputs = [perExample(s) as Shape];
       let out: Shape;
-      if (this.mode === 'crop') {
+      if (this.args.mode === 'crop') {
         const kind = (['crop1d', 'crop2d', 'crop3d'] as const)[rank - 1]!;
-        out = coreKinds[kind].outputShape({ kind, crops: this.amounts }, inputs, this.name);
+        out = coreKinds[kind].outputShape({ kind, crops: this.args.amounts }, inputs, this.name);
       } else if (rank === 2) {
         out = coreKinds.zeroPad2d.outputShape(
           {
             kind: 'zeroPad2d',
             pads: {
-              top: this.amounts[0]![0],
-              bottom: this.amounts[0]![1],
-              left: this.amounts[1]![0],
-              right: this.amounts[1]![1],
+              top: this.args.amounts[0]![0],
+              bottom: this.args.amounts[0]![1],
+              left: this.args.amounts[1]![0],
+              right: this.args.amounts[1]![1],
             },
           },
           inputs,
@@ -956,7 +948,7 @@ export function padCropND(
         );
       } else {
         const kind = rank === 1 ? 'zeroPad1d' : 'zeroPad3d';
-        out = coreKinds[kind].outputShape({ kind, pads: this.amounts }, inputs, this.name);
+        out = coreKinds[kind].outputShape({ kind, pads: this.args.amounts }, inputs, this.name);
       }
       return [s[0]!, ...out];
     }
@@ -964,48 +956,38 @@ export function padCropND(
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
       return tf.tidy(() => {
         const x = singleInput(inputs);
-        if (this.mode === 'pad') return tf.pad(x, [[0, 0], ...this.amounts, [0, 0]]);
-        const begin = [0, ...this.amounts.map(([b]) => b), 0];
-        const size = [-1, ...this.amounts.map(([b, a], i) => x.shape[i + 1]! - b - a), -1];
+        if (this.args.mode === 'pad') return tf.pad(x, [[0, 0], ...this.args.amounts, [0, 0]]);
+        const begin = [0, ...this.args.amounts.map(([b]) => b), 0];
+        const size = [-1, ...this.args.amounts.map(([b, a], i) => x.shape[i + 1]! - b - a), -1];
         return tf.slice(x, begin, size);
       });
-    }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      return { ...super.getConfig(), mode: this.mode, amounts: this.amounts.map((p) => [...p]) };
     }
   };
 }
 
 /** Nearest upsampling of any rank by repetition (Keras' UpSampling1D and UpSampling3D). */
 export function upSamplingND(tf: Tf): LayerClass<{ size: number[]; name?: string }> {
-  return class UpSamplingND extends tf.layers.Layer {
+  return class UpSamplingND extends customBase(tf)<{ size: number[]; name?: string }> {
     static className = 'UpSamplingND';
-    private readonly size: number[];
-
-    constructor(args: { size: number[]; name?: string }) {
-      super({ name: args.name });
-      this.size = [...args.size];
-    }
 
     override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
       const s = singleShape(inputShape);
-      const kind = this.size.length === 1 ? 'upSampling1d' : 'upSampling3d';
-      if (this.size.length === 2) {
+      const kind = this.args.size.length === 1 ? 'upSampling1d' : 'upSampling3d';
+      if (this.args.size.length === 2) {
         const out = coreKinds.upSampling2d.outputShape(
-          { kind: 'upSampling2d', size: this.size as unknown as Pair, interpolation: 'nearest' },
+          { kind: 'upSampling2d', size: this.args.size as unknown as Pair, interpolation: 'nearest' },
           [perExample(s)],
           this.name,
         );
         return [s[0]!, ...out];
       }
-      return [s[0]!, ...coreKinds[kind].outputShape({ kind, size: this.size }, [perExample(s)], this.name)];
+      return [s[0]!, ...coreKinds[kind].outputShape({ kind, size: this.args.size }, [perExample(s)], this.name)];
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
       return tf.tidy(() => {
         let y = singleInput(inputs);
-        this.size.forEach((r, i) => {
+        this.args.size.forEach((r, i) => {
           if (r === 1) return;
           const axis = i + 1;
           const shape = y.shape;
@@ -1019,10 +1001,6 @@ export function upSamplingND(tf: Tf): LayerClass<{ size: number[]; name?: string
         });
         return y === inputs || (Array.isArray(inputs) && y === inputs[0]) ? tf.clone(y) : y;
       });
-    }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      return { ...super.getConfig(), size: [...this.size] };
     }
   };
 }
@@ -1043,14 +1021,8 @@ export interface ResizeCrop2DArgs {
  * backends resize; CenterCrop on a large enough input takes the central window as it is.
  */
 export function resizeCrop2D(tf: Tf): LayerClass<ResizeCrop2DArgs> {
-  return class ResizeCrop2D extends tf.layers.Layer {
+  return class ResizeCrop2D extends customBase(tf)<ResizeCrop2DArgs> {
     static className = 'ResizeCrop2D';
-    private readonly args: ResizeCrop2DArgs;
-
-    constructor(args: ResizeCrop2DArgs) {
-      super({ name: args.name });
-      this.args = { ...args };
-    }
 
     override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
       const s = singleShape(inputShape);
@@ -1100,10 +1072,6 @@ export function resizeCrop2D(tf: Tf): LayerClass<ResizeCrop2DArgs> {
           : tf.image.resizeBilinear(x, size, false, true);
       });
     }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      return { ...super.getConfig(), ...(this.args as unknown as TF.serialization.ConfigDict) };
-    }
   };
 }
 
@@ -1117,14 +1085,8 @@ export interface EncodeArgs {
 
 /** Keras' Discretization and CategoryEncoding: buckets (numpy's digitize), then one-hot, multi-hot or counts. */
 export function encodeLayer(tf: Tf): LayerClass<EncodeArgs> {
-  return class EncodeCategorical extends tf.layers.Layer {
+  return class EncodeCategorical extends customBase(tf)<EncodeArgs> {
     static className = 'EncodeCategorical';
-    private readonly args: EncodeArgs;
-
-    constructor(args: EncodeArgs) {
-      super({ name: args.name });
-      this.args = { ...args, ...(args.boundaries ? { boundaries: [...args.boundaries] } : {}) };
-    }
 
     override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
       const s = singleShape(inputShape);
@@ -1171,10 +1133,6 @@ export function encodeLayer(tf: Tf): LayerClass<EncodeArgs> {
         return a.outputMode === 'count' ? tf.sum(hot, axis) : tf.max(hot, axis);
       });
     }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      return { ...super.getConfig(), ...(this.args as unknown as TF.serialization.ConfigDict) };
-    }
   };
 }
 
@@ -1195,21 +1153,21 @@ export function melFilterBank(c: MelSpectrogramConfig): number[][] {
   );
 }
 
+type MelArgs = Omit<MelSpectrogramConfig, 'kind'> & { name?: string };
+
 /**
  * Keras' MelSpectrogram as it runs: reflect padding of fft / 2, frames of `sequence_length` samples under
  * a periodic Hann or Hamming window centred in `fft_length` (as torch.stft), a real DFT as two fixed
  * convolutions, |X|^mag_exp, the mel filter bank, then 10 log10 with Keras' floors (top_db below the
  * maximum of the whole batch, as Keras takes it).
  */
-export function melSpectrogram(tf: Tf): LayerClass<Omit<MelSpectrogramConfig, 'kind'> & { name?: string }> {
-  return class MelSpectrogramLayer extends tf.layers.Layer {
+export function melSpectrogram(tf: Tf): LayerClass<MelArgs> {
+  return class MelSpectrogramLayer extends customBase(tf)<MelArgs> {
     static className = 'NetcensusMelSpectrogram';
-    private readonly c: MelSpectrogramConfig;
 
-    constructor(args: Omit<MelSpectrogramConfig, 'kind'> & { name?: string }) {
-      super({ name: args.name });
-      const { name: _n, ...rest } = args;
-      this.c = { kind: 'melSpectrogram', ...rest };
+    private get c(): MelSpectrogramConfig {
+      const { name: _n, ...rest } = this.args;
+      return { kind: 'melSpectrogram', ...rest };
     }
 
     override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
@@ -1265,11 +1223,6 @@ export function melSpectrogram(tf: Tf): LayerClass<Omit<MelSpectrogramConfig, 'k
         }
         return tf.transpose(mel, [0, 2, 1]);
       });
-    }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      const { kind: _k, ...rest } = this.c;
-      return { ...super.getConfig(), ...(rest as unknown as TF.serialization.ConfigDict) };
     }
   };
 }

@@ -8,6 +8,7 @@ import type * as TF from '@tensorflow/tfjs';
 import { mul } from '../exact.js';
 import { fail, unweighted, type Kinds, type LayerClass, type Shape, type Tf } from './spec.js';
 import { broadcast } from './tensor.js';
+import { customBase, perExample, shapesOf, tensorsOf, type LayerArgs } from '../tfjs/base.js';
 
 export interface MergeConfig {
   kind: 'add' | 'multiply' | 'subtract' | 'average' | 'maximum' | 'minimum';
@@ -192,18 +193,10 @@ export const mergeKinds: Kinds<MergeFamily> = {
   },
 };
 
-const perExample = (s: TF.Shape): number[] => s.slice(1).map((d) => d ?? -1);
-const shapesOf = (s: TF.Shape | TF.Shape[]): TF.Shape[] => (Array.isArray(s[0]) ? (s as TF.Shape[]) : [s as TF.Shape]);
-const tensorsOf = (x: TF.Tensor | TF.Tensor[]): TF.Tensor[] => (Array.isArray(x) ? x : [x]);
-
 /** Keras' Subtract: inputs[0] - inputs[1], broadcast. */
 export function subtractLayer(tf: Tf): LayerClass<{ name?: string }> {
-  return class Subtract extends tf.layers.Layer {
+  return class Subtract extends customBase(tf)<LayerArgs> {
     static className = 'Subtract';
-
-    constructor(args: { name?: string } = {}) {
-      super({ name: args.name });
-    }
 
     override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
       const shapes = shapesOf(inputShape);
@@ -230,29 +223,19 @@ function expandTo(tf: Tf, x: TF.Tensor, rank: number): TF.Tensor {
 
 /** InceptionResNetV2's CustomScaleLayer: inputs[0] + inputs[1] * scale. */
 export function customScaleLayer(tf: Tf): LayerClass<{ name?: string; scale: number }> {
-  return class CustomScaleLayer extends tf.layers.Layer {
+  return class CustomScaleLayer extends customBase(tf)<{ name?: string; scale: number }> {
     static className = 'CustomScaleLayer';
-    private readonly scale: number;
-
-    constructor(args: { name?: string; scale: number }) {
-      super({ name: args.name });
-      this.scale = args.scale;
-    }
 
     override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
       const shapes = shapesOf(inputShape);
-      const config: CustomScaleConfig = { kind: 'customScale', scale: this.scale };
+      const config: CustomScaleConfig = { kind: 'customScale', scale: this.args.scale };
       return [shapes[0]![0]!, ...mergeKinds.customScale.outputShape(config, shapes.map(perExample), this.name)];
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
       const [x, r] = tensorsOf(inputs) as [TF.Tensor, TF.Tensor];
       const rank = Math.max(x.rank, r.rank);
-      return tf.tidy(() => tf.add(expandTo(tf, x, rank), tf.mul(expandTo(tf, r, rank), this.scale)));
-    }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      return { ...super.getConfig(), scale: this.scale };
+      return tf.tidy(() => tf.add(expandTo(tf, x, rank), tf.mul(expandTo(tf, r, rank), this.args.scale)));
     }
   };
 }
@@ -268,14 +251,8 @@ interface KerasDotArgs {
  * the second's moved first and its others folded, one batched matmul, then unfolded.
  */
 export function kerasDotLayer(tf: Tf): LayerClass<KerasDotArgs> {
-  return class KerasDot extends tf.layers.Layer {
+  return class KerasDot extends customBase(tf)<KerasDotArgs> {
     static className = 'KerasDot';
-    private readonly args: KerasDotArgs;
-
-    constructor(args: KerasDotArgs) {
-      super({ name: args.name });
-      this.args = { ...args };
-    }
 
     private config(): DotConfig {
       return { kind: 'dot', axes: [this.args.axes[0]!, this.args.axes[1]!], normalize: this.args.normalize };
@@ -308,11 +285,6 @@ export function kerasDotLayer(tf: Tf): LayerClass<KerasDotArgs> {
         const out = [...xRest, ...yRest];
         return tf.reshape(m, [b, ...(out.length ? out : [1])]);
       });
-    }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      const { name: _n, ...rest } = this.args;
-      return { ...super.getConfig(), ...rest };
     }
   };
 }

@@ -8,6 +8,7 @@
  * elementwise, so every kind here has 0 weight MACs, as BatchNormalization always had.
  */
 import type * as TF from '@tensorflow/tfjs';
+import { customBase, perExample, singleInput, singleShape } from '../tfjs/base.js';
 import { kerasAxes, resolveAxes } from './activation.js';
 import { broadcast } from './tensor.js';
 import {
@@ -25,7 +26,6 @@ import {
   type Tf,
   type WeightSpec,
 } from './spec.js';
-import { singleInput, singleShape } from './conv.js';
 
 /**
  * `momentum` in Keras' sense (moving = momentum * moving + (1 - momentum) * batch); PyTorch's 0.1 is Keras' 0.9.
@@ -490,14 +490,8 @@ export interface LrnArgs {
 
 /** Local response normalization across channels; alpha is divided by the window size, as Caffe and PyTorch do. */
 export function lrnLayer(tf: Tf): LayerClass<LrnArgs> {
-  return class LRN extends tf.layers.Layer {
+  return class LRN extends customBase(tf)<LrnArgs> {
     static className = 'LRN';
-    private readonly args: LrnArgs;
-
-    constructor(args: LrnArgs) {
-      super({ name: args.name });
-      this.args = { ...args };
-    }
 
     override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
       return singleShape(inputShape);
@@ -512,11 +506,6 @@ export function lrnLayer(tf: Tf): LayerClass<LrnArgs> {
         a.alpha / a.size,
         a.beta,
       );
-    }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      const { name: _n, ...rest } = this.args;
-      return { ...super.getConfig(), ...rest };
     }
   };
 }
@@ -540,17 +529,11 @@ const broadcastOver = (shape: readonly (number | null)[], axes: readonly number[
  * count kept as a weight; or with the mean and variance given as constants (no weights); `invert` undoes it.
  */
 export function kerasNormalization(tf: Tf): LayerClass<KerasNormalizationArgs> {
-  return class KerasNormalization extends tf.layers.Layer {
+  return class KerasNormalization extends customBase(tf)<KerasNormalizationArgs> {
     static className = 'KerasNormalization';
-    private readonly args: KerasNormalizationArgs;
     private mean?: TF.LayerVariable;
     private variance?: TF.LayerVariable;
     private keep: number[] = [];
-
-    constructor(args: KerasNormalizationArgs = {}) {
-      super({ name: args.name });
-      this.args = { ...args };
-    }
 
     override build(inputShape: TF.Shape | TF.Shape[]): void {
       const s = singleShape(inputShape);
@@ -613,18 +596,12 @@ interface KerasNormArgs {
 
 /** The normalizations tfjs-layers lacks, as Keras computes them at inference, with Keras' weights. */
 export function kerasNormLayer(tf: Tf): LayerClass<KerasNormArgs> {
-  return class KerasNorm extends tf.layers.Layer {
+  return class KerasNorm extends customBase(tf)<KerasNormArgs> {
     static className = 'KerasNorm';
-    private readonly args: KerasNormArgs;
     private gamma?: TF.LayerVariable;
     private beta?: TF.LayerVariable;
     private movingMean?: TF.LayerVariable;
     private movingVariance?: TF.LayerVariable;
-
-    constructor(args: KerasNormArgs) {
-      super({ name: args.name });
-      this.args = { ...args };
-    }
 
     override build(inputShape: TF.Shape | TF.Shape[]): void {
       const s = singleShape(inputShape);
@@ -694,11 +671,6 @@ export function kerasNormLayer(tf: Tf): LayerClass<KerasNormArgs> {
         }
       });
     }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      const { name: _n, ...rest } = this.args;
-      return { ...super.getConfig(), ...(rest as unknown as TF.serialization.ConfigDict) };
-    }
   };
 }
 
@@ -707,34 +679,27 @@ type LayerScaleArgs = { name?: string; dim?: number; projection_dim?: number };
 
 /** ConvNeXt's LayerScale: x * gamma, one trainable weight of shape [dim]. */
 export function layerScaleLayer(tf: Tf): LayerClass<LayerScaleArgs> {
-  return class LayerScale extends tf.layers.Layer {
+  return class LayerScale extends customBase(tf)<LayerScaleArgs> {
     static className = 'LayerScale';
-    private readonly dim: number;
     private gamma?: TF.LayerVariable;
 
     constructor(args: LayerScaleArgs) {
-      super({ name: args.name });
-      this.dim = args.dim ?? args.projection_dim!;
+      super({ name: args.name, dim: args.dim ?? args.projection_dim! });
     }
 
     override build(): void {
-      this.gamma = this.addWeight('variable', [this.dim], 'float32', tf.initializers.constant({ value: 1e-6 }));
+      this.gamma = this.addWeight('variable', [this.args.dim!], 'float32', tf.initializers.constant({ value: 1e-6 }));
       this.built = true;
     }
 
     override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
       const s = singleShape(inputShape);
-      const config: LayerScaleConfig = { kind: 'layerScale', dim: this.dim };
-      const perExample = s.slice(1).map((d) => d ?? -1);
-      return [s[0]!, ...normalizationKinds.layerScale.outputShape(config, [perExample], this.name)];
+      const config: LayerScaleConfig = { kind: 'layerScale', dim: this.args.dim! };
+      return [s[0]!, ...normalizationKinds.layerScale.outputShape(config, [perExample(s)], this.name)];
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
       return tf.tidy(() => tf.mul(singleInput(inputs), this.gamma!.read()));
-    }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      return { ...super.getConfig(), dim: this.dim };
     }
   };
 }

@@ -10,6 +10,7 @@ import type * as TF from '@tensorflow/tfjs';
 import { kerasAxes, resolveAxes } from './activation.js';
 import { broadcast } from './tensor.js';
 import { fail, unweighted, type ConfigReader, type Kinds, type LayerClass, type Shape, type Tf } from './spec.js';
+import { customBase, perExample, shapesOf, tensorsOf } from '../tfjs/base.js';
 
 /** Binary elementwise ops, by Keras' class name: [netcensus' name, the symbol tables show]. */
 const BINARY = {
@@ -218,14 +219,8 @@ export function kerasOpLayer(tf: Tf): LayerClass<KerasOpArgs> {
     prod: (x, a, k) => tf.prod(x, a, k),
   };
 
-  return class KerasOp extends tf.layers.Layer {
+  return class KerasOp extends customBase(tf)<KerasOpArgs> {
     static className = 'KerasOp';
-    private readonly args: KerasOpArgs;
-
-    constructor(args: KerasOpArgs) {
-      super({ name: args.name });
-      this.args = { ...args };
-    }
 
     private shape(inputs: Shape[]): Shape {
       const a = this.args;
@@ -239,13 +234,13 @@ export function kerasOpLayer(tf: Tf): LayerClass<KerasOpArgs> {
     }
 
     override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
-      const shapes = (Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as TF.Shape[];
-      return [shapes[0]![0]!, ...this.shape(shapes.map((s) => s.slice(1).map((d) => d ?? -1)))];
+      const shapes = shapesOf(inputShape);
+      return [shapes[0]![0]!, ...this.shape(shapes.map(perExample))];
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
       return tf.tidy(() => {
-        const xs = Array.isArray(inputs) ? inputs : [inputs];
+        const xs = tensorsOf(inputs);
         const a = this.args;
         let y: TF.Tensor;
         if (a.axis !== undefined) {
@@ -258,11 +253,6 @@ export function kerasOpLayer(tf: Tf): LayerClass<KerasOpArgs> {
         }
         return tf.cast(y, 'float32');
       });
-    }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      const { name: _n, ...rest } = this.args;
-      return { ...super.getConfig(), ...(rest as unknown as TF.serialization.ConfigDict) };
     }
   };
 }

@@ -5,6 +5,7 @@
  * every rank. No weights, no MACs.
  */
 import type * as TF from '@tensorflow/tfjs';
+import { customBase, perExample, singleInput, singleShape } from '../tfjs/base.js';
 import {
   checkPositive,
   fail,
@@ -18,7 +19,6 @@ import {
   type Tf,
 } from './spec.js';
 import { prod } from '../exact.js';
-import { perExample, singleInput, singleShape } from './conv.js';
 import {
   axisName,
   axisPadsOf,
@@ -502,14 +502,8 @@ export interface Pool2DArgs {
  * count_include_pad=True) and ceil mode, whose last partial window is averaged over its in-bounds part.
  */
 export function pool2DExplicit(tf: Tf): LayerClass<Pool2DArgs> {
-  return class Pool2DExplicit extends tf.layers.Layer {
+  return class Pool2DExplicit extends customBase(tf)<Pool2DArgs> {
     static className = 'Pool2DExplicit';
-    private readonly args: Pool2DArgs;
-
-    constructor(args: Pool2DArgs) {
-      super({ name: args.name });
-      this.args = { ...args, pads: { ...args.pads } };
-    }
 
     private outSize(s: TF.Shape): number[] {
       const a = this.args;
@@ -586,25 +580,19 @@ export function pool2DExplicit(tf: Tf): LayerClass<Pool2DArgs> {
 
 /** torchvision's AdaptiveAvgPool2d: bin i spans [floor(i*H/out), ceil((i+1)*H/out)). */
 export function adaptiveAvgPool2D(tf: Tf): LayerClass<{ output: Pair; name?: string }> {
-  return class AdaptiveAvgPool2D extends tf.layers.Layer {
+  return class AdaptiveAvgPool2D extends customBase(tf)<{ output: Pair; name?: string }> {
     static className = 'AdaptiveAvgPool2D';
-    private readonly outputSize: Pair;
-
-    constructor(args: { output: Pair; name?: string }) {
-      super({ name: args.name });
-      this.outputSize = args.output;
-    }
 
     override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
       const s = singleShape(inputShape);
-      return [s[0]!, this.outputSize[0], this.outputSize[1], s[3]!];
+      return [s[0]!, this.args.output[0], this.args.output[1], s[3]!];
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
       return tf.tidy(() => {
         const x = singleInput(inputs) as TF.Tensor4D;
         const [, h, w] = x.shape;
-        const [oh, ow] = this.outputSize;
+        const [oh, ow] = this.args.output;
         if (h === oh && w === ow) return x.clone();
         if (h % oh === 0 && w % ow === 0) return tf.avgPool(x, [h / oh, w / ow], [h / oh, w / ow], 'valid');
         // Bins are rectangles, so averaging rows then columns equals averaging each bin.
@@ -619,10 +607,6 @@ export function adaptiveAvgPool2D(tf: Tf): LayerClass<{ output: Pair; name?: str
           2,
         );
       });
-    }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      return { ...super.getConfig(), output: [...this.outputSize] };
     }
   };
 }
@@ -656,14 +640,8 @@ function poolOp(tf: Tf, mode: 'max' | 'avg', x: TF.Tensor, pool: number[], strid
  * the explicit padding too when count_include_pad, and 0 on the overhang ceil mode adds (PyTorch's divisor).
  */
 export function poolND(tf: Tf): LayerClass<PoolNDArgs> {
-  return class PoolND extends tf.layers.Layer {
+  return class PoolND extends customBase(tf)<PoolNDArgs> {
     static className = 'PoolND';
-    private readonly args: PoolNDArgs;
-
-    constructor(args: PoolNDArgs) {
-      super({ name: args.name });
-      this.args = { ...args, pads: args.pads.map(([b, a]) => [b, a]) };
-    }
 
     private outSize(s: TF.Shape): number[] {
       const a = this.args;
@@ -733,22 +711,14 @@ export function poolND(tf: Tf): LayerClass<PoolNDArgs> {
 
 /** Keras' (and PyTorch's) adaptive pools of any rank: bin i spans [floor(i x in / out), ceil((i + 1) x in / out)). */
 export function adaptivePoolND(tf: Tf): LayerClass<{ mode: 'max' | 'avg'; output: number[]; name?: string }> {
-  return class AdaptivePoolND extends tf.layers.Layer {
+  return class AdaptivePoolND extends customBase(tf)<{ mode: 'max' | 'avg'; output: number[]; name?: string }> {
     static className = 'AdaptivePoolND';
-    private readonly mode: 'max' | 'avg';
-    private readonly outputSize: number[];
-
-    constructor(args: { mode: 'max' | 'avg'; output: number[]; name?: string }) {
-      super({ name: args.name });
-      this.mode = args.mode;
-      this.outputSize = [...args.output];
-    }
 
     override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
       const s = singleShape(inputShape);
       const config: AdaptivePoolConfig = {
-        kind: this.mode === 'max' ? 'adaptiveMaxPool' : 'adaptiveAvgPool',
-        output: this.outputSize,
+        kind: this.args.mode === 'max' ? 'adaptiveMaxPool' : 'adaptiveAvgPool',
+        output: this.args.output,
       };
       return [s[0]!, ...poolingKinds[config.kind].outputShape(config, [perExample(s)], this.name)];
     }
@@ -757,11 +727,11 @@ export function adaptivePoolND(tf: Tf): LayerClass<{ mode: 'max' | 'avg'; output
       return tf.tidy(() => {
         let y = singleInput(inputs);
         // Bins are boxes, so reducing one axis at a time equals reducing each bin (equal counts per slice).
-        this.outputSize.forEach((out, i) => {
+        this.args.output.forEach((out, i) => {
           const axis = i + 1;
           const size = y.shape[axis]!;
           if (size === out) return;
-          const reduce = (t: TF.Tensor) => (this.mode === 'max' ? tf.max(t, axis, true) : tf.mean(t, axis, true));
+          const reduce = (t: TF.Tensor) => (this.args.mode === 'max' ? tf.max(t, axis, true) : tf.mean(t, axis, true));
           const parts = Array.from({ length: out }, (_, j) => {
             const start = Math.floor((j * size) / out);
             const end = Math.ceil(((j + 1) * size) / out);
@@ -773,10 +743,6 @@ export function adaptivePoolND(tf: Tf): LayerClass<{ mode: 'max' | 'avg'; output
         });
         return y === inputs || (Array.isArray(inputs) && y === inputs[0]) ? tf.clone(y) : y;
       });
-    }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      return { ...super.getConfig(), mode: this.mode, output: [...this.outputSize] };
     }
   };
 }

@@ -17,9 +17,9 @@
  *  - Embedding: a table lookup, no MACs.
  */
 import type * as TF from '@tensorflow/tfjs';
+import { customBase, initializer, perExample, singleInput, singleShape } from '../tfjs/base.js';
 import { mul, prod, sum } from '../exact.js';
 import { activationOp, readActivation, tfjsActivation, type ActivationFn } from './activation.js';
-import { initializer, perExample, singleShape } from './conv.js';
 // The registry, for a wrapped layer's spec: used inside functions only, as index.ts imports this file first.
 import { kindSpec, type LayerConfig } from './index.js';
 import {
@@ -1014,11 +1014,6 @@ export function gruResetAfterCell(tf: Tf): CellClass<GruCellArgs> {
         return [next, next];
       });
     }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      const { name: _n, ...rest } = this.args;
-      return { ...super.getConfig(), ...(rest as unknown as TF.serialization.ConfigDict) };
-    }
   };
 }
 
@@ -1073,11 +1068,6 @@ export function lstmTwoBiasCell(tf: Tf): CellClass<GruCellArgs> {
         return [next, next, cell];
       });
     }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      const { name: _n, ...rest } = this.args;
-      return { ...super.getConfig(), ...(rest as unknown as TF.serialization.ConfigDict) };
-    }
   };
 }
 
@@ -1092,17 +1082,11 @@ export interface ConvLstmArgs {
  * convolution (strides, padding, dilation) and a SAME, stride-1 recurrent convolution, over time steps.
  */
 export function convLstmLayerClass(tf: Tf): import('./spec.js').LayerClass<ConvLstmArgs> {
-  return class ConvLSTM extends tf.layers.Layer {
+  return class ConvLSTM extends customBase(tf)<ConvLstmArgs> {
     static className = 'NetcensusConvLSTM';
-    private readonly args: ConvLstmArgs;
     private kernel?: TF.LayerVariable;
     private recurrentKernel?: TF.LayerVariable;
     private bias?: TF.LayerVariable;
-
-    constructor(args: ConvLstmArgs) {
-      super({ name: args.name });
-      this.args = { ...args };
-    }
 
     override build(inputShape: TF.Shape | TF.Shape[]): void {
       const c = this.args.config;
@@ -1149,7 +1133,7 @@ export function convLstmLayerClass(tf: Tf): import('./spec.js').LayerClass<ConvL
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor | TF.Tensor[] {
       return tf.tidy(() => {
         const c = this.args.config;
-        const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+        const x = singleInput(inputs);
         const steps = tf.unstack(x, 1);
         if (c.goBackwards) steps.reverse();
         const ones = c.kernel.map(() => 1);
@@ -1190,14 +1174,8 @@ export interface BidirectionalMergeArgs {
 
 /** The merge of a Bidirectional's two directions, as Keras' Bidirectional.call does it. */
 export function bidirectionalMerge(tf: Tf): import('./spec.js').LayerClass<BidirectionalMergeArgs> {
-  return class BidirectionalMerge extends tf.layers.Layer {
+  return class BidirectionalMerge extends customBase(tf)<BidirectionalMergeArgs> {
     static className = 'BidirectionalMerge';
-    private readonly args: BidirectionalMergeArgs;
-
-    constructor(args: BidirectionalMergeArgs) {
-      super({ name: args.name });
-      this.args = { ...args };
-    }
 
     override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape | TF.Shape[] {
       const [y, yRev] = inputShape as TF.Shape[];
@@ -1241,15 +1219,9 @@ export interface ReversibleEmbeddingArgs {
 
 /** Keras 3's ReversibleEmbedding, forward call: a lookup in `embeddings`; `reverse_embeddings` unless tied. */
 export function reversibleEmbeddingLayer(tf: Tf): import('./spec.js').LayerClass<ReversibleEmbeddingArgs> {
-  return class ReversibleEmbedding extends tf.layers.Layer {
+  return class ReversibleEmbedding extends customBase(tf)<ReversibleEmbeddingArgs> {
     static className = 'ReversibleEmbedding';
-    private readonly args: ReversibleEmbeddingArgs;
     private embeddings?: TF.LayerVariable;
-
-    constructor(args: ReversibleEmbeddingArgs) {
-      super({ name: args.name });
-      this.args = { ...args };
-    }
 
     override build(): void {
       const c = this.args.config;
@@ -1267,7 +1239,7 @@ export function reversibleEmbeddingLayer(tf: Tf): import('./spec.js').LayerClass
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
       return tf.tidy(() => {
-        const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+        const x = singleInput(inputs);
         const ids = tf.cast(x, 'int32');
         const flat = tf.gather(this.embeddings!.read(), tf.reshape(ids, [-1]));
         return tf.reshape(flat, [...x.shape, this.args.config.outputDim]);

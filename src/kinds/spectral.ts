@@ -5,8 +5,8 @@
  * imported directly elsewhere (graph.ts), and a registry lookup from it would close an import cycle.
  */
 import type * as TF from '@tensorflow/tfjs';
+import { customBase, singleInput, singleShape } from '../tfjs/base.js';
 import { NetcensusError } from '../errors.js';
-import { singleInput, singleShape } from './conv.js';
 import { kindSpec } from './index.js';
 import {
   otherFactors,
@@ -83,17 +83,11 @@ const windowOf = (layer: LayerConfigOf, info: LayerInfo) => {
 
 /** SpectralNormalization's vector u: a non-trainable (1, units) weight; the values pass through unchanged. */
 export function spectralVectorLayer(tf: Tf): LayerClass<{ name?: string; units: number }> {
-  return class SpectralVector extends tf.layers.Layer {
+  return class SpectralVector extends customBase(tf)<{ name?: string; units: number }> {
     static className = 'SpectralVector';
-    private readonly units: number;
-
-    constructor(args: { name?: string; units: number }) {
-      super({ name: args.name });
-      this.units = args.units;
-    }
 
     override build(): void {
-      this.addWeight('vector_u', [1, this.units], 'float32', tf.initializers.zeros(), undefined, false);
+      this.addWeight('vector_u', [1, this.args.units], 'float32', tf.initializers.zeros(), undefined, false);
       this.built = true;
     }
 
@@ -103,10 +97,6 @@ export function spectralVectorLayer(tf: Tf): LayerClass<{ name?: string; units: 
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
       return tf.clone(singleInput(inputs));
-    }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      return { ...super.getConfig(), units: this.units };
     }
   };
 }

@@ -8,8 +8,8 @@
  * Every kind builds as one registered custom tfjs layer, `TensorOp`, whose shape rule is the census'.
  */
 import type * as TF from '@tensorflow/tfjs';
+import { customBase, perExample, singleShape } from '../tfjs/base.js';
 import { mul, prod } from '../exact.js';
-import { perExample, singleShape } from './conv.js';
 import {
   bias,
   checkPositive,
@@ -428,18 +428,12 @@ export interface TensorOpArgs {
 
 /** Every tensor operator of the family, executed with tfjs-core ops; weights for paramOp, paramConcat and instanceNorm. */
 export function tensorOp(tf: Tf): LayerClass<TensorOpArgs> {
-  return class TensorOp extends tf.layers.Layer {
+  return class TensorOp extends customBase(tf)<TensorOpArgs> {
     static className = 'TensorOp';
-    private readonly op: TensorFamily;
     private w: TF.LayerVariable[] = [];
 
-    constructor(args: TensorOpArgs) {
-      super({ name: args.name });
-      this.op = args.op;
-    }
-
     override build(inputShape: TF.Shape | TF.Shape[]): void {
-      const op = this.op;
+      const op = this.args.op;
       if (op.kind === 'paramConcat') {
         this.w = [this.addWeight('value', [...op.shape], 'float32', tf.initializers.zeros())];
       } else if (op.kind === 'paramOp') {
@@ -457,7 +451,7 @@ export function tensorOp(tf: Tf): LayerClass<TensorOpArgs> {
     }
 
     override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape | TF.Shape[] {
-      return shapesOf(this.op, inputShape, this.name);
+      return shapesOf(this.args.op, inputShape, this.name);
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor | TF.Tensor[] {
@@ -465,7 +459,7 @@ export function tensorOp(tf: Tf): LayerClass<TensorOpArgs> {
     }
 
     private run(xs: TF.Tensor[]): TF.Tensor | TF.Tensor[] {
-      const op = this.op;
+      const op = this.args.op;
       const x = xs[0]!;
       switch (op.kind) {
         case 'transpose':
@@ -601,10 +595,6 @@ export function tensorOp(tf: Tf): LayerClass<TensorOpArgs> {
               );
         }
       }
-    }
-
-    override getConfig(): TF.serialization.ConfigDict {
-      return { ...super.getConfig(), op: this.op as unknown as TF.serialization.ConfigDict };
     }
   };
 }

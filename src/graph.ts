@@ -17,7 +17,7 @@ export type { PublishedFigure, PublishedMeasure } from './published.js';
 // The configs and the zoo's shorthands, re-exported so the graph is one import for model authors.
 export type { LayerConfig, LayerKind } from './kinds/index.js';
 export type { Shape, Pair } from './kinds/spec.js';
-export type { Pads, Padding } from './kinds/window.js';
+export type { AxisPads, Pads, Padding } from './kinds/window.js';
 export { ACTIVATIONS, relu, softmax, type ActivationFn, type ActivationConfig } from './kinds/activation.js';
 export { conv, pads, type Conv2dConfig, type DepthwiseConv2dConfig, type SeparableConv2dConfig } from './kinds/conv.js';
 export { dense, type DenseConfig } from './kinds/dense.js';

@@ -8,7 +8,16 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { census } from '../src/census.js';
 import { NetcensusError } from '../src/errors.js';
-import { GraphBuilder, batchNorm, conv, input, type Graph, type LayerConfig, type Pads } from '../src/graph.js';
+import {
+  GraphBuilder,
+  batchNorm,
+  conv,
+  input,
+  type Graph,
+  type LayerConfig,
+  type Pads,
+  type AxisPads,
+} from '../src/graph.js';
 import { AdaptiveAvgPool2D, GroupedConv2D, Pool2DExplicit } from '../src/tfjs/custom.js';
 import { verifyGraph } from '../src/verify.js';
 
@@ -149,7 +158,11 @@ describe('AdaptiveAvgPool2D', () => {
 
 // ---- differential: random architectures, census against execution ----
 
-const smallPads = fc.record({ top: fc.nat(2), bottom: fc.nat(2), left: fc.nat(2), right: fc.nat(2) });
+const smallPadRecord = fc.record({ top: fc.nat(2), bottom: fc.nat(2), left: fc.nat(2), right: fc.nat(2) });
+const smallPads = smallPadRecord.map((p): AxisPads => [
+  [p.top, p.bottom],
+  [p.left, p.right],
+]);
 const padding = fc.oneof(fc.constant('valid' as const), fc.constant('same' as const), smallPads);
 
 /** One step of a random network; `c` is the current channel count, so groups can divide it. */
@@ -203,7 +216,7 @@ const step = (c: number): fc.Arbitrary<LayerConfig | 'residual' | 'branch'> =>
     fc
       .record({ units: fc.integer({ min: 1, max: 6 }), bias: fc.boolean() })
       .map(({ units, bias }): LayerConfig => ({ kind: 'dense', units, bias })),
-    smallPads.map((pads): LayerConfig => ({ kind: 'zeroPad2d', pads })),
+    smallPadRecord.map((pads): LayerConfig => ({ kind: 'zeroPad2d', pads })),
     fc
       .record({ o: fc.integer({ min: 1, max: 4 }) })
       .map(({ o }): LayerConfig => ({ kind: 'adaptiveAvgPool2d', output: [o, o] })),

@@ -22,7 +22,7 @@ import {
   type BuildCtx,
   type ConfigReader,
   type Kinds,
-  type LayerInfo,
+  type KindSpec,
   type Pair,
   type Shape,
   type LayerClass,
@@ -45,81 +45,48 @@ import {
   windowSpec,
   type AxisPads,
   type Padding,
-  type Pads,
 } from './window.js';
 
-export interface Conv2dConfig {
-  kind: 'conv2d';
-  filters: number;
-  kernel: Pair;
-  strides: Pair;
-  padding: Padding;
-  dilation: Pair;
-  groups: number;
-  bias: boolean;
-  /** Fused activation, as Keras' Conv2D(activation=...) has. */
-  activation?: ActivationFn;
-}
-export interface DepthwiseConv2dConfig {
-  kind: 'depthwiseConv2d';
-  kernel: Pair;
-  strides: Pair;
-  padding: Padding;
-  dilation: Pair;
-  depthMultiplier: number;
-  bias: boolean;
-  activation?: ActivationFn;
-}
-export interface SeparableConv2dConfig {
-  kind: 'separableConv2d';
-  filters: number;
-  kernel: Pair;
-  strides: Pair;
-  padding: Padding;
-  dilation: Pair;
-  depthMultiplier: number;
-  bias: boolean;
-  activation?: ActivationFn;
-}
 /**
  * A convolution's padding at any rank: Keras' valid and same, causal (1-D only: the effective kernel minus
  * one before, nothing after, as Keras' Conv1D pads), or explicit per-axis [before, after] (ONNX's pads).
  */
 export type ConvPadding = 'valid' | 'same' | 'causal' | AxisPads;
 
-/** Keras' Conv1D and Conv3D (and ONNX's 1-D and 3-D Conv): kernel, strides and dilation have one entry per spatial axis. */
-export interface ConvNdConfig {
-  kind: 'conv1d' | 'conv3d';
-  filters: number;
+/** What every convolution's window has: one entry per spatial axis. */
+interface ConvWindow {
   kernel: readonly number[];
   strides: readonly number[];
   padding: ConvPadding;
   dilation: readonly number[];
+  bias: boolean;
+  /** Fused activation, as Keras' Conv2D(activation=...) has. */
+  activation?: ActivationFn;
+}
+/** Keras' Conv1D, Conv2D and Conv3D (and ONNX's Conv of any of those ranks), grouped and dilated. */
+export interface ConvConfig extends ConvWindow {
+  kind: 'conv1d' | 'conv2d' | 'conv3d';
+  filters: number;
   groups: number;
-  bias: boolean;
-  activation?: ActivationFn;
 }
-export interface DepthwiseConv1dConfig {
-  kind: 'depthwiseConv1d';
-  kernel: readonly number[];
-  strides: readonly number[];
-  padding: ConvPadding;
-  dilation: readonly number[];
+/** Keras' DepthwiseConv1D and DepthwiseConv2D: `depthMultiplier` outputs per input channel. */
+export interface DepthwiseConvConfig extends ConvWindow {
+  kind: 'depthwiseConv1d' | 'depthwiseConv2d';
   depthMultiplier: number;
-  bias: boolean;
-  activation?: ActivationFn;
 }
-export interface SeparableConv1dConfig {
-  kind: 'separableConv1d';
+/** Keras' SeparableConv1D and SeparableConv2D: a depthwise conv, then a pointwise one to `filters`. */
+export interface SeparableConvConfig extends ConvWindow {
+  kind: 'separableConv1d' | 'separableConv2d';
   filters: number;
-  kernel: readonly number[];
-  strides: readonly number[];
-  padding: ConvPadding;
-  dilation: readonly number[];
   depthMultiplier: number;
-  bias: boolean;
-  activation?: ActivationFn;
 }
+/** The library's earlier names, one type each now. */
+export type Conv2dConfig = ConvConfig;
+export type ConvNdConfig = ConvConfig;
+export type DepthwiseConv2dConfig = DepthwiseConvConfig;
+export type DepthwiseConv1dConfig = DepthwiseConvConfig;
+export type SeparableConv2dConfig = SeparableConvConfig;
+export type SeparableConv1dConfig = SeparableConvConfig;
 /**
  * A transposed convolution of rank 1, 2 or 3. Its full output is (in - 1) x stride + the effective kernel
  * per axis; `padding` says how much of it is kept:
@@ -157,18 +124,7 @@ export interface StftConfig {
   expandDims: boolean;
 }
 /** Every config this family defines. */
-export type ConvFamily =
-  | StftConfig
-  | Conv2dConfig
-  | DepthwiseConv2dConfig
-  | SeparableConv2dConfig
-  | ConvNdConfig
-  | DepthwiseConv1dConfig
-  | SeparableConv1dConfig
-  | ConvTransposeConfig;
-
-/** The 2-D kinds, whose configs keep the zoo's Pads. */
-type Conv2dFamily = Conv2dConfig | DepthwiseConv2dConfig | SeparableConv2dConfig;
+export type ConvFamily = StftConfig | ConvConfig | DepthwiseConvConfig | SeparableConvConfig | ConvTransposeConfig;
 
 const pair = (v: number | Pair): Pair => (typeof v === 'number' ? [v, v] : v);
 
@@ -184,8 +140,8 @@ export function conv(
     bias?: boolean;
     activation?: ActivationFn;
   } = {},
-): Conv2dConfig {
-  const padding: Padding =
+): ConvConfig {
+  const padding: ConvPadding =
     o.pad === undefined || o.pad === 0 ? 'valid' : o.pad === 'same' || o.pad === 'valid' ? o.pad : pads(o.pad);
   return {
     kind: 'conv2d',
@@ -200,50 +156,25 @@ export function conv(
   };
 }
 
-/** Symmetric explicit padding: `pads(1)`, `pads([1, 2])`. */
-export const pads = (p: number | Pair) => {
+/** Symmetric explicit padding of a 2-D window: `pads(1)`, `pads([1, 2])`. */
+export const pads = (p: number | Pair): AxisPads => {
   const [h, w] = pair(p);
-  return { top: h, bottom: h, left: w, right: w };
+  return [
+    [h, h],
+    [w, w],
+  ];
 };
 
-const slide2d = (name: string, c: Conv2dFamily, h: number, w: number): number[] =>
-  slide(name, c.kind, [h, w], {
-    kernel: c.kernel,
-    strides: c.strides,
-    dilation: c.dilation,
-    padding: toAxisPadding(c.padding),
-  });
+/** The first stride only, as Keras' summary line of a 2-D depthwise or separable conv shows it. */
+const firstStrided = (s: readonly number[]): string => (s[0]! > 1 ? '/' + sizeText(s) : '');
 
-const strided = (s: Pair, both: boolean): string => ((both ? s[0] > 1 || s[1] > 1 : s[0] > 1) ? '/' + sizeText(s) : '');
-
-const window = (c: Conv2dFamily, info: LayerInfo) =>
-  windowSpec(info, { kernel: c.kernel, strides: c.strides, dilation: c.dilation, padding: toAxisPadding(c.padding) });
-
-/**
- * The padding as tfjs-layers takes it, 'valid' or 'same', where it is one of them for this input: explicit
- * padding equal to TensorFlow's SAME (VGG's pad 1 around a 3x3 kernel) runs as 'same'. Undefined for other
- * explicit padding.
- */
-function layersPadding(ctx: BuildCtx, c: Conv2dFamily): 'valid' | 'same' | undefined {
-  if (c.padding === 'valid' || c.padding === 'same') return c.padding;
-  const p = axisPadsOf(c.padding);
-  if (isZeroPads(p)) return 'valid';
-  const inShape = ctx.info.inputShapes[0]!;
-  if (equalPads(p, samePadsND(inShape.slice(0, 2), c.kernel, c.strides, c.dilation))) return 'same';
-  return undefined;
-}
-
-/** tfjs-layers' padding, with other explicit padding as a ZeroPadding2D in front (the depthwise and separable layers). */
-function padded(ctx: BuildCtx, c: Conv2dFamily): [TF.SymbolicTensor, 'valid' | 'same'] {
+/** tfjs-layers' 2-D padding, with other explicit padding as a ZeroPadding2D in front (the depthwise and separable layers). */
+function padded(ctx: BuildCtx, c: DepthwiseConvConfig | SeparableConvConfig): [TF.SymbolicTensor, 'valid' | 'same'] {
   const x = ctx.inputs[0]!;
-  const simple = layersPadding(ctx, c);
+  const simple = tfjsPadding(c, ctx.info.inputShapes[0]!);
   if (simple) return [x, simple];
-  const p = c.padding as Pads;
   const pad = ctx.tf.layers.zeroPadding2d({
-    padding: [
-      [p.top, p.bottom],
-      [p.left, p.right],
-    ],
+    padding: (c.padding as AxisPads).map(([b, a]) => [b, a]) as [[number, number], [number, number]],
     name: `${ctx.name}__pad`,
   });
   return [ctx.use(pad, x), 'valid'];
@@ -253,11 +184,14 @@ const readPadding = (r: ConfigReader) => ({
   kernel: r.pair('kernel_size'),
   strides: r.pair('strides', 1),
   // netcensus' GroupedConv2D writes explicit pads as an object; Keras classes only ever write a mode.
-  padding: r.cls === 'GroupedConv2D' && typeof r.raw('padding') === 'object' ? readPads(r, 'padding') : r.padding(),
+  padding:
+    r.cls === 'GroupedConv2D' && typeof r.raw('padding') === 'object'
+      ? axisPadsOf(readPads(r, 'padding'))
+      : r.padding(),
   dilation: r.pair('dilation_rate', 1),
 });
 
-function readConv2d(r: ConfigReader): Conv2dConfig {
+function readConv2d(r: ConfigReader): ConvConfig {
   r.channelsLast();
   return {
     kind: 'conv2d',
@@ -269,7 +203,7 @@ function readConv2d(r: ConfigReader): Conv2dConfig {
   };
 }
 
-function readSeparable(r: ConfigReader): SeparableConv2dConfig {
+function readSeparable(r: ConfigReader): SeparableConvConfig {
   r.channelsLast();
   return {
     kind: 'separableConv2d',
@@ -281,18 +215,22 @@ function readSeparable(r: ConfigReader): SeparableConv2dConfig {
   };
 }
 
-/** Spatial axes of each rank-generic kind. */
+/** Spatial axes of each kind. */
 const RANK = {
   conv1d: 1,
+  conv2d: 2,
   conv3d: 3,
   depthwiseConv1d: 1,
+  depthwiseConv2d: 2,
   separableConv1d: 1,
+  separableConv2d: 2,
   conv1dTranspose: 1,
   conv2dTranspose: 2,
   conv3dTranspose: 3,
 } as const;
 
-type NdConfig = ConvNdConfig | DepthwiseConv1dConfig | SeparableConv1dConfig | ConvTransposeConfig;
+type WindowedConfig = ConvConfig | DepthwiseConvConfig | SeparableConvConfig;
+type NdConfig = WindowedConfig | ConvTransposeConfig;
 
 /** Refuses per-axis fields whose length is not the kind's rank. */
 function checkAxes(name: string, c: NdConfig, fields: Record<string, readonly unknown[] | string | undefined>): void {
@@ -316,7 +254,7 @@ function windowPadding(c: {
     : c.padding;
 }
 
-const ndWindow = (c: ConvNdConfig | DepthwiseConv1dConfig | SeparableConv1dConfig) => ({
+const ndWindow = (c: WindowedConfig) => ({
   kernel: c.kernel,
   strides: c.strides,
   dilation: c.dilation,
@@ -324,11 +262,7 @@ const ndWindow = (c: ConvNdConfig | DepthwiseConv1dConfig | SeparableConv1dConfi
 });
 
 /** Spatial output sizes of a rank-generic conv; refuses causal padding beyond one axis. */
-function slideNd(
-  name: string,
-  c: ConvNdConfig | DepthwiseConv1dConfig | SeparableConv1dConfig,
-  sizes: Shape,
-): number[] {
+function slideNd(name: string, c: WindowedConfig, sizes: Shape): number[] {
   checkAxes(name, c, {
     kernel: c.kernel,
     strides: c.strides,
@@ -511,24 +445,84 @@ function transposeShape(name: string, c: ConvTransposeConfig, inputs: Shape[]): 
 }
 
 /** Padding for the custom layer: explicit pads for this input, causal and same resolved. */
-const resolvedPads = (
-  c: ConvNdConfig | DepthwiseConv1dConfig | SeparableConv1dConfig,
-  inShape: Shape,
-): Array<[number, number]> =>
+const resolvedPads = (c: WindowedConfig, inShape: Shape): Array<[number, number]> =>
   resolveAxisPads(windowPadding(c), spatial(inShape), c.kernel, c.strides, c.dilation).map(([b, a]) => [b, a]);
 
 /**
  * The padding tfjs-layers' own conv takes for this input, or undefined where it has none that matches
  * (causal: tfjs' conv1d does not implement it; explicit pads other than none or TensorFlow's SAME).
  */
-function tfjsPadding(c: ConvNdConfig, inShape: Shape): 'valid' | 'same' | undefined {
+function tfjsPadding(c: WindowedConfig, inShape: Shape): 'valid' | 'same' | undefined {
   if (c.padding === 'valid' || c.padding === 'same') return c.padding;
   if (c.padding === 'causal') return undefined;
   if (isZeroPads(c.padding)) return 'valid';
   return equalPads(c.padding, samePadsND(spatial(inShape), c.kernel, c.strides, c.dilation)) ? 'same' : undefined;
 }
 
-const convNd = (title: string): Kinds<ConvNdConfig>['conv1d'] => ({
+/** The tfjs layer a conv runs as: tfjs-layers' own where it can express the conv, netcensus' otherwise. */
+function convLayer(c: ConvConfig, ctx: BuildCtx): TF.SymbolicTensor {
+  const x = ctx.inputs[0]!;
+  const inShape = ctx.info.inputShapes[0]!;
+  const rank = RANK[c.kind];
+  const padding = tfjsPadding(c, inShape);
+  const args = {
+    name: ctx.name,
+    filters: c.filters,
+    kernelSize: [...c.kernel],
+    strides: [...c.strides],
+    dilationRate: [...c.dilation],
+    useBias: c.bias,
+    kernelInitializer: ctx.kernelInitializer,
+  };
+  // TensorFlow.js' convolutions refuse a stride with a dilation (ONNX and PyTorch allow both): ConvND runs
+  // it with the kernel dilated by zeros.
+  if (!(c.strides.some((s) => s > 1) && c.dilation.some((d) => d > 1))) {
+    // In 2-D, groups and other explicit padding go into tf.conv2d itself (it takes explicit pads), not
+    // into a padding op in front of it.
+    if (rank === 2 && (c.groups > 1 || !padding)) {
+      const GroupedConv2D = ctx.custom(groupedConv2D);
+      const explicit = padding ?? padsOf(c.padding as AxisPads);
+      return ctx.use(
+        new GroupedConv2D({
+          ...args,
+          kernelSize: args.kernelSize as unknown as Pair,
+          strides: args.strides as unknown as Pair,
+          dilationRate: args.dilationRate as unknown as Pair,
+          padding: explicit,
+          groups: c.groups,
+          activation: c.activation,
+        }),
+        x,
+      );
+    }
+    if (c.groups === 1 && padding) {
+      const layers = ctx.tf.layers;
+      const own = { ...args, padding, activation: tfjsActivation(c.activation) };
+      return ctx.use(
+        rank === 1
+          ? layers.conv1d({ ...own, dilationRate: c.dilation[0]! })
+          : rank === 2
+            ? layers.conv2d({ ...own, dilationRate: own.dilationRate as [number, number] })
+            : layers.conv3d({ ...own, dilationRate: own.dilationRate as [number, number, number] }),
+        x,
+      );
+    }
+  }
+  return ctx.use(
+    new (ctx.custom(convND))({
+      ...args,
+      mode: 'conv',
+      pads: resolvedPads(c, inShape),
+      groups: c.groups,
+      depthMultiplier: 1,
+      activation: c.activation,
+    }),
+    x,
+  );
+}
+
+/** Keras' convolutions of each rank (and ONNX's Conv): one spec, the rank from the kind. */
+const convSpec = (title: string): KindSpec<ConvConfig> => ({
   title,
   convLike: true,
   outputShape: withFusedShape((c, inputs, name) => {
@@ -542,55 +536,12 @@ const convNd = (title: string): Kinds<ConvNdConfig>['conv1d'] => ({
     if (c.bias) specs.push(bias('bias', [c.filters]));
     return specs;
   },
-  // Output positions x filters x (input channels / groups) x kernel elements, as for Conv2D.
+  // Output positions x filters x (input channels / groups) x kernel elements.
   macs: (c, inputs, out) => mul('MACs', prod(spatial(out)), c.filters, channels(inputs[0]!) / c.groups, prod(c.kernel)),
   describe: (c) => ndText(c),
   keras: {},
-  custom: [convND],
-  tfjs: withFused((c, ctx) => {
-    const inShape = ctx.info.inputShapes[0]!;
-    const padding = tfjsPadding(c, inShape);
-    const strided = c.strides.some((s) => s > 1);
-    const dilated = c.dilation.some((d) => d > 1);
-    if (c.groups === 1 && padding !== undefined && !(strided && dilated)) {
-      const args = {
-        name: ctx.name,
-        filters: c.filters,
-        kernelSize: [...c.kernel],
-        strides: [...c.strides],
-        padding,
-        dilationRate: [...c.dilation],
-        useBias: c.bias,
-        kernelInitializer: ctx.kernelInitializer,
-        activation: tfjsActivation(c.activation),
-      };
-      const layers = ctx.tf.layers;
-      return ctx.use(
-        c.kind === 'conv1d'
-          ? layers.conv1d({ ...args, dilationRate: c.dilation[0]! })
-          : layers.conv3d({ ...args, dilationRate: [...c.dilation] as [number, number, number] }),
-        ctx.inputs[0]!,
-      );
-    }
-    const ConvND = ctx.custom(convND);
-    return ctx.use(
-      new ConvND({
-        name: ctx.name,
-        mode: 'conv',
-        filters: c.filters,
-        kernelSize: [...c.kernel],
-        strides: [...c.strides],
-        pads: resolvedPads(c, inShape),
-        dilationRate: [...c.dilation],
-        groups: c.groups,
-        depthMultiplier: 1,
-        useBias: c.bias,
-        activation: c.activation,
-        kernelInitializer: ctx.kernelInitializer,
-      }),
-      ctx.inputs[0]!,
-    );
-  }),
+  custom: [groupedConv2D, convND],
+  tfjs: withFused(convLayer),
   factors: (c, info) => ({
     kind: 'conv',
     k: prod(c.kernel),
@@ -605,16 +556,11 @@ const convNd = (title: string): Kinds<ConvNdConfig>['conv1d'] => ({
   window: (c, info) => windowSpec(info, ndWindow(c)),
 });
 
-/** A depthwise or separable 1-D conv as the custom layer takes it. */
-const depthwiseArgs = (
-  c: DepthwiseConv1dConfig | SeparableConv1dConfig,
-  ctx: BuildCtx,
-  mode: 'depthwise' | 'separable',
-): ConvNDArgs => ({
+/** A depthwise or separable conv as the custom layer takes it. */
+const depthwiseArgs = (c: DepthwiseConvConfig | SeparableConvConfig, ctx: BuildCtx): ConvNDArgs => ({
   name: ctx.name,
-  mode,
-  filters:
-    c.kind === 'separableConv1d' ? c.filters : mul('channels', channels(ctx.info.inputShapes[0]!), c.depthMultiplier),
+  mode: c.kind === 'separableConv1d' || c.kind === 'separableConv2d' ? 'separable' : 'depthwise',
+  filters: 'filters' in c ? c.filters : mul('channels', channels(ctx.info.inputShapes[0]!), c.depthMultiplier),
   kernelSize: [...c.kernel],
   strides: [...c.strides],
   pads: resolvedPads(c, ctx.info.inputShapes[0]!),
@@ -624,6 +570,123 @@ const depthwiseArgs = (
   useBias: c.bias,
   activation: c.activation,
   kernelInitializer: ctx.kernelInitializer,
+});
+
+/** Keras' DepthwiseConv1D and DepthwiseConv2D. */
+const depthwiseSpec = (title: string): KindSpec<DepthwiseConvConfig> => ({
+  title,
+  convLike: true,
+  outputShape: withFusedShape((c, inputs, name) => {
+    const s = spatialInput(name, c.kind, inputs, RANK[c.kind]);
+    checkPositive(name, c.kind, 'depth multiplier', [c.depthMultiplier]);
+    return [...slideNd(name, c, spatial(s)), mul('channels', channels(s), c.depthMultiplier)];
+  }),
+  weights: (c, inputs) => {
+    const cin = channels(inputs[0]!);
+    // Keras 3 names DepthwiseConv1D's kernel `kernel` (Keras 2 and DepthwiseConv2D: `depthwise_kernel`).
+    const name = c.kind === 'depthwiseConv1d' ? 'kernel' : 'depthwise_kernel';
+    const specs = [weight(name, [...c.kernel, cin, c.depthMultiplier])];
+    if (c.bias) specs.push(bias('bias', [cin * c.depthMultiplier]));
+    return specs;
+  },
+  // Output positions x output channels (input channels x multiplier) x kernel elements.
+  macs: (c, inputs, out) => mul('MACs', prod(spatial(out)), channels(inputs[0]!), c.depthMultiplier, prod(c.kernel)),
+  describe: (c) =>
+    c.kind === 'depthwiseConv2d'
+      ? `${sizeText(c.kernel)}${firstStrided(c.strides)}${padText(c.padding as 'valid' | 'same' | AxisPads)} x${c.depthMultiplier}${fusedText(c.activation)}`
+      : `${ndText({ ...c, activation: undefined, bias: true })} x${c.depthMultiplier}${c.bias ? '' : ' nobias'}${fusedText(c.activation)}`,
+  keras: {},
+  custom: [convND],
+  tfjs: withFused((c, ctx) => {
+    // tfjs-layers has no 1-D depthwise conv, and its DepthwiseConv2D ignores dilation_rate when it runs
+    // ("TODO: Add support for dilation"): those run as netcensus' own ConvND, with the same kernel layout.
+    if (c.kind === 'depthwiseConv1d' || c.dilation.some((d) => d !== 1))
+      return ctx.use(new (ctx.custom(convND))(depthwiseArgs(c, ctx)), ctx.inputs[0]!);
+    const [x, padding] = padded(ctx, c);
+    return ctx.use(
+      ctx.tf.layers.depthwiseConv2d({
+        name: ctx.name,
+        kernelSize: [...c.kernel] as [number, number],
+        strides: [...c.strides] as [number, number],
+        padding,
+        dilationRate: [...c.dilation] as [number, number],
+        depthMultiplier: c.depthMultiplier,
+        useBias: c.bias,
+        activation: tfjsActivation(c.activation),
+        depthwiseInitializer: ctx.kernelInitializer,
+      }),
+      x,
+    );
+  }),
+  factors: (c, info) => ({
+    kind: 'conv',
+    k: prod(c.kernel),
+    cin: channels(info.inputShapes[0]!),
+    cout: channels(info.inputShapes[0]!) * c.depthMultiplier,
+    groups: channels(info.inputShapes[0]!),
+    bias: c.bias ? 1 : 0,
+    positions: prod(spatial(info.outputShape)),
+    bnTrainable: 0,
+    bnStats: 0,
+  }),
+  window: (c, info) => windowSpec(info, ndWindow(c)),
+});
+
+/** Keras' SeparableConv1D and SeparableConv2D. */
+const separableSpec = (title: string): KindSpec<SeparableConvConfig> => ({
+  title,
+  convLike: true,
+  outputShape: withFusedShape((c, inputs, name) => {
+    const s = spatialInput(name, c.kind, inputs, RANK[c.kind]);
+    checkPositive(name, c.kind, 'filters', [c.filters]);
+    checkPositive(name, c.kind, 'depth multiplier', [c.depthMultiplier]);
+    return [...slideNd(name, c, spatial(s)), c.filters];
+  }),
+  weights: (c, inputs) => {
+    const cin = channels(inputs[0]!);
+    const specs = [
+      weight('depthwise_kernel', [...c.kernel, cin, c.depthMultiplier]),
+      weight('pointwise_kernel', [...c.kernel.map(() => 1), cin * c.depthMultiplier, c.filters]),
+    ];
+    if (c.bias) specs.push(bias('bias', [c.filters]));
+    return specs;
+  },
+  // Output positions x (input channels x multiplier) x (kernel elements + filters): the depthwise and the
+  // pointwise step.
+  macs: (c, inputs, out) => {
+    const mid = mul('channels', channels(inputs[0]!), c.depthMultiplier);
+    return mul('MACs', prod(spatial(out)), mid, prod(c.kernel) + c.filters);
+  },
+  describe: (c) =>
+    c.kind === 'separableConv2d'
+      ? `${sizeText(c.kernel)}${firstStrided(c.strides)}${padText(c.padding as 'valid' | 'same' | AxisPads)}${fusedText(c.activation)}`
+      : ndText(c),
+  keras: {},
+  custom: [convND],
+  tfjs: withFused((c, ctx) => {
+    // tfjs-layers has no 1-D separable conv: it runs as netcensus' own ConvND.
+    if (c.kind === 'separableConv1d') return ctx.use(new (ctx.custom(convND))(depthwiseArgs(c, ctx)), ctx.inputs[0]!);
+    const [x, padding] = padded(ctx, c);
+    return ctx.use(
+      ctx.tf.layers.separableConv2d({
+        name: ctx.name,
+        filters: c.filters,
+        kernelSize: [...c.kernel],
+        strides: [...c.strides],
+        padding,
+        dilationRate: [...c.dilation] as [number, number],
+        depthMultiplier: c.depthMultiplier,
+        useBias: c.bias,
+        activation: tfjsActivation(c.activation),
+        depthwiseInitializer: ctx.kernelInitializer,
+        pointwiseInitializer: ctx.kernelInitializer,
+      }),
+      x,
+    );
+  }),
+  // No single factored formula: a depthwise and a pointwise kernel.
+  factors: (_c, info, convention) => otherFactors(info, convention),
+  window: (c, info) => windowSpec(info, ndWindow(c)),
 });
 
 const transpose = (title: string): Kinds<ConvTransposeConfig>['conv2dTranspose'] => ({
@@ -716,118 +779,22 @@ function stftParts(c: StftConfig, inputs: Shape[], out: Shape): Array<[string, n
 }
 
 export const convKinds: Kinds<ConvFamily> = {
+  conv1d: {
+    ...convSpec('Conv1D'),
+    keras: { Conv1D: (r) => readConvNd(r, 'conv1d'), Convolution1D: (r) => readConvNd(r, 'conv1d') },
+  },
   conv2d: {
-    title: 'Conv2D',
-    convLike: true,
-    outputShape: withFusedShape((c, inputs, name) => {
-      const [h, w, cin] = spatialInput(name, c.kind, inputs, 2) as [number, number, number];
-      checkPositive(name, c.kind, 'filters', [c.filters]);
-      checkPositive(name, c.kind, 'groups', [c.groups]);
-      if (cin % c.groups !== 0) fail(name, c.kind, `input channels ${cin} are not divisible by groups ${c.groups}`);
-      if (c.filters % c.groups !== 0)
-        fail(name, c.kind, `filters ${c.filters} are not divisible by groups ${c.groups}`);
-      return [...slide2d(name, c, h, w), c.filters];
-    }),
-    weights: (c, inputs) => {
-      const cin = inputs[0]![2]!;
-      const specs = [weight('kernel', [c.kernel[0], c.kernel[1], cin / c.groups, c.filters])];
-      if (c.bias) specs.push(bias('bias', [c.filters]));
-      return specs;
-    },
-    macs: (c, inputs, out) =>
-      mul('MACs', out[0]!, out[1]!, c.filters, inputs[0]![2]! / c.groups, c.kernel[0], c.kernel[1]),
-    describe: (c) =>
-      [
-        sizeText(c.kernel),
-        strided(c.strides, true),
-        padText(toAxisPadding(c.padding)),
-        c.dilation[0] > 1 || c.dilation[1] > 1 ? ' d' + sizeText(c.dilation) : '',
-        c.groups > 1 ? ' g' + c.groups : '',
-        c.bias ? '' : ' nobias',
-        fusedText(c.activation),
-      ].join(''),
+    ...convSpec('Conv2D'),
     // netcensus' own GroupedConv2D, as tfjs' toJSON() writes it (config keys in snake_case).
     keras: { Conv2D: readConv2d, Convolution2D: readConv2d, GroupedConv2D: readConv2d },
-    custom: [groupedConv2D, convND],
-    tfjs: withFused((c, ctx) => {
-      const dilated = c.dilation[0] > 1 || c.dilation[1] > 1;
-      if (dilated && (c.strides[0] > 1 || c.strides[1] > 1)) {
-        // TensorFlow.js' conv2d refuses a stride with a dilation (ONNX and PyTorch allow both): ConvND
-        // runs it with the kernel dilated by zeros.
-        const inShape = ctx.info.inputShapes[0]!;
-        const pads = resolveAxisPads(toAxisPadding(c.padding), spatial(inShape), c.kernel, c.strides, c.dilation);
-        return ctx.use(
-          new (ctx.custom(convND))({
-            name: ctx.name,
-            mode: 'conv',
-            filters: c.filters,
-            kernelSize: [...c.kernel],
-            strides: [...c.strides],
-            pads: pads.map(([b, a]) => [b, a]),
-            dilationRate: [...c.dilation],
-            groups: c.groups,
-            depthMultiplier: 1,
-            useBias: c.bias,
-            activation: c.activation,
-            kernelInitializer: ctx.kernelInitializer,
-          }),
-          ctx.inputs[0]!,
-        );
-      }
-      const x = ctx.inputs[0]!;
-      const padding = layersPadding(ctx, c);
-      const args = {
-        name: ctx.name,
-        filters: c.filters,
-        kernelSize: [...c.kernel] as [number, number],
-        strides: [...c.strides] as [number, number],
-        dilationRate: [...c.dilation] as [number, number],
-        useBias: c.bias,
-        kernelInitializer: ctx.kernelInitializer,
-      };
-      // Other explicit padding goes into the convolution itself (tf.conv2d takes explicit pads), not into
-      // a padding op in front of it.
-      if (c.groups > 1 || !padding) {
-        const GroupedConv2D = ctx.custom(groupedConv2D);
-        return ctx.use(
-          new GroupedConv2D({ ...args, padding: padding ?? c.padding, groups: c.groups, activation: c.activation }),
-          x,
-        );
-      }
-      return ctx.use(ctx.tf.layers.conv2d({ ...args, padding, activation: tfjsActivation(c.activation) }), x);
-    }),
-    factors: (c, info) => ({
-      kind: 'conv',
-      k: c.kernel[0] * c.kernel[1],
-      cin: info.inputShapes[0]![2]!,
-      cout: c.filters,
-      groups: c.groups,
-      bias: c.bias ? 1 : 0,
-      positions: info.outputShape[0]! * info.outputShape[1]!,
-      bnTrainable: 0,
-      bnStats: 0,
-    }),
-    window,
   },
-
+  conv3d: {
+    ...convSpec('Conv3D'),
+    keras: { Conv3D: (r) => readConvNd(r, 'conv3d'), Convolution3D: (r) => readConvNd(r, 'conv3d') },
+  },
+  depthwiseConv1d: { ...depthwiseSpec('DepthwiseConv1D'), keras: { DepthwiseConv1D: readDepthwise1d } },
   depthwiseConv2d: {
-    title: 'DepthwiseConv2D',
-    convLike: true,
-    outputShape: withFusedShape((c, inputs, name) => {
-      const [h, w, cin] = spatialInput(name, c.kind, inputs, 2) as [number, number, number];
-      checkPositive(name, c.kind, 'depth multiplier', [c.depthMultiplier]);
-      return [...slide2d(name, c, h, w), mul('channels', cin, c.depthMultiplier)];
-    }),
-    weights: (c, inputs) => {
-      const cin = inputs[0]![2]!;
-      const specs = [weight('depthwise_kernel', [c.kernel[0], c.kernel[1], cin, c.depthMultiplier])];
-      if (c.bias) specs.push(bias('bias', [cin * c.depthMultiplier]));
-      return specs;
-    },
-    macs: (c, inputs, out) =>
-      mul('MACs', out[0]!, out[1]!, inputs[0]![2]!, c.depthMultiplier, c.kernel[0], c.kernel[1]),
-    describe: (c) =>
-      `${sizeText(c.kernel)}${strided(c.strides, false)}${padText(toAxisPadding(c.padding))} x${c.depthMultiplier}${fusedText(c.activation)}`,
+    ...depthwiseSpec('DepthwiseConv2D'),
     keras: {
       DepthwiseConv2D: (r) => {
         r.channelsLast();
@@ -840,185 +807,15 @@ export const convKinds: Kinds<ConvFamily> = {
         };
       },
     },
-    custom: [convND],
-    tfjs: withFused((c, ctx) => {
-      // tfjs-layers' DepthwiseConv2D ignores dilation_rate when it runs ("TODO: Add support for dilation"):
-      // a dilated one runs as netcensus' own ConvND, with the same kernel layout.
-      if (c.dilation.some((d) => d !== 1)) {
-        const inShape = ctx.info.inputShapes[0]!;
-        const args: ConvNDArgs = {
-          name: ctx.name,
-          mode: 'depthwise',
-          filters: mul('channels', channels(inShape), c.depthMultiplier),
-          kernelSize: [...c.kernel],
-          strides: [...c.strides],
-          pads: resolveAxisPads(toAxisPadding(c.padding), spatial(inShape), c.kernel, c.strides, c.dilation).map(
-            ([b, a]) => [b, a],
-          ),
-          dilationRate: [...c.dilation],
-          groups: 1,
-          depthMultiplier: c.depthMultiplier,
-          useBias: c.bias,
-          activation: c.activation,
-          kernelInitializer: ctx.kernelInitializer,
-        };
-        return ctx.use(new (ctx.custom(convND))(args), ctx.inputs[0]!);
-      }
-      const [x, padding] = padded(ctx, c);
-      return ctx.use(
-        ctx.tf.layers.depthwiseConv2d({
-          name: ctx.name,
-          kernelSize: [...c.kernel],
-          strides: [...c.strides],
-          padding,
-          dilationRate: [...c.dilation],
-          depthMultiplier: c.depthMultiplier,
-          useBias: c.bias,
-          activation: tfjsActivation(c.activation),
-          depthwiseInitializer: ctx.kernelInitializer,
-        }),
-        x,
-      );
-    }),
-    factors: (c, info) => ({
-      kind: 'conv',
-      k: c.kernel[0] * c.kernel[1],
-      cin: info.inputShapes[0]![2]!,
-      cout: info.inputShapes[0]![2]! * c.depthMultiplier,
-      groups: info.inputShapes[0]![2]!,
-      bias: c.bias ? 1 : 0,
-      positions: info.outputShape[0]! * info.outputShape[1]!,
-      bnTrainable: 0,
-      bnStats: 0,
-    }),
-    window,
   },
-
-  separableConv2d: {
-    title: 'SeparableConv2D',
-    convLike: true,
-    outputShape: withFusedShape((c, inputs, name) => {
-      const [h, w] = spatialInput(name, c.kind, inputs, 2) as [number, number, number];
-      checkPositive(name, c.kind, 'filters', [c.filters]);
-      checkPositive(name, c.kind, 'depth multiplier', [c.depthMultiplier]);
-      return [...slide2d(name, c, h, w), c.filters];
-    }),
-    weights: (c, inputs) => {
-      const cin = inputs[0]![2]!;
-      const specs = [
-        weight('depthwise_kernel', [c.kernel[0], c.kernel[1], cin, c.depthMultiplier]),
-        weight('pointwise_kernel', [1, 1, cin * c.depthMultiplier, c.filters]),
-      ];
-      if (c.bias) specs.push(bias('bias', [c.filters]));
-      return specs;
-    },
-    macs: (c, inputs, out) => {
-      const mid = mul('channels', inputs[0]![2]!, c.depthMultiplier);
-      return mul('MACs', out[0]!, out[1]!, mid, c.kernel[0] * c.kernel[1] + c.filters);
-    },
-    describe: (c) =>
-      `${sizeText(c.kernel)}${strided(c.strides, false)}${padText(toAxisPadding(c.padding))}${fusedText(c.activation)}`,
-    keras: { SeparableConv2D: readSeparable, SeparableConvolution2D: readSeparable },
-    tfjs: withFused((c, ctx) => {
-      const [x, padding] = padded(ctx, c);
-      return ctx.use(
-        ctx.tf.layers.separableConv2d({
-          name: ctx.name,
-          filters: c.filters,
-          kernelSize: [...c.kernel],
-          strides: [...c.strides],
-          padding,
-          dilationRate: [...c.dilation],
-          depthMultiplier: c.depthMultiplier,
-          useBias: c.bias,
-          activation: tfjsActivation(c.activation),
-          depthwiseInitializer: ctx.kernelInitializer,
-          pointwiseInitializer: ctx.kernelInitializer,
-        }),
-        x,
-      );
-    }),
-    // No single factored formula: a depthwise and a pointwise kernel.
-    factors: (_c, info, convention) => otherFactors(info, convention),
-    window,
-  },
-  conv1d: {
-    ...convNd('Conv1D'),
-    keras: { Conv1D: (r) => readConvNd(r, 'conv1d'), Convolution1D: (r) => readConvNd(r, 'conv1d') },
-  },
-  conv3d: {
-    ...convNd('Conv3D'),
-    keras: { Conv3D: (r) => readConvNd(r, 'conv3d'), Convolution3D: (r) => readConvNd(r, 'conv3d') },
-  },
-
-  depthwiseConv1d: {
-    title: 'DepthwiseConv1D',
-    convLike: true,
-    outputShape: withFusedShape((c, inputs, name) => {
-      const s = spatialInput(name, c.kind, inputs, 1);
-      checkPositive(name, c.kind, 'depth multiplier', [c.depthMultiplier]);
-      return [...slideNd(name, c, spatial(s)), mul('channels', channels(s), c.depthMultiplier)];
-    }),
-    weights: (c, inputs) => {
-      const cin = channels(inputs[0]!);
-      // Keras 3 names the depthwise kernel `kernel` (Keras 2 and DepthwiseConv2D: `depthwise_kernel`).
-      const specs = [weight('kernel', [...c.kernel, cin, c.depthMultiplier])];
-      if (c.bias) specs.push(bias('bias', [cin * c.depthMultiplier]));
-      return specs;
-    },
-    // Output positions x output channels (input channels x multiplier) x kernel elements.
-    macs: (c, inputs, out) => mul('MACs', prod(spatial(out)), channels(inputs[0]!), c.depthMultiplier, prod(c.kernel)),
-    describe: (c) =>
-      `${ndText({ ...c, activation: undefined, bias: true })} x${c.depthMultiplier}${c.bias ? '' : ' nobias'}${fusedText(c.activation)}`,
-    keras: { DepthwiseConv1D: readDepthwise1d },
-    custom: [convND],
-    tfjs: withFused((c, ctx) => ctx.use(new (ctx.custom(convND))(depthwiseArgs(c, ctx, 'depthwise')), ctx.inputs[0]!)),
-    factors: (c, info) => ({
-      kind: 'conv',
-      k: prod(c.kernel),
-      cin: channels(info.inputShapes[0]!),
-      cout: channels(info.inputShapes[0]!) * c.depthMultiplier,
-      groups: channels(info.inputShapes[0]!),
-      bias: c.bias ? 1 : 0,
-      positions: prod(spatial(info.outputShape)),
-      bnTrainable: 0,
-      bnStats: 0,
-    }),
-    window: (c, info) => windowSpec(info, ndWindow(c)),
-  },
-
   separableConv1d: {
-    title: 'SeparableConv1D',
-    convLike: true,
-    outputShape: withFusedShape((c, inputs, name) => {
-      const s = spatialInput(name, c.kind, inputs, 1);
-      checkPositive(name, c.kind, 'filters', [c.filters]);
-      checkPositive(name, c.kind, 'depth multiplier', [c.depthMultiplier]);
-      return [...slideNd(name, c, spatial(s)), c.filters];
-    }),
-    weights: (c, inputs) => {
-      const cin = channels(inputs[0]!);
-      const specs = [
-        weight('depthwise_kernel', [...c.kernel, cin, c.depthMultiplier]),
-        weight('pointwise_kernel', [1, cin * c.depthMultiplier, c.filters]),
-      ];
-      if (c.bias) specs.push(bias('bias', [c.filters]));
-      return specs;
-    },
-    // Output positions x (input channels x multiplier) x (kernel elements + filters): the depthwise and the
-    // pointwise step, as for SeparableConv2D.
-    macs: (c, inputs, out) => {
-      const mid = mul('channels', channels(inputs[0]!), c.depthMultiplier);
-      return mul('MACs', prod(spatial(out)), mid, prod(c.kernel) + c.filters);
-    },
-    describe: (c) => ndText(c),
+    ...separableSpec('SeparableConv1D'),
     keras: { SeparableConv1D: readSeparable1d, SeparableConvolution1D: readSeparable1d },
-    custom: [convND],
-    tfjs: withFused((c, ctx) => ctx.use(new (ctx.custom(convND))(depthwiseArgs(c, ctx, 'separable')), ctx.inputs[0]!)),
-    factors: (_c, info, convention) => otherFactors(info, convention),
-    window: (c, info) => windowSpec(info, ndWindow(c)),
   },
-
+  separableConv2d: {
+    ...separableSpec('SeparableConv2D'),
+    keras: { SeparableConv2D: readSeparable, SeparableConvolution2D: readSeparable },
+  },
   conv1dTranspose: {
     ...transpose('Conv1DTranspose'),
     keras: {
@@ -1135,7 +932,7 @@ export function groupedConv2D(tf: Tf): LayerClass<GroupedConv2DArgs> {
         filters: a.filters,
         kernel: a.kernelSize,
         strides: a.strides,
-        padding: a.padding,
+        padding: toAxisPadding(a.padding),
         dilation: a.dilationRate,
         groups: a.groups,
         bias: a.useBias,
@@ -1271,6 +1068,14 @@ function depthwiseOp(tf: Tf, x: TF.Tensor, k: TF.Tensor, strides: number[], dila
   return tf.squeeze(y, [1]);
 }
 
+/** A ConvND's arguments as the census' config fields. */
+const fields = (a: ConvNDArgs) => ({
+  filters: a.filters,
+  groups: a.groups,
+  depthMultiplier: a.depthMultiplier,
+  bias: a.useBias,
+});
+
 /**
  * Convolutions tfjs-layers cannot express, any rank: groups, causal or asymmetric explicit padding
  * (applied as zeros in front of a 'valid' conv), stride together with dilation (the kernel is dilated
@@ -1299,7 +1104,12 @@ export function convND(tf: Tf): LayerClass<ConvNDArgs> {
           init,
         );
         if (a.mode === 'separable')
-          this.pointwise = this.addWeight('pointwise_kernel', [1, cin * a.depthMultiplier, a.filters], 'float32', init);
+          this.pointwise = this.addWeight(
+            'pointwise_kernel',
+            [...k.map(() => 1), cin * a.depthMultiplier, a.filters],
+            'float32',
+            init,
+          );
       }
       if (a.useBias) this.bias = this.addWeight('bias', [a.filters], 'float32', tf.initializers.zeros());
       this.built = true;
@@ -1308,60 +1118,28 @@ export function convND(tf: Tf): LayerClass<ConvNDArgs> {
     override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
       const s = singleShape(inputShape);
       const a = this.args;
-      const common = {
-        kernel: a.kernelSize,
-        strides: a.strides,
-        dilation: a.dilationRate,
-        bias: a.useBias,
-      };
+      const rank = a.kernelSize.length;
+      const window = { kernel: a.kernelSize, strides: a.strides, dilation: a.dilationRate, padding: a.pads };
       const inputs = [perExample(s) as Shape];
-      // The 2-D kinds take pairs and top/bottom/left/right pads.
-      const as2d = () => ({
-        ...common,
-        kernel: a.kernelSize as unknown as Pair,
-        strides: a.strides as unknown as Pair,
-        dilation: a.dilationRate as unknown as Pair,
-        padding: padsOf(a.pads),
-      });
-      let out: Shape;
-      if (a.mode === 'depthwise' && a.kernelSize.length === 2) {
-        out = convKinds.depthwiseConv2d.outputShape(
-          { kind: 'depthwiseConv2d', ...as2d(), depthMultiplier: a.depthMultiplier },
-          inputs,
-          this.name,
-        );
-      } else if (a.mode === 'depthwise') {
-        out = convKinds.depthwiseConv1d.outputShape(
-          { kind: 'depthwiseConv1d', ...common, padding: a.pads, depthMultiplier: a.depthMultiplier },
-          inputs,
-          this.name,
-        );
-      } else if (a.mode === 'separable') {
-        out = convKinds.separableConv1d.outputShape(
-          {
-            kind: 'separableConv1d',
-            ...common,
-            padding: a.pads,
-            filters: a.filters,
-            depthMultiplier: a.depthMultiplier,
-          },
-          inputs,
-          this.name,
-        );
-      } else if (a.kernelSize.length === 2) {
-        out = convKinds.conv2d.outputShape(
-          { kind: 'conv2d', ...as2d(), filters: a.filters, groups: a.groups },
-          inputs,
-          this.name,
-        );
-      } else {
-        const kind = a.kernelSize.length === 1 ? 'conv1d' : 'conv3d';
-        out = convKinds[kind].outputShape(
-          { kind, ...common, padding: a.pads, filters: a.filters, groups: a.groups },
-          inputs,
-          this.name,
-        );
-      }
+      // The census' own rule for the kind this layer runs (the specs of one family share theirs).
+      const out =
+        a.mode === 'conv'
+          ? convKinds.conv2d.outputShape(
+              { kind: (['conv1d', 'conv2d', 'conv3d'] as const)[rank - 1]!, ...window, ...fields(a) },
+              inputs,
+              this.name,
+            )
+          : a.mode === 'depthwise'
+            ? convKinds.depthwiseConv2d.outputShape(
+                { kind: rank === 2 ? 'depthwiseConv2d' : 'depthwiseConv1d', ...window, ...fields(a) },
+                inputs,
+                this.name,
+              )
+            : convKinds.separableConv2d.outputShape(
+                { kind: rank === 2 ? 'separableConv2d' : 'separableConv1d', ...window, ...fields(a) },
+                inputs,
+                this.name,
+              );
       return [s[0]!, ...out];
     }
 

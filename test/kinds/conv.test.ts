@@ -11,6 +11,7 @@ import { conv, type LayerConfig } from '../../src/graph.js';
 import { importKerasJson } from '../../src/importers/keras.js';
 import { loadModelFile } from '../../src/importers/files.js';
 import { activationOp } from '../../src/kinds/activation.js';
+import { axisPadsOf, padsOf, type AxisPads } from '../../src/kinds/window.js';
 import { buildTfjs } from '../../src/tfjs/builder.js';
 import type {
   Conv2dConfig,
@@ -330,7 +331,7 @@ describe('depthwiseConv1d and separableConv1d', () => {
               dwOut,
               [...spatialOut, cin * m],
               r.weights[1]!,
-              { kernel: [1], strides: [1], dilation: [1], groups: 1, filters: cfg.filters },
+              { kernel: [1], strides: [1], dilation: [1], groups: 1, filters: (cfg as SeparableConv1dConfig).filters },
               [0],
               spatialOut,
               cfg.bias ? r.weights[2] : undefined,
@@ -356,7 +357,7 @@ describe('depthwiseConv2d with dilation', () => {
         kind: 'depthwiseConv2d',
         kernel: [5, 3],
         strides,
-        padding,
+        padding: padding === 'same' ? padding : axisPadsOf(padding),
         dilation: [2, 3],
         depthMultiplier: multiplier,
         bias: true,
@@ -444,11 +445,17 @@ describe('conv1d and conv3d compute their definition', () => {
       [[9, 8, 4], conv(6, 3, { stride: 2, pad: 1, activation: 'relu' })],
       [
         [9, 8, 4],
-        { ...conv(4, [3, 2], { groups: 2, activation: 'elu' }), padding: { top: 1, bottom: 2, left: 0, right: 3 } },
+        {
+          ...conv(4, [3, 2], { groups: 2, activation: 'elu' }),
+          padding: axisPadsOf({ top: 1, bottom: 2, left: 0, right: 3 }),
+        },
       ],
       [
         [9, 8, 4],
-        { ...conv(3, 3, { stride: 3, activation: 'gelu' }), padding: { top: 2, bottom: 0, left: 1, right: 1 } },
+        {
+          ...conv(3, 3, { stride: 3, activation: 'gelu' }),
+          padding: axisPadsOf({ top: 2, bottom: 0, left: 1, right: 1 }),
+        },
       ],
     ];
     for (const [shape, cfg] of cases) {
@@ -458,7 +465,7 @@ describe('conv1d and conv3d compute their definition', () => {
       // One layer: no padding op in front of the convolution.
       expect(built.nodes[0]!.layers.map((l) => l.getClassName())).toEqual(['GroupedConv2D']);
       built.model.dispose();
-      const p = cfg.padding as { top: number; left: number };
+      const p = padsOf(cfg.padding as AxisPads);
       const r = runLayer(shape, cfg);
       const raw = refConv(r.x, shape, r.weights[0]!, cfg, [p.top, p.left], info.outputShape.slice(0, 2), r.weights[1]);
       const act = cfg.activation ? activationOp(tf, cfg.activation) : (t: tf.Tensor) => t;

@@ -477,9 +477,7 @@ register(['Conv'], function (n) {
     c.weights.set(ref, { op: 'Conv', channels: cin, inits: [w.init.name, ...(b ? [(b as Const).init!.name] : [])] });
     return void c.out(n, 0, ref, shapes[0]!, x.perm);
   }
-  const [ap] = [pads === 'same' ? undefined : axisPads(pads, 2)];
-  const padding =
-    pads === 'same' ? ('same' as const) : { top: ap![0]![0], bottom: ap![0]![1], left: ap![1]![0], right: ap![1]![1] };
+  const padding = pads === 'same' ? ('same' as const) : axisPads(pads, 2);
   const common = {
     kernel: [kernel[0]!, kernel[1]!] as [number, number],
     strides: [strides[0]!, strides[1]!] as [number, number],

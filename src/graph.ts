@@ -19,7 +19,8 @@ export type { LayerConfig, LayerKind } from './kinds/index.js';
 export type { Shape, Pair } from './kinds/spec.js';
 export type { AxisPads, Pads, Padding } from './kinds/window.js';
 export { ACTIVATIONS, relu, softmax, type ActivationFn, type ActivationConfig } from './kinds/activation.js';
-export { conv, pads, type Conv2dConfig, type DepthwiseConv2dConfig, type SeparableConv2dConfig } from './kinds/conv.js';
+export { pads } from './kinds/window.js';
+export { conv, type Conv2dConfig, type DepthwiseConv2dConfig, type SeparableConv2dConfig } from './kinds/conv.js';
 export { dense, type DenseConfig } from './kinds/dense.js';
 export {
   maxPool,

@@ -13,6 +13,7 @@ import {
   batchNorm,
   conv,
   input,
+  pads,
   type Graph,
   type LayerConfig,
   type Pads,
@@ -201,7 +202,7 @@ const step = (c: number): fc.Arbitrary<LayerConfig | 'residual' | 'branch'> =>
         kind,
         pool: [k, k],
         strides: [s, s],
-        padding: same && !ceil ? 'same' : { top: pad, bottom: pad, left: pad, right: pad },
+        padding: same && !ceil ? 'same' : pads(pad),
         ceilMode: ceil,
       })),
     fc

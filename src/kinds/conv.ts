@@ -34,6 +34,7 @@ import {
   effectiveKernel,
   equalPads,
   isZeroPads,
+  pads,
   padsOf,
   padText,
   readPads,
@@ -155,15 +156,6 @@ export function conv(
     ...(o.activation ? { activation: o.activation } : {}),
   };
 }
-
-/** Symmetric explicit padding of a 2-D window: `pads(1)`, `pads([1, 2])`. */
-export const pads = (p: number | Pair): AxisPads => {
-  const [h, w] = pair(p);
-  return [
-    [h, h],
-    [w, w],
-  ];
-};
 
 /** The first stride only, as Keras' summary line of a 2-D depthwise or separable conv shows it. */
 const firstStrided = (s: readonly number[]): string => (s[0]! > 1 ? '/' + sizeText(s) : '');

@@ -14,6 +14,7 @@ import {
   type BuildCtx,
   type ConfigReader,
   type Kinds,
+  type KindSpec,
   type Pair,
   type LayerClass,
   type Tf,
@@ -21,6 +22,7 @@ import {
 import { prod } from '../exact.js';
 import {
   axisName,
+  pads,
   axisPadsOf,
   isZeroPads,
   padsOf,
@@ -29,18 +31,17 @@ import {
   resolveAxisPads,
   sizeText,
   slide,
-  toAxisPadding,
   windowSpec,
   type AxisPads,
-  type Padding,
   type Pads,
 } from './window.js';
 
-export interface Pool2dConfig {
-  kind: 'maxPool2d' | 'avgPool2d';
-  pool: Pair;
-  strides: Pair;
-  padding: Padding;
+/** Max and average pools of 1-D sequences, 2-D images and 3-D volumes: one entry per spatial axis. */
+export interface PoolConfig {
+  kind: 'maxPool1d' | 'avgPool1d' | 'maxPool2d' | 'avgPool2d' | 'maxPool3d' | 'avgPool3d';
+  pool: readonly number[];
+  strides: readonly number[];
+  padding: 'valid' | 'same' | AxisPads;
   /** Caffe / PyTorch ceil_mode: the last partial window counts (it must start inside the input or its left padding). */
   ceilMode: boolean;
   /**
@@ -49,16 +50,9 @@ export interface Pool2dConfig {
    */
   countIncludePad?: boolean;
 }
-/** Max and average pools over 1-D sequences and 3-D volumes: one entry per spatial axis. */
-export interface PoolNdConfig {
-  kind: 'maxPool1d' | 'avgPool1d' | 'maxPool3d' | 'avgPool3d';
-  pool: readonly number[];
-  strides: readonly number[];
-  padding: 'valid' | 'same' | AxisPads;
-  ceilMode: boolean;
-  /** As Pool2dConfig's: explicit padding counts in an average's divisor unless false. */
-  countIncludePad?: boolean;
-}
+/** The library's earlier names, one type now. */
+export type Pool2dConfig = PoolConfig;
+export type PoolNdConfig = PoolConfig;
 export interface GlobalPoolConfig {
   kind:
     | 'globalAvgPool2d'
@@ -69,20 +63,19 @@ export interface GlobalPoolConfig {
     | 'globalMaxPool3d';
   keepDims: boolean;
 }
-export interface AdaptiveAvgPoolConfig {
-  kind: 'adaptiveAvgPool2d';
-  output: Pair;
-}
 /**
- * Keras' AdaptiveAveragePooling1D/2D/3D and AdaptiveMaxPooling1D/2D/3D: `output` per spatial axis, bins as
- * PyTorch's ([floor(i x in / out), ceil((i + 1) x in / out)), which Keras' backends follow.
+ * Adaptive pools: `output` per spatial axis, bins as PyTorch's ([floor(i x in / out), ceil((i + 1) x in /
+ * out)), which Keras' backends follow. Keras' AdaptiveAveragePooling1D/2D/3D and AdaptiveMaxPooling1D/2D/3D,
+ * and torchvision's AdaptiveAvgPool2d (the zoo's and ONNX's), its own kind.
  */
 export interface AdaptivePoolConfig {
-  kind: 'adaptiveAvgPool' | 'adaptiveMaxPool';
+  kind: 'adaptiveAvgPool' | 'adaptiveMaxPool' | 'adaptiveAvgPool2d';
   output: readonly number[];
 }
+/** The library's earlier name. */
+export type AdaptiveAvgPoolConfig = AdaptivePoolConfig;
 /** Every config this family defines. */
-export type PoolingFamily = Pool2dConfig | PoolNdConfig | GlobalPoolConfig | AdaptiveAvgPoolConfig | AdaptivePoolConfig;
+export type PoolingFamily = PoolConfig | GlobalPoolConfig | AdaptivePoolConfig;
 
 const pair = (v: number | Pair): Pair => (typeof v === 'number' ? [v, v] : v);
 
@@ -91,10 +84,9 @@ export function maxPool(
   size: number | Pair,
   stride: number | Pair,
   o: { pad?: number | Pair | 'same'; ceil?: boolean } = {},
-): Pool2dConfig {
-  const [h, w] = pair(o.pad === 'same' || o.pad === undefined ? 0 : o.pad);
-  const padding: Padding =
-    o.pad === undefined || o.pad === 0 ? 'valid' : o.pad === 'same' ? 'same' : { top: h, bottom: h, left: w, right: w };
+): PoolConfig {
+  const padding =
+    o.pad === undefined || o.pad === 0 ? ('valid' as const) : o.pad === 'same' ? ('same' as const) : pads(o.pad);
   return { kind: 'maxPool2d', pool: pair(size), strides: pair(stride), padding, ceilMode: o.ceil ?? false };
 }
 
@@ -102,35 +94,11 @@ export function avgPool(
   size: number | Pair,
   stride: number | Pair,
   o: { pad?: number | Pair | 'same'; ceil?: boolean } = {},
-): Pool2dConfig {
+): PoolConfig {
   return { ...maxPool(size, stride, o), kind: 'avgPool2d' };
 }
 
-const window2d = (c: Pool2dConfig) => ({
-  kernel: c.pool,
-  strides: c.strides,
-  dilation: [1, 1],
-  padding: toAxisPadding(c.padding),
-  ceilMode: c.ceilMode,
-});
-
-function poolShape(c: Pool2dConfig, inputs: readonly (readonly number[])[], name: string): number[] {
-  const [h, w, ch] = spatialInput(name, c.kind, inputs as number[][], 2) as [number, number, number];
-  if (typeof c.padding === 'object') {
-    // PyTorch's rule (Caffe's is close): a window may not start or end entirely inside the padding.
-    const p = c.padding;
-    if (Math.max(p.top, p.bottom) * 2 > c.pool[0] || Math.max(p.left, p.right) * 2 > c.pool[1]) {
-      fail(
-        name,
-        c.kind,
-        `padding (${p.top}, ${p.bottom}, ${p.left}, ${p.right}) exceeds half the pool window ${c.pool[0]}x${c.pool[1]}`,
-      );
-    }
-  }
-  return [...slide(name, c.kind, [h, w], window2d(c)), ch];
-}
-
-function readPool(r: ConfigReader): Pool2dConfig {
+function readPool(r: ConfigReader): PoolConfig {
   r.channelsLast();
   const pool = r.pair('pool_size', 2);
   return {
@@ -143,12 +111,12 @@ function readPool(r: ConfigReader): Pool2dConfig {
 }
 
 /** netcensus' own Pool2DExplicit, as tfjs' toJSON() writes it. */
-function readExplicit(r: ConfigReader): Pool2dConfig {
+function readExplicit(r: ConfigReader): PoolConfig {
   return {
     kind: r.raw('mode') === 'avg' ? 'avgPool2d' : 'maxPool2d',
     pool: r.pair('pool'),
     strides: r.pair('strides'),
-    padding: readPads(r, 'pads'),
+    padding: axisPadsOf(readPads(r, 'pads')),
     ceilMode: r.bool('ceil_mode', false),
   };
 }
@@ -160,10 +128,12 @@ function readGlobal(r: ConfigReader): GlobalPoolConfig {
   return { kind: `global${mode}Pool${rank}d` as GlobalPoolConfig['kind'], keepDims: r.bool('keepdims', false) };
 }
 
-/** Spatial axes of the rank-generic pools. */
+/** Spatial axes of each pool. */
 const POOL_RANK = {
   maxPool1d: 1,
   avgPool1d: 1,
+  maxPool2d: 2,
+  avgPool2d: 2,
   maxPool3d: 3,
   avgPool3d: 3,
   globalAvgPool1d: 1,
@@ -176,7 +146,7 @@ const POOL_RANK = {
 
 const ones = (n: number): number[] => Array.from({ length: n }, () => 1);
 
-const windowNd = (c: PoolNdConfig) => ({
+const poolWindow = (c: PoolConfig) => ({
   kernel: c.pool,
   strides: c.strides,
   dilation: ones(c.pool.length),
@@ -184,7 +154,7 @@ const windowNd = (c: PoolNdConfig) => ({
   ceilMode: c.ceilMode,
 });
 
-function poolNdShape(c: PoolNdConfig, inputs: readonly (readonly number[])[], name: string): number[] {
+function poolShape(c: PoolConfig, inputs: readonly (readonly number[])[], name: string): number[] {
   const rank = POOL_RANK[c.kind];
   const s = spatialInput(name, c.kind, inputs as number[][], rank);
   const fields: Array<[string, readonly unknown[]]> = [
@@ -196,7 +166,7 @@ function poolNdShape(c: PoolNdConfig, inputs: readonly (readonly number[])[], na
     if (v.length !== rank) fail(name, c.kind, `${what} has ${v.length} axes, expected ${rank}`);
   }
   if (typeof c.padding === 'object') {
-    // PyTorch's rule, as for 2-D pools: a window may not start or end entirely inside the padding.
+    // PyTorch's rule (Caffe's is close): a window may not start or end entirely inside the padding.
     c.padding.forEach(([b, a], i) => {
       if (Math.max(b, a) * 2 > c.pool[i]!) {
         fail(
@@ -207,10 +177,10 @@ function poolNdShape(c: PoolNdConfig, inputs: readonly (readonly number[])[], na
       }
     });
   }
-  return [...slide(name, c.kind, s.slice(0, rank), windowNd(c)), s[rank]!];
+  return [...slide(name, c.kind, s.slice(0, rank), poolWindow(c)), s[rank]!];
 }
 
-function readPoolNd(r: ConfigReader, rank: 1 | 3): PoolNdConfig {
+function readPoolNd(r: ConfigReader, rank: 1 | 3): PoolConfig {
   r.channelsLast();
   const pool = r.tuple('pool_size', rank, 2);
   const mode = r.cls.startsWith('Max') ? 'max' : 'avg';
@@ -223,26 +193,12 @@ function readPoolNd(r: ConfigReader, rank: 1 | 3): PoolNdConfig {
   };
 }
 
-/** Any pool's padding as per-axis pads: the 2-D zoo's Pads converted. */
-const axisPadding = (p: Padding | 'valid' | 'same' | AxisPads): 'valid' | 'same' | AxisPads =>
-  typeof p === 'string' || Array.isArray(p) ? (p as 'valid' | 'same' | AxisPads) : axisPadsOf(p as Pads);
-
-const poolText = (c: Pool2dConfig | PoolNdConfig): string =>
-  `${sizeText(c.pool)}/${sizeText(c.strides)}${padText(axisPadding(c.padding))}` +
+const poolText = (c: PoolConfig): string =>
+  `${sizeText(c.pool)}/${sizeText(c.strides)}${padText(c.padding)}` +
   `${c.ceilMode ? ' ceil' : ''}${c.countIncludePad === false ? ' excl-pad' : ''}`;
 
 /** The custom pool for a config with explicit pads, ceil mode or count_include_pad = false. */
-function poolNdLayer(
-  ctx: BuildCtx,
-  mode: 'max' | 'avg',
-  c: {
-    pool: readonly number[];
-    strides: readonly number[];
-    padding: 'valid' | 'same' | AxisPads;
-    ceilMode: boolean;
-    countIncludePad?: boolean;
-  },
-) {
+function poolNdLayer(ctx: BuildCtx, mode: 'max' | 'avg', c: PoolConfig) {
   const inShape = ctx.info.inputShapes[0]!;
   const rank = c.pool.length;
   const pads = resolveAxisPads(c.padding, inShape.slice(0, rank), c.pool, c.strides, ones(rank));
@@ -262,77 +218,63 @@ function poolNdLayer(
   );
 }
 
-const poolNd = (title: string): Kinds<PoolNdConfig>['maxPool1d'] => ({
-  title,
-  outputShape: (c, inputs, name) => poolNdShape(c, inputs, name),
-  ...unweighted,
-  describe: (c) => poolText(c),
-  keras: {},
-  custom: [poolND],
-  tfjs: (c, ctx) => {
-    const explicit = typeof c.padding === 'object' && !isZeroPads(c.padding);
-    const mode = c.kind.startsWith('max') ? 'max' : 'avg';
-    if (c.ceilMode || explicit) return poolNdLayer(ctx, mode, c);
-    const padding = c.padding === 'same' ? ('same' as const) : ('valid' as const);
+/** The pooling layer a pool runs as: tfjs-layers' own where it can express the pool, netcensus' otherwise. */
+function poolLayer(c: PoolConfig, ctx: BuildCtx): TF.SymbolicTensor {
+  const x = ctx.inputs[0]!;
+  const rank = POOL_RANK[c.kind];
+  const mode = c.kind.startsWith('max') ? 'max' : 'avg';
+  const explicit = typeof c.padding === 'object' && !isZeroPads(c.padding);
+  if (!c.ceilMode && !explicit) {
     const layers = ctx.tf.layers;
-    if (POOL_RANK[c.kind] === 1) {
-      const args = { name: ctx.name, poolSize: c.pool[0]!, strides: c.strides[0]!, padding };
-      return ctx.use(mode === 'max' ? layers.maxPooling1d(args) : layers.averagePooling1d(args), ctx.inputs[0]!);
-    }
     const args = {
       name: ctx.name,
-      poolSize: [...c.pool] as [number, number, number],
-      strides: [...c.strides] as [number, number, number],
-      padding,
+      poolSize: [...c.pool],
+      strides: [...c.strides],
+      padding: c.padding === 'same' ? ('same' as const) : ('valid' as const),
     };
-    return ctx.use(mode === 'max' ? layers.maxPooling3d(args) : layers.averagePooling3d(args), ctx.inputs[0]!);
-  },
-  factors: null,
-  window: (c, info) => windowSpec(info, windowNd(c)),
-});
+    if (rank === 1) {
+      const one = { ...args, poolSize: c.pool[0]!, strides: c.strides[0]! };
+      return ctx.use(mode === 'max' ? layers.maxPooling1d(one) : layers.averagePooling1d(one), x);
+    }
+    if (rank === 2) {
+      const two = { ...args, poolSize: args.poolSize as [number, number], strides: args.strides as [number, number] };
+      return ctx.use(mode === 'max' ? layers.maxPooling2d(two) : layers.averagePooling2d(two), x);
+    }
+    const three = {
+      ...args,
+      poolSize: args.poolSize as [number, number, number],
+      strides: args.strides as [number, number, number],
+    };
+    return ctx.use(mode === 'max' ? layers.maxPooling3d(three) : layers.averagePooling3d(three), x);
+  }
+  // PoolND leaves explicit padding out of an average's divisor where asked (ONNX's count_include_pad = 0).
+  if (rank !== 2 || (mode === 'avg' && explicit && c.countIncludePad === false)) return poolNdLayer(ctx, mode, c);
+  const inShape = ctx.info.inputShapes[0]!;
+  const pads = padsOf(resolveAxisPads(c.padding, inShape.slice(0, 2), c.pool, c.strides, [1, 1]));
+  const Pool2DExplicit = ctx.custom(pool2DExplicit);
+  return ctx.use(
+    new Pool2DExplicit({
+      name: ctx.name,
+      mode,
+      pool: c.pool as Pair,
+      strides: c.strides as Pair,
+      pads,
+      ceilMode: c.ceilMode,
+    }),
+    x,
+  );
+}
 
-const pool2d = (title: string): Kinds<Pool2dConfig>['maxPool2d'] => ({
+/** Keras' pools of each rank (and ONNX's MaxPool and AveragePool): one spec, the rank from the kind. */
+const poolSpec = (title: string): KindSpec<PoolConfig> => ({
   title,
   outputShape: (c, inputs, name) => poolShape(c, inputs, name),
   ...unweighted,
   describe: (c) => poolText(c),
   keras: {},
   custom: [pool2DExplicit, poolND],
-  tfjs: (c, ctx) => {
-    const x = ctx.inputs[0]!;
-    const explicit = typeof c.padding === 'object' && !isZeroPads(axisPadsOf(c.padding));
-    // Explicit padding left out of the average's divisor (ONNX's count_include_pad = 0).
-    if (c.kind === 'avgPool2d' && explicit && c.countIncludePad === false) {
-      return poolNdLayer(ctx, 'avg', { ...c, padding: toAxisPadding(c.padding) });
-    }
-    if (!c.ceilMode && !explicit) {
-      const args = {
-        name: ctx.name,
-        poolSize: [...c.pool] as [number, number],
-        strides: [...c.strides] as [number, number],
-        padding: c.padding === 'same' ? ('same' as const) : ('valid' as const),
-      };
-      return ctx.use(
-        c.kind === 'maxPool2d' ? ctx.tf.layers.maxPooling2d(args) : ctx.tf.layers.averagePooling2d(args),
-        x,
-      );
-    }
-    const inShape = ctx.info.inputShapes[0]!;
-    const pads = padsOf(resolveAxisPads(toAxisPadding(c.padding), inShape.slice(0, 2), c.pool, c.strides, [1, 1]));
-    const Pool2DExplicit = ctx.custom(pool2DExplicit);
-    return ctx.use(
-      new Pool2DExplicit({
-        name: ctx.name,
-        mode: c.kind === 'maxPool2d' ? 'max' : 'avg',
-        pool: c.pool,
-        strides: c.strides,
-        pads,
-        ceilMode: c.ceilMode,
-      }),
-      x,
-    );
-  },
-  window: (c, info) => windowSpec(info, window2d(c)),
+  tfjs: poolLayer,
+  window: (c, info) => windowSpec(info, poolWindow(c)),
 });
 
 const globalPool = (title: string): Kinds<GlobalPoolConfig>['globalAvgPool2d'] => ({
@@ -381,9 +323,10 @@ function readAdaptive(r: ConfigReader): AdaptivePoolConfig {
   };
 }
 
-const adaptive = (title: string): Kinds<AdaptivePoolConfig>['adaptiveAvgPool'] => ({
+/** An adaptive pool; Keras' classes name their rank (`titled`), torchvision's 2-D kind has its own name. */
+const adaptive = (title: string, titled = true): KindSpec<AdaptivePoolConfig> => ({
   title,
-  titleOf: (c) => `${title}${c.output.length}D`,
+  ...(titled ? { titleOf: (c: AdaptivePoolConfig) => `${title}${c.output.length}D` } : {}),
   outputShape: (c, inputs, name) => {
     const s = spatialInput(name, c.kind, inputs, c.output.length);
     checkPositive(name, c.kind, 'output size', c.output);
@@ -407,10 +350,10 @@ const adaptive = (title: string): Kinds<AdaptivePoolConfig>['adaptiveAvgPool'] =
 
 export const poolingKinds: Kinds<PoolingFamily> = {
   maxPool2d: {
-    ...pool2d('MaxPooling2D'),
+    ...poolSpec('MaxPooling2D'),
     keras: { MaxPooling2D: readPool, MaxPool2D: readPool, Pool2DExplicit: readExplicit },
   },
-  avgPool2d: { ...pool2d('AveragePooling2D'), keras: { AveragePooling2D: readPool, AvgPool2D: readPool } },
+  avgPool2d: { ...poolSpec('AveragePooling2D'), keras: { AveragePooling2D: readPool, AvgPool2D: readPool } },
 
   globalAvgPool2d: {
     ...globalPool('GlobalAveragePooling2D'),
@@ -438,19 +381,19 @@ export const poolingKinds: Kinds<PoolingFamily> = {
   },
 
   maxPool1d: {
-    ...poolNd('MaxPooling1D'),
+    ...poolSpec('MaxPooling1D'),
     keras: { MaxPooling1D: (r) => readPoolNd(r, 1), MaxPool1D: (r) => readPoolNd(r, 1) },
   },
   avgPool1d: {
-    ...poolNd('AveragePooling1D'),
+    ...poolSpec('AveragePooling1D'),
     keras: { AveragePooling1D: (r) => readPoolNd(r, 1), AvgPool1D: (r) => readPoolNd(r, 1) },
   },
   maxPool3d: {
-    ...poolNd('MaxPooling3D'),
+    ...poolSpec('MaxPooling3D'),
     keras: { MaxPooling3D: (r) => readPoolNd(r, 3), MaxPool3D: (r) => readPoolNd(r, 3) },
   },
   avgPool3d: {
-    ...poolNd('AveragePooling3D'),
+    ...poolSpec('AveragePooling3D'),
     keras: { AveragePooling3D: (r) => readPoolNd(r, 3), AvgPool3D: (r) => readPoolNd(r, 3) },
   },
 
@@ -472,19 +415,11 @@ export const poolingKinds: Kinds<PoolingFamily> = {
   },
 
   adaptiveAvgPool2d: {
-    title: 'AdaptiveAvgPool2d',
-    outputShape: (c, inputs, name) => {
-      const [, , ch] = spatialInput(name, c.kind, inputs, 2) as [number, number, number];
-      checkPositive(name, c.kind, 'output size', c.output);
-      return [c.output[0], c.output[1], ch];
-    },
-    ...unweighted,
-    describe: (c) => `-> ${c.output[0]}x${c.output[1]}`,
+    ...adaptive('AdaptiveAvgPool2d', false),
     keras: { AdaptiveAvgPool2D: (r) => ({ kind: 'adaptiveAvgPool2d', output: r.pair('output') }) },
     custom: [adaptiveAvgPool2D],
     tfjs: (c, ctx) =>
-      ctx.use(new (ctx.custom(adaptiveAvgPool2D))({ name: ctx.name, output: c.output }), ctx.inputs[0]!),
-    window: null,
+      ctx.use(new (ctx.custom(adaptiveAvgPool2D))({ name: ctx.name, output: c.output as Pair }), ctx.inputs[0]!),
   },
 };
 
@@ -507,11 +442,11 @@ export function pool2DExplicit(tf: Tf): LayerClass<Pool2DArgs> {
 
     private outSize(s: TF.Shape): number[] {
       const a = this.args;
-      const config: Pool2dConfig = {
+      const config: PoolConfig = {
         kind: 'maxPool2d',
         pool: a.pool,
         strides: a.strides,
-        padding: a.pads,
+        padding: axisPadsOf(a.pads),
         ceilMode: a.ceilMode,
       };
       return poolShape(config, [perExample(s)], this.name);
@@ -647,24 +582,14 @@ export function poolND(tf: Tf): LayerClass<PoolNDArgs> {
       const a = this.args;
       const rank = a.pool.length;
       const inputs = [perExample(s)];
-      if (rank === 2) {
-        const config: Pool2dConfig = {
-          kind: 'maxPool2d',
-          pool: a.pool as unknown as Pair,
-          strides: a.strides as unknown as Pair,
-          padding: padsOf(a.pads),
-          ceilMode: a.ceilMode,
-        };
-        return poolShape(config, inputs, this.name);
-      }
-      const config: PoolNdConfig = {
-        kind: rank === 1 ? 'maxPool1d' : 'maxPool3d',
+      const config: PoolConfig = {
+        kind: (['maxPool1d', 'maxPool2d', 'maxPool3d'] as const)[rank - 1]!,
         pool: a.pool,
         strides: a.strides,
         padding: a.pads,
         ceilMode: a.ceilMode,
       };
-      return poolNdShape(config, inputs, this.name);
+      return poolShape(config, inputs, this.name);
     }
 
     override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {

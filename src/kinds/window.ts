@@ -10,6 +10,7 @@ import {
   type Diagnostic,
   type DiagnoseCtx,
   type LayerInfo,
+  type Pair,
   type WindowSpec,
 } from './spec.js';
 
@@ -37,6 +38,15 @@ export const padsOf = ([[top, bottom], [left, right]]: AxisPads): Pads => ({
   left: left!,
   right: right!,
 });
+/** Symmetric explicit padding of a 2-D window: `pads(1)`, `pads([1, 2])`. */
+export const pads = (p: number | Pair): AxisPads => {
+  const [h, w] = typeof p === 'number' ? [p, p] : p;
+  return [
+    [h, h],
+    [w, w],
+  ];
+};
+
 export const equalPads = (a: AxisPads, b: AxisPads): boolean =>
   a.length === b.length && a.every(([x, y], i) => x === b[i]![0] && y === b[i]![1]);
 export const isZeroPads = (p: AxisPads): boolean => p.every(([x, y]) => x === 0 && y === 0);

@@ -11,7 +11,7 @@ import { conv, type LayerConfig } from '../../src/graph.js';
 import { importKerasJson } from '../../src/importers/keras.js';
 import type { LayerKind } from '../../src/kinds/index.js';
 import type { AdaptivePoolConfig, GlobalPoolConfig, Pool2dConfig, PoolNdConfig } from '../../src/kinds/pooling.js';
-import type { AxisPads } from '../../src/kinds/window.js';
+import { axisPadsOf, type AxisPads } from '../../src/kinds/window.js';
 import { verifyGraph } from '../../src/verify.js';
 import { describeKerasLayers, describeWholeFixtures, kerasClassesOf } from './keras-layer-figures.js';
 import { chain, indices, maxDiff, runLayer, stridesOf } from './layer-exec.js';
@@ -179,7 +179,7 @@ describe('pools compute their definitions', () => {
           kind: 'avgPool2d',
           pool: [3, 3],
           strides: [2, 2],
-          padding: { top: 1, bottom: 0, left: 1, right: 1 },
+          padding: axisPadsOf({ top: 1, bottom: 0, left: 1, right: 1 }),
           ceilMode,
           countIncludePad: false,
         },
@@ -198,12 +198,7 @@ describe('pools compute their definitions', () => {
                 const total = Math.max((out[i]! - 1) * cfg.strides[i]! + cfg.pool[i]! - n, 0);
                 return [Math.floor(total / 2), total - Math.floor(total / 2)];
               })
-            : Array.isArray(cfg.padding)
-              ? cfg.padding
-              : [
-                  [(cfg.padding as { top: number }).top, (cfg.padding as { bottom: number }).bottom],
-                  [(cfg.padding as { left: number }).left, (cfg.padding as { right: number }).right],
-                ];
+            : cfg.padding;
       const mode = cfg.kind.startsWith('max') ? 'max' : 'avg';
       // TensorFlow's SAME never counts its padding; explicit padding counts unless count_include_pad is false.
       const includePad = cfg.padding !== 'same' && cfg.countIncludePad !== false;
@@ -404,7 +399,7 @@ describe('verification by execution', () => {
             kind: 'avgPool2d',
             pool: [3, 3],
             strides: [2, 2],
-            padding: { top: 1, bottom: 1, left: 1, right: 0 },
+            padding: axisPadsOf({ top: 1, bottom: 1, left: 1, right: 0 }),
             ceilMode: true,
             countIncludePad: false,
           },

@@ -705,25 +705,14 @@ register(['MaxPool', 'AveragePool'], function (n) {
   // ONNX's count_include_pad defaults to 0: padding is left out of an average's divisor.
   const countIncludePad = attrInt(n, 'count_include_pad', 0) === 1;
   const ceilMode = attrInt(n, 'ceil_mode', 0) === 1;
-  const config: LayerConfig =
-    s === 2
-      ? {
-          kind: max ? 'maxPool2d' : 'avgPool2d',
-          pool: [kernel[0]!, kernel[1]!],
-          strides: [strides[0]!, strides[1]!],
-          padding:
-            pads === 'same' ? 'same' : { top: ap![0]![0], bottom: ap![0]![1], left: ap![1]![0], right: ap![1]![1] },
-          ceilMode,
-          ...(max ? {} : { countIncludePad }),
-        }
-      : {
-          kind: s === 1 ? (max ? 'maxPool1d' : 'avgPool1d') : max ? 'maxPool3d' : 'avgPool3d',
-          pool: kernel,
-          strides,
-          padding: pads === 'same' ? 'same' : ap!,
-          ceilMode,
-          ...(max ? {} : { countIncludePad }),
-        };
+  const config: LayerConfig = {
+    kind: `${max ? 'max' : 'avg'}Pool${s as 1 | 2 | 3}d`,
+    pool: kernel,
+    strides,
+    padding: pads === 'same' ? 'same' : ap!,
+    ceilMode,
+    ...(max ? {} : { countIncludePad }),
+  };
   const { ref, shapes } = c.emit(n, config, [x.ref]);
   c.out(n, 0, ref, shapes[0]!, x.perm);
 });

@@ -7,7 +7,7 @@ import { NetcensusError } from '../../errors.js';
 import { prod } from '../../exact.js';
 import { int } from '../../format/numbers.js';
 import type { Graph } from '../../graph.js';
-import type { ImportOptions, Imported } from '../keras.js';
+import type { ImportOptions, Imported } from '../types.js';
 import { Converter, modulePath, type OnnxImport } from './convert.js';
 import './ops.js';
 import { decodeModel, type ModelProto } from './proto.js';

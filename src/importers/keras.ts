@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { NetcensusError } from '../errors.js';
-import type { Graph, GraphNode, LayerConfig, Pair } from '../graph.js';
+import type { GraphNode, LayerConfig, Pair } from '../graph.js';
 import { ACTIVATIONS, readActivation, type ActivationFn } from '../kinds/activation.js';
 import { kerasClasses, kindSpec } from '../kinds/index.js';
 import type { ConfigReader } from '../kinds/spec.js';

@@ -9,7 +9,6 @@ import { int } from '../../format/numbers.js';
 import type { Graph } from '../../graph.js';
 import type { ImportOptions, Imported } from '../types.js';
 import { Converter, modulePath, type OnnxImport } from './convert.js';
-import './ops.js';
 import { decodeModel, type ModelProto } from './proto.js';
 import { checkExternal, externalOf } from './tensors.js';
 import { MAX_ONNX_BYTES, readRegular } from '../untrusted.js';

@@ -6,7 +6,9 @@
 import { prod } from '../../../exact.js';
 import type { LayerConfig } from '../../../graph.js';
 import { attr, attrInt, attrInts, attrString } from '../attributes.js';
-import { channelsLast, transpose, type Const, type StoredTensor, type WeightLayout } from '../values.js';
+import { channelsLast, transpose, type Const, type StoredTensor, type Tensor, type WeightLayout } from '../values.js';
+import type { Converter } from '../convert.js';
+import type { NodeProto, TensorProto } from '../proto.js';
 import type { Handler, OpFile } from './def.js';
 import { axisPads, windowPads } from './window.js';
 
@@ -51,15 +53,27 @@ function convConfig(
     : { kind: 'conv2d', filters, groups, ...common };
 }
 
-const conv: Handler = function (n) {
-  const c = this;
+/** The input, the stored weights and bias, and the spatial rank (1 to 3); undefined once refused. */
+function storedWeights(
+  c: Converter,
+  n: NodeProto,
+  what: string,
+): { x0: Tensor; w: Const & { init: TensorProto }; b: Const | undefined; s: number } | undefined {
   const x0 = c.tensor(n, 0);
   const w = c.value(n, 1);
-  if (w.t !== 'const' || !w.init) return c.unknown(n, 'a Conv whose weights are computed, not stored');
+  if (w.t !== 'const' || !w.init) return void c.unknown(n, `a ${n.opType} whose weights are computed, not stored`);
   const b = c.optional(n, 2);
-  if (b && (b.t !== 'const' || !b.init)) return c.unknown(n, 'a Conv whose bias is computed, not stored');
+  if (b && (b.t !== 'const' || !b.init)) return void c.unknown(n, `a ${n.opType} whose bias is computed, not stored`);
   const s = x0.onnx.length - 2;
-  if (s < 1 || s > 3) return c.unknown(n, `a ${s}-D convolution`);
+  if (s < 1 || s > 3) return void c.unknown(n, `a ${s}-D ${what}`);
+  return { x0, w: w as Const & { init: TensorProto }, b: b as Const | undefined, s };
+}
+
+const conv: Handler = function (n) {
+  const c = this;
+  const stored = storedWeights(c, n, 'convolution');
+  if (!stored) return;
+  const { x0, w, b, s } = stored;
   const x = c.layout(n, x0, channelsLast(s + 1), 'channels_last');
   const [out, perGroup, ...kernel] = w.dims as [number, number, ...number[]];
   const group = attrInt(n, 'group', 1);
@@ -74,7 +88,7 @@ const conv: Handler = function (n) {
   const depthwise = s === 2 && group > 1 && group === cin && out % cin === 0;
   const config = convConfig(s, out, kernel, strides, pads, dilations, group, b !== undefined, depthwise);
   const { ref, shapes } = c.emit(n, config, [x.ref]);
-  const inits = [w.init.name, ...(b ? [(b as Const).init!.name] : [])];
+  const inits = [w.init.name, ...(b ? [b.init!.name] : [])];
   c.weights.set(
     ref,
     depthwise
@@ -109,13 +123,9 @@ const convTransposeConfig = (
 
 const convTranspose: Handler = function (n) {
   const c = this;
-  const x0 = c.tensor(n, 0);
-  const w = c.value(n, 1);
-  if (w.t !== 'const' || !w.init) return c.unknown(n, 'a ConvTranspose whose weights are computed, not stored');
-  const b = c.optional(n, 2);
-  if (b && (b.t !== 'const' || !b.init)) return c.unknown(n, 'a ConvTranspose whose bias is computed, not stored');
-  const s = x0.onnx.length - 2;
-  if (s < 1 || s > 3) return c.unknown(n, `a ${s}-D ConvTranspose`);
+  const stored = storedWeights(c, n, 'ConvTranspose');
+  if (!stored) return;
+  const { x0, w, b, s } = stored;
   if (attr(n, 'output_shape')) return c.unknown(n, 'a ConvTranspose given an output_shape');
   const x = c.layout(n, x0, channelsLast(s + 1), 'channels_last');
   const [cin, perGroup, ...kernel] = w.dims as [number, number, ...number[]];
@@ -141,7 +151,7 @@ const convTranspose: Handler = function (n) {
     b !== undefined,
   );
   const { ref, shapes } = c.emit(n, config, [x.ref]);
-  c.weights.set(ref, { op: 'ConvTranspose', inits: [w.init.name, ...(b ? [(b as Const).init!.name] : [])] });
+  c.weights.set(ref, { op: 'ConvTranspose', inits: [w.init.name, ...(b ? [b.init!.name] : [])] });
   c.out(n, 0, ref, shapes[0]!, x.perm);
 };
 

@@ -6,7 +6,8 @@ export type { KindSpec, WeightSpec, Factors, WindowSpec, BuildCtx, ConfigReader 
 export { NetcensusError, ShapeError, EXIT } from './errors.js';
 export { ZOO, ZOO_NAMES } from '../models/index.js';
 export { resolveModel } from './resolve.js';
-export { importKerasJson, type ImportOptions, type Imported, type ModelFormat } from './importers/keras.js';
+export { importKerasJson } from './importers/keras.js';
+export type { ImportOptions, Imported, ModelFormat } from './importers/types.js';
 export { loadModelFile, zooModel } from './resolve.js';
 export { diffGraphs, diffCensuses, CAUSES, type Cause, type DiffResult, type PairDiff } from './diff.js';
 export { diagnose, type Diagnostic } from './diagnose.js';

@@ -3,7 +3,7 @@ import { NetcensusError } from './errors.js';
 import type { Graph } from './graph.js';
 import { existsSync } from 'node:fs';
 import { loadModelFile } from './importers/files.js';
-import type { ImportOptions } from './importers/keras.js';
+import type { ImportOptions } from './importers/types.js';
 
 /** Levenshtein distance, for "did you mean" on unknown model names. */
 function distance(a: string, b: string): number {

@@ -9,7 +9,8 @@ import { closeSync, readSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { NetcensusError } from '../errors.js';
 import { MAX_JSON, openHdf5, readZipEntry } from './containers.js';
-import { importKerasJson, type ImportOptions, type Imported } from './keras.js';
+import { importKerasJson } from './keras.js';
+import type { ImportOptions, Imported } from './types.js';
 import { hdf5Weights, kerasZipWeights, manifestWeights } from './keras-weights.js';
 import { openRegular, readRegular } from './untrusted.js';
 

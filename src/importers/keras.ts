@@ -9,10 +9,13 @@
  */
 import { z } from 'zod';
 import { NetcensusError } from '../errors.js';
-import type { Graph, GraphNode, LayerConfig, Pair } from '../graph.js';
+import type { GraphNode, LayerConfig, Pair } from '../graph.js';
 import { ACTIVATIONS, readActivation, type ActivationFn } from '../kinds/activation.js';
 import { kerasClasses, kindSpec } from '../kinds/index.js';
 import type { ConfigReader } from '../kinds/spec.js';
+import type { ImportOptions, Imported, ModelFormat } from './types.js';
+
+export type { ImportOptions, Imported, ModelFormat } from './types.js';
 
 const layerSchema = z.looseObject({
   class_name: z.string(),
@@ -36,25 +39,6 @@ const modelSchema = z.looseObject({
   keras_version: z.string().optional(),
   module: z.string().optional(),
 });
-
-export interface ImportOptions {
-  /** Fills unknown (None) input dimensions: [H, W] or [H, W, C]. */
-  input?: readonly number[];
-  /** Where the JSON came from, for messages and the graph's source. */
-  origin?: string;
-  /** Count what can be counted: a user's class or a Lambda becomes a "not counted" layer instead of an error. */
-  skipUnknown?: boolean;
-}
-
-/** The config's dialect: Keras 2 (tf.keras, and tfjs' toJSON), Keras 3, or a TensorFlow.js model.json. */
-export type ModelFormat = 'keras2' | 'keras3' | 'tfjs' | 'onnx';
-
-export interface Imported {
-  graph: Graph;
-  format: ModelFormat;
-  /** The file that held it: a .keras zip, an HDF5 file, gzip-compressed JSON, or plain JSON. */
-  container?: 'keras' | 'h5' | 'json.gz' | 'json' | 'onnx';
-}
 
 const bad = (msg: string): never => {
   throw new NetcensusError(msg);

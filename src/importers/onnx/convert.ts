@@ -8,55 +8,29 @@
  * If on a constant condition) are folded to constants. Names become PyTorch module paths
  * (`/layer1/layer1.0/conv1/Conv` -> `layer1.0.conv1`), so tables read like torchinfo's.
  */
-import { NetcensusError } from '../../errors.js';
 import { prod } from '../../exact.js';
 import { int } from '../../format/numbers.js';
 import type { Graph, GraphNode, LayerConfig } from '../../graph.js';
 import { kindSpec } from '../../kinds/index.js';
 import type { Shape } from '../../kinds/spec.js';
-import type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto } from './proto.js';
+import { operator, OPERATORS } from './ops/index.js';
+import type { GraphProto, ModelProto, NodeProto } from './proto.js';
 import { FLOAT_TYPES, inline, valuesOf } from './tensors.js';
+import {
+  MAX_FOLDED_TOTAL,
+  bad,
+  channelsLast,
+  checkFold,
+  identity,
+  same,
+  splitRef,
+  type Const,
+  type Tensor,
+  type Value,
+  type WeightSource,
+} from './values.js';
 
-/** A constant: a stored initializer (a parameter, values read only if needed) or a folded value. */
-interface Const {
-  t: 'const';
-  dims: number[];
-  /** Folded or small values; undefined for an initializer not read yet. */
-  values?: number[];
-  init?: TensorProto;
-  float: boolean;
-}
-
-/** An activation: a graph tensor and how its axes relate to the ONNX tensor's. */
-export interface Tensor {
-  t: 'tensor';
-  ref: string;
-  /** The ONNX shape, batch first. */
-  onnx: number[];
-  /** Graph axis i holds ONNX per-example axis perm[i]. */
-  perm: number[];
-  /** A flattened channels-last map: the ONNX (channels-first) shape it came from, for loading a Dense's weights. */
-  flat?: number[];
-  /** The graph node also adds a bias this ONNX value is without (a MatMul whose Add it absorbed): same shape, other values. */
-  biasAfter?: boolean;
-  /** Counted as one example of its whole ONNX shape: `onnx` is [1, ...that shape] (see Converter.lifted). */
-  lifted?: boolean;
-}
-
-type Value = Const | Tensor;
-
-/** How to load a node's weights from the file's initializers (the numeric check). */
-export interface WeightSource {
-  op: string;
-  inits: string[];
-  /** ONNX shape (no batch) of the channels-first map a Dense's input was flattened from, channels-last. */
-  flat?: number[];
-  transB?: boolean;
-  /** A depthwise convolution's input channels (its weights are [C x multiplier, 1, kh, kw]). */
-  channels?: number;
-  /** A stored tensor in arithmetic: the layout of the tensor it meets (its data moves with it). */
-  perm?: number[];
-}
+export { MAX_FOLD_ELEMENTS, MAX_FOLDED_TOTAL } from './values.js';
 
 /** A graph input; `int` is ONNX's integer element type (token ids), where it is one: 6 (int32) or 7 (int64). */
 export interface OnnxInput {
@@ -85,54 +59,6 @@ export interface OnnxOptions {
   skipUnknown?: boolean;
 }
 
-const bad = (msg: string): never => {
-  throw new NetcensusError(msg);
-};
-
-/**
- * The most values netcensus materialises to fold one constant (a shape, a mask, an index table): 2^24,
- * 128 MB as JavaScript numbers. Real exports fold vectors of a few dims and masks of a few million; a
- * ConstantOfShape([300000000]) or Range(0, 1e9) in a 130-byte file is refused here, before allocating.
- */
-export const MAX_FOLD_ELEMENTS = 2 ** 24;
-
-/** The values folded in one model, all constants together (see Converter.set). */
-export const MAX_FOLDED_TOTAL = 2 ** 26;
-
-/** Refuses, before any allocation, a folded constant of impossible or too many dims. */
-function checkFold(where: string, dims: readonly number[]): void {
-  if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0))
-    bad(`${where}: a folded constant of dims [${dims.join(', ')}], which are not sizes`);
-  const n = dims.reduce((a, b) => a * b, 1);
-  if (n > MAX_FOLD_ELEMENTS)
-    bad(
-      `${where}: folding it would materialise ${int(n)} values; netcensus folds constants of at most ${int(MAX_FOLD_ELEMENTS)}`,
-    );
-}
-
-const identity = (k: number): number[] => Array.from({ length: k }, (_, i) => i);
-/** Channels-last for a per-example rank k (channels first in ONNX): spatial axes, then channels. */
-const channelsLast = (k: number): number[] => (k < 2 ? identity(k) : [...identity(k).slice(1), 0]);
-const same = (a: readonly number[], b: readonly number[]): boolean =>
-  a.length === b.length && a.every((x, i) => x === b[i]);
-const graphShape = (v: Tensor): number[] => v.perm.map((p) => v.onnx[p + 1]!);
-
-/** Operators that work on channels-last maps (their input is put in that layout). */
-const SPATIAL = new Set([
-  'Conv',
-  'ConvTranspose',
-  'MaxPool',
-  'AveragePool',
-  'GlobalAveragePool',
-  'GlobalMaxPool',
-  'BatchNormalization',
-  'InstanceNormalization',
-  'LRN',
-  'Resize',
-  'Upsample',
-  'PRelu',
-]);
-
 /**
  * `/layer1/layer1.0/conv1/Conv` -> `layer1.0.conv1`, `/features/features.0/features.0.0/Conv` ->
  * `features.0.0`: each scope is a child's attribute name, and a numbered child's is its parent's scope and
@@ -158,32 +84,6 @@ export function modulePath(node: NodeProto): string {
   }
   return path;
 }
-
-const attr = (n: NodeProto, name: string): AttributeProto | undefined => n.attribute.find((a) => a.name === name);
-const attrInt = (n: NodeProto, name: string, fallback: number): number => {
-  const a = attr(n, name);
-  return a === undefined ? fallback : Number(a.i);
-};
-/** The shortest decimal that is the same float32 (an attribute's 0.7 is stored as 0.699999988...). */
-function float32Decimal(x: number): number {
-  for (let p = 1; p < 10; p++) {
-    const d = Number(x.toPrecision(p));
-    if (Math.fround(d) === Math.fround(x)) return d;
-  }
-  return x;
-}
-const attrFloat = (n: NodeProto, name: string, fallback: number): number => {
-  const a = attr(n, name);
-  return a === undefined ? fallback : float32Decimal(Number(a.f));
-};
-const attrInts = (n: NodeProto, name: string): number[] | undefined => {
-  const a = attr(n, name);
-  return a === undefined ? undefined : a.ints.map(Number);
-};
-const attrString = (n: NodeProto, name: string, fallback: string): string => {
-  const a = attr(n, name);
-  return a?.s ? Buffer.from(a.s).toString('utf8') : fallback;
-};
 
 export class Converter {
   readonly values = new Map<string, Value>();
@@ -221,7 +121,7 @@ export class Converter {
       this.values.set(t.name, { t: 'const', dims: t.dims.map(Number), init: t, float: FLOAT_TYPES.has(t.dataType) });
     }
     this.countConsumers(g);
-    this.findFusedAdds(g);
+    for (const prepare of new Set(Object.values(OPERATORS).map((d) => d.prepare))) prepare?.(this, g);
     for (const vi of g.input) {
       if (initNames.has(vi.name)) continue;
       this.addInput(vi.name, vi, g);
@@ -276,9 +176,8 @@ export class Converter {
     }
     if (!renamed.size) return;
     const ref = (r: string): string => {
-      const k = r.lastIndexOf(':');
-      if (renamed.has(r)) return renamed.get(r)!;
-      return k > 0 && renamed.has(r.slice(0, k)) ? `${renamed.get(r.slice(0, k))}${r.slice(k)}` : r;
+      const { node } = splitRef(r, (x) => renamed.has(x));
+      return renamed.has(node) ? `${renamed.get(node)}${r.slice(node.length)}` : r;
     };
     for (let i = 0; i < this.nodes.length; i++) {
       const n = this.nodes[i]!;
@@ -316,34 +215,13 @@ export class Converter {
     visit(g);
   }
 
-  /** MatMul by a stored [in, out] matrix then Add of a stored [out] vector: one Dense, as PyTorch's Linear. */
-  findFusedAdds(g: GraphProto): void {
-    const byOutput = new Map(g.node.map((n) => [n.output[0]!, n]));
-    const isInit = (name: string) => g.initializer.some((t) => t.name === name);
-    for (const n of g.node) {
-      if (n.opType !== 'Add') continue;
-      for (const [a, b] of [
-        [n.input[0]!, n.input[1]!],
-        [n.input[1]!, n.input[0]!],
-      ]) {
-        const mm = byOutput.get(a);
-        if (!mm || mm.opType !== 'MatMul' || this.consumers.get(a) !== 1 || !isInit(mm.input[1]!) || !isInit(b))
-          continue;
-        const w = g.initializer.find((t) => t.name === mm.input[1])!;
-        const bias = g.initializer.find((t) => t.name === b)!;
-        if (w.dims.length === 2 && prod(bias.dims.map(Number)) === Number(w.dims[1]))
-          this.fusedAdds.set(n.name || n.output[0]!, b);
-      }
-    }
-  }
-
   addInput(name: string, vi: GraphProto['input'][number], g: GraphProto): void {
     const dims = vi.type?.tensorType?.shape?.dim ?? bad(`${this.path}: input "${name}" has no tensor shape`);
     const rank = dims.length;
     if (rank < 2)
       bad(`${this.path}: input "${name}" has rank ${rank}; netcensus needs a batch axis and at least one more`);
     // A map fed to a convolution, pool or norm is taken channels-last; anything else keeps ONNX order.
-    const spatial = rank >= 3 && g.node.some((n) => n.input[0] === name && SPATIAL.has(n.opType));
+    const spatial = rank >= 3 && g.node.some((n) => n.input[0] === name && operator(n.opType)?.spatial);
     const perm = spatial ? channelsLast(rank - 1) : identity(rank - 1);
     // --input gives the graph's (channels-last) spatial sizes: H x W fills H and W.
     const override = this.options.input;
@@ -429,11 +307,6 @@ export class Converter {
     return t;
   }
 
-  /** The mark of a flattened channels-last map, for an elementwise op's output to carry on. */
-  static flatOf(v: Tensor): Partial<Tensor> {
-    return v.flat ? { flat: v.flat } : {};
-  }
-
   optional(n: NodeProto, i: number): Value | undefined {
     return n.input[i] ? this.value(n, i) : undefined;
   }
@@ -495,11 +368,8 @@ export class Converter {
     this.ops.set(name, n.opType);
     const spec = kindSpec(config);
     const inShapes = inputs.map((ref) => {
-      const [src, k] =
-        ref.includes(':') && !this.shapes.has(ref)
-          ? [ref.slice(0, ref.lastIndexOf(':')), Number(ref.slice(ref.lastIndexOf(':') + 1))]
-          : [ref, 0];
-      return this.shapes.get(src as string)![k as number]!;
+      const { node, output } = splitRef(ref, (x) => this.shapes.has(x));
+      return this.shapes.get(node)![output]!;
     });
     const shapes = spec.outputShapes?.(config, inShapes, name) ?? [spec.outputShape(config, inShapes, name)];
     this.nodes.push(node);
@@ -567,10 +437,10 @@ export class Converter {
   }
 
   node(n: NodeProto): void {
-    const handler = Object.hasOwn(HANDLERS, n.opType) ? HANDLERS[n.opType] : undefined;
-    if (!handler) return this.unknown(n, `operator ${n.opType}`);
-    if (this.readsLifted(n) && !SELF_LIFTING.has(n.opType)) return this.lifted(n);
-    handler.call(this, n);
+    const def = operator(n.opType);
+    if (!def) return this.unknown(n, `operator ${n.opType}`);
+    if (this.readsLifted(n) && !def.selfLifting) return this.lifted(n);
+    def.convert.call(this, n);
   }
 
   readsLifted(n: NodeProto): boolean {
@@ -586,7 +456,8 @@ export class Converter {
    * leading axis is 1 again goes back to being batch-first, through a reshape.
    */
   lifted(n: NodeProto): void {
-    const shift = Object.hasOwn(LIFTED, n.opType) ? LIFTED[n.opType] : undefined;
+    const def = operator(n.opType);
+    const shift = def?.lift;
     const moved = this.readsLifted(n);
     if (!shift) {
       return this.unknown(
@@ -610,7 +481,7 @@ export class Converter {
     m.input = input;
     m.attribute = [...n.attribute];
     shift.call(this, m, rank);
-    HANDLERS[n.opType]!.call(this, m);
+    def!.convert.call(this, m);
     for (const o of n.output) {
       const v = this.values.get(o);
       if (v?.t !== 'tensor') continue;
@@ -645,194 +516,9 @@ export class Converter {
     m.input = input;
   }
 
-  // ---- handlers, bound to the converter ----
-
   /** A constant result: the node folds. */
   foldTo(n: NodeProto, dims: number[], values: number[], float = false): void {
     checkFold(this.where(n), dims);
     this.set(n.output[0]!, { t: 'const', dims, values, float });
   }
 }
-
-type Handler = (this: Converter, n: NodeProto) => void;
-
-/** Spatial explicit pads [b1..bn, e1..en] as per-axis [before, after]. */
-const axisPads = (pads: number[], s: number): Array<[number, number]> =>
-  identity(s).map((i) => [pads[i] ?? 0, pads[i + s] ?? 0] as [number, number]);
-
-/** The pads of ONNX's auto_pad, for a spatial input: SAME_UPPER as TensorFlow, SAME_LOWER the other way. */
-function autoPads(
-  mode: string,
-  sizes: number[],
-  kernel: number[],
-  strides: number[],
-  dilations: number[],
-): number[] | 'same' | undefined {
-  if (mode === 'SAME_UPPER') return 'same';
-  if (mode === 'VALID') return sizes.map(() => 0).concat(sizes.map(() => 0));
-  if (mode !== 'SAME_LOWER') return undefined;
-  const total = sizes.map((d, i) =>
-    Math.max((Math.ceil(d / strides[i]!) - 1) * strides[i]! + (kernel[i]! - 1) * dilations[i]! + 1 - d, 0),
-  );
-  return [...total.map((t) => Math.ceil(t / 2)), ...total.map((t) => Math.floor(t / 2))];
-}
-
-// Null-prototype tables, read by own property only: an operator named constructor or __proto__ is unknown.
-const HANDLERS: Record<string, Handler> = Object.create(null) as Record<string, Handler>;
-
-/**
- * Per operator, how a node reads lifted inputs (Converter.lifted): it rewrites the node's axes, given the
- * rank of its ONNX tensors. An operator without an entry is refused on a lifted tensor.
- */
-type Lift = (this: Converter, m: NodeProto, rank: number) => void;
-const LIFTED: Record<string, Lift> = Object.create(null) as Record<string, Lift>;
-/** Operators whose handler reads a lifted input itself (a recurrent layer's sequence-first input). */
-const SELF_LIFTING = new Set<string>();
-
-/** The stored tensor's shape as a per-example graph-layout shape that broadcasts against `x`. */
-function broadcastShape(c: Const, x: Tensor): number[] | undefined {
-  const rank = x.onnx.length;
-  if (c.dims.length > rank) return undefined;
-  const full = [...Array(rank - c.dims.length).fill(1), ...c.dims];
-  if (full[0] !== 1) return undefined;
-  const perExample = full.slice(1);
-  // Leading 1s may stay off when the tensor is in ONNX order; otherwise the stored tensor takes its layout.
-  return x.perm.map((p) => perExample[p]!);
-}
-
-const ELEMENTWISE: Record<string, 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min'> = {
-  Add: 'add',
-  Sub: 'sub',
-  Mul: 'mul',
-  Div: 'div',
-  Pow: 'pow',
-  Max: 'max',
-  Min: 'min',
-};
-
-/** Elementwise arithmetic of folded constants; `float` when either is a float tensor (no integer division then). */
-function fold(op: string, a: number, b: number, float: boolean): number {
-  switch (op) {
-    case 'add':
-      return a + b;
-    case 'sub':
-      return a - b;
-    case 'mul':
-      return a * b;
-    case 'div':
-      return float ? a / b : b === 0 ? NaN : Math.trunc(a / b);
-    case 'pow':
-      return a ** b;
-    case 'max':
-      return Math.max(a, b);
-    default:
-      return Math.min(a, b);
-  }
-}
-
-/** NumPy broadcasting of two folded constants. */
-function broadcastValues(
-  where: string,
-  a: Const & { values: number[] },
-  b: Const & { values: number[] },
-  f: (x: number, y: number) => number,
-): Const {
-  const rank = Math.max(a.dims.length, b.dims.length);
-  const da = [...Array(rank - a.dims.length).fill(1), ...a.dims];
-  const db = [...Array(rank - b.dims.length).fill(1), ...b.dims];
-  const dims = da.map((x, i) => Math.max(x, db[i]!));
-  checkFold(where, dims);
-  const n = prod(dims);
-  const index = (d: number[], flat: number): number => {
-    let off = 0;
-    let rest = flat;
-    let stride = 1;
-    const coords = dims.map((size) => size);
-    for (let i = dims.length - 1; i >= 0; i--) {
-      const c = rest % dims[i]!;
-      rest = Math.floor(rest / dims[i]!);
-      coords[i] = c;
-    }
-    for (let i = d.length - 1; i >= 0; i--) {
-      off += (d[i] === 1 ? 0 : coords[i]!) * stride;
-      stride *= d[i]!;
-    }
-    return off;
-  };
-  const values = Array.from({ length: n }, (_, k) => f(a.values[index(da, k)]!, b.values[index(db, k)]!));
-  return { t: 'const', dims, values, float: a.float || b.float };
-}
-
-for (const [onnxOp, op] of Object.entries(ELEMENTWISE)) {
-  HANDLERS[onnxOp] = function (n) {
-    const c = this;
-    // Max/Min take any number of inputs; two is what exports write.
-    if (n.input.length !== 2) return c.unknown(n, `${onnxOp} of ${n.input.length} inputs`);
-    const [a, b] = [c.value(n, 0), c.value(n, 1)];
-    if (a.t === 'const' && b.t === 'const') {
-      const va = { ...a, values: c.valuesOf(a) };
-      const vb = { ...b, values: c.valuesOf(b) };
-      return c.set(
-        n.output[0]!,
-        broadcastValues(c.where(n), va, vb, (x, y) => fold(op, x, y, a.float || b.float)),
-      );
-    }
-    if (a.t === 'tensor' && b.t === 'tensor') {
-      // Same rank and layout: the graph broadcasts as ONNX does; otherwise both go to ONNX order.
-      let [x, y] = [a, b];
-      if (!(x.onnx.length === y.onnx.length && same(x.perm, y.perm))) {
-        x = c.layout(n, x, identity(x.perm.length), 'onnx_order');
-        y = c.layout(n, y, identity(y.perm.length), 'onnx_order');
-      }
-      const { ref, shapes } = c.emit(n, { kind: 'binary', op }, [x.ref, y.ref]);
-      const perm = x.perm.length >= y.perm.length ? x.perm : y.perm;
-      return void c.out(n, 0, ref, shapes[0]!, perm.length === shapes[0]!.length ? perm : identity(shapes[0]!.length));
-    }
-    // A MatMul's bias, absorbed into its Dense.
-    const fused = c.fusedAdds.get(n.name || n.output[0]!);
-    if (fused !== undefined) {
-      const { biasAfter: _, ...x } = (a.t === 'tensor' ? a : b) as Tensor;
-      return void c.set(n.output[0]!, x);
-    }
-    const [x, k, left] = a.t === 'tensor' ? [a, b as Const, false] : [b as Tensor, a as Const, true];
-    let t = x;
-    let shape = broadcastShape(k, t);
-    if (!shape) {
-      t = c.layout(n, t, identity(t.perm.length), 'onnx_order');
-      shape = broadcastShape(k, t);
-      if (!shape)
-        return c.unknown(n, `${onnxOp} with a constant of shape [${k.dims.join(', ')}] against [${x.onnx.join(', ')}]`);
-    }
-    // A stored float tensor of more than one element is a parameter (PyTorch's nn.Parameter); scalars
-    // and Constant nodes are not.
-    const isParam = k.init !== undefined && k.float && prod(k.dims) > 1;
-    const config: LayerConfig = isParam
-      ? { kind: 'paramOp', op, shape, left }
-      : { kind: 'constOp', op, shape: prod(k.dims) === 1 ? [] : shape, values: c.valuesOf(k), left };
-    const { ref, shapes } = c.emit(n, config, [t.ref]);
-    if (isParam) c.weights.set(ref, { op: 'paramOp', inits: [k.init!.name], perm: t.perm });
-    c.out(n, 0, ref, shapes[0]!, shapes[0]!.length === t.perm.length ? t.perm : identity(shapes[0]!.length));
-  };
-}
-
-export {
-  ELEMENTWISE,
-  HANDLERS,
-  LIFTED,
-  SELF_LIFTING,
-  autoPads,
-  axisPads,
-  attr,
-  attrInt,
-  attrFloat,
-  attrInts,
-  attrString,
-  channelsLast,
-  identity,
-  same,
-  graphShape,
-  broadcastValues,
-  broadcastShape,
-  checkFold,
-};
-export type { Const, Value, Handler, Lift };

@@ -16,9 +16,10 @@ import { prod } from '../../exact.js';
 import type { Witness } from '../../graph.js';
 import { buildTfjs, disposeBuilt, type BuiltModel } from '../../tfjs/builder.js';
 import type { OnnxFile } from './index.js';
-import type { Tensor, WeightSource } from './convert.js';
+import { weightLayout } from './ops/index.js';
 import { withOutputs, type TensorProto } from './proto.js';
 import { checkExternal, floatsOf } from './tensors.js';
+import { splitRef, transpose, type Tensor, type WeightSource } from './values.js';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -111,16 +112,10 @@ async function runOrt(path: string, file: OnnxFile): Promise<OrtRun> {
 
 /** The census' shape of a tensor, batch first, in ONNX's axis order. */
 function censusOnnxShape(c: Census, t: Tensor, batch: number): number[] | undefined {
-  const info = c.infos.find(
-    (i) =>
-      i.node.name ===
-      (t.ref.includes(':') && !c.infos.some((x) => x.node.name === t.ref)
-        ? t.ref.slice(0, t.ref.lastIndexOf(':'))
-        : t.ref),
-  );
+  const { node, output } = splitRef(t.ref, (x) => c.infos.some((i) => i.node.name === x));
+  const info = c.infos.find((i) => i.node.name === node);
   if (!info) return undefined;
-  const k = t.ref.includes(':') && info.node.name !== t.ref ? Number(t.ref.slice(t.ref.lastIndexOf(':') + 1)) : 0;
-  const g = info.outputShapes[k];
+  const g = info.outputShapes[output];
   if (!g) return undefined;
   const onnx = [batch, ...Array(g.length).fill(0)];
   t.perm.forEach((p, i) => (onnx[p + 1] = g[i]!));
@@ -160,41 +155,6 @@ function ortShapes(c: Census, file: OnnxFile, run: OrtRun): Witness {
 const init = (file: OnnxFile, name: string): TensorProto | undefined =>
   file.model.graph!.initializer.find((t) => t.name === name);
 
-/** Moves axis data of a row-major array from `dims` into the order `perm` (new axis i = old axis perm[i]). */
-function transpose(data: Float32Array, dims: number[], perm: number[]): Float32Array {
-  const out = new Float32Array(data.length);
-  const nd = perm.map((p) => dims[p]!);
-  const stride = (d: number[]) => d.map((_, i) => prod(d.slice(i + 1)));
-  const src = stride(dims);
-  const dst = stride(nd);
-  for (let k = 0; k < data.length; k++) {
-    let rest = k;
-    let from = 0;
-    for (let i = 0; i < nd.length; i++) {
-      const c = Math.floor(rest / dst[i]!);
-      rest -= c * dst[i]!;
-      from += c * src[perm[i]!]!;
-    }
-    out[k] = data[from]!;
-  }
-  return out;
-}
-
-/** A Dense after a flattened channels-first map reads it channels-last: its kernel rows are reordered. */
-function flatRows(kernel: Float32Array, cols: number, flat: number[]): Float32Array {
-  const [ch, ...spatial] = flat as [number, ...number[]];
-  const positions = prod(spatial);
-  const out = new Float32Array(kernel.length);
-  for (let p = 0; p < positions; p++) {
-    for (let c = 0; c < ch; c++) {
-      const graphRow = p * ch + c;
-      const onnxRow = c * positions + p;
-      out.set(kernel.subarray(onnxRow * cols, onnxRow * cols + cols), graphRow * cols);
-    }
-  }
-  return out;
-}
-
 /** The tfjs weights of one node, in its layer's order, from the file's initializers. */
 function tfjsWeights(
   file: OnnxFile,
@@ -206,99 +166,9 @@ function tfjsWeights(
     if (!proto) throw new Error(`initializer ${name} is not in the file`);
     return { data: floatsOf(proto, path), dims: proto.dims.map(Number) };
   };
-  switch (source.op) {
-    case 'Conv':
-    case 'ConvTranspose': {
-      // [out, in/g, ...kernel] (ConvTranspose: [in, out/g, ...kernel]) -> [...kernel, in/g, out] ([...kernel, out/g, in]).
-      const w = t(source.inits[0]!);
-      const perm = [...w.dims.slice(2).map((_, i) => i + 2), 1, 0];
-      const out = [{ data: transpose(w.data, w.dims, perm), shape: perm.map((p) => w.dims[p]!) }];
-      const filters = source.op === 'Conv' ? w.dims[0]! : undefined;
-      if (source.inits[1])
-        out.push({ data: t(source.inits[1]).data, shape: [filters ?? prod(t(source.inits[1]).dims)] });
-      return out;
-    }
-    case 'DepthwiseConv': {
-      const w = t(source.inits[0]!);
-      const [o, , kh, kw] = w.dims as [number, number, number, number];
-      const cin = source.channels ?? o;
-      const mult = o / cin;
-      // [C*m, 1, kh, kw] -> [kh, kw, C, m]
-      const k = transpose(w.data, [cin, mult, kh, kw], [2, 3, 0, 1]);
-      const out = [{ data: k, shape: [kh, kw, cin, mult] }];
-      if (source.inits[1]) out.push({ data: t(source.inits[1]).data, shape: [o] });
-      return out;
-    }
-    case 'Gemm':
-    case 'MatMul': {
-      const w = t(source.inits[0]!);
-      let [rows, cols] = w.dims as [number, number];
-      let kernel = w.data;
-      if (source.transB) {
-        kernel = transpose(w.data, [rows, cols], [1, 0]);
-        [rows, cols] = [cols, rows];
-      }
-      if (source.flat) kernel = flatRows(kernel, cols, source.flat);
-      const out = [{ data: kernel, shape: [rows, cols] }];
-      if (source.inits[1]) out.push({ data: t(source.inits[1]).data, shape: [cols] });
-      return out;
-    }
-    case 'BatchNormalization':
-    case 'InstanceNormalization':
-      return source.inits.filter((n) => init(file, n)).map((n) => ({ data: t(n).data, shape: [prod(t(n).dims)] }));
-    case 'LSTM':
-    case 'GRU': {
-      // W [1, gates x H, I], R [1, gates x H, H], B [1, 2 x gates x H] -> Keras' kernel [I, gates x H],
-      // recurrent kernel [H, gates x H] and biases, gates in Keras' order (ONNX LSTM: i, o, f, c; Keras:
-      // i, f, c, o; GRU: z, r, h in both).
-      const order = source.op === 'LSTM' ? [0, 2, 3, 1] : [0, 1, 2];
-      const gated = (data: Float32Array, rows: number, cols: number): Float32Array => {
-        const h = rows / order.length;
-        const out = new Float32Array(rows * cols);
-        order.forEach((b, g) => {
-          for (let u = 0; u < h; u++)
-            for (let j = 0; j < cols; j++) out[j * rows + g * h + u] = data[(b * h + u) * cols + j]!;
-        });
-        return out;
-      };
-      // A bidirectional one holds both directions along the first axis: forward's weights, then backward's.
-      const [w, r] = [t(source.inits[0]!), t(source.inits[1]!)];
-      const b = source.inits[2] ? t(source.inits[2]).data : undefined;
-      const [dirs, rows, cols, units] = [w.dims[0]!, w.dims[1]!, w.dims[2]!, r.dims[2]!];
-      return Array.from({ length: dirs }, (_, d) => {
-        const out = [
-          { data: gated(w.data.subarray(d * rows * cols, (d + 1) * rows * cols), rows, cols), shape: [cols, rows] },
-          {
-            data: gated(r.data.subarray(d * rows * units, (d + 1) * rows * units), rows, units),
-            shape: [units, rows],
-          },
-        ];
-        if (b) {
-          const [input, recurrent] = [2 * d, 2 * d + 1].map((k) =>
-            gated(b.subarray(k * rows, (k + 1) * rows), rows, 1),
-          );
-          if (source.op === 'GRU') out.push({ data: Float32Array.from([...input!, ...recurrent!]), shape: [2, rows] });
-          else out.push({ data: input!, shape: [rows] }, { data: recurrent!, shape: [rows] });
-        }
-        return out;
-      }).flat();
-    }
-    case 'Embedding':
-      return [{ data: t(source.inits[0]!).data, shape: t(source.inits[0]!).dims }];
-    case 'LayerNormalization':
-      // gamma and beta have the normalized axes' shape, which the graph keeps in ONNX order.
-      return source.inits.map((n) => ({ data: t(n).data, shape: t(n).dims }));
-    case 'paramOp': {
-      const v = t(source.inits[0]!);
-      const perm = source.perm;
-      const full = [...Array(Math.max(0, (perm?.length ?? 0) + 1 - v.dims.length)).fill(1), ...v.dims];
-      const perExample = full.slice(1);
-      const data = perm ? transpose(v.data, perExample, perm) : v.data;
-      return [{ data, shape: perm ? perm.map((p) => perExample[p]!) : v.dims }];
-    }
-    default:
-      throw new Error(`no weight conversion for ${source.op}`);
-  }
+  const layout = weightLayout(source.op);
+  if (!layout) throw new Error(`no weight conversion for ${source.op}`);
+  return layout(source, t, (name) => init(file, name) !== undefined);
 }
 
 /** Gives each rebuilt node the file's weights; a line saying why not where they do not fit. */

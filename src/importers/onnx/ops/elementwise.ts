@@ -1,0 +1,114 @@
+/** Elementwise arithmetic (Add, Sub, Mul, Div, Pow, Max, Min): folded, between tensors, or with a stored tensor. */
+import { prod } from '../../../exact.js';
+import type { LayerConfig } from '../../../graph.js';
+import {
+  broadcastShape,
+  broadcastValues,
+  identity,
+  same,
+  transpose,
+  type Const,
+  type Tensor,
+  type WeightLayout,
+} from '../values.js';
+import type { Handler, OpFile } from './def.js';
+import { none } from './lift.js';
+
+type Op = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min';
+const ELEMENTWISE: Record<string, Op> = {
+  Add: 'add',
+  Sub: 'sub',
+  Mul: 'mul',
+  Div: 'div',
+  Pow: 'pow',
+  Max: 'max',
+  Min: 'min',
+};
+
+/** Elementwise arithmetic of folded constants; `float` when either is a float tensor (no integer division then). */
+function fold(op: string, a: number, b: number, float: boolean): number {
+  switch (op) {
+    case 'add':
+      return a + b;
+    case 'sub':
+      return a - b;
+    case 'mul':
+      return a * b;
+    case 'div':
+      return float ? a / b : b === 0 ? NaN : Math.trunc(a / b);
+    case 'pow':
+      return a ** b;
+    case 'max':
+      return Math.max(a, b);
+    default:
+      return Math.min(a, b);
+  }
+}
+
+const elementwise = (onnxOp: string, op: Op): Handler =>
+  function (n) {
+    const c = this;
+    // Max/Min take any number of inputs; two is what exports write.
+    if (n.input.length !== 2) return c.unknown(n, `${onnxOp} of ${n.input.length} inputs`);
+    const [a, b] = [c.value(n, 0), c.value(n, 1)];
+    if (a.t === 'const' && b.t === 'const') {
+      const va = { ...a, values: c.valuesOf(a) };
+      const vb = { ...b, values: c.valuesOf(b) };
+      return c.set(
+        n.output[0]!,
+        broadcastValues(c.where(n), va, vb, (x, y) => fold(op, x, y, a.float || b.float)),
+      );
+    }
+    if (a.t === 'tensor' && b.t === 'tensor') {
+      // Same rank and layout: the graph broadcasts as ONNX does; otherwise both go to ONNX order.
+      let [x, y] = [a, b];
+      if (!(x.onnx.length === y.onnx.length && same(x.perm, y.perm))) {
+        x = c.layout(n, x, identity(x.perm.length), 'onnx_order');
+        y = c.layout(n, y, identity(y.perm.length), 'onnx_order');
+      }
+      const { ref, shapes } = c.emit(n, { kind: 'binary', op }, [x.ref, y.ref]);
+      const perm = x.perm.length >= y.perm.length ? x.perm : y.perm;
+      return void c.out(n, 0, ref, shapes[0]!, perm.length === shapes[0]!.length ? perm : identity(shapes[0]!.length));
+    }
+    // A MatMul's bias, absorbed into its Dense.
+    const fused = c.fusedAdds.get(n.name || n.output[0]!);
+    if (fused !== undefined) {
+      const { biasAfter: _, ...x } = (a.t === 'tensor' ? a : b) as Tensor;
+      return void c.set(n.output[0]!, x);
+    }
+    const [x, k, left] = a.t === 'tensor' ? [a, b as Const, false] : [b as Tensor, a as Const, true];
+    let t = x;
+    let shape = broadcastShape(k, t);
+    if (!shape) {
+      t = c.layout(n, t, identity(t.perm.length), 'onnx_order');
+      shape = broadcastShape(k, t);
+      if (!shape)
+        return c.unknown(n, `${onnxOp} with a constant of shape [${k.dims.join(', ')}] against [${x.onnx.join(', ')}]`);
+    }
+    // A stored float tensor of more than one element is a parameter (PyTorch's nn.Parameter); scalars
+    // and Constant nodes are not.
+    const isParam = k.init !== undefined && k.float && prod(k.dims) > 1;
+    const config: LayerConfig = isParam
+      ? { kind: 'paramOp', op, shape, left }
+      : { kind: 'constOp', op, shape: prod(k.dims) === 1 ? [] : shape, values: c.valuesOf(k), left };
+    const { ref, shapes } = c.emit(n, config, [t.ref]);
+    if (isParam) c.weights.set(ref, { op: 'paramOp', inits: [k.init!.name], perm: t.perm });
+    c.out(n, 0, ref, shapes[0]!, shapes[0]!.length === t.perm.length ? t.perm : identity(shapes[0]!.length));
+  };
+
+/** A stored tensor in arithmetic (also PRelu's slope, a parameter joined by Concat), in the layout of the tensor it meets. */
+const stored: WeightLayout = (source, t) => {
+  const v = t(source.inits[0]!);
+  const perm = source.perm;
+  const full = [...Array(Math.max(0, (perm?.length ?? 0) + 1 - v.dims.length)).fill(1), ...v.dims];
+  const perExample = full.slice(1);
+  const data = perm ? transpose(v.data, perExample, perm) : v.data;
+  return [{ data, shape: perm ? perm.map((p) => perExample[p]!) : v.dims }];
+};
+
+export const { operators, layouts }: OpFile = {
+  operators: Object.fromEntries(
+    Object.entries(ELEMENTWISE).map(([onnxOp, op]) => [onnxOp, { convert: elementwise(onnxOp, op), lift: none }]),
+  ),
+  layouts: { paramOp: stored },
+};

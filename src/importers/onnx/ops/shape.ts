@@ -1,0 +1,190 @@
+/**
+ * Shapes and reshapes: Shape and Size fold; Reshape, Flatten, Squeeze, Unsqueeze and Expand fold a
+ * constant or reshape a tensor; a Transpose of a tensor only changes its layout.
+ */
+import { prod } from '../../../exact.js';
+import type { Converter } from '../convert.js';
+import { attrInt, attrInts } from '../attributes.js';
+import type { NodeProto } from '../proto.js';
+import {
+  broadcastValues,
+  channelsLast,
+  checkFold,
+  graphShape,
+  identity,
+  same,
+  strides,
+  type Tensor,
+} from '../values.js';
+import type { Handler, OpFile } from './def.js';
+import { axesOf, none, setAttr, shapeInput } from './lift.js';
+
+const shape: Handler = function (n) {
+  const c = this;
+  const v = c.value(n, 0);
+  // A lifted tensor's shape is the file's, without the batch of 1 netcensus put in front.
+  const dims = v.t === 'tensor' ? (v.lifted ? v.onnx.slice(1) : v.onnx) : v.dims;
+  const rank = dims.length;
+  const clamp = (x: number) => Math.min(Math.max(x < 0 ? x + rank : x, 0), rank);
+  const start = clamp(attrInt(n, 'start', 0));
+  const end = clamp(attrInt(n, 'end', rank));
+  const shape = dims.slice(start, end);
+  this.foldTo(n, [shape.length], shape);
+};
+
+const size: Handler = function (n) {
+  const v = this.value(n, 0);
+  this.foldTo(n, [], [prod(v.t === 'tensor' ? v.onnx : v.dims)]);
+};
+
+const squeeze: Handler = function (n) {
+  const c = this;
+  const v = c.value(n, 0);
+  const axesIn = n.input[1] ? c.constant(n, 1, 'the axes') : attrInts(n, 'axes');
+  const rank = v.t === 'tensor' ? v.onnx.length : v.dims.length;
+  const dims = v.t === 'tensor' ? v.onnx : v.dims;
+  let out: number[];
+  if (n.opType === 'Unsqueeze') {
+    const r = rank + (axesIn?.length ?? 0);
+    const axes = (axesIn ?? []).map((a) => (a < 0 ? a + r : a));
+    out = [];
+    let k = 0;
+    for (let i = 0; i < r; i++) out.push(axes.includes(i) ? 1 : dims[k++]!);
+  } else {
+    const axes = (axesIn ?? dims.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0)).map((a) =>
+      a < 0 ? a + rank : a,
+    );
+    out = dims.filter((_, i) => !axes.includes(i));
+  }
+  if (v.t === 'const') return this.foldTo(n, out, c.valuesOf(v), v.float);
+  reshapeTo.call(this, n, v, out);
+};
+
+/** Reshapes a tensor to an ONNX shape whose batch stays first. */
+export function reshapeTo(this: Converter, n: NodeProto, v: Tensor, out: number[]): void {
+  const c = this;
+  if (out[0] !== v.onnx[0]) return c.lifted(n);
+  const target = out.slice(1);
+  // Flattening a channels-last map: the graph's Flatten keeps its count; the element order is the
+  // graph's, and a Dense after it takes the file's weights in that order.
+  if (target.length === 1 && same(v.perm, channelsLast(v.perm.length)) && !c.orderSafe(v)) {
+    const { ref, shapes } = c.emit(n, { kind: 'flatten' }, [v.ref]);
+    return void c.out(n, 0, ref, shapes[0]!, [0], { flat: v.onnx.slice(1) });
+  }
+  const x = c.orderSafe(v) ? v : c.layout(n, v, identity(v.perm.length), 'onnx_order');
+  if (same(graphShape(x), target))
+    return c.set(n.output[0]!, { t: 'tensor', ref: x.ref, onnx: out, perm: identity(target.length) });
+  const { ref, shapes } = c.emit(n, { kind: 'reshape', target }, [x.ref]);
+  c.out(n, 0, ref, shapes[0]!, identity(target.length));
+}
+
+const reshape: Handler = function (n) {
+  const c = this;
+  const v = c.value(n, 0);
+  const shape = c.constant(n, 1, 'the target shape');
+  const dims = v.t === 'tensor' ? v.onnx : v.dims;
+  const allowzero = attrInt(n, 'allowzero', 0);
+  const out = shape.map((d, i) => (d === 0 && !allowzero ? dims[i]! : d));
+  const known = prod(out.filter((d) => d !== -1));
+  const unknown = out.indexOf(-1);
+  if (unknown >= 0) out[unknown] = prod(dims) / known;
+  if (!Number.isInteger(out[unknown] ?? 0) || prod(out) !== prod(dims)) {
+    return c.unknown(n, `a Reshape of [${dims.join(', ')}] into [${shape.join(', ')}]`);
+  }
+  if (v.t === 'const') return this.foldTo(n, out, c.valuesOf(v), v.float);
+  reshapeTo.call(this, n, v, out);
+};
+
+const flatten: Handler = function (n) {
+  const c = this;
+  const v = c.value(n, 0);
+  const axis = attrInt(n, 'axis', 1);
+  const dims = v.t === 'tensor' ? v.onnx : v.dims;
+  const a = axis < 0 ? axis + dims.length : axis;
+  const out = [prod(dims.slice(0, a)), prod(dims.slice(a))];
+  if (v.t === 'const') return this.foldTo(n, out, c.valuesOf(v), v.float);
+  reshapeTo.call(this, n, v, out);
+};
+
+const transpose: Handler = function (n) {
+  const c = this;
+  const v = c.value(n, 0);
+  const rank = v.t === 'tensor' ? v.onnx.length : v.dims.length;
+  const p = attrInts(n, 'perm') ?? identity(rank).reverse();
+  if (v.t === 'const') {
+    const values = c.valuesOf(v);
+    const dims = p.map((i) => v.dims[i]!);
+    const st = strides(v.dims);
+    const ost = strides(dims);
+    const out = Array(values.length);
+    for (let k = 0; k < values.length; k++) {
+      let src = 0;
+      let rest = k;
+      for (let i = 0; i < dims.length; i++) {
+        const coord = Math.floor(rest / ost[i]!);
+        rest -= coord * ost[i]!;
+        src += coord * st[p[i]!]!;
+      }
+      out[k] = values[src];
+    }
+    return this.foldTo(n, dims, out, v.float);
+  }
+  if (p[0] !== 0) return c.lifted(n);
+  // A layout change only: graph axis i holds ONNX axis v.perm[i] of the input, which is axis j of the output.
+  const perm = v.perm.map((q) => p.indexOf(q + 1) - 1);
+  c.set(n.output[0]!, { t: 'tensor', ref: v.ref, onnx: p.map((i) => v.onnx[i]!), perm });
+};
+
+// Expand to a shape that only adds the batch axis (ViT's class token, cls.expand(n, -1, -1) at batch 1)
+// keeps its input; a constant expands to its values. Anything else would repeat a computed tensor.
+const expand: Handler = function (n) {
+  const c = this;
+  const v = c.value(n, 0, true);
+  const shape = c.constant(n, 1, 'the shape');
+  const dims = v.t === 'tensor' ? v.onnx : v.dims;
+  const rank = Math.max(dims.length, shape.length);
+  const from = [...Array(rank - dims.length).fill(1), ...dims];
+  const to = [...Array(rank - shape.length).fill(1), ...shape];
+  const out = from.map((d, i) => (d === 1 ? to[i]! : d));
+  if (from.some((d, i) => d !== 1 && to[i] !== 1 && to[i] !== d))
+    return c.unknown(n, `Expand of [${dims.join(', ')}] to [${shape.join(', ')}]`);
+  if (same(out, dims)) return c.set(n.output[0]!, v);
+  if (v.t === 'const' && !v.init) {
+    checkFold(c.where(n), out);
+    const ones = { t: 'const' as const, dims: out, values: Array<number>(prod(out)).fill(0), float: v.float };
+    return c.set(
+      n.output[0]!,
+      broadcastValues(c.where(n), { ...v, values: c.valuesOf(v) }, ones, (x) => x),
+    );
+  }
+  c.unknown(
+    n,
+    `Expand of ${v.t === 'const' ? 'a stored tensor' : 'a computed tensor'} [${dims.join(', ')}] to [${out.join(', ')}]`,
+  );
+};
+
+export const { operators }: OpFile = {
+  operators: {
+    Shape: { convert: shape, lift: none },
+    Size: { convert: size, lift: none },
+    Unsqueeze: { convert: squeeze, lift: axesOf(1) },
+    // Squeeze without axes drops every axis of 1: the lifted batch must stay.
+    Squeeze: {
+      convert: squeeze,
+      lift: axesOf(1, (m, rank, c) => {
+        const v = c.values.get(m.input[0]!) as Tensor;
+        return identity(rank).filter((i) => v.onnx[i + 1] === 1);
+      }),
+    },
+    Reshape: { convert: reshape, lift: shapeInput(1) },
+    Flatten: { convert: flatten },
+    Transpose: {
+      convert: transpose,
+      lift: function (m, rank) {
+        const p = attrInts(m, 'perm') ?? identity(rank).reverse();
+        setAttr(m, 'perm', { ints: [0, ...p.map((x) => x + 1)] });
+      },
+    },
+    Expand: { convert: expand, lift: shapeInput(1) },
+  },
+};

@@ -1,0 +1,47 @@
+/** Unary math (Erf, Sqrt, Exp, ...): folded on constants, a unary kind on tensors. */
+import type { UnaryOp } from '../../../kinds/tensor.js';
+import type { Handler, OpFile } from './def.js';
+import { none } from './lift.js';
+
+const UNARY: Record<string, UnaryOp> = {
+  Erf: 'erf',
+  Sqrt: 'sqrt',
+  Exp: 'exp',
+  Log: 'log',
+  Neg: 'neg',
+  Abs: 'abs',
+  Reciprocal: 'reciprocal',
+  Floor: 'floor',
+  Ceil: 'ceil',
+  Sin: 'sin',
+  Cos: 'cos',
+};
+const unary = (u: UnaryOp): Handler =>
+  function (n) {
+    const c = this;
+    const v = c.value(n, 0);
+    if (v.t === 'const') {
+      const f: Record<UnaryOp, (x: number) => number> = {
+        erf: (x) => x,
+        sqrt: Math.sqrt,
+        exp: Math.exp,
+        log: Math.log,
+        neg: (x) => -x,
+        abs: Math.abs,
+        reciprocal: (x) => 1 / x,
+        floor: Math.floor,
+        ceil: Math.ceil,
+        sin: Math.sin,
+        cos: Math.cos,
+        identity: (x) => x,
+      };
+      if (u === 'erf') return c.unknown(n, 'Erf of a constant');
+      return this.foldTo(n, v.dims, c.valuesOf(v).map(f[u]), true);
+    }
+    const { ref, shapes } = c.emit(n, { kind: 'unary', op: u }, [v.ref]);
+    c.out(n, 0, ref, shapes[0]!, v.perm);
+  };
+
+export const { operators }: OpFile = {
+  operators: Object.fromEntries(Object.entries(UNARY).map(([op, u]) => [op, { convert: unary(u), lift: none }])),
+};

@@ -1211,7 +1211,7 @@ export function melSpectrogram(tf: Tf): LayerClass<MelArgs> {
         const dft = (k: number[]) => tf.conv1d(signal, tf.tensor3d(k, [n, 1, bins]), c.sequenceStride, 'valid');
         const magnitude = tf.sqrt(tf.add(tf.square(dft(re)), tf.square(dft(im))));
         const spec = tf.pow(magnitude, c.magExp);
-        const [batch, frames] = spec.shape;
+        const [batch, frames] = spec.shape as [number, number];
         let mel: TF.Tensor = tf.reshape(
           tf.matMul(tf.reshape(spec, [batch * frames, bins]), tf.tensor2d(melFilterBank(c))),
           [batch, frames, c.numMelBins],

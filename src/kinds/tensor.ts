@@ -482,7 +482,7 @@ export function tensorOp(tf: Tf): LayerClass<TensorOpArgs> {
           const pads: Array<[number, number]> = [[0, 0], ...op.pads.map(([b, a]) => [b, a] as [number, number])];
           if (op.mode === 'constant') {
             // Negative pads crop, as ONNX allows.
-            const crop = pads.map(([b, a]) => [Math.max(0, -b), Math.max(0, -a)]);
+            const crop = pads.map(([b, a]): [number, number] => [Math.max(0, -b), Math.max(0, -a)]);
             const cropped = crop.some(([b, a]) => b || a)
               ? tf.slice(
                   x,

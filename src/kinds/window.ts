@@ -32,7 +32,8 @@ export const axisPadsOf = (p: Pads): AxisPads => [
   [p.top, p.bottom],
   [p.left, p.right],
 ];
-export const padsOf = ([[top, bottom], [left, right]]: AxisPads): Pads => ({
+export const padsOf = ([[top, bottom], [left, right]]:
+  readonly [readonly [number, number], readonly [number, number]] | AxisPads): Pads => ({
   top: top!,
   bottom: bottom!,
   left: left!,

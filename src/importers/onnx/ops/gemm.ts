@@ -75,7 +75,7 @@ function findFusedAdds(c: Converter, g: GraphProto): void {
     for (const [a, b] of [
       [n.input[0]!, n.input[1]!],
       [n.input[1]!, n.input[0]!],
-    ]) {
+    ] as const) {
       const mm = byOutput.get(a);
       if (!mm || mm.opType !== 'MatMul' || c.consumers.get(a) !== 1 || !isInit(mm.input[1]!) || !isInit(b)) continue;
       const w = g.initializer.find((t) => t.name === mm.input[1])!;

@@ -30,7 +30,10 @@ describe('ONNX Conv', () => {
       groups: 1,
       kernel: [3, 3],
       strides: [1, 1],
-      padding: { top: 0, bottom: 0, left: 0, right: 0 },
+      padding: [
+        [0, 0],
+        [0, 0],
+      ],
       dilation: [1, 1],
       bias: true,
     });
@@ -52,14 +55,24 @@ describe('ONNX Conv', () => {
   it('auto_pad SAME_LOWER puts the odd pad before', () => {
     // k 2, stride 1 on 8: total pad (8 - 1) x 1 + 2 - 8 = 1, all of it before.
     const l = conv([4, 3, 2, 2], { auto_pad: 'SAME_LOWER' });
-    expect(l.config).toMatchObject({ padding: { top: 1, bottom: 0, left: 1, right: 0 } });
+    expect(l.config).toMatchObject({
+      padding: [
+        [1, 0],
+        [1, 0],
+      ],
+    });
     expect(l.outputShape).toEqual([1, 8, 8, 4]);
     expect(l.params).toBe(4 * 3 * 4 + 4);
   });
 
   it('auto_pad SAME_LOWER with stride 2 and dilation: total (ceil(8/2) - 1) x 2 + 2 x 2 + 1 - 8 = 3, 2 before', () => {
     const l = conv([4, 3, 3, 3], { auto_pad: 'SAME_LOWER', strides: [2, 2], dilations: [2, 2] });
-    expect(l.config).toMatchObject({ padding: { top: 2, bottom: 1, left: 2, right: 1 } });
+    expect(l.config).toMatchObject({
+      padding: [
+        [2, 1],
+        [2, 1],
+      ],
+    });
     expect(l.outputShape).toEqual([1, 4, 4, 4]);
   });
 

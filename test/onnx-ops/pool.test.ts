@@ -16,7 +16,10 @@ describe('ONNX MaxPool and AveragePool', () => {
       kind: 'maxPool2d',
       pool: [2, 2],
       strides: [2, 2],
-      padding: { top: 0, bottom: 0, left: 0, right: 0 },
+      padding: [
+        [0, 0],
+        [0, 0],
+      ],
       ceilMode: false,
     });
     expect(l.outputShape).toEqual([1, 4, 4, 3]);
@@ -49,7 +52,12 @@ describe('ONNX MaxPool and AveragePool', () => {
     expect(upper.outputShape).toEqual([1, 4, 4, 3]);
     // k 2, stride 1: one pad in all, before.
     const lower = pool('AveragePool', { kernel_shape: [2, 2], auto_pad: 'SAME_LOWER' });
-    expect(lower.config).toMatchObject({ padding: { top: 1, bottom: 0, left: 1, right: 0 } });
+    expect(lower.config).toMatchObject({
+      padding: [
+        [1, 0],
+        [1, 0],
+      ],
+    });
     expect(lower.outputShape).toEqual([1, 8, 8, 3]);
   });
 

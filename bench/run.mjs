@@ -19,7 +19,7 @@ import { checkTargets } from './targets.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { runBench } = await import(join(root, 'dist/src/bench.js'));
-const { benchSvg } = await import(join(root, 'dist/src/chart.js'));
+const { benchSvg } = await import(join(root, 'dist/src/report/chart.js'));
 const { formatBench } = await import(join(root, 'dist/src/format/bench.js'));
 const { resolveModel } = await import(join(root, 'dist/src/resolve.js'));
 

@@ -20,7 +20,23 @@ import { pinNativeThreads, useBackend, type BackendName, type NativeThreads } fr
 import { census, type Census } from './census.js';
 import { conventionOf, diffGraphs, CAUSES, type Cause } from './diff.js';
 import type { Graph } from './graph.js';
-import { convolutionAlgorithms } from './format/bench.js';
+import {
+  aboveFmaPeak,
+  aboveMatmulPeak,
+  bareDifference,
+  bareVersions,
+  EFFECTIVE_CONVENTION,
+  FAST_ALGORITHM_NOTE,
+  INTERLEAVED_ORDER,
+  matmulPeakHow,
+  overTimeLimit,
+  PEER_SKIPPED,
+  PROBE,
+  torchParamsDifference,
+  torchPeerEnded,
+  torchVersions as torchVersionsText,
+  twinDifference as twinDifferenceText,
+} from './format/bench-notes.js';
 import { cpuFacts, fmaPeak, type FmaPeak } from './peak.js';
 import { assetPath, cacheDir, packageRoot } from './paths.js';
 import { assertFitsInMemory } from './resources.js';
@@ -190,11 +206,7 @@ export interface BenchResult {
   targets: TargetCheck[];
 }
 
-export const EFFECTIVE_CONVENTION =
-  'effective GFLOP/s = 2 x direct-convolution (weight) MACs per image x batch / median latency; latency is predict() until the output is read back, warm-up runs excluded';
-
-export const FAST_ALGORITHM_NOTE =
-  'above 100% of a peak: effective GFLOP/s count the multiply-adds of direct convolution, and a backend that uses a fast convolution algorithm (Winograd, FFT) performs fewer, so its effective rate can exceed any FMA peak';
+export { EFFECTIVE_CONVENTION, FAST_ALGORITHM_NOTE };
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
@@ -245,7 +257,7 @@ async function matmulPeak(backend: BackendName): Promise<PeakInfo> {
   return {
     backend,
     gflops,
-    how: `best of ${reps} float32 ${n}x${n} matmuls after one untimed (2n^3 FLOPs), result read back`,
+    how: matmulPeakHow(reps, n),
   };
 }
 
@@ -304,7 +316,7 @@ async function probeAlgorithms(
   env: NodeJS.ProcessEnv,
 ): Promise<{ byBatch?: Map<number, AlgorithmUse[]>; threads?: number | null; note?: string }> {
   const script = fileURLToPath(new URL('./bench-probe.js', import.meta.url));
-  if (!existsSync(script)) return { note: 'algorithm probe unavailable (run from the compiled package)' };
+  if (!existsSync(script)) return { note: PROBE.notCompiled };
   const file = join(cacheDir('bench'), `probe-${process.pid}.json`);
   const g = c.graph;
   try {
@@ -324,7 +336,7 @@ async function probeAlgorithms(
       }),
     );
   } catch (e) {
-    return { note: `algorithm probe unavailable: ${(e as Error).message.split('\n')[0]}` };
+    return { note: PROBE.unavailable((e as Error).message.split('\n')[0]!) };
   }
   const out = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
     const p = spawn(process.execPath, [script, file], {
@@ -345,7 +357,7 @@ async function probeAlgorithms(
     });
   });
   if (out.status !== 0)
-    return { note: `algorithm probe failed: ${out.stderr.trim().split('\n').at(-1) ?? `exit ${out.status}`}` };
+    return { note: PROBE.failed(out.stderr.trim().split('\n').at(-1) ?? `exit ${out.status}`) };
   const parsed = parseOnednnVerbose(out.stdout);
   if (![...parsed.byBatch.values()].some((uses) => uses.length > 0))
     return { note: 'oneDNN reported nothing: this TensorFlow build does not use oneDNN or ignores ONEDNN_VERBOSE' };
@@ -467,7 +479,7 @@ class TorchPeer {
   }
 
   private lastError(): string {
-    return `the PyTorch peer ended: ${this.stderr.trim().split('\n').at(-1) ?? 'no message'}`;
+    return torchPeerEnded(this.stderr.trim().split('\n').at(-1));
   }
 
   close(): void {
@@ -499,18 +511,13 @@ const TORCHVISION_TWIN: Record<string, string> = {
 /** What differs between a model and the torchvision twin the PyTorch peer runs instead, from netcensus' diff. */
 function twinDifference(graph: Graph, twin: Graph): string {
   const d = diffGraphs(twin, graph, { params: conventionOf(graph) });
-  const signed = (n: number, text: string): string => `${n >= 0 ? '+' : '-'}${text}`;
-  const causes = (Object.keys({ ...d.byCause.params, ...d.byCause.macs }) as Cause[]).map((k) => {
-    const p = d.byCause.params[k] ?? 0;
-    const m = d.byCause.macs[k] ?? 0;
-    return `${CAUSES[k]}: ${signed(p, Math.abs(p).toLocaleString('en-US'))} params, ${signed(m, `${(Math.abs(m) / 1e6).toFixed(1)}M`)} MACs`;
-  });
+  const causes = (Object.keys({ ...d.byCause.params, ...d.byCause.macs }) as Cause[]).map((k) => ({
+    cause: CAUSES[k],
+    params: d.byCause.params[k] ?? 0,
+    macs: d.byCause.macs[k] ?? 0,
+  }));
   const lrn = graph.nodes.some((n) => n.config.kind === 'lrn') && !twin.nodes.some((n) => n.config.kind === 'lrn');
-  return (
-    `not the same network: the PyTorch peer runs torchvision's ${twin.name.replace(/-torchvision$/, '')}, which is netcensus' ${twin.name}; ` +
-    `netcensus diff ${twin.name} ${graph.name}: ${causes.join('; ')}` +
-    (lrn ? `; ${graph.name} also has LRN layers (no weights), which ${twin.name} lacks` : '')
-  );
+  return twinDifferenceText(twin.name, graph.name, causes, lrn);
 }
 
 /** Per-round ratios mine / theirs, where both ran in that round. */
@@ -649,8 +656,7 @@ export async function runBench(graphs: Graph[], opts: BenchOptions): Promise<Ben
       warmup: opts.warmup,
       runs: opts.runs,
       repeat,
-      order:
-        'interleaved: each round times every competitor once (netcensus, bare tfjs-layers, PyTorch), the starting one rotating round by round, each run after a 20 ms pause; ratios are taken within a round',
+      order: INTERLEAVED_ORDER,
     },
     fma,
     fastAlgorithmNote: FAST_ALGORITHM_NOTE,
@@ -684,7 +690,7 @@ function newState(c: Census, backend: BackendName, device: string, peak: PeakInf
   const estimate = (flopsPerImage * c.batch) / (peak.gflops * 1e9);
   if (estimate > opts.maxRunSeconds) {
     row.status = 'skipped';
-    row.reason = `estimated ${estimate.toFixed(0)} s per run at this backend's measured ${peak.gflops.toFixed(1)} GFLOP/s (limit ${opts.maxRunSeconds} s)`;
+    row.reason = overTimeLimit(estimate, peak.gflops, opts.maxRunSeconds);
   }
   return { c, backend, device, row, peers: [], samples: [], peerFlops: new Map() };
 }
@@ -768,14 +774,14 @@ async function runConfig(
             ...(same
               ? {}
               : {
-                  difference: `not the same network: countParams() ${params} and ${macs} MACs, census ${c.byConvention.params.keras} and ${c.totals.macs}`,
+                  difference: bareDifference(params, macs, c.byConvention.params.keras, c.totals.macs),
                 }),
           });
           if (!same) state.peerFlops.set('bare-tfjs-node', 2 * macs);
         }
       } else if (!peerRow('bare-tfjs-node')) {
         state.peers.push(
-          skippedPeer('bare-tfjs-node', c.model, c.batch, 'no hand-written tfjs-layers definition of this model'),
+          skippedPeer('bare-tfjs-node', c.model, c.batch, PEER_SKIPPED.noBareDefinition),
         );
       }
       // PyTorch, in its long-lived process.
@@ -783,16 +789,11 @@ async function runConfig(
       if (!torch) {
         if (!peerRow('pytorch'))
           state.peers.push(
-            skippedPeer(
-              'pytorch',
-              c.model,
-              c.batch,
-              'torch and torchvision do not import (NETCENSUS_PYTHON, .cache/peers-venv, python3); run bench/peers/setup.sh',
-            ),
+            skippedPeer('pytorch', c.model, c.batch, PEER_SKIPPED.noTorch),
           );
       } else if (!twinName || c.graph.file) {
         if (!peerRow('pytorch'))
-          state.peers.push(skippedPeer('pytorch', c.model, c.batch, 'torchvision defines no model of this name'));
+          state.peers.push(skippedPeer('pytorch', c.model, c.batch, PEER_SKIPPED.noTwin));
       } else {
         const twin = ZOO[twinName]!();
         const same = twinName === c.model;
@@ -806,7 +807,7 @@ async function runConfig(
           });
           // The twin's effective rate counts its own network's FLOPs.
           state.peerFlops.set('pytorch', 2 * twinCensus.totals.macs);
-          versions = `torch ${loaded.torch}, torchvision ${loaded.torchvision}, ${loaded.threads} threads`;
+          versions = torchVersionsText(loaded.torch, loaded.torchvision, loaded.threads);
           competitors.push({
             label: 'pytorch',
             once: async () => {
@@ -828,7 +829,7 @@ async function runConfig(
               ...(same
                 ? loaded.params === expected
                   ? {}
-                  : { difference: `torchvision's model has ${loaded.params} parameters, the census ${expected}` }
+                  : { difference: torchParamsDifference(loaded.params, expected) }
                 : { difference: twinDifference(c.graph, twin) }),
             });
           }
@@ -863,13 +864,6 @@ function finishRow(s: ConfigState, fma: FmaPeak, peak: PeakInfo): BenchRow {
   const shareOfMatmulPeak = gflops / peak.gflops;
   const direct = (row.algorithms ?? []).filter((u) => u.primitive === 'convolution');
   const allDirect = direct.length > 0 && direct.every((u) => /direct/.test(u.algorithm));
-  const above = (what: string): string =>
-    allDirect
-      ? `above the ${what}, although oneDNN reports only direct convolution (${convolutionAlgorithms(row.algorithms)}): ` +
-        `the ${what} and this row were not measured at the same moment (other work on the machine, clock changes)`
-      : row.algorithms?.length
-        ? `above the ${what}: oneDNN ran ${convolutionAlgorithms(row.algorithms)}; ${FAST_ALGORITHM_NOTE}`
-        : FAST_ALGORITHM_NOTE;
   return {
     ...row,
     timesMs: all.map((t) => t.ms),
@@ -879,14 +873,10 @@ function finishRow(s: ConfigState, fma: FmaPeak, peak: PeakInfo): BenchRow {
     gflops,
     shareOfMatmulPeak,
     shareOfFmaPeak,
-    ...(shareOfFmaPeak !== null && shareOfFmaPeak > 1 ? { aboveFmaPeakNote: above('FMA peak') } : {}),
+    ...(shareOfFmaPeak !== null && shareOfFmaPeak > 1 ? { aboveFmaPeakNote: aboveFmaPeak(row.algorithms, allDirect) } : {}),
     ...(shareOfMatmulPeak > 1
       ? {
-          aboveMatmulPeakNote:
-            `above the ${peak.backend} matmul peak, which is a practical roofline and no bound: the ${peak.how.split(' after')[0]} is not this backend's best case` +
-            (allDirect
-              ? ` (oneDNN reports direct convolution here: ${convolutionAlgorithms(row.algorithms)})`
-              : `, or ${FAST_ALGORITHM_NOTE.replace(/^above 100% of a peak: /, '')}`),
+          aboveMatmulPeakNote: aboveMatmulPeak(peak.backend, peak.how, row.algorithms, allDirect),
         }
       : {}),
     cpuShare: median(all.map((t) => t.cpuShare)),
@@ -898,7 +888,7 @@ function finishPeers(s: ConfigState, torchVersions: string | undefined, threads:
     if (p.status !== 'ok') return p;
     const runs = s.samples.map((m) => m.get(p.peer) ?? []);
     const all = runs.flat();
-    if (!all.length) return { ...p, status: 'skipped', reason: 'no timed run' };
+    if (!all.length) return { ...p, status: 'skipped', reason: PEER_SKIPPED.noTimedRun };
     const sp = spread(all.map((t) => t.ms));
     const flops = s.peerFlops.get(p.peer) ?? s.row.flopsPerImage * s.row.batch;
     return {
@@ -909,9 +899,7 @@ function finishPeers(s: ConfigState, torchVersions: string | undefined, threads:
       gflops: flops / (sp.medianMs / 1000) / 1e9,
       cpuShare: median(all.map((t) => t.cpuShare)),
       versions:
-        p.peer === 'pytorch'
-          ? torchVersions
-          : `tfjs-layers in the benchmark's process, TensorFlow with ${threads} threads`,
+        p.peer === 'pytorch' ? torchVersions : bareVersions(threads),
     };
   });
 }

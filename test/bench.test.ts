@@ -18,7 +18,7 @@ import {
 } from '../src/bench.js';
 import { formatBench, shareText } from '../src/format/bench.js';
 import { census } from '../src/census.js';
-import { benchSvg } from '../src/chart.js';
+import { benchSvg } from '../src/report/chart.js';
 import { GraphBuilder, conv, dense, flatten, input, maxPool, relu } from '../src/graph.js';
 
 const tiny = (() => {

@@ -50,19 +50,8 @@ export function contentSecurityPolicy(script: string, style: string): string {
   ].join('; ');
 }
 
-export const int = (n: number): string => n.toLocaleString('en-US');
-
-/** 1234567 -> "1.23M"; decimal prefixes (10^3, 10^6, 10^9, 10^12). */
-export function si(n: number, digits = 2): string {
-  const abs = Math.abs(n);
-  if (abs >= 1e12) return `${(n / 1e12).toFixed(digits)}T`;
-  if (abs >= 1e9) return `${(n / 1e9).toFixed(digits)}G`;
-  if (abs >= 1e6) return `${(n / 1e6).toFixed(digits)}M`;
-  if (abs >= 1e3) return `${(n / 1e3).toFixed(digits)}K`;
-  return `${n}`;
-}
-
-export const signed = (n: number): string => (n > 0 ? `+${int(n)}` : int(n));
+// The page writes numbers as the terminal does.
+export { int, si, signed } from '../format/numbers.js';
 
 /** Bytes as MB (10^6) and MiB (2^20), both labelled. */
 export const mbMib = (bytes: number): { mb: string; mib: string } => ({

@@ -11,7 +11,7 @@ import {
   type MacConvention,
   type ParamConvention,
 } from '../census.js';
-import { benchSvg } from '../chart.js';
+import { benchSvg } from './chart.js';
 import type { BenchResult } from '../bench.js';
 import { fmaText, shareText } from '../format/bench.js';
 import type { VerifyResult } from '../verify.js';

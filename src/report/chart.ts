@@ -3,7 +3,7 @@
  * hatched), with the measured peaks as dashed lines. Plain SVG: a few dozen rectangles do not need a
  * charting library.
  */
-import type { BenchResult } from './bench.js';
+import type { BenchResult } from '../bench.js';
 
 const COLORS: Record<string, string> = {
   tensorflow: '#1f77b4',

@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { census, type ParamConvention } from '../census.js';
+import { diagnose } from '../diagnose.js';
+import { NetcensusError } from '../errors.js';
+import { formatCsv, formatMarkdown, formatSummary } from '../format/summary.js';
+import { publishedVerdicts } from '../published.js';
+import { resolveModel } from '../resolve.js';
+import { ZOO } from '../../models/index.js';
+import { paramsOption, parseCount, parseInput, SKIP_UNKNOWN, type Io } from './shared.js';
+
+interface SummaryOptions {
+  input?: number[];
+  batch: number;
+  params: ParamConvention;
+  json?: boolean;
+  markdown?: boolean;
+  csv?: boolean;
+  skipUnknown?: boolean;
+  depth?: number;
+}
+
+export function addSummary(program: Command, { print, printJson }: Io): void {
+  program
+    .command('summary')
+    .description('per-layer census of a zoo model or a model file, with totals under every convention')
+    .argument('<model>', 'zoo model name (see `netcensus list`) or a Keras / TensorFlow.js model JSON file')
+    .option('--input <HxW>', "input size: H, HxW or HxWxC (default: the model's own)", parseInput)
+    .option(...SKIP_UNKNOWN)
+    .option(
+      '--depth <N>',
+      'show nested models or modules down to depth N, deeper layers summed into their container',
+      parseCount('--depth', 1000, 0),
+    )
+    .option('--batch <N>', 'batch size', parseCount('--batch', 1_000_000), 1)
+    .addOption(paramsOption())
+    .option('--json', 'print the JSON contract (see README)')
+    .option('--markdown', 'print a Markdown table')
+    .option('--csv', 'print CSV, one row per layer and a TOTAL row')
+    .action(async (model: string, opts: SummaryOptions) => {
+      if ([opts.json, opts.markdown, opts.csv].filter(Boolean).length > 1)
+        throw new NetcensusError('choose one of --json, --markdown, --csv');
+      const graph = await resolveModel(model, { input: opts.input, skipUnknown: opts.skipUnknown });
+      const c = census(graph, { input: opts.input, batch: opts.batch, params: opts.params });
+      const diagnostics = diagnose(c, { zoo: ZOO });
+      if (opts.json) printJson({ ...c, diagnostics });
+      else if (opts.markdown) print(formatMarkdown(c) + '\n');
+      else if (opts.csv) print(formatCsv(c) + '\n');
+      else print(formatSummary(c, publishedVerdicts(c, graph.published ?? []), diagnostics, opts.depth) + '\n');
+    });
+}

@@ -356,8 +356,7 @@ async function probeAlgorithms(
       resolve({ status: -1, stdout, stderr: e.message });
     });
   });
-  if (out.status !== 0)
-    return { note: PROBE.failed(out.stderr.trim().split('\n').at(-1) ?? `exit ${out.status}`) };
+  if (out.status !== 0) return { note: PROBE.failed(out.stderr.trim().split('\n').at(-1) ?? `exit ${out.status}`) };
   const parsed = parseOnednnVerbose(out.stdout);
   if (![...parsed.byBatch.values()].some((uses) => uses.length > 0))
     return { note: 'oneDNN reported nothing: this TensorFlow build does not use oneDNN or ignores ONEDNN_VERBOSE' };
@@ -780,20 +779,14 @@ async function runConfig(
           if (!same) state.peerFlops.set('bare-tfjs-node', 2 * macs);
         }
       } else if (!peerRow('bare-tfjs-node')) {
-        state.peers.push(
-          skippedPeer('bare-tfjs-node', c.model, c.batch, PEER_SKIPPED.noBareDefinition),
-        );
+        state.peers.push(skippedPeer('bare-tfjs-node', c.model, c.batch, PEER_SKIPPED.noBareDefinition));
       }
       // PyTorch, in its long-lived process.
       const twinName = Object.hasOwn(TORCHVISION_TWIN, c.model) ? TORCHVISION_TWIN[c.model] : undefined;
       if (!torch) {
-        if (!peerRow('pytorch'))
-          state.peers.push(
-            skippedPeer('pytorch', c.model, c.batch, PEER_SKIPPED.noTorch),
-          );
+        if (!peerRow('pytorch')) state.peers.push(skippedPeer('pytorch', c.model, c.batch, PEER_SKIPPED.noTorch));
       } else if (!twinName || c.graph.file) {
-        if (!peerRow('pytorch'))
-          state.peers.push(skippedPeer('pytorch', c.model, c.batch, PEER_SKIPPED.noTwin));
+        if (!peerRow('pytorch')) state.peers.push(skippedPeer('pytorch', c.model, c.batch, PEER_SKIPPED.noTwin));
       } else {
         const twin = ZOO[twinName]!();
         const same = twinName === c.model;
@@ -873,7 +866,9 @@ function finishRow(s: ConfigState, fma: FmaPeak, peak: PeakInfo): BenchRow {
     gflops,
     shareOfMatmulPeak,
     shareOfFmaPeak,
-    ...(shareOfFmaPeak !== null && shareOfFmaPeak > 1 ? { aboveFmaPeakNote: aboveFmaPeak(row.algorithms, allDirect) } : {}),
+    ...(shareOfFmaPeak !== null && shareOfFmaPeak > 1
+      ? { aboveFmaPeakNote: aboveFmaPeak(row.algorithms, allDirect) }
+      : {}),
     ...(shareOfMatmulPeak > 1
       ? {
           aboveMatmulPeakNote: aboveMatmulPeak(peak.backend, peak.how, row.algorithms, allDirect),
@@ -898,8 +893,7 @@ function finishPeers(s: ConfigState, torchVersions: string | undefined, threads:
       repeats: runs.map((r) => spread(r.map((t) => t.ms))),
       gflops: flops / (sp.medianMs / 1000) / 1e9,
       cpuShare: median(all.map((t) => t.cpuShare)),
-      versions:
-        p.peer === 'pytorch' ? torchVersions : bareVersions(threads),
+      versions: p.peer === 'pytorch' ? torchVersions : bareVersions(threads),
     };
   });
 }

@@ -65,8 +65,7 @@ export function cpuFacts(cpuinfo?: string, arch: string = process.arch): CpuFact
       text = '';
     }
   }
-  const field = (name: string): string | undefined =>
-    new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(text!)?.[1]?.trim();
+  const field = (name: string): string | undefined => new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim();
   const flags = (field('flags') ?? field('Features') ?? '').split(/\s+/).filter(Boolean);
   // Physical cores: distinct (physical id, core id) pairs; SMT siblings share one core's FMA units.
   const pairs = new Set<string>();

@@ -65,7 +65,7 @@ export function addReport(program: Command, { print }: Io): void {
         if (opts.bench) {
           const { runBench } = await import('../bench.js');
           bench = await runBench([graph], {
-            backends: [backend.backend as BackendName],
+            backends: [backend.backend],
             batches: [1],
             warmup: 1,
             runs: 5,

@@ -20,6 +20,10 @@ export function convolutionAlgorithms(uses: readonly AlgorithmUse[] | undefined)
 }
 
 const ratioText = (r: number): string => `${r.toFixed(3)}x`;
+const ms = (v: number): string => `${v.toFixed(1)} ms`;
+/** Median, p10 and p90 of a row's runs. */
+const latencies = (t: { medianMs: number; p10Ms: number; p90Ms: number }): string[] =>
+  [t.medianMs, t.p10Ms, t.p90Ms].map(ms);
 
 /** The FMA peak in one paragraph: the ISA measured, both figures, the clock and the FMA units assumed. */
 export function fmaText(f: FmaPeak): string {
@@ -92,10 +96,8 @@ export function formatBench(r: BenchResult): string {
               x.model,
               x.backend,
               String(x.batch),
-              `${x.medianMs.toFixed(1)} ms`,
-              `${x.p10Ms.toFixed(1)} ms`,
-              `${x.p90Ms.toFixed(1)} ms`,
-              `${(x.q3Ms - x.q1Ms).toFixed(1)} ms`,
+              ...latencies(x),
+              ms(x.q3Ms - x.q1Ms),
               x.imagesPerSec.toFixed(2),
               x.gflops.toFixed(1),
               shareText(x.shareOfMatmulPeak, mark(x.aboveMatmulPeakNote)),
@@ -127,9 +129,7 @@ export function formatBench(r: BenchResult): string {
                 p.peer,
                 p.model,
                 String(p.batch),
-                `${p.medianMs.toFixed(1)} ms`,
-                `${p.p10Ms.toFixed(1)} ms`,
-                `${p.p90Ms.toFixed(1)} ms`,
+                ...latencies(p),
                 p.gflops.toFixed(1),
                 `${(p.cpuShare * 100).toFixed(0)}%`,
                 [p.versions ?? '', p.sameNetwork ? '' : (p.difference ?? 'not the same network')]

@@ -202,7 +202,7 @@ export function kerasZipWeights(path: string): (c: Census) => Promise<StoredWeig
       if (!found) return out;
       const f = await openHdf5(file);
       try {
-        walkKeras3(f as unknown as H5Group, '', [], out, new H5Walk(`${path}: model.weights.h5`));
+        walkKeras3(f, '', [], out, new H5Walk(`${path}: model.weights.h5`));
       } finally {
         f.close();
       }
@@ -220,7 +220,7 @@ export function hdf5Weights(path: string, nodes: ReadonlySet<string>): () => Pro
     const f = await openHdf5(path);
     try {
       const walk = new H5Walk(path);
-      const root = walk.child(f as unknown as H5Group, 'model_weights');
+      const root = walk.child(f, 'model_weights');
       if (isGroup(root)) walkLegacy(root, nodes, out, walk);
     } finally {
       f.close();

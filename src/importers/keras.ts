@@ -88,18 +88,18 @@ class Reader implements ConfigReader {
     const v = this.cfg[field] ?? fallback;
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
       this.fail(field, `must be an integer >= ${min}, got ${JSON.stringify(v)}`);
-    return v as number;
+    return v;
   }
   num(field: string, fallback?: number): number {
     const v = this.cfg[field] ?? fallback;
     if (typeof v !== 'number' || !Number.isFinite(v))
       this.fail(field, `must be a finite number, got ${JSON.stringify(v)}`);
-    return v as number;
+    return v;
   }
   bool(field: string, fallback: boolean): boolean {
     const v = this.cfg[field] ?? fallback;
     if (typeof v !== 'boolean') this.fail(field, `must be true or false, got ${JSON.stringify(v)}`);
-    return v as boolean;
+    return v;
   }
   pair(field: string, fallback?: number | number[]): Pair {
     const v = this.cfg[field] ?? fallback;
@@ -149,9 +149,9 @@ class Reader implements ConfigReader {
     const inner = this.cfg[field];
     const parsed = layerSchema.safeParse(inner);
     if (!parsed.success) this.fail(field, 'must be a serialized layer (class_name and config)');
-    const l = parsed.data!;
+    const l = parsed.data;
     const name = typeof l.config.name === 'string' ? l.config.name : `${this.layer}.${field}`;
-    return toConfig(new Reader(name, l.class_name, l.config as Record<string, unknown>, this.skipUnknown));
+    return toConfig(new Reader(name, l.class_name, l.config, this.skipUnknown));
   }
   channelsLast(): void {
     const f = this.cfg.data_format;
@@ -392,8 +392,8 @@ class Expander {
           const i = inputNames.indexOf(name);
           if (i < 0 || scope.args[i] === undefined)
             bad(`model "${scope.prefix.slice(0, -1)}": its input "${name}" receives no tensor`);
-          outs = [scope.args![i]!];
-        } else outs = [this.input(scope, name, l.config as Record<string, unknown>)];
+          outs = [scope.args[i]!];
+        } else outs = [this.input(scope, name, l.config)];
       } else {
         const calls = l.inbound_nodes ?? [];
         if (n >= calls.length) bad(`layer "${scope.prefix}${name}" has no call ${n} (it has ${calls.length})`);

@@ -13,19 +13,9 @@
  * layer of its own after theirs).
  */
 import type * as TF from '@tensorflow/tfjs';
-import { customBase, perExample, singleInput, singleShape } from '../tfjs/base.js';
-import {
-  fail,
-  one,
-  otherFactors,
-  weight,
-  type BuildCtx,
-  type ConfigReader,
-  type Kinds,
-  type LayerClass,
-  type Shape,
-  type Tf,
-} from './spec.js';
+import { customBase, singleInput } from '../tfjs/base.js';
+import { fail, one, otherFactors, weight } from './spec.js';
+import type { BuildCtx, ConfigReader, Kinds, LayerClass, Shape, Tf } from './spec.js';
 
 export type ActivationFn =
   | 'linear'
@@ -356,7 +346,7 @@ export function kerasAxes(r: ConfigReader, field: string, fallback: number | num
     if (typeof a !== 'number' || !Number.isSafeInteger(a))
       r.fail(field, `must be an integer or a list of integers, got ${JSON.stringify(v)}`);
     if (a === 0) r.fail(field, '0 (the batch axis) is not supported');
-    return (a as number) > 0 ? (a as number) - 1 : (a as number);
+    return a > 0 ? a - 1 : a;
   });
 }
 
@@ -583,9 +573,8 @@ export function kerasActivationLayer(tf: Tf): LayerClass<KerasActivationArgs> {
       return { kind: 'activation', ...rest };
     }
 
-    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
-      const s = singleShape(inputShape);
-      return [s[0]!, ...activationKinds.activation.outputShape(this.config(), [perExample(s)], this.name)];
+    override censusShape(inputs: Shape[]): Shape {
+      return activationKinds.activation.outputShape(this.config(), inputs, this.name);
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {

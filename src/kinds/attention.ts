@@ -12,24 +12,12 @@
  * size (per example).
  */
 import type * as TF from '@tensorflow/tfjs';
-import { customBase, initializer, perExample, shapesOf, singleInput, singleShape } from '../tfjs/base.js';
+import { customBase, perExample, shapesOf, singleInput, singleShape } from '../tfjs/base.js';
+import type { LayerArgs, WeightedArgs } from '../tfjs/base.js';
 import { mul, prod, sum } from '../exact.js';
 import { activationOp, fused, type ActivationFn } from './activation.js';
-import {
-  bias,
-  checkPositive,
-  fail,
-  fusedText,
-  one,
-  otherFactors,
-  weight,
-  type ConfigReader,
-  type Kinds,
-  type LayerClass,
-  type Shape,
-  type Tf,
-  type WeightSpec,
-} from './spec.js';
+import { bias, checkPositive, fail, fusedText, one, otherFactors, weight } from './spec.js';
+import type { ConfigReader, Kinds, LayerClass, Shape, Tf, WeightSpec } from './spec.js';
 
 export interface MultiHeadAttentionConfig {
   kind: 'multiHeadAttention';
@@ -598,7 +586,7 @@ export const attentionKinds: Kinds<AttentionFamily> = {
 
 // ---- custom tfjs layers ----
 
-export interface MultiHeadAttentionArgs {
+export interface MultiHeadAttentionArgs extends WeightedArgs {
   heads: number;
   /** Key and value heads: fewer than `heads` for grouped-query attention, each repeated for its group. */
   kvHeads: number;
@@ -610,8 +598,6 @@ export interface MultiHeadAttentionArgs {
   outputShape: readonly number[];
   /** Per-example positional axes attention runs over. */
   attention: readonly number[];
-  kernelInitializer?: 'zeros' | 'glorotUniform';
-  name?: string;
 }
 
 interface Projection {
@@ -630,15 +616,8 @@ export function multiHeadAttentionLayer(tf: Tf): LayerClass<MultiHeadAttentionAr
     private readonly proj: Record<string, Projection> = {};
 
     private dense(name: string, fanIn: number[], fanOut: number[]): void {
-      const kernel = this.addWeight(
-        `${name}/kernel`,
-        [...fanIn, ...fanOut],
-        'float32',
-        initializer(tf, this.args.kernelInitializer),
-      );
-      const b = this.args.useBias
-        ? this.addWeight(`${name}/bias`, fanOut, 'float32', tf.initializers.zeros())
-        : undefined;
+      const kernel = this.weight(`${name}/kernel`, [...fanIn, ...fanOut]);
+      const b = this.args.useBias ? this.weight(`${name}/bias`, fanOut, 'zeros') : undefined;
       this.proj[name] = { kernel, ...(b ? { bias: b } : {}) };
     }
 
@@ -722,9 +701,8 @@ export function multiHeadAttentionLayer(tf: Tf): LayerClass<MultiHeadAttentionAr
   };
 }
 
-export interface LuongAttentionArgs {
+export interface LuongAttentionArgs extends LayerArgs {
   config: AttentionConfig | AdditiveAttentionConfig;
-  name?: string;
 }
 
 /** Keras' Attention (dot or concat scores) and AdditiveAttention, with their scale weights. */
@@ -737,15 +715,9 @@ export function luongAttentionLayer(tf: Tf): LayerClass<LuongAttentionArgs> {
     override build(inputShape: TF.Shape | TF.Shape[]): void {
       const c = this.args.config;
       const [q] = shapesOf(inputShape);
-      if (c.useScale)
-        this.scale = this.addWeight(
-          'scale',
-          c.kind === 'attention' ? [] : [q!.at(-1)!],
-          'float32',
-          tf.initializers.ones(),
-        );
+      if (c.useScale) this.scale = this.weight('scale', c.kind === 'attention' ? [] : [q!.at(-1)!], 'ones');
       if (c.kind === 'attention' && c.scoreMode === 'concat')
-        this.concatWeight = this.addWeight('concat_score_weight', [], 'float32', tf.initializers.ones());
+        this.concatWeight = this.weight('concat_score_weight', [], 'ones');
       this.built = true;
     }
 
@@ -782,10 +754,8 @@ export function luongAttentionLayer(tf: Tf): LayerClass<LuongAttentionArgs> {
   };
 }
 
-export interface EinsumDenseArgs {
+export interface EinsumDenseArgs extends WeightedArgs {
   config: EinsumDenseConfig;
-  kernelInitializer?: 'zeros' | 'glorotUniform';
-  name?: string;
 }
 
 /** Keras' EinsumDense: tf.einsum of the input and a kernel shaped by the equation, plus bias and activation. */
@@ -799,14 +769,13 @@ export function einsumDenseLayer(tf: Tf): LayerClass<EinsumDenseArgs> {
     override build(inputShape: TF.Shape | TF.Shape[]): void {
       const s = einsumShapes(this.args.config, perExample(singleShape(inputShape)), this.name);
       this.explicit = s.explicit;
-      this.kernel = this.addWeight('kernel', s.kernel, 'float32', initializer(tf, this.args.kernelInitializer));
-      if (s.bias) this.bias = this.addWeight('bias', s.bias, 'float32', tf.initializers.zeros());
+      this.kernel = this.weight('kernel', s.kernel);
+      if (s.bias) this.bias = this.weight('bias', s.bias, 'zeros');
       this.built = true;
     }
 
-    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
-      const s = singleShape(inputShape);
-      return [s[0]!, ...attentionKinds.einsumDense.outputShape(this.args.config, [perExample(s)], this.name)];
+    override censusShape(inputs: Shape[]): Shape {
+      return attentionKinds.einsumDense.outputShape(this.args.config, inputs, this.name);
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {

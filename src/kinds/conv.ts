@@ -7,27 +7,12 @@
  * so do the convolutions tfjs-layers cannot express (ConvND, ConvTransposeND).
  */
 import type * as TF from '@tensorflow/tfjs';
-import { customBase, initializer, perExample, singleInput, singleShape, type Initializer } from '../tfjs/base.js';
+import { customBase, singleInput, singleShape, type WeightedArgs } from '../tfjs/base.js';
 import { NetcensusError } from '../errors.js';
 import { mul, prod } from '../exact.js';
 import { activationOp, fused, tfjsActivation, withFused, withFusedShape, type ActivationFn } from './activation.js';
-import {
-  bias,
-  checkPositive,
-  fail,
-  fusedText,
-  otherFactors,
-  spatialInput,
-  weight,
-  type BuildCtx,
-  type ConfigReader,
-  type Kinds,
-  type KindSpec,
-  type Pair,
-  type Shape,
-  type LayerClass,
-  type Tf,
-} from './spec.js';
+import { bias, checkPositive, fail, fusedText, otherFactors, spatialInput, weight } from './spec.js';
+import type { BuildCtx, ConfigReader, Kinds, KindSpec, Pair, Shape, LayerClass, Tf } from './spec.js';
 import {
   axisName,
   axisPadsOf,
@@ -44,9 +29,8 @@ import {
   slide,
   toAxisPadding,
   windowSpec,
-  type AxisPads,
-  type Padding,
 } from './window.js';
+import type { AxisPads, Padding } from './window.js';
 
 /**
  * A convolution's padding at any rank: Keras' valid and same, causal (1-D only: the effective kernel minus
@@ -879,7 +863,7 @@ export const convKinds: Kinds<ConvFamily> = {
   },
 };
 
-export interface GroupedConv2DArgs {
+export interface GroupedConv2DArgs extends WeightedArgs {
   filters: number;
   kernelSize: Pair;
   strides: Pair;
@@ -888,8 +872,6 @@ export interface GroupedConv2DArgs {
   groups: number;
   useBias: boolean;
   activation?: ActivationFn;
-  kernelInitializer?: Initializer;
-  name?: string;
 }
 
 /** The activations tf.fused.conv2d applies itself; any other runs after it. */
@@ -911,13 +893,12 @@ export function groupedConv2D(tf: Tf): LayerClass<GroupedConv2DArgs> {
       const cin = singleShape(inputShape).at(-1)!;
       const a = this.args;
       const shape = [a.kernelSize[0], a.kernelSize[1], cin / a.groups, a.filters];
-      this.kernel = this.addWeight('kernel', shape, 'float32', initializer(tf, a.kernelInitializer));
-      if (a.useBias) this.bias = this.addWeight('bias', [a.filters], 'float32', tf.initializers.zeros());
+      this.kernel = this.weight('kernel', shape);
+      if (a.useBias) this.bias = this.weight('bias', [a.filters], 'zeros');
       this.built = true;
     }
 
-    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
-      const s = singleShape(inputShape);
+    override censusShape(inputs: Shape[]): Shape {
       const a = this.args;
       const config: Conv2dConfig = {
         kind: 'conv2d',
@@ -929,7 +910,7 @@ export function groupedConv2D(tf: Tf): LayerClass<GroupedConv2DArgs> {
         groups: a.groups,
         bias: a.useBias,
       };
-      return [s[0]!, ...convKinds.conv2d.outputShape(config, [perExample(s) as Shape], this.name)];
+      return convKinds.conv2d.outputShape(config, inputs, this.name);
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
@@ -959,7 +940,7 @@ export function groupedConv2D(tf: Tf): LayerClass<GroupedConv2DArgs> {
           return inside || !a.activation ? y : activationOp(tf, a.activation)(y);
         }
         const xs = tf.split(x, a.groups, 3);
-        const ks = tf.split(this.kernel!.read() as TF.Tensor4D, a.groups, 3);
+        const ks = tf.split(this.kernel!.read(), a.groups, 3);
         const ys = xs.map((xi, i) =>
           tf.conv2d(xi as TF.Tensor4D, ks[i] as TF.Tensor4D, [...a.strides], pad, 'NHWC', [...a.dilationRate]),
         );
@@ -972,7 +953,7 @@ export function groupedConv2D(tf: Tf): LayerClass<GroupedConv2DArgs> {
 }
 
 /** The arguments of netcensus' ConvND layer: every padding already resolved to explicit pads for its input. */
-export interface ConvNDArgs {
+export interface ConvNDArgs extends WeightedArgs {
   /** conv: kernel [...k, cin / groups, filters]; depthwise: [...k, cin, multiplier]; separable: depthwise then pointwise. */
   mode: 'conv' | 'depthwise' | 'separable';
   /** Output channels (for depthwise: input channels x multiplier). */
@@ -985,8 +966,6 @@ export interface ConvNDArgs {
   depthMultiplier: number;
   useBias: boolean;
   activation?: ActivationFn;
-  kernelInitializer?: Initializer;
-  name?: string;
 }
 
 /** A kernel [...k, ...] with d - 1 zeros between its taps along each dilated spatial axis: a dilated kernel made dense. */
@@ -1016,7 +995,7 @@ function dilateKernel(tf: Tf, k: TF.Tensor, dilation: readonly number[]): TF.Ten
 /** A 'valid' convolution of rank 1, 2 or 3 (channels last). */
 function convOp(tf: Tf, x: TF.Tensor, k: TF.Tensor, strides: number[], dilation: number[]): TF.Tensor {
   const rank = strides.length;
-  if (rank === 1) return tf.conv1d(x as TF.Tensor3D, k as TF.Tensor3D, strides[0]!, 'valid', 'NWC', dilation[0]!);
+  if (rank === 1) return tf.conv1d(x as TF.Tensor3D, k as TF.Tensor3D, strides[0]!, 'valid', 'NWC', dilation[0]);
   if (rank === 2)
     return tf.conv2d(
       x as TF.Tensor4D,
@@ -1084,35 +1063,26 @@ export function convND(tf: Tf): LayerClass<ConvNDArgs> {
     override build(inputShape: TF.Shape | TF.Shape[]): void {
       const cin = singleShape(inputShape).at(-1)!;
       const a = this.args;
-      const init = initializer(tf, a.kernelInitializer);
       const k = a.kernelSize;
       if (a.mode === 'conv') {
-        this.kernel = this.addWeight('kernel', [...k, cin / a.groups, a.filters], 'float32', init);
+        this.kernel = this.weight('kernel', [...k, cin / a.groups, a.filters]);
       } else {
-        this.kernel = this.addWeight(
-          a.mode === 'depthwise' ? 'kernel' : 'depthwise_kernel',
-          [...k, cin, a.depthMultiplier],
-          'float32',
-          init,
-        );
+        this.kernel = this.weight(a.mode === 'depthwise' ? 'kernel' : 'depthwise_kernel', [
+          ...k,
+          cin,
+          a.depthMultiplier,
+        ]);
         if (a.mode === 'separable')
-          this.pointwise = this.addWeight(
-            'pointwise_kernel',
-            [...k.map(() => 1), cin * a.depthMultiplier, a.filters],
-            'float32',
-            init,
-          );
+          this.pointwise = this.weight('pointwise_kernel', [...k.map(() => 1), cin * a.depthMultiplier, a.filters]);
       }
-      if (a.useBias) this.bias = this.addWeight('bias', [a.filters], 'float32', tf.initializers.zeros());
+      if (a.useBias) this.bias = this.weight('bias', [a.filters], 'zeros');
       this.built = true;
     }
 
-    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
-      const s = singleShape(inputShape);
+    override censusShape(inputs: Shape[]): Shape {
       const a = this.args;
       const rank = a.kernelSize.length;
       const window = { kernel: a.kernelSize, strides: a.strides, dilation: a.dilationRate, padding: a.pads };
-      const inputs = [perExample(s) as Shape];
       // The census' own rule for the kind this layer runs (the specs of one family share theirs).
       const out =
         a.mode === 'conv'
@@ -1132,7 +1102,7 @@ export function convND(tf: Tf): LayerClass<ConvNDArgs> {
                 inputs,
                 this.name,
               );
-      return [s[0]!, ...out];
+      return out;
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
@@ -1144,7 +1114,7 @@ export function convND(tf: Tf): LayerClass<ConvNDArgs> {
         const dilated = a.dilationRate.some((d) => d > 1);
         // TensorFlow.js refuses a stride and a dilation together: the kernel is dilated with zeros instead.
         const dilation = strided && dilated ? a.dilationRate.map(() => 1) : a.dilationRate;
-        let k = this.kernel!.read() as TF.Tensor;
+        let k = this.kernel!.read();
         if (strided && dilated) k = dilateKernel(tf, k, a.dilationRate);
         let y: TF.Tensor;
         if (a.mode !== 'conv') {
@@ -1177,7 +1147,7 @@ export function convND(tf: Tf): LayerClass<ConvNDArgs> {
   };
 }
 
-export interface ConvTransposeNDArgs {
+export interface ConvTransposeNDArgs extends WeightedArgs {
   filters: number;
   kernelSize: number[];
   strides: number[];
@@ -1187,8 +1157,6 @@ export interface ConvTransposeNDArgs {
   groups: number;
   useBias: boolean;
   activation?: ActivationFn;
-  kernelInitializer?: Initializer;
-  name?: string;
 }
 
 /**
@@ -1207,13 +1175,12 @@ export function convTransposeND(tf: Tf): LayerClass<ConvTransposeNDArgs> {
       const cin = singleShape(inputShape).at(-1)!;
       const a = this.args;
       const shape = [...a.kernelSize, a.filters / a.groups, cin];
-      this.kernel = this.addWeight('kernel', shape, 'float32', initializer(tf, a.kernelInitializer));
-      if (a.useBias) this.bias = this.addWeight('bias', [a.filters], 'float32', tf.initializers.zeros());
+      this.kernel = this.weight('kernel', shape);
+      if (a.useBias) this.bias = this.weight('bias', [a.filters], 'zeros');
       this.built = true;
     }
 
-    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
-      const s = singleShape(inputShape);
+    override censusShape(inputs: Shape[]): Shape {
       const a = this.args;
       const rank = a.kernelSize.length;
       const kind = rank === 1 ? 'conv1dTranspose' : rank === 2 ? 'conv2dTranspose' : 'conv3dTranspose';
@@ -1229,7 +1196,7 @@ export function convTransposeND(tf: Tf): LayerClass<ConvTransposeNDArgs> {
         groups: a.groups,
         bias: a.useBias,
       };
-      return [s[0]!, ...convKinds[kind].outputShape(config, [perExample(s) as Shape], this.name)];
+      return convKinds[kind].outputShape(config, inputs, this.name);
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
@@ -1237,7 +1204,7 @@ export function convTransposeND(tf: Tf): LayerClass<ConvTransposeNDArgs> {
         const a = this.args;
         const rank = a.kernelSize.length;
         let x = singleInput(inputs);
-        let k = this.kernel!.read() as TF.Tensor;
+        let k = this.kernel!.read();
         if (a.dilationRate.some((d) => d > 1)) k = dilateKernel(tf, k, a.dilationRate);
         let strides = a.strides;
         if (rank === 1) {
@@ -1246,7 +1213,7 @@ export function convTransposeND(tf: Tf): LayerClass<ConvTransposeNDArgs> {
           strides = [1, a.strides[0]!];
         }
         const ek = k.shape.slice(0, -2);
-        const batch = x.shape[0]!;
+        const batch = x.shape[0];
         const sizes = x.shape.slice(1, -1);
         const full = sizes.map((n, i) => (n - 1) * strides[i]! + ek[i]!);
         const groupOut = a.filters / a.groups;
@@ -1285,10 +1252,7 @@ export function convTransposeND(tf: Tf): LayerClass<ConvTransposeNDArgs> {
   };
 }
 
-export interface StftArgs extends Omit<StftConfig, 'kind'> {
-  kernelInitializer?: Initializer;
-  name?: string;
-}
+export interface StftArgs extends Omit<StftConfig, 'kind'>, WeightedArgs {}
 
 /**
  * Keras' STFTSpectrogram: each channel convolved ('valid' or TensorFlow's 'same', stride frame_step)
@@ -1309,16 +1273,13 @@ export function stftSpectrogram(tf: Tf): LayerClass<StftArgs> {
     override build(): void {
       const a = this.args;
       const shape = [a.frameLength, 1, stftBins(this.config())];
-      if (a.mode !== 'imag')
-        this.real = this.addWeight('real_kernel', shape, 'float32', initializer(tf, a.kernelInitializer));
-      if (a.mode !== 'real')
-        this.imag = this.addWeight('imag_kernel', shape, 'float32', initializer(tf, a.kernelInitializer));
+      if (a.mode !== 'imag') this.real = this.weight('real_kernel', shape);
+      if (a.mode !== 'real') this.imag = this.weight('imag_kernel', shape);
       this.built = true;
     }
 
-    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
-      const s = singleShape(inputShape);
-      return [s[0]!, ...convKinds.stftSpectrogram.outputShape(this.config(), [perExample(s) as Shape], this.name)];
+    override censusShape(inputs: Shape[]): Shape {
+      return convKinds.stftSpectrogram.outputShape(this.config(), inputs, this.name);
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {

@@ -5,23 +5,11 @@
  * and its kin, noise, Identity, ActivityRegularization, Masking, the Random* augmentation layers).
  */
 import type * as TF from '@tensorflow/tfjs';
-import { customBase, perExample, singleInput, singleShape } from '../tfjs/base.js';
+import { customBase, perExample, singleInput, singleShape, type LayerArgs } from '../tfjs/base.js';
 import { NetcensusError } from '../errors.js';
 import { mul, prod } from '../exact.js';
-import {
-  checkPositive,
-  fail,
-  one,
-  spatialInput,
-  unweighted,
-  type BuildCtx,
-  type ConfigReader,
-  type Kinds,
-  type LayerClass,
-  type Pair,
-  type Shape,
-  type Tf,
-} from './spec.js';
+import { checkPositive, fail, one, spatialInput, unweighted } from './spec.js';
+import type { BuildCtx, ConfigReader, Kinds, LayerClass, Pair, Shape, Tf } from './spec.js';
 import { axisName, axisPadsOf, padText, sizeText, type AxisPads, type Pads } from './window.js';
 
 export interface InputConfig {
@@ -924,10 +912,8 @@ export function padCropND(tf: Tf): LayerClass<PadCropArgs> {
   return class PadCropND extends customBase(tf)<PadCropArgs> {
     static className = 'PadCropND';
 
-    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
-      const s = singleShape(inputShape);
+    override censusShape(inputs: Shape[]): Shape {
       const rank = this.args.amounts.length as 1 | 2 | 3;
-      const inputs = [perExample(s) as Shape];
       let out: Shape;
       if (this.args.mode === 'crop') {
         const kind = (['crop1d', 'crop2d', 'crop3d'] as const)[rank - 1]!;
@@ -950,7 +936,7 @@ export function padCropND(tf: Tf): LayerClass<PadCropArgs> {
         const kind = rank === 1 ? 'zeroPad1d' : 'zeroPad3d';
         out = coreKinds[kind].outputShape({ kind, pads: this.args.amounts }, inputs, this.name);
       }
-      return [s[0]!, ...out];
+      return out;
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
@@ -1005,14 +991,13 @@ export function upSamplingND(tf: Tf): LayerClass<{ size: number[]; name?: string
   };
 }
 
-export interface ResizeCrop2DArgs {
+export interface ResizeCrop2DArgs extends LayerArgs {
   /** resize: Keras' Resizing; centerCrop: Keras' CenterCrop (a central window, or a resize when the input is smaller). */
   mode: 'resize' | 'centerCrop';
   height: number;
   width: number;
   interpolation: 'bilinear' | 'nearest';
   cropToAspectRatio: boolean;
-  name?: string;
 }
 
 /**
@@ -1024,10 +1009,8 @@ export function resizeCrop2D(tf: Tf): LayerClass<ResizeCrop2DArgs> {
   return class ResizeCrop2D extends customBase(tf)<ResizeCrop2DArgs> {
     static className = 'ResizeCrop2D';
 
-    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
-      const s = singleShape(inputShape);
+    override censusShape(inputs: Shape[]): Shape {
       const a = this.args;
-      const inputs = [perExample(s) as Shape];
       const out =
         a.mode === 'resize'
           ? coreKinds.resizing.outputShape(
@@ -1046,7 +1029,7 @@ export function resizeCrop2D(tf: Tf): LayerClass<ResizeCrop2DArgs> {
               inputs,
               this.name,
             );
-      return [s[0]!, ...out];
+      return out;
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
@@ -1075,12 +1058,11 @@ export function resizeCrop2D(tf: Tf): LayerClass<ResizeCrop2DArgs> {
   };
 }
 
-export interface EncodeArgs {
+export interface EncodeArgs extends LayerArgs {
   /** Discretization's boundaries; absent: the input already holds integer tokens (CategoryEncoding). */
   boundaries?: number[];
   outputMode: 'int' | 'one_hot' | 'multi_hot' | 'count';
   depth: number;
-  name?: string;
 }
 
 /** Keras' Discretization and CategoryEncoding: buckets (numpy's digitize), then one-hot, multi-hot or counts. */
@@ -1088,10 +1070,8 @@ export function encodeLayer(tf: Tf): LayerClass<EncodeArgs> {
   return class EncodeCategorical extends customBase(tf)<EncodeArgs> {
     static className = 'EncodeCategorical';
 
-    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
-      const s = singleShape(inputShape);
+    override censusShape(inputs: Shape[]): Shape {
       const a = this.args;
-      const inputs = [perExample(s) as Shape];
       const out = a.boundaries
         ? coreKinds.discretization.outputShape(
             { kind: 'discretization', boundaries: a.boundaries, outputMode: a.outputMode },
@@ -1107,7 +1087,7 @@ export function encodeLayer(tf: Tf): LayerClass<EncodeArgs> {
             inputs,
             this.name,
           );
-      return [s[0]!, ...out];
+      return out;
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
@@ -1123,7 +1103,7 @@ export function encodeLayer(tf: Tf): LayerClass<EncodeArgs> {
           : tf.cast(tf.floor(x), 'int32');
         if (a.outputMode === 'int') return tokens;
         const rows = x.shape.length === 1 ? tf.expandDims(tokens, 1) : tokens;
-        const hot = tf.oneHot(rows as TF.Tensor1D, a.depth);
+        const hot = tf.oneHot(rows, a.depth);
         if (a.outputMode === 'one_hot') {
           // A last axis of 1 (or a scalar's) is replaced by the depth.
           return rows.shape.at(-1) === 1 ? tf.squeeze(hot, [hot.shape.length - 2]) : hot;
@@ -1170,9 +1150,8 @@ export function melSpectrogram(tf: Tf): LayerClass<MelArgs> {
       return { kind: 'melSpectrogram', ...rest };
     }
 
-    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
-      const s = singleShape(inputShape);
-      return [s[0]!, ...coreKinds.melSpectrogram.outputShape(this.c, [perExample(s) as Shape], this.name)];
+    override censusShape(inputs: Shape[]): Shape {
+      return coreKinds.melSpectrogram.outputShape(this.c, inputs, this.name);
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {

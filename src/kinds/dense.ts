@@ -5,18 +5,8 @@
 import { mul, prod } from '../exact.js';
 import { int } from '../format/numbers.js';
 import { fused, tfjsActivation, withFused, withFusedShape, type ActivationFn } from './activation.js';
-import {
-  bias,
-  checkPositive,
-  fail,
-  fusedText,
-  one,
-  weight,
-  type Diagnostic,
-  type Kinds,
-  type LayerInfo,
-  type DiagnoseCtx,
-} from './spec.js';
+import { bias, checkPositive, fail, fusedText, one, weight } from './spec.js';
+import type { Diagnostic, Kinds, LayerInfo, DiagnoseCtx } from './spec.js';
 
 export interface DenseConfig {
   kind: 'dense';

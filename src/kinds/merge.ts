@@ -8,7 +8,7 @@ import type * as TF from '@tensorflow/tfjs';
 import { mul } from '../exact.js';
 import { fail, unweighted, type Kinds, type LayerClass, type Shape, type Tf } from './spec.js';
 import { broadcast } from './tensor.js';
-import { customBase, perExample, shapesOf, tensorsOf, type LayerArgs } from '../tfjs/base.js';
+import { customBase, tensorsOf, type LayerArgs } from '../tfjs/base.js';
 
 export interface MergeConfig {
   kind: 'add' | 'multiply' | 'subtract' | 'average' | 'maximum' | 'minimum';
@@ -72,7 +72,7 @@ const elementwise = (title: string, kind: MergeConfig['kind']): Kinds<MergeConfi
   tfjs: (c, ctx) =>
     c.kind === 'subtract'
       ? ctx.use(new (ctx.custom(subtractLayer))({ name: ctx.name }), ctx.inputs)
-      : ctx.use(ctx.tf.layers[tfjsMerge[c.kind as keyof typeof tfjsMerge]]({ name: ctx.name }), ctx.inputs),
+      : ctx.use(ctx.tf.layers[tfjsMerge[c.kind]]({ name: ctx.name }), ctx.inputs),
   window: null,
 });
 
@@ -198,12 +198,8 @@ export function subtractLayer(tf: Tf): LayerClass<{ name?: string }> {
   return class Subtract extends customBase(tf)<LayerArgs> {
     static className = 'Subtract';
 
-    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
-      const shapes = shapesOf(inputShape);
-      return [
-        shapes[0]![0]!,
-        ...mergeKinds.subtract.outputShape({ kind: 'subtract' }, shapes.map(perExample), this.name),
-      ];
+    override censusShape(inputs: Shape[]): Shape {
+      return mergeKinds.subtract.outputShape({ kind: 'subtract' }, inputs, this.name);
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
@@ -226,10 +222,9 @@ export function customScaleLayer(tf: Tf): LayerClass<{ name?: string; scale: num
   return class CustomScaleLayer extends customBase(tf)<{ name?: string; scale: number }> {
     static className = 'CustomScaleLayer';
 
-    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
-      const shapes = shapesOf(inputShape);
+    override censusShape(inputs: Shape[]): Shape {
       const config: CustomScaleConfig = { kind: 'customScale', scale: this.args.scale };
-      return [shapes[0]![0]!, ...mergeKinds.customScale.outputShape(config, shapes.map(perExample), this.name)];
+      return mergeKinds.customScale.outputShape(config, inputs, this.name);
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
@@ -258,15 +253,14 @@ export function kerasDotLayer(tf: Tf): LayerClass<KerasDotArgs> {
       return { kind: 'dot', axes: [this.args.axes[0]!, this.args.axes[1]!], normalize: this.args.normalize };
     }
 
-    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
-      const shapes = shapesOf(inputShape);
-      return [shapes[0]![0]!, ...dotShape(this.config(), shapes.map(perExample), this.name)];
+    override censusShape(inputs: Shape[]): Shape {
+      return dotShape(this.config(), inputs, this.name);
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
       return tf.tidy(() => {
         let [x, y] = tensorsOf(inputs) as [TF.Tensor, TF.Tensor];
-        const b = x.shape[0]!;
+        const b = x.shape[0];
         const a0 = axisOf(this.name, 'dot', this.args.axes[0]!, x.rank - 1) + 1;
         const a1 = axisOf(this.name, 'dot', this.args.axes[1]!, y.rank - 1) + 1;
         if (this.args.normalize) {

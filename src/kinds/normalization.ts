@@ -8,24 +8,11 @@
  * elementwise, so every kind here has 0 weight MACs, as BatchNormalization always had.
  */
 import type * as TF from '@tensorflow/tfjs';
-import { customBase, perExample, singleInput, singleShape } from '../tfjs/base.js';
+import { customBase, singleInput, singleShape, type LayerArgs } from '../tfjs/base.js';
 import { kerasAxes, resolveAxes } from './activation.js';
 import { broadcast } from './tensor.js';
-import {
-  bias,
-  fail,
-  one,
-  otherFactors,
-  stat,
-  unweighted,
-  weight,
-  type ConfigReader,
-  type Kinds,
-  type LayerClass,
-  type Shape,
-  type Tf,
-  type WeightSpec,
-} from './spec.js';
+import { bias, fail, one, otherFactors, stat, unweighted, weight } from './spec.js';
+import type { ConfigReader, Kinds, LayerClass, Shape, Tf, WeightSpec } from './spec.js';
 
 /**
  * `momentum` in Keras' sense (moving = momentum * moving + (1 - momentum) * batch); PyTorch's 0.1 is Keras' 0.9.
@@ -480,12 +467,11 @@ export const normalizationKinds: Kinds<NormalizationFamily> = {
   },
 };
 
-export interface LrnArgs {
+export interface LrnArgs extends LayerArgs {
   size: number;
   alpha: number;
   beta: number;
   k: number;
-  name?: string;
 }
 
 /** Local response normalization across channels; alpha is divided by the window size, as Caffe and PyTorch do. */
@@ -540,9 +526,9 @@ export function kerasNormalization(tf: Tf): LayerClass<KerasNormalizationArgs> {
       this.keep = this.args.axes ?? [s.length - 1];
       if (this.args.mean === undefined) {
         const shape = this.keep.map((a) => s[a]!);
-        this.mean = this.addWeight('mean', shape, 'float32', tf.initializers.zeros(), undefined, false);
-        this.variance = this.addWeight('variance', shape, 'float32', tf.initializers.ones(), undefined, false);
-        this.addWeight('count', [], 'float32', tf.initializers.zeros(), undefined, false);
+        this.mean = this.weight('mean', shape, 'zeros', false);
+        this.variance = this.weight('variance', shape, 'ones', false);
+        this.weight('count', [], 'zeros', false);
       }
       this.built = true;
     }
@@ -608,24 +594,16 @@ export function kerasNormLayer(tf: Tf): LayerClass<KerasNormArgs> {
       const a = this.args;
       const sizes = [...a.axes].sort((x, y) => x - y).map((i) => s[i]!);
       if (a.mode === 'group' || a.mode === 'batch') {
-        if (a.scale) this.gamma = this.addWeight('gamma', sizes, 'float32', tf.initializers.ones());
-        if (a.center) this.beta = this.addWeight('beta', sizes, 'float32', tf.initializers.zeros());
+        if (a.scale) this.gamma = this.weight('gamma', sizes, 'ones');
+        if (a.center) this.beta = this.weight('beta', sizes, 'zeros');
         if (a.mode === 'batch') {
-          const zeros = tf.initializers.zeros();
-          this.movingMean = this.addWeight('moving_mean', sizes, 'float32', zeros, undefined, false);
-          this.movingVariance = this.addWeight(
-            'moving_variance',
-            sizes,
-            'float32',
-            tf.initializers.ones(),
-            undefined,
-            false,
-          );
+          this.movingMean = this.weight('moving_mean', sizes, 'zeros', false);
+          this.movingVariance = this.weight('moving_variance', sizes, 'ones', false);
         }
       } else if (a.mode === 'rms') {
-        this.gamma = this.addWeight('scale', sizes, 'float32', tf.initializers.ones());
+        this.gamma = this.weight('scale', sizes, 'ones');
       } else if (a.mode === 'rmsScaling') {
-        this.gamma = this.addWeight('gamma', sizes, 'float32', tf.initializers.ones());
+        this.gamma = this.weight('gamma', sizes, 'ones');
       }
       this.built = true;
     }
@@ -692,10 +670,9 @@ export function layerScaleLayer(tf: Tf): LayerClass<LayerScaleArgs> {
       this.built = true;
     }
 
-    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
-      const s = singleShape(inputShape);
+    override censusShape(inputs: Shape[]): Shape {
       const config: LayerScaleConfig = { kind: 'layerScale', dim: this.args.dim! };
-      return [s[0]!, ...normalizationKinds.layerScale.outputShape(config, [perExample(s)], this.name)];
+      return normalizationKinds.layerScale.outputShape(config, inputs, this.name);
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {

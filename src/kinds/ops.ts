@@ -10,7 +10,7 @@ import type * as TF from '@tensorflow/tfjs';
 import { kerasAxes, resolveAxes } from './activation.js';
 import { broadcast } from './tensor.js';
 import { fail, unweighted, type ConfigReader, type Kinds, type LayerClass, type Shape, type Tf } from './spec.js';
-import { customBase, perExample, shapesOf, tensorsOf } from '../tfjs/base.js';
+import { customBase, tensorsOf } from '../tfjs/base.js';
 
 /** Binary elementwise ops, by Keras' class name: [netcensus' name, the symbol tables show]. */
 const BINARY = {
@@ -233,9 +233,8 @@ export function kerasOpLayer(tf: Tf): LayerClass<KerasOpArgs> {
         : opShape({ kind: 'kerasOp', op: a.op as OpConfig['op'], cls: a.cls }, inputs, this.name);
     }
 
-    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
-      const shapes = shapesOf(inputShape);
-      return [shapes[0]![0]!, ...this.shape(shapes.map(perExample))];
+    override censusShape(inputs: Shape[]): Shape {
+      return this.shape(inputs);
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {

@@ -5,20 +5,9 @@
  * every rank. No weights, no MACs.
  */
 import type * as TF from '@tensorflow/tfjs';
-import { customBase, perExample, singleInput, singleShape } from '../tfjs/base.js';
-import {
-  checkPositive,
-  fail,
-  spatialInput,
-  unweighted,
-  type BuildCtx,
-  type ConfigReader,
-  type Kinds,
-  type KindSpec,
-  type Pair,
-  type LayerClass,
-  type Tf,
-} from './spec.js';
+import { customBase, perExample, singleInput, singleShape, type LayerArgs } from '../tfjs/base.js';
+import { checkPositive, fail, spatialInput, unweighted } from './spec.js';
+import type { BuildCtx, ConfigReader, Kinds, KindSpec, Pair, LayerClass, Shape, Tf } from './spec.js';
 import { prod } from '../exact.js';
 import {
   axisName,
@@ -32,9 +21,8 @@ import {
   sizeText,
   slide,
   windowSpec,
-  type AxisPads,
-  type Pads,
 } from './window.js';
+import type { AxisPads, Pads } from './window.js';
 
 /** Max and average pools of 1-D sequences, 2-D images and 3-D volumes: one entry per spatial axis. */
 export interface PoolConfig {
@@ -125,7 +113,7 @@ function readGlobal(r: ConfigReader): GlobalPoolConfig {
   r.channelsLast();
   const rank = r.cls.includes('1D') ? 1 : r.cls.includes('3D') ? 3 : 2;
   const mode = r.cls.includes('Max') ? 'Max' : 'Avg';
-  return { kind: `global${mode}Pool${rank}d` as GlobalPoolConfig['kind'], keepDims: r.bool('keepdims', false) };
+  return { kind: `global${mode}Pool${rank}d`, keepDims: r.bool('keepdims', false) };
 }
 
 /** Spatial axes of each pool. */
@@ -423,13 +411,12 @@ export const poolingKinds: Kinds<PoolingFamily> = {
   },
 };
 
-export interface Pool2DArgs {
+export interface Pool2DArgs extends LayerArgs {
   mode: 'max' | 'avg';
   pool: Pair;
   strides: Pair;
   pads: Pads;
   ceilMode: boolean;
-  name?: string;
 }
 
 /**
@@ -546,7 +533,7 @@ export function adaptiveAvgPool2D(tf: Tf): LayerClass<{ output: Pair; name?: str
   };
 }
 
-export interface PoolNDArgs {
+export interface PoolNDArgs extends LayerArgs {
   mode: 'max' | 'avg';
   pool: number[];
   strides: number[];
@@ -555,7 +542,6 @@ export interface PoolNDArgs {
   ceilMode: boolean;
   /** Average: the explicit padding's zeros count in the divisor (PyTorch's and ONNX's count_include_pad). */
   countIncludePad: boolean;
-  name?: string;
 }
 
 /** A pooling op of rank 1 (as a 1 x L image), 2 or 3, 'valid'. */
@@ -639,13 +625,12 @@ export function adaptivePoolND(tf: Tf): LayerClass<{ mode: 'max' | 'avg'; output
   return class AdaptivePoolND extends customBase(tf)<{ mode: 'max' | 'avg'; output: number[]; name?: string }> {
     static className = 'AdaptivePoolND';
 
-    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
-      const s = singleShape(inputShape);
+    override censusShape(inputs: Shape[]): Shape {
       const config: AdaptivePoolConfig = {
         kind: this.args.mode === 'max' ? 'adaptiveMaxPool' : 'adaptiveAvgPool',
         output: this.args.output,
       };
-      return [s[0]!, ...poolingKinds[config.kind].outputShape(config, [perExample(s)], this.name)];
+      return poolingKinds[config.kind].outputShape(config, inputs, this.name);
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {

@@ -18,25 +18,13 @@
  */
 import type * as TF from '@tensorflow/tfjs';
 import { customBase, initializer, perExample, singleInput, singleShape } from '../tfjs/base.js';
+import type { LayerArgs, WeightedArgs } from '../tfjs/base.js';
 import { mul, prod, sum } from '../exact.js';
 import { activationOp, readActivation, tfjsActivation, type ActivationFn } from './activation.js';
 // The registry, for a wrapped layer's spec: used inside functions only, as index.ts imports this file first.
 import { kindSpec, type LayerConfig } from './index.js';
-import {
-  bias,
-  checkPositive,
-  fail,
-  one,
-  otherFactors,
-  weight,
-  type BuildCtx,
-  type ConfigReader,
-  type Kinds,
-  type LayerInfo,
-  type Shape,
-  type Tf,
-  type WeightSpec,
-} from './spec.js';
+import { bias, checkPositive, fail, one, otherFactors, weight } from './spec.js';
+import type { BuildCtx, ConfigReader, Kinds, LayerInfo, Shape, Tf, WeightSpec } from './spec.js';
 import { padText, sizeText, slide } from './window.js';
 
 // ---- configs ----
@@ -438,7 +426,7 @@ function readCell(r: ConfigReader, raw: unknown, where: string): RnnCell[] {
   const flag = (field: string, fallback: boolean): boolean => {
     const v = cfg[field] ?? fallback;
     if (typeof v !== 'boolean') r.fail(`${where}.${field}`, `must be true or false, got ${JSON.stringify(v)}`);
-    return v as boolean;
+    return v;
   };
   const act = (field: string, fallback: ActivationFn): ActivationFn => {
     if (cfg[field] === undefined || cfg[field] === null) return fallback;
@@ -451,7 +439,7 @@ function readCell(r: ConfigReader, raw: unknown, where: string): RnnCell[] {
   return [
     {
       cell,
-      units: units as number,
+      units: units,
       bias: flag('use_bias', true),
       ...(cell === 'gru' ? { resetAfter: flag('reset_after', true) } : {}),
       ...(activation === 'tanh' ? {} : { activation }),
@@ -500,11 +488,11 @@ function readBidirectional(r: ConfigReader): BidirectionalConfig {
   const forward = r.nested('layer');
   if (!isRecurrent(forward))
     r.fail('layer', `must be a recurrent layer (SimpleRNN, LSTM, GRU, RNN, ConvLSTM), got ${forward.kind}`);
-  const f = forward as RecurrentLayerConfig;
+  const f = forward;
   const backward = r.has('backward_layer') ? r.nested('backward_layer') : mirrored(f);
   if (!isRecurrent(backward))
     r.fail('backward_layer', `must be a recurrent layer (SimpleRNN, LSTM, GRU, RNN, ConvLSTM), got ${backward.kind}`);
-  const b = backward as RecurrentLayerConfig;
+  const b = backward;
   if (f.goBackwards === b.goBackwards) r.fail('backward_layer', 'must read in the other direction (go_backwards)');
   for (const flag of ['returnSequences', 'returnState', 'stateful'] as const) {
     if (Boolean(f[flag]) !== Boolean(b[flag])) r.fail('backward_layer', `must have the forward layer's ${flag}`);
@@ -664,7 +652,7 @@ function buildBidirectional(c: BidirectionalConfig, ctx: BuildCtx): TF.SymbolicT
       layer: layer as TF.RNN,
       mergeMode: c.mergeMode as 'concat',
     });
-    return ctx.use(bi, ctx.inputs[0]!) as TF.SymbolicTensor | TF.SymbolicTensor[];
+    return ctx.use(bi, ctx.inputs[0]!);
   }
   // Otherwise (an explicit backward layer that is no mirror, a ConvLSTM1D/3D): both directions as their own
   // layers, then the merge (the backward sequence reversed back into time order first).
@@ -688,7 +676,7 @@ function buildBidirectional(c: BidirectionalConfig, ctx: BuildCtx): TF.SymbolicT
     ctx.use(new Merge({ name: `${ctx.name}/merge`, mode: c.mergeMode, reverse: c.forward.returnSequences }), [
       f[0]!,
       b[0]!,
-    ]) as TF.SymbolicTensor | TF.SymbolicTensor[],
+    ]),
   );
   const outs = [...merged, ...f.slice(1), ...b.slice(1)];
   return outs.length === 1 ? outs[0]! : outs;
@@ -942,14 +930,13 @@ function bidirectionalParts(c: BidirectionalConfig, inputs: Shape[], _out: Shape
 
 // ---- custom tfjs layers ----
 
-export interface GruCellArgs {
+export interface GruCellArgs extends LayerArgs {
   units: number;
   useBias: boolean;
   activation: ActivationFn;
   recurrentActivation: ActivationFn;
   kernelInitializer?: 'zeros' | 'glorotUniform';
   recurrentInitializer?: 'zeros' | 'glorotUniform';
-  name?: string;
 }
 export interface CellClass<A> {
   new (args: A): TF.layers.RNNCell;
@@ -997,8 +984,8 @@ export function gruResetAfterCell(tf: Tf): CellClass<GruCellArgs> {
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor[] {
       return tf.tidy(() => {
         const [x, h] = inputs as TF.Tensor[];
-        let mx = tf.matMul(x as TF.Tensor2D, this.kernel!.read() as TF.Tensor2D) as TF.Tensor;
-        let mh = tf.matMul(h as TF.Tensor2D, this.recurrentKernel!.read() as TF.Tensor2D) as TF.Tensor;
+        let mx = tf.matMul(x as TF.Tensor2D, this.kernel!.read()) as TF.Tensor;
+        let mh = tf.matMul(h as TF.Tensor2D, this.recurrentKernel!.read()) as TF.Tensor;
         if (this.bias) {
           const [bx, bh] = tf.unstack(this.bias.read());
           mx = tf.add(mx, bx!);
@@ -1071,10 +1058,8 @@ export function lstmTwoBiasCell(tf: Tf): CellClass<GruCellArgs> {
   };
 }
 
-export interface ConvLstmArgs {
+export interface ConvLstmArgs extends WeightedArgs {
   config: ConvLstmConfig;
-  kernelInitializer?: 'zeros' | 'glorotUniform';
-  name?: string;
 }
 
 /**
@@ -1091,10 +1076,9 @@ export function convLstmLayerClass(tf: Tf): import('./spec.js').LayerClass<ConvL
     override build(inputShape: TF.Shape | TF.Shape[]): void {
       const c = this.args.config;
       const [kernel, recurrent, b] = convLstmWeights(c, [perExample(singleShape(inputShape))]);
-      const init = initializer(tf, this.args.kernelInitializer);
-      this.kernel = this.addWeight('kernel', kernel!.shape, 'float32', init);
-      this.recurrentKernel = this.addWeight('recurrent_kernel', recurrent!.shape, 'float32', init);
-      if (b) this.bias = this.addWeight('bias', b.shape, 'float32', tf.initializers.zeros());
+      this.kernel = this.weight('kernel', kernel!.shape);
+      this.recurrentKernel = this.weight('recurrent_kernel', recurrent!.shape);
+      if (b) this.bias = this.weight('bias', b.shape, 'zeros');
       this.built = true;
     }
 
@@ -1114,7 +1098,7 @@ export function convLstmLayerClass(tf: Tf): import('./spec.js').LayerClass<ConvL
       dilation: readonly number[],
     ) {
       const rank = w.rank - 2;
-      if (rank === 1) return tf.conv1d(x as TF.Tensor3D, w as TF.Tensor3D, strides[0]!, padding, 'NWC', dilation[0]!);
+      if (rank === 1) return tf.conv1d(x as TF.Tensor3D, w as TF.Tensor3D, strides[0]!, padding, 'NWC', dilation[0]);
       if (rank === 2)
         return tf.conv2d(x as TF.Tensor4D, w as TF.Tensor4D, [strides[0]!, strides[1]!], padding, 'NHWC', [
           dilation[0]!,
@@ -1165,11 +1149,10 @@ export function convLstmLayerClass(tf: Tf): import('./spec.js').LayerClass<ConvL
   };
 }
 
-export interface BidirectionalMergeArgs {
+export interface BidirectionalMergeArgs extends LayerArgs {
   mode: MergeMode;
   /** The backward layer returned its sequence in reading order: reverse it back into time order. */
   reverse: boolean;
-  name?: string;
 }
 
 /** The merge of a Bidirectional's two directions, as Keras' Bidirectional.call does it. */
@@ -1211,10 +1194,8 @@ export function bidirectionalMerge(tf: Tf): import('./spec.js').LayerClass<Bidir
   };
 }
 
-export interface ReversibleEmbeddingArgs {
+export interface ReversibleEmbeddingArgs extends WeightedArgs {
   config: ReversibleEmbeddingConfig;
-  kernelInitializer?: 'zeros' | 'glorotUniform';
-  name?: string;
 }
 
 /** Keras 3's ReversibleEmbedding, forward call: a lookup in `embeddings`; `reverse_embeddings` unless tied. */
@@ -1225,16 +1206,14 @@ export function reversibleEmbeddingLayer(tf: Tf): import('./spec.js').LayerClass
 
     override build(): void {
       const c = this.args.config;
-      const init = initializer(tf, this.args.kernelInitializer);
-      this.embeddings = this.addWeight('embeddings', [c.inputDim, c.outputDim], 'float32', init);
-      if (!c.tieWeights) this.addWeight('reverse_embeddings', [c.outputDim, c.inputDim], 'float32', init);
+      this.embeddings = this.weight('embeddings', [c.inputDim, c.outputDim]);
+      if (!c.tieWeights) this.weight('reverse_embeddings', [c.outputDim, c.inputDim]);
       this.built = true;
     }
 
-    override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape {
-      const s = singleShape(inputShape);
+    override censusShape(inputs: Shape[]): Shape {
       const c = this.args.config;
-      return [s[0]!, ...sequenceKinds.reversibleEmbedding.outputShape(c, [perExample(s)], this.name)];
+      return sequenceKinds.reversibleEmbedding.outputShape(c, inputs, this.name);
     }
 
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {

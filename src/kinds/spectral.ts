@@ -8,16 +8,8 @@ import type * as TF from '@tensorflow/tfjs';
 import { customBase, singleInput, singleShape } from '../tfjs/base.js';
 import { NetcensusError } from '../errors.js';
 import { kindSpec } from './index.js';
-import {
-  otherFactors,
-  stat,
-  type Kinds,
-  type LayerClass,
-  type LayerConfigOf,
-  type LayerInfo,
-  type Tf,
-  type WeightSpec,
-} from './spec.js';
+import { otherFactors, stat } from './spec.js';
+import type { Kinds, LayerClass, LayerConfigOf, LayerInfo, Tf, WeightSpec } from './spec.js';
 
 /**
  * Keras' SpectralNormalization wrapper: the wrapped layer (Dense, a convolution, an Embedding), counted as
@@ -59,10 +51,7 @@ export const spectralKinds: Kinds<SpectralFamily> = {
     tfjs: (c, ctx) => {
       const y = kindSpec(c.layer).tfjs(c.layer, ctx);
       const units = spectralUnits(kindSpec(c.layer).weights(c.layer, ctx.info.inputShapes));
-      return ctx.use(
-        new (ctx.custom(spectralVectorLayer))({ name: `${ctx.name}__vector_u`, units }),
-        y as TF.SymbolicTensor,
-      );
+      return ctx.use(new (ctx.custom(spectralVectorLayer))({ name: `${ctx.name}__vector_u`, units }), y);
     },
     factors: (_c, info, convention) => otherFactors(info, convention),
     window: (c, info) => windowOf(c.layer, info),
@@ -87,7 +76,7 @@ export function spectralVectorLayer(tf: Tf): LayerClass<{ name?: string; units: 
     static className = 'SpectralVector';
 
     override build(): void {
-      this.addWeight('vector_u', [1, this.args.units], 'float32', tf.initializers.zeros(), undefined, false);
+      this.weight('vector_u', [1, this.args.units], 'zeros', false);
       this.built = true;
     }
 

@@ -8,21 +8,10 @@
  * Every kind builds as one registered custom tfjs layer, `TensorOp`, whose shape rule is the census'.
  */
 import type * as TF from '@tensorflow/tfjs';
-import { customBase, perExample, singleShape } from '../tfjs/base.js';
+import { customBase, perExample, singleShape, type LayerArgs } from '../tfjs/base.js';
 import { mul, prod } from '../exact.js';
-import {
-  bias,
-  checkPositive,
-  fail,
-  one,
-  otherFactors,
-  unweighted,
-  weight,
-  type Kinds,
-  type LayerClass,
-  type Shape,
-  type Tf,
-} from './spec.js';
+import { bias, checkPositive, fail, one, otherFactors, unweighted, weight } from './spec.js';
+import type { Kinds, LayerClass, Shape, Tf } from './spec.js';
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min';
 export type UnaryOp =
@@ -421,9 +410,8 @@ function shapesOf(op: TensorFamily, input: TF.Shape | TF.Shape[], name: string):
   return withBatch.length === 1 ? withBatch[0]! : withBatch;
 }
 
-export interface TensorOpArgs {
+export interface TensorOpArgs extends LayerArgs {
   op: TensorFamily;
-  name?: string;
 }
 
 /** Every tensor operator of the family, executed with tfjs-core ops; weights for paramOp, paramConcat and instanceNorm. */
@@ -435,17 +423,14 @@ export function tensorOp(tf: Tf): LayerClass<TensorOpArgs> {
     override build(inputShape: TF.Shape | TF.Shape[]): void {
       const op = this.args.op;
       if (op.kind === 'paramConcat') {
-        this.w = [this.addWeight('value', [...op.shape], 'float32', tf.initializers.zeros())];
+        this.w = [this.weight('value', [...op.shape], 'zeros')];
       } else if (op.kind === 'paramOp') {
-        const init =
-          op.op === 'mul' || op.op === 'div' || op.op === 'pow' ? tf.initializers.ones() : tf.initializers.zeros();
-        this.w = [this.addWeight('value', [...op.shape], 'float32', init)];
+        // The identity of the operation: ones for a product or a power, zeros for a sum.
+        const start = op.op === 'mul' || op.op === 'div' || op.op === 'pow' ? 'ones' : 'zeros';
+        this.w = [this.weight('value', [...op.shape], start)];
       } else if (op.kind === 'instanceNorm' && op.affine) {
         const ch = singleShape(inputShape).at(-1)!;
-        this.w = [
-          this.addWeight('scale', [ch], 'float32', tf.initializers.ones()),
-          this.addWeight('bias', [ch], 'float32', tf.initializers.zeros()),
-        ];
+        this.w = [this.weight('scale', [ch], 'ones'), this.weight('bias', [ch], 'zeros')];
       }
       this.built = true;
     }
@@ -487,7 +472,7 @@ export function tensorOp(tf: Tf): LayerClass<TensorOpArgs> {
               ? tf.slice(
                   x,
                   crop.map(([b]) => b),
-                  x.shape.map((d, i) => d - crop[i]![0]! - crop[i]![1]!),
+                  x.shape.map((d, i) => d - crop[i]![0] - crop[i]![1]),
                 )
               : x;
             return tf.pad(
@@ -540,7 +525,7 @@ export function tensorOp(tf: Tf): LayerClass<TensorOpArgs> {
           // NumPy broadcasting aligns trailing axes: a lower-rank input gains leading 1s after its batch.
           const rank = xs.reduce((m, t) => Math.max(m, t.rank), -Infinity);
           const [a, b] = xs.map((t) =>
-            t.rank === rank ? t : t.reshape([t.shape[0]!, ...aligned(t.shape.slice(1), rank)]),
+            t.rank === rank ? t : t.reshape([t.shape[0], ...aligned(t.shape.slice(1), rank)]),
           );
           return binary(tf, op.op, a!, b!);
         }
@@ -553,7 +538,7 @@ export function tensorOp(tf: Tf): LayerClass<TensorOpArgs> {
           return op.left ? binary(tf, op.op, p, x) : binary(tf, op.op, x, p);
         }
         case 'paramConcat': {
-          const p = tf.tile(this.w[0]!.read().expandDims(0), [x.shape[0]!, ...op.shape.map(() => 1)]);
+          const p = tf.tile(this.w[0]!.read().expandDims(0), [x.shape[0], ...op.shape.map(() => 1)]);
           const axis = (op.axis < 0 ? op.axis + x.rank - 1 : op.axis) + 1;
           return tf.concat(op.left ? [p, x] : [x, p], axis);
         }
@@ -566,9 +551,7 @@ export function tensorOp(tf: Tf): LayerClass<TensorOpArgs> {
         }
         case 'matmul': {
           const [a, b] = [xs[0]!, xs[1]!];
-          return a.rank === 2 + 1 && b.rank === 3
-            ? tf.matMul(a as TF.Tensor3D, b as TF.Tensor3D)
-            : tf.einsum('...ij,...jk->...ik', a, b);
+          return a.rank === 2 + 1 && b.rank === 3 ? tf.matMul(a, b) : tf.einsum('...ij,...jk->...ik', a, b);
         }
         case 'instanceNorm': {
           const spatial = Array.from({ length: x.rank - 2 }, (_, i) => i + 1);

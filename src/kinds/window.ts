@@ -3,16 +3,8 @@
  * sequences, 2-D images, 3-D volumes): output sizes, TensorFlow's SAME padding, explicit padding, ceil
  * mode, and the uneven-stride diagnostic. Exact integer arithmetic; no tensors.
  */
-import {
-  checkPositive,
-  fail,
-  type ConfigReader,
-  type Diagnostic,
-  type DiagnoseCtx,
-  type LayerInfo,
-  type Pair,
-  type WindowSpec,
-} from './spec.js';
+import { checkPositive, fail } from './spec.js';
+import type { ConfigReader, Diagnostic, DiagnoseCtx, LayerInfo, Pair, WindowSpec } from './spec.js';
 
 /** Explicit 2-D padding, in pixels, as the zoo and PyTorch-style layers give it. */
 export interface Pads {
@@ -34,10 +26,10 @@ export const axisPadsOf = (p: Pads): AxisPads => [
 ];
 export const padsOf = ([[top, bottom], [left, right]]:
   readonly [readonly [number, number], readonly [number, number]] | AxisPads): Pads => ({
-  top: top!,
-  bottom: bottom!,
-  left: left!,
-  right: right!,
+  top: top,
+  bottom: bottom,
+  left: left,
+  right: right,
 });
 /** Symmetric explicit padding of a 2-D window: `pads(1)`, `pads([1, 2])`. */
 export const pads = (p: number | Pair): AxisPads => {

@@ -156,7 +156,7 @@ export function modelClient(data: ModelPageData): void {
     const top = 10;
     const ph = H - top - 20;
     const bw = (W - left - 6) / n;
-    const vals = L.map((l) => (counted(l) ? (l[m.key] as number) : 0));
+    const vals = L.map((l) => (counted(l) ? l[m.key] : 0));
     const max = Math.max(1, ...vals);
     const logMax = Math.log10(Math.max(10, max));
     const h = (v: number): number =>
@@ -274,11 +274,7 @@ export function modelClient(data: ModelPageData): void {
   const figure =
     (key: 'params' | 'nonTrainableParams' | 'macs' | 'neurons', f = int) =>
     (l: Layer): string =>
-      !counted(l)
-        ? '<span class="nc">not counted</span>'
-        : (l[key] as number) === 0
-          ? '<span class="dz">0</span>'
-          : f(l[key] as number);
+      !counted(l) ? '<span class="nc">not counted</span>' : l[key] === 0 ? '<span class="dz">0</span>' : f(l[key]);
   const figSort =
     (key: string) =>
     (l: Layer): number =>
@@ -450,7 +446,7 @@ export function modelClient(data: ModelPageData): void {
     `<tr class="layer${diagOf(l).length ? ' diag' : ''}" data-i="${l.i}">${COLS.map((c) => `<td class="${c.num ? 'num' : ''} c-${c.key}">${c.cell(l)}</td>`).join('')}</tr>`;
   const share = (g: Group, key: 'params' | 'macs'): string =>
     pct(
-      g.members.reduce((s, i) => s + (counted(L[i]!) ? (L[i]![key] as number) : 0), 0),
+      g.members.reduce((s, i) => s + (counted(L[i]!) ? L[i]![key] : 0), 0),
       data.totals[key],
     );
   const notCounted = (g: Group): number => g.members.filter((i) => !counted(L[i]!)).length;
@@ -614,7 +610,7 @@ export function modelClient(data: ModelPageData): void {
   }
   const nodeEls = (): SVGGElement[] => Array.from(gpane.querySelectorAll<SVGGElement>('g.node'));
   function colourNodes(): void {
-    const vals = L.map((l) => (counted(l) ? (l[colourBy] as number) : 0));
+    const vals = L.map((l) => (counted(l) ? l[colourBy] : 0));
     const max = Math.max(1, ...vals);
     const total = colourBy === 'params' ? data.totals.params : data.totals.macs;
     for (const g of nodeEls()) {

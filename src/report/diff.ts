@@ -198,7 +198,7 @@ export function renderDiffReport(input: DiffReportInput): string {
     style: STYLE,
     body,
     data,
-    client: diffClient as (...args: never[]) => void,
+    client: diffClient,
     generator: input.generator ?? 'netcensus',
   });
 }

@@ -370,7 +370,7 @@ export function renderModelReport(input: ModelReportInput): string {
     style: STYLE,
     body,
     data: pageData(input),
-    client: modelClient as (...args: never[]) => void,
+    client: modelClient,
     generator: input.generator,
   });
 }

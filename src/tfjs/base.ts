@@ -4,18 +4,30 @@
  * define their layers beside their specs (src/kinds/), each on this base, made per TensorFlow.js instance.
  */
 import type * as TF from '@tensorflow/tfjs';
-import type { Tf } from '../kinds/spec.js';
+import type { Shape, Tf } from '../kinds/spec.js';
 
 /** Every custom layer's arguments carry its (tfjs-valid) name. */
 export interface LayerArgs {
   name?: string;
 }
 
+/** The arguments of a layer with weights: a test can choose how its kernels start. */
+export interface WeightedArgs extends LayerArgs {
+  kernelInitializer?: Initializer;
+}
+
+/** How a weight starts: the layer's kernel initializer, or a constant. */
+export type WeightStart = 'kernel' | 'zeros' | 'ones';
+
 /** A layer on the base: tfjs' Layer plus the arguments it was made with. */
 export type CustomLayer<A extends LayerArgs> = TF.layers.Layer & {
   readonly args: A;
   /** The per-example shape of the one input. */
   inShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape;
+  /** The census' shape rule for this layer, per example; where a layer has one, tfjs' output shape comes from it. */
+  censusShape?(inputs: Shape[]): Shape;
+  /** A float32 weight; frozen ones are the non-trainable state (moving statistics, buffers). */
+  weight(name: string, shape: number[], start?: WeightStart, trainable?: boolean): TF.LayerVariable;
 };
 
 /** The base class: construct with the arguments; `getConfig` writes them back. */
@@ -43,12 +55,26 @@ export function customBase(tf: Tf): CustomBase {
         return singleShape(inputShape);
       }
 
+      censusShape?(inputs: Shape[]): Shape;
+
+      override computeOutputShape(inputShape: TF.Shape | TF.Shape[]): TF.Shape | TF.Shape[] {
+        if (!this.censusShape) return super.computeOutputShape(inputShape);
+        const shapes = shapesOf(inputShape);
+        return batched(shapes[0]!, this.censusShape(shapes.map(perExample)));
+      }
+
+      weight(name: string, shape: number[], start: WeightStart = 'kernel', trainable = true): TF.LayerVariable {
+        const init =
+          start === 'kernel' ? initializer(tf, (this.args as WeightedArgs).kernelInitializer) : initializer(tf, start);
+        return this.addWeight(name, shape, 'float32', init, undefined, trainable);
+      }
+
       override getConfig(): TF.serialization.ConfigDict {
         const saved = Object.entries(this.args).filter(([k]) => !UNSAVED.has(k));
         return { ...super.getConfig(), ...(Object.fromEntries(saved) as TF.serialization.ConfigDict) };
       }
     }
-    base = Custom as CustomBase;
+    base = Custom;
     bases.set(tf, base);
   }
   return base;

@@ -481,7 +481,7 @@ export class Converter {
     m.input = input;
     m.attribute = [...n.attribute];
     shift.call(this, m, rank);
-    def!.convert.call(this, m);
+    def.convert.call(this, m);
     for (const o of n.output) {
       const v = this.values.get(o);
       if (v?.t !== 'tensor') continue;

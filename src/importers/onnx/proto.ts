@@ -176,7 +176,7 @@ export function withOutputs(bytes: Uint8Array, names: readonly string[]): Uint8A
   for (const name of names) {
     message.graph.output.push(valueInfo.fromObject({ name, type: { tensorType: { elemType: 1 } } }));
   }
-  return type.encode(message as unknown as protobuf.Message).finish();
+  return type.encode(message).finish();
 }
 
 /** Encodes a model given as a plain object in this schema's field names (tests write ONNX files with it). */

@@ -156,7 +156,7 @@ export function broadcastValues(
   const rank = Math.max(a.dims.length, b.dims.length);
   const da = [...Array(rank - a.dims.length).fill(1), ...a.dims];
   const db = [...Array(rank - b.dims.length).fill(1), ...b.dims];
-  const dims = da.map((x, i) => Math.max(x, db[i]!));
+  const dims = da.map((x, i) => Math.max(x, db[i]));
   checkFold(where, dims);
   const n = prod(dims);
   const index = (d: number[], flat: number): number => {

@@ -37,7 +37,7 @@ const fixedIds = (n: number, rows: number): Float32Array => Float32Array.from({ 
 let ortVersion = '';
 async function loadOrt(): Promise<Ort> {
   const ort = (await import('onnxruntime-node')) as unknown as Ort & { default?: Ort };
-  const mod = (ort.default ?? ort) as Ort;
+  const mod = ort.default ?? ort;
   ortVersion = (mod.env as { versions?: { node?: string } }).versions?.node ?? '';
   if (!ortVersion) {
     try {

@@ -12,7 +12,7 @@ const concat: Handler = function (n) {
   const vs = n.input.map((_, i) => c.value(n, i));
   const axis0 = attrInt(n, 'axis', 0);
   if (vs.every((v) => v.t === 'const')) {
-    const ks = vs as Const[];
+    const ks = vs;
     const rank = ks[0]!.dims.length;
     const a = axis0 < 0 ? axis0 + rank : axis0;
     const outer = prod(ks[0]!.dims.slice(0, a));

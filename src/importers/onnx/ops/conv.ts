@@ -5,12 +5,11 @@
  */
 import { prod } from '../../../exact.js';
 import type { LayerConfig } from '../../../graph.js';
-import { attr, attrInt, attrInts, attrString } from '../attributes.js';
+import { attr, attrInt, attrInts, attrString, axisPads, windowPads } from '../attributes.js';
 import { channelsLast, transpose, type Const, type StoredTensor, type Tensor, type WeightLayout } from '../values.js';
 import type { Converter } from '../convert.js';
 import type { NodeProto, TensorProto } from '../proto.js';
 import type { Handler, OpFile } from './def.js';
-import { axisPads, windowPads } from './window.js';
 
 /** The kind config of a Conv (kept apart so that the config types can change in one place). */
 function convConfig(
@@ -43,7 +42,7 @@ function storedWeights(
   if (b && (b.t !== 'const' || !b.init)) return void c.unknown(n, `a ${n.opType} whose bias is computed, not stored`);
   const s = x0.onnx.length - 2;
   if (s < 1 || s > 3) return void c.unknown(n, `a ${s}-D ${what}`);
-  return { x0, w: w as Const & { init: TensorProto }, b: b as Const | undefined, s };
+  return { x0, w: w as Const & { init: TensorProto }, b: b, s };
 }
 
 const conv: Handler = function (n) {

@@ -76,7 +76,7 @@ const elementwise = (onnxOp: string, op: Op): Handler =>
       const { biasAfter: _, ...x } = (a.t === 'tensor' ? a : b) as Tensor;
       return void c.set(n.output[0]!, x);
     }
-    const [x, k, left] = a.t === 'tensor' ? [a, b as Const, false] : [b as Tensor, a as Const, true];
+    const [x, k, left] = a.t === 'tensor' ? [a, b as Const, false] : [b as Tensor, a, true];
     let t = x;
     let shape = broadcastShape(k, t);
     if (!shape) {

@@ -22,12 +22,12 @@ const gemm: Handler = function (n) {
   const transB = attrInt(n, 'transB', 0) === 1;
   const units = transB ? w.dims[0]! : w.dims[1]!;
   // alpha and beta scale values, not counts; a C that broadcasts a scalar is a bias of one element per unit only if it has them.
-  const hasBias = bias !== undefined && prod((bias as Const).dims) === units;
-  if (bias && !hasBias) return c.unknown(n, `a Gemm whose C has shape [${(bias as Const).dims.join(', ')}]`);
+  const hasBias = bias !== undefined && prod(bias.dims) === units;
+  if (bias && !hasBias) return c.unknown(n, `a Gemm whose C has shape [${bias.dims.join(', ')}]`);
   const { ref, shapes } = c.emit(n, { kind: 'dense', units, bias: hasBias }, [a.ref]);
   c.weights.set(ref, {
     op: 'Gemm',
-    inits: [w.init.name, ...(hasBias ? [(bias as Const).init!.name] : [])],
+    inits: [w.init.name, ...(hasBias ? [bias.init!.name] : [])],
     transB,
     ...(a.flat ? { flat: a.flat } : {}),
   });

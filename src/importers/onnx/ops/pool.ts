@@ -1,9 +1,8 @@
 /** MaxPool and AveragePool (1-D to 3-D, explicit or auto_pad padding, ceil mode) and the global pools. */
 import type { LayerConfig } from '../../../graph.js';
-import { attrInt, attrInts } from '../attributes.js';
+import { attrInt, attrInts, windowPads } from '../attributes.js';
 import { channelsLast } from '../values.js';
 import { each, type Handler, type OpFile } from './def.js';
-import { windowPads } from './window.js';
 
 /** The kind config of a MaxPool or AveragePool (kept apart so that the config types can change in one place). */
 function poolConfig(

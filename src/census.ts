@@ -26,7 +26,7 @@ export const MAC_CONVENTIONS: Record<MacConvention, { meaning: string; printedBy
   },
   'torchinfo-1.8': {
     meaning:
-      'weights plus biases times output positions for convs; weights plus biases for other layers with parameters (BatchNorm included)',
+      'weights plus biases times output positions for convs, times time steps for RNNs (nn.RNN, nn.LSTM, nn.GRU); weights plus biases for other layers with parameters (BatchNorm included); each call of a shared module again',
     printedBy: 'torchinfo 1.8 "Total mult-adds"',
   },
   'torch-summary-1.3': {
@@ -247,8 +247,10 @@ interface WeightSums {
   biasElems: number;
   /** Elements of tensors PyTorch names "weight" (conv and linear kernels, BN gamma). */
   torchWeight: number;
-  /** Whether any tensor is a PyTorch parameter (not a buffer): a leaf with parameters for torchinfo and torch-summary. */
+  /** Whether any tensor is a PyTorch parameter (not a buffer): a leaf with parameters for torch-summary. */
   hasTorchParams: boolean;
+  /** Parameters named weight or bias (or weight_ih_l0, ...): the ones torchinfo 1.8 multiplies into MACs. */
+  torchinfoParams: number;
 }
 
 function weightSums(info: LayerInfo): WeightSums {
@@ -259,6 +261,7 @@ function weightSums(info: LayerInfo): WeightSums {
     biasElems: 0,
     torchWeight: 0,
     hasTorchParams: false,
+    torchinfoParams: 0,
   };
   for (const w of info.weights) {
     const n = prod(w.shape);
@@ -271,6 +274,7 @@ function weightSums(info: LayerInfo): WeightSums {
     if (w.role === 'bias') s.biasElems = checked(s.biasElems + n, 'bias');
     if (w.torchName === 'weight') s.torchWeight = checked(s.torchWeight + n, 'params');
     if (w.torchName !== 'buffer') s.hasTorchParams = true;
+    if (w.torchName === 'weight' || w.torchName === 'bias') s.torchinfoParams = checked(s.torchinfoParams + n, 'params');
   }
   return s;
 }
@@ -424,17 +428,22 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
   let biasAdds = 0;
   let torchinfo = 0;
   let leafOutputsWithParams = 0;
+  const index = new Map(infos.map((i, k) => [i.node.name, k]));
   for (const [k, i] of infos.entries()) {
     const w = sums[k]!;
+    // torchinfo hooks every call of a module: a shared layer's later calls add its MACs again.
+    const module = i.node.sharedWith === undefined ? w : sums[index.get(i.node.sharedWith)!]!;
     for (const c of ['keras', 'pytorch'] as const) {
       byConv.params[c] = checked(byConv.params[c] + w.params[c], 'params');
       byConv.trainable[c] = checked(byConv.trainable[c] + w.trainable[c], 'params');
     }
     biasAdds = checked(biasAdds + mul('bias adds', w.biasElems, biasPositions(i), batch), 'bias adds');
-    if (w.hasTorchParams) {
-      torchinfo = checked(torchinfo + mul('MACs', w.params.pytorch, biasPositions(i), batch), 'MACs');
-      leafOutputsWithParams = checked(leafOutputsWithParams + mul('outputs', prod(i.outputShape), batch), 'outputs');
+    if (module.torchinfoParams > 0) {
+      const positions = kindSpec(i.node.config).torchinfoSteps?.(i.inputShapes) ?? biasPositions(i);
+      torchinfo = checked(torchinfo + mul('MACs', module.torchinfoParams, positions, batch), 'MACs');
     }
+    if (w.hasTorchParams)
+      leafOutputsWithParams = checked(leafOutputsWithParams + mul('outputs', prod(i.outputShape), batch), 'outputs');
   }
   const paramsUnder = (c: ParamConvention): number => byConv.params[c];
   const trainableUnder = (c: ParamConvention): number => byConv.trainable[c];

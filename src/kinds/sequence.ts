@@ -711,6 +711,9 @@ function buildTimeDistributed(c: TimeDistributedConfig, ctx: BuildCtx): TF.Symbo
 
 // ---- the kinds ----
 
+/** The steps of a sequence input [time, features]. */
+const timeSteps = (inputs: Shape[]): number => inputs[0]![0]!;
+
 const recurrentSpec = (title: string, kind: RecurrentConfig['kind']): Kinds<RecurrentConfig>['lstm'] => ({
   title,
   outputShape: (c, inputs, name) => rnnOutputs(c, inputs, name)[0]!,
@@ -718,6 +721,7 @@ const recurrentSpec = (title: string, kind: RecurrentConfig['kind']): Kinds<Recu
   weights: rnnWeights,
   // Per step gates x units x (input + units), times the steps.
   macs: (c, inputs) => rnnMacs(c, inputs),
+  torchinfoSteps: timeSteps,
   describe: (c) => `${cellText(cellsOf(c)[0]!)}${flagText(c)}`,
   keras: { [title]: readRecurrent(kind) },
   kerasCallInputs: ['initial_state'],
@@ -845,6 +849,7 @@ export const sequenceKinds: Kinds<SequenceFamily> = {
     weights: rnnWeights,
     // Per step each cell's gates x units x (its input + units), times the steps.
     macs: (c, inputs) => rnnMacs(c, inputs),
+    torchinfoSteps: timeSteps,
     describe: (c) => `${c.cells.map((x) => `${CELL[x.cell].title} ${cellText(x)}`).join(' > ')}${flagText(c)}`,
     keras: {
       RNN: (r): RnnConfig => ({ kind: 'rnn', cells: readCell(r, r.raw('cell'), 'cell'), ...readFlags(r) }),
@@ -878,6 +883,7 @@ export const sequenceKinds: Kinds<SequenceFamily> = {
         bidirectionalParts(c, inputs, out).map(([, n]) => n),
       ),
     macParts: (c, inputs, out) => bidirectionalParts(c, inputs, out),
+    torchinfoSteps: timeSteps,
     describe: (c) =>
       `${titleOfConfig(c.forward)} ${kindSpec(c.forward).describe(c.forward)} ${c.mergeMode ?? 'no merge'}`,
     keras: { Bidirectional: readBidirectional },

@@ -25,7 +25,7 @@ export interface WeightSpec {
   shape: number[];
   role: 'weight' | 'bias' | 'stat';
   trainable: boolean;
-  torchName: 'weight' | 'bias' | 'buffer';
+  torchName: 'weight' | 'bias' | 'buffer' | 'other';
 }
 
 /** What the census collects for each node. */
@@ -163,6 +163,11 @@ export interface KindSpec<C extends { kind: string }> {
   describe(c: C): string;
   /** True for layers PyTorch would implement as a ConvNd module (torch-summary scales their weights by output positions). */
   convLike?: boolean;
+  /**
+   * For modules whose parameters are not called weight and bias (nn.RNN, nn.LSTM, nn.GRU: weight_ih_l0, ...),
+   * torchinfo 1.8 multiplies the parameters by output_size[:2], batch and time: per example, the steps.
+   */
+  torchinfoSteps?(inputs: Shape[]): number;
   /**
    * Keras class names this kind reads, and how; a reader may return another kind of the same family. A
    * Keras 3 op in a config (keras.src.ops: `x + 3.0`) is looked up as `ops.ClassName`.

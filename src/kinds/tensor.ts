@@ -11,7 +11,16 @@ import type * as TF from '@tensorflow/tfjs';
 import { customBase, perExample, singleShape, type LayerArgs } from '../tfjs/base.js';
 import { mul, prod } from '../exact.js';
 import { bias, checkPositive, fail, one, otherFactors, unweighted, weight } from './spec.js';
-import type { Kinds, LayerClass, Shape, Tf } from './spec.js';
+import type { Kinds, LayerClass, Shape, Tf, WeightSpec } from './spec.js';
+
+/**
+ * A stored tensor in arithmetic or joined to the input: in PyTorch a bare nn.Parameter or one of a module's
+ * own (LayerScale's gamma, a class token), named neither weight nor bias, so torchinfo gives it no MACs.
+ */
+const storedParam = (make: typeof weight | typeof bias, shape: number[]): WeightSpec => ({
+  ...make('value', shape),
+  torchName: 'other',
+});
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min';
 export type UnaryOp =
@@ -264,7 +273,7 @@ export const tensorKinds: Kinds<TensorFamily> = {
     ...simple,
     outputShape: (c, inputs, name) => broadcast(name, c.kind, [one(name, c.kind, inputs), c.shape]),
     // A stored tensor used in arithmetic is a parameter to PyTorch (nn.Parameter) and to the file.
-    weights: (c) => [c.op === 'add' || c.op === 'sub' ? bias('value', [...c.shape]) : weight('value', [...c.shape])],
+    weights: (c) => [storedParam(c.op === 'add' || c.op === 'sub' ? bias : weight, [...c.shape])],
     describe: (c) =>
       c.left ? `p[${c.shape.join('x')}] ${symbol[c.op]} x` : `x ${symbol[c.op]} p[${c.shape.join('x')}]`,
     factors: null,
@@ -281,7 +290,7 @@ export const tensorKinds: Kinds<TensorFamily> = {
       }
       return s.map((d, i) => (i === a ? d + c.shape[a]! : d));
     },
-    weights: (c) => [weight('value', [...c.shape])],
+    weights: (c) => [storedParam(weight, [...c.shape])],
     describe: (c) => (c.left ? `p[${c.shape.join('x')}] ++ x` : `x ++ p[${c.shape.join('x')}]`) + ` (axis ${c.axis})`,
     factors: null,
   },

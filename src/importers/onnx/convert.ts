@@ -85,6 +85,18 @@ export function modulePath(node: NodeProto): string {
   return path;
 }
 
+/** Each node's weight sources, with the ONNX node that recorded them (a shared module is told by what it read). */
+class WeightSources extends Map<string, WeightSource> {
+  /** The ONNX node being converted. */
+  reader?: NodeProto;
+  readonly readers = new Map<string, NodeProto>();
+
+  override set(ref: string, w: WeightSource): this {
+    if (this.reader) this.readers.set(ref, this.reader);
+    return super.set(ref, w);
+  }
+}
+
 export class Converter {
   readonly values = new Map<string, Value>();
   readonly nodes: GraphNode[] = [];
@@ -92,7 +104,7 @@ export class Converter {
   private readonly suffixes = new Map<string, number>();
   private folded = 0;
   readonly tensors = new Map<string, Tensor>();
-  readonly weights = new Map<string, WeightSource>();
+  readonly weights = new WeightSources();
   readonly consumers = new Map<string, number>();
   readonly shapes = new Map<string, Shape[]>();
   /** The ONNX op each node came from, for names. */
@@ -128,6 +140,7 @@ export class Converter {
     }
     if (this.inputs.length === 0) bad(`${this.path}: the graph has no input`);
     this.run(g);
+    this.markShared(new Set(g.initializer.map((t) => t.name)));
     this.renameComposites();
     const outputs = g.output.map((o) => {
       const v = this.values.get(o.name);
@@ -182,7 +195,13 @@ export class Converter {
     for (let i = 0; i < this.nodes.length; i++) {
       const n = this.nodes[i]!;
       const name = renamed.get(n.name) ?? n.name;
-      this.nodes[i] = { ...n, name, scope: renamed.has(n.name) ? name : n.scope, inputs: n.inputs.map(ref) };
+      this.nodes[i] = {
+        ...n,
+        name,
+        scope: renamed.has(n.name) ? name : n.scope,
+        inputs: n.inputs.map(ref),
+        ...(n.sharedWith === undefined ? {} : { sharedWith: renamed.get(n.sharedWith) ?? n.sharedWith }),
+      };
     }
     for (const t of this.tensors.values()) t.ref = ref(t.ref);
     for (const [from, to] of renamed) {
@@ -192,6 +211,29 @@ export class Converter {
         this.weights.set(to, w);
       }
       this.shapes.set(to, this.shapes.get(from)!);
+    }
+  }
+
+  /**
+   * A module called more than once (a siamese tower, `for _ in range(3): x = self.fc(x)`): each call's node
+   * reads the same stored tensors by name, so the later calls share the first's weights, as PyTorch counts
+   * its parameters once. Equal values the exporter stored once are reached through Identity nodes instead,
+   * under other names: those are separate parameters and stay so.
+   */
+  markShared(stored: ReadonlySet<string>): void {
+    const owners = new Map<string, { ref: string; reader: NodeProto; config: string }>();
+    const byName = new Map(this.nodes.map((node) => [node.name, node]));
+    for (const [ref, w] of this.weights) {
+      const reader = this.weights.readers.get(ref);
+      const node = byName.get(ref);
+      const direct = reader?.input.filter((i) => stored.has(i)) ?? [];
+      if (!reader || !node || !direct.length) continue;
+      const key = JSON.stringify([w, direct]);
+      const config = JSON.stringify(node.config);
+      const first = owners.get(key);
+      if (!first) owners.set(key, { ref, reader, config });
+      // One ONNX node may build several layers; a call with another config (strides, say) is rebuilt apart.
+      else if (first.reader !== reader && first.config === config) node.sharedWith = first.ref;
     }
   }
 
@@ -439,8 +481,13 @@ export class Converter {
   node(n: NodeProto): void {
     const def = operator(n.opType);
     if (!def) return this.unknown(n, `operator ${n.opType}`);
-    if (this.readsLifted(n) && !def.selfLifting) return this.lifted(n);
-    def.convert.call(this, n);
+    this.weights.reader = n;
+    try {
+      if (this.readsLifted(n) && !def.selfLifting) return this.lifted(n);
+      def.convert.call(this, n);
+    } finally {
+      this.weights.reader = undefined;
+    }
   }
 
   readsLifted(n: NodeProto): boolean {

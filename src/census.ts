@@ -274,7 +274,8 @@ function weightSums(info: LayerInfo): WeightSums {
     if (w.role === 'bias') s.biasElems = checked(s.biasElems + n, 'bias');
     if (w.torchName === 'weight') s.torchWeight = checked(s.torchWeight + n, 'params');
     if (w.torchName !== 'buffer') s.hasTorchParams = true;
-    if (w.torchName === 'weight' || w.torchName === 'bias') s.torchinfoParams = checked(s.torchinfoParams + n, 'params');
+    if (w.torchName === 'weight' || w.torchName === 'bias')
+      s.torchinfoParams = checked(s.torchinfoParams + n, 'params');
   }
   return s;
 }

@@ -14,7 +14,7 @@ import type { Graph, GraphNode, LayerConfig } from '../../graph.js';
 import { kindSpec } from '../../kinds/index.js';
 import type { Shape } from '../../kinds/spec.js';
 import { operator, OPERATORS } from './ops/index.js';
-import type { GraphProto, ModelProto, NodeProto } from './proto.js';
+import type { GraphProto, ModelProto, NodeProto, TensorProto } from './proto.js';
 import { FLOAT_TYPES, inline, valuesOf } from './tensors.js';
 import {
   MAX_FOLDED_TOTAL,
@@ -22,6 +22,7 @@ import {
   channelsLast,
   checkFold,
   identity,
+  isParameter,
   same,
   splitRef,
   type Const,
@@ -49,6 +50,8 @@ export interface OnnxImport {
   inputs: OnnxInput[];
   /** Nodes that moved the batch axis of a batch-first tensor (Converter.lifted). */
   batchMoves: string[];
+  /** Parameters the export computed from stored ones (Const.derived), as tensors of their folded values. */
+  derived: Map<string, TensorProto>;
 }
 
 export interface OnnxOptions {
@@ -64,6 +67,10 @@ export interface OnnxOptions {
  * `features.0.0`: each scope is a child's attribute name, and a numbered child's is its parent's scope and
  * its number.
  */
+/** Written by the dynamo exporter, which records each node's enclosing module calls. */
+export const isDynamo = (node: NodeProto): boolean =>
+  node.metadataProps.some((p) => p.key === 'pkg.torch.onnx.name_scopes');
+
 export function modulePath(node: NodeProto): string {
   const scopes = node.metadataProps.find((p) => p.key === 'pkg.torch.onnx.name_scopes')?.value;
   if (scopes) {
@@ -114,6 +121,7 @@ export class Converter {
   readonly path: string;
   readonly inputs: OnnxInput[] = [];
   readonly batchMoves: string[] = [];
+  readonly derived = new Map<string, TensorProto>();
 
   constructor(
     readonly model: ModelProto,
@@ -168,6 +176,7 @@ export class Converter {
       opset: this.opset,
       inputs: this.inputs,
       batchMoves: this.batchMoves,
+      derived: this.derived,
     };
   }
 
@@ -218,10 +227,11 @@ export class Converter {
    * A module called more than once (a siamese tower, `for _ in range(3): x = self.fc(x)`): each call's node
    * reads the same stored tensors by name, so the later calls share the first's weights, as PyTorch counts
    * its parameters once. Equal values the exporter stored once are reached through Identity nodes instead,
-   * under other names: those are separate parameters and stay so.
+   * under other names: those are separate parameters and stay so. The dynamo exporter stores equal values
+   * once and reads them directly, so there a call shares only if its node names the same module too.
    */
   markShared(stored: ReadonlySet<string>): void {
-    const owners = new Map<string, { ref: string; reader: NodeProto; config: string }>();
+    const owners = new Map<string, { ref: string; reader: NodeProto; config: string; module: string }>();
     const byName = new Map(this.nodes.map((node) => [node.name, node]));
     for (const [ref, w] of this.weights) {
       const reader = this.weights.readers.get(ref);
@@ -230,10 +240,12 @@ export class Converter {
       if (!reader || !node || !direct.length) continue;
       const key = JSON.stringify([w, direct]);
       const config = JSON.stringify(node.config);
+      const module = modulePath(reader);
       const first = owners.get(key);
-      if (!first) owners.set(key, { ref, reader, config });
+      if (!first) owners.set(key, { ref, reader, config, module });
       // One ONNX node may build several layers; a call with another config (strides, say) is rebuilt apart.
-      else if (first.reader !== reader && first.config === config) node.sharedWith = first.ref;
+      else if (first.reader !== reader && first.config === config && (!isDynamo(reader) || first.module === module))
+        node.sharedWith = first.ref;
     }
   }
 
@@ -485,8 +497,35 @@ export class Converter {
     try {
       if (this.readsLifted(n) && !def.selfLifting) return this.lifted(n);
       def.convert.call(this, n);
+      this.deriveParameters(n);
     } finally {
       this.weights.reader = undefined;
+    }
+  }
+
+  /** A float constant this node folded from parameters is a parameter itself (see Const.derived). */
+  deriveParameters(n: NodeProto): void {
+    const fromParameters = n.input.some((name) => {
+      const v = name ? this.values.get(name) : undefined;
+      return v?.t === 'const' && v.float && (v.derived || (v.init !== undefined && isParameter(v.init.name, v.dims)));
+    });
+    if (!fromParameters) return;
+    for (const o of n.output) {
+      const v = o ? this.values.get(o) : undefined;
+      if (v?.t !== 'const' || v.init || !v.float || !v.values) continue;
+      const init: TensorProto = {
+        name: o,
+        dims: v.dims,
+        dataType: 1,
+        floatData: v.values,
+        int32Data: [],
+        int64Data: [],
+        doubleData: [],
+        externalData: [],
+        dataLocation: 0,
+      };
+      this.derived.set(o, init);
+      this.values.set(o, { ...v, init, derived: true });
     }
   }
 

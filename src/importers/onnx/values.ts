@@ -16,6 +16,12 @@ export interface Const {
   values?: number[];
   init?: TensorProto;
   float: boolean;
+  /**
+   * Computed by the export from parameters (`do_constant_folding=False`: a transposed weight, a pruned
+   * conv's weight_orig x weight_mask, a slope unsqueezed): folded here, and `init` is a tensor made of the
+   * folded values, so the layer that reads it counts a parameter and the witness loads its values.
+   */
+  derived?: boolean;
 }
 
 /** An activation: a graph tensor and how its axes relate to the ONNX tensor's. */
@@ -177,4 +183,15 @@ export function broadcastValues(
   };
   const values = Array.from({ length: n }, (_, k) => f(a.values[index(da, k)]!, b.values[index(db, k)]!));
   return { t: 'const', dims, values, float: a.float || b.float };
+}
+
+/**
+ * A stored float tensor in arithmetic is a parameter (PyTorch's nn.Parameter) when it has more than one
+ * element, or one element along at least one axis (`nn.Parameter(torch.ones(1))`), unless the exporter
+ * made it: the dynamo exporter stores its constants as `val_N` (rank 0 for a Python scalar), TorchScript's
+ * folding as `onnx::Op_N`; Constant nodes are never parameters.
+ */
+export function isParameter(name: string, dims: readonly number[]): boolean {
+  if (prod(dims) > 1) return true;
+  return dims.length > 0 && prod(dims) === 1 && !/^(val_\d+|onnx::)/.test(name);
 }

@@ -153,7 +153,7 @@ function ortShapes(c: Census, file: OnnxFile, run: OrtRun): Witness {
 // ---- the file's weights in the rebuild ----
 
 const init = (file: OnnxFile, name: string): TensorProto | undefined =>
-  file.model.graph!.initializer.find((t) => t.name === name);
+  file.model.graph!.initializer.find((t) => t.name === name) ?? file.imported.derived.get(name);
 
 /** The tfjs weights of one node, in its layer's order, from the file's initializers. */
 function tfjsWeights(

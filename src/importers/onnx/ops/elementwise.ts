@@ -10,6 +10,7 @@ import {
   type Const,
   type Tensor,
   type WeightLayout,
+  isParameter,
 } from '../values.js';
 import type { Handler, OpFile } from './def.js';
 import { none } from './lift.js';
@@ -93,17 +94,6 @@ const elementwise = (onnxOp: string, op: Op): Handler =>
     if (isParam) c.weights.set(ref, { op: 'paramOp', inits: [k.init!.name], perm: t.perm });
     c.out(n, 0, ref, shapes[0]!, shapes[0]!.length === t.perm.length ? t.perm : identity(shapes[0]!.length));
   };
-
-/**
- * A stored float tensor in arithmetic is a parameter (PyTorch's nn.Parameter) when it has more than one
- * element, or one element along at least one axis (`nn.Parameter(torch.ones(1))`), unless the exporter
- * made it: the dynamo exporter stores its constants as `val_N` (rank 0 for a Python scalar), TorchScript's
- * folding as `onnx::Op_N`; Constant nodes are never parameters.
- */
-export function isParameter(name: string, dims: readonly number[]): boolean {
-  if (prod(dims) > 1) return true;
-  return dims.length > 0 && prod(dims) === 1 && !/^(val_\d+|onnx::)/.test(name);
-}
 
 /** A stored tensor in arithmetic (also PRelu's slope, a parameter joined by Concat), in the layout of the tensor it meets. */
 const stored: WeightLayout = (source, t) => {

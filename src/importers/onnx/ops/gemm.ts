@@ -70,6 +70,14 @@ function biasOf(c: Converter, n: NodeProto): string | undefined {
 function findFusedAdds(c: Converter, g: GraphProto): void {
   const byOutput = new Map(g.node.map((n) => [n.output[0]!, n]));
   const isInit = (name: string) => g.initializer.some((t) => t.name === name);
+  // The matrix: stored, or (do_constant_folding=False) a stored [out, in] weight transposed in the graph.
+  const matrix = (name: string): number[] | undefined => {
+    const t = g.initializer.find((x) => x.name === name);
+    if (t) return t.dims.map(Number);
+    const tr = byOutput.get(name);
+    const w = tr?.opType === 'Transpose' ? g.initializer.find((x) => x.name === tr.input[0]) : undefined;
+    return w?.dims.length === 2 ? w.dims.map(Number).reverse() : undefined;
+  };
   for (const n of g.node) {
     if (n.opType !== 'Add') continue;
     for (const [a, b] of [
@@ -77,11 +85,10 @@ function findFusedAdds(c: Converter, g: GraphProto): void {
       [n.input[1]!, n.input[0]!],
     ] as const) {
       const mm = byOutput.get(a);
-      if (!mm || mm.opType !== 'MatMul' || c.consumers.get(a) !== 1 || !isInit(mm.input[1]!) || !isInit(b)) continue;
-      const w = g.initializer.find((t) => t.name === mm.input[1])!;
+      const w = mm?.opType === 'MatMul' && c.consumers.get(a) === 1 ? matrix(mm.input[1]!) : undefined;
+      if (!w || !isInit(b)) continue;
       const bias = g.initializer.find((t) => t.name === b)!;
-      if (w.dims.length === 2 && prod(bias.dims.map(Number)) === Number(w.dims[1]))
-        c.fusedAdds.set(n.name || n.output[0]!, b);
+      if (w.length === 2 && prod(bias.dims.map(Number)) === w[1]) c.fusedAdds.set(n.name || n.output[0]!, b);
     }
   }
 }

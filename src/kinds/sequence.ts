@@ -36,6 +36,19 @@ export interface EmbeddingConfig {
   /** Keras' mask_zero: index 0 is padding; it changes the mask, not the counts. */
   maskZero?: boolean;
 }
+/**
+ * A stored table read at fixed rows: BERT's and GPT-2's position embeddings, an nn.Embedding called on its
+ * position_ids buffer. The whole table is the parameter (PyTorch counts it whole); its one input only
+ * carries the batch.
+ */
+export interface FixedEmbeddingConfig {
+  kind: 'fixedEmbedding';
+  inputDim: number;
+  outputDim: number;
+  /** The rows read, in the order of `indexShape` (per example). */
+  indices: number[];
+  indexShape: number[];
+}
 /** Keras 3's ReversibleEmbedding: an Embedding that can also project back to logits (a second matrix unless tied). */
 export interface ReversibleEmbeddingConfig {
   kind: 'reversibleEmbedding';
@@ -118,6 +131,7 @@ export type RecurrentLayerConfig = RecurrentConfig | RnnConfig | ConvLstmConfig;
 export type SequenceFamily =
   | EmbeddingConfig
   | ReversibleEmbeddingConfig
+  | FixedEmbeddingConfig
   | RecurrentConfig
   | RnnConfig
   | ConvLstmConfig
@@ -838,6 +852,32 @@ export const sequenceKinds: Kinds<SequenceFamily> = {
     window: null,
   },
 
+  fixedEmbedding: {
+    title: 'Embedding',
+    outputShape: (c, inputs, name) => {
+      one(name, c.kind, inputs);
+      checkPositive(name, c.kind, 'input_dim and output_dim', [c.inputDim, c.outputDim]);
+      if (prod(c.indexShape) !== c.indices.length || c.indices.some((i) => !(i >= 0 && i < c.inputDim)))
+        fail(name, c.kind, `reads rows outside its table of ${c.inputDim}`);
+      return [...c.indexShape, c.outputDim];
+    },
+    weights: (c) => [weight('embeddings', [c.inputDim, c.outputDim])],
+    // A table lookup: no multiply-accumulates.
+    macs: () => 0,
+    describe: (c) => `${c.inputDim}x${c.outputDim} rows ${fixedRowsText(c.indices)}`,
+    keras: {},
+    custom: [fixedEmbeddingLayer],
+    tfjs: (c, ctx) => {
+      const Layer = ctx.custom(fixedEmbeddingLayer);
+      return ctx.use(
+        new Layer({ name: ctx.name, config: c, kernelInitializer: ctx.kernelInitializer }),
+        ctx.inputs[0]!,
+      );
+    },
+    factors: (_c, info, convention) => otherFactors(info, convention),
+    window: null,
+  },
+
   simpleRnn: recurrentSpec('SimpleRNN', 'simpleRnn'),
   lstm: recurrentSpec('LSTM', 'lstm'),
   gru: recurrentSpec('GRU', 'gru'),
@@ -1202,6 +1242,49 @@ export function bidirectionalMerge(tf: Tf): import('./spec.js').LayerClass<Bidir
 
 export interface ReversibleEmbeddingArgs extends WeightedArgs {
   config: ReversibleEmbeddingConfig;
+}
+
+/** `0..7` for consecutive rows, else the first few. */
+function fixedRowsText(indices: readonly number[]): string {
+  const consecutive = indices.every((x, i) => x === indices[0]! + i);
+  if (consecutive && indices.length > 1) return `${indices[0]}..${indices.at(-1)}`;
+  return indices.length > 4 ? `${indices.slice(0, 4).join(',')},...` : indices.join(',');
+}
+
+export interface FixedEmbeddingArgs extends WeightedArgs {
+  config: FixedEmbeddingConfig;
+}
+
+/** The table's fixed rows, the same for every example of the batch. */
+export function fixedEmbeddingLayer(tf: Tf): import('./spec.js').LayerClass<FixedEmbeddingArgs> {
+  return class FixedEmbedding extends customBase(tf)<FixedEmbeddingArgs> {
+    static className = 'NetcensusFixedEmbedding';
+    private embeddings?: TF.LayerVariable;
+
+    override build(): void {
+      const c = this.args.config;
+      this.embeddings = this.weight('embeddings', [c.inputDim, c.outputDim]);
+      this.built = true;
+    }
+
+    override censusShape(inputs: Shape[]): Shape {
+      return sequenceKinds.fixedEmbedding.outputShape(this.args.config, inputs, this.name);
+    }
+
+    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
+      return tf.tidy(() => {
+        const c = this.args.config;
+        const batch = singleInput(inputs).shape[0]!;
+        const rows = tf.gather(this.embeddings!.read(), tf.tensor1d(c.indices, 'int32'));
+        const one = tf.reshape(rows, [1, ...c.indexShape, c.outputDim]);
+        return tf.tile(one, [batch, ...c.indexShape.map(() => 1), 1]);
+      });
+    }
+
+    override getConfig(): TF.serialization.ConfigDict {
+      return { ...super.getConfig(), config: this.args.config as unknown as TF.serialization.ConfigDict };
+    }
+  };
 }
 
 /** Keras 3's ReversibleEmbedding, forward call: a lookup in `embeddings`; `reverse_embeddings` unless tied. */

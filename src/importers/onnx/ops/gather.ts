@@ -1,7 +1,7 @@
 /** Gather: folded on constants, a slice of one position of a tensor, or nn.Embedding's table lookup. */
 import { prod } from '../../../exact.js';
 import { attrInt } from '../attributes.js';
-import { checkFold, identity, strides, type WeightLayout } from '../values.js';
+import { checkFold, identity, isParameter, strides, type Tensor, type WeightLayout } from '../values.js';
 import type { Handler, OpFile } from './def.js';
 import { axisAttr } from './lift.js';
 import { reshapeTo } from './shape.js';
@@ -19,6 +19,19 @@ const gather: Handler = function (n) {
     const { ref, shapes } = c.emit(n, { kind: 'embedding', inputDim, outputDim }, [ids.ref]);
     c.weights.set(ref, { op: 'Embedding', inits: [data.init.name] });
     return void c.out(n, 0, ref, shapes[0]!, identity(shapes[0]!.length));
+  }
+  if (data.t === 'const' && data.init && data.float && data.dims.length === 2 && idx.dims[0] === 1) {
+    // A stored table read at constant rows with a batch axis (position_ids): an Embedding with fixed ids.
+    const axis = (attrInt(n, 'axis', 0) + 2) % 2;
+    if (axis === 0 && isParameter(data.init.name, data.dims)) {
+      const [inputDim, outputDim] = data.dims as [number, number];
+      const batch = c.values.get(c.inputs[0]!.name) as Tensor;
+      const indices = c.valuesOf(idx).map((i) => (i < 0 ? i + inputDim : i));
+      const config = { kind: 'fixedEmbedding' as const, inputDim, outputDim, indices, indexShape: idx.dims.slice(1) };
+      const { ref, shapes } = c.emit(n, config, [batch.ref]);
+      c.weights.set(ref, { op: 'Embedding', inits: [data.init.name] });
+      return void c.out(n, 0, ref, shapes[0]!, identity(shapes[0]!.length));
+    }
   }
   if (data.t === 'tensor') {
     // One position of a computed tensor (ViT's x[:, 0]): a slice, and the axis dropped for a scalar index.

@@ -24,7 +24,19 @@ const storedParam = (make: typeof weight | typeof bias, shape: number[]): Weight
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min';
 export type UnaryOp =
-  'erf' | 'sqrt' | 'exp' | 'log' | 'neg' | 'abs' | 'reciprocal' | 'floor' | 'ceil' | 'sin' | 'cos' | 'identity';
+  | 'erf'
+  | 'sqrt'
+  | 'exp'
+  | 'log'
+  | 'neg'
+  | 'abs'
+  | 'reciprocal'
+  | 'floor'
+  | 'ceil'
+  | 'sin'
+  | 'cos'
+  | 'identity'
+  | 'isNaN';
 export type ReduceOp = 'mean' | 'sum' | 'max' | 'min' | 'prod' | 'l2';
 
 export interface TransposeConfig {
@@ -92,6 +104,16 @@ export interface ParamConcatConfig {
   /** True when the stored tensor comes first. */
   left: boolean;
 }
+/**
+ * An elementwise choice, where(cond, a, b) (the dynamo exporter's SDPA zeroes NaN rows so; GPT-2 masks
+ * with it): each operand a graph input in order, or a constant, a scalar or a tensor (a causal mask).
+ */
+export interface SelectConfig {
+  kind: 'select';
+  cond?: { shape: number[]; values: number[] };
+  a?: { shape: number[]; values: number[] };
+  b?: { shape: number[]; values: number[] };
+}
 export interface UnaryConfig {
   kind: 'unary';
   op: UnaryOp;
@@ -132,6 +154,7 @@ export type TensorFamily =
   | ParamOpConfig
   | ParamConcatConfig
   | UnaryConfig
+  | SelectConfig
   | ReduceConfig
   | MatMulConfig
   | InstanceNormConfig
@@ -303,6 +326,23 @@ export const tensorKinds: Kinds<TensorFamily> = {
     describe: () => '',
   },
 
+  select: {
+    title: 'Where',
+    ...simple,
+    outputShape: (c, inputs, name) => {
+      const given = [c.cond, c.a, c.b].filter((k) => k !== undefined).length;
+      if (inputs.length + given !== 3) fail(name, c.kind, `expects 3 operands, got ${inputs.length + given}`);
+      return broadcast(name, c.kind, [...inputs, ...[c.cond, c.a, c.b].flatMap((k) => (k ? [k.shape] : []))]);
+    },
+    describe: (c) =>
+      (['cond', 'a', 'b'] as const)
+        .map((k) => {
+          const v = c[k];
+          return v === undefined ? 'x' : v.values.length === 1 ? `${v.values[0]}` : `const [${v.shape.join('x')}]`;
+        })
+        .join(', '),
+  },
+
   reduce: {
     title: 'Reduce',
     titleOf: (c) => `Reduce${c.op[0]!.toUpperCase()}${c.op.slice(1)}`,
@@ -400,6 +440,7 @@ const UNARY: Record<UnaryOp, (tf: Tf, x: TF.Tensor) => TF.Tensor> = {
   sin: (tf, x) => tf.sin(x),
   cos: (tf, x) => tf.cos(x),
   identity: (_tf, x) => x.clone(),
+  isNaN: (tf, x) => tf.isNaN(x),
 };
 
 /** Right-aligns a per-example shape to a batched tensor's rank (NumPy broadcasting adds leading 1s). */
@@ -530,6 +571,27 @@ export function tensorOp(tf: Tf): LayerClass<TensorOpArgs> {
         }
         case 'clip':
           return tf.clipByValue(x, op.min, op.max);
+        case 'select': {
+          const rank = Math.max(
+            ...xs.map((t) => t.rank),
+            ...[op.cond, op.a, op.b].map((k) => (k ? k.shape.length + 1 : 0)),
+          );
+          let next = 0;
+          const [cond, a, b] = [op.cond, op.a, op.b].map((k) => {
+            const t = k ? batched(tf, k.shape, k.values) : xs[next++]!;
+            return t.rank === rank ? t : t.reshape([t.shape[0]!, ...aligned(t.shape.slice(1), rank)]);
+          });
+          const shape = [
+            x.shape[0]!,
+            ...broadcast(
+              this.name,
+              'select',
+              [cond!, a!, b!].map((t) => t.shape.slice(1)),
+            ),
+          ];
+          const [cb, ab, bb] = [cond!, a!, b!].map((t) => tf.broadcastTo(t, shape));
+          return tf.where(tf.cast(cb!, 'bool'), ab!, bb!);
+        }
         case 'binary': {
           // NumPy broadcasting aligns trailing axes: a lower-rank input gains leading 1s after its batch.
           const rank = xs.reduce((m, t) => Math.max(m, t.rank), -Infinity);

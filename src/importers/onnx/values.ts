@@ -188,10 +188,12 @@ export function broadcastValues(
 /**
  * A stored float tensor in arithmetic is a parameter (PyTorch's nn.Parameter) when it has more than one
  * element, or one element along at least one axis (`nn.Parameter(torch.ones(1))`), unless the exporter
- * made it: the dynamo exporter stores its constants as `val_N` (rank 0 for a Python scalar), TorchScript's
- * folding as `onnx::Op_N`; Constant nodes are never parameters.
+ * made it: the dynamo exporter stores its constants as `val_N` (a Python scalar of rank 0, a mask),
+ * TorchScript's folding a scalar as `onnx::Op_N`; Constant nodes are never parameters.
  */
 export function isParameter(name: string, dims: readonly number[]): boolean {
+  // dynamo's val_N are its constants whatever their size (a causal mask of 1x1xTxT too).
+  if (/^val_\d+$/.test(name)) return false;
   if (prod(dims) > 1) return true;
-  return dims.length > 0 && prod(dims) === 1 && !/^(val_\d+|onnx::)/.test(name);
+  return dims.length > 0 && prod(dims) === 1 && !name.startsWith('onnx::');
 }

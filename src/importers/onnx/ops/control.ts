@@ -1,7 +1,13 @@
-/** Constant logic, for shape-computing subgraphs: comparisons, Mod, ScatterND, Not, Where, and If on a constant condition. */
+/**
+ * Constant logic, for shape-computing subgraphs: comparisons, Mod, ScatterND, Not, Where, and If on a
+ * constant condition; Where of computed tensors is a select node.
+ */
 import { prod } from '../../../exact.js';
 import { attr, attrInt, attrString } from '../attributes.js';
-import { broadcastValues, strides } from '../values.js';
+import type { LayerConfig } from '../../../graph.js';
+import type { Converter } from '../convert.js';
+import type { NodeProto } from '../proto.js';
+import { broadcastValues, checkFold, identity, strides, type Tensor, type Value } from '../values.js';
 import type { Handler, OpFile } from './def.js';
 import { none } from './lift.js';
 
@@ -72,10 +78,42 @@ const not: Handler = function (n) {
   );
 };
 
+/** Where with computed operands: a select node; constants go into its config, the tensors in ONNX order. */
+function select(c: Converter, n: NodeProto, operands: Value[]): void {
+  const tensors = operands.filter((v): v is Tensor => v.t === 'tensor');
+  const rank = Math.max(...tensors.map((t) => t.onnx.length));
+  const lifted = tensors.some((t) => t.lifted);
+  const ordered = tensors.map((t) => c.layout(n, t, identity(t.perm.length), 'onnx_order'));
+  const batch = ordered[0]!;
+  // A constant is per example when it has the batch axis of 1 (ONNX broadcasting aligns trailing axes).
+  const constant = (v: Value) => {
+    if (v.t !== 'const') return undefined;
+    checkFold(c.where(n), v.dims);
+    const shape = v.dims.length === rank && !lifted ? v.dims.slice(1) : v.dims;
+    if (v.dims.length > rank || (v.dims.length === rank && v.dims[0] !== 1))
+      return c.unknown(n, `Where with a constant of shape [${v.dims.join(', ')}] across the batch`);
+    return { shape, values: c.valuesOf(v) };
+  };
+  const [cond, a, b] = operands.map(constant);
+  if (operands.some((v, i) => v.t === 'const' && [cond, a, b][i] === undefined)) return;
+  const config: LayerConfig = {
+    kind: 'select',
+    ...(cond ? { cond } : {}),
+    ...(a ? { a } : {}),
+    ...(b ? { b } : {}),
+  };
+  const { ref, shapes } = c.emit(
+    n,
+    config,
+    ordered.map((t) => t.ref),
+  );
+  c.out(n, 0, ref, shapes[0]!, identity(shapes[0]!.length), batch.lifted ? { lifted: true } : {});
+}
+
 const where: Handler = function (n) {
   const c = this;
   const [cond, a, b] = [0, 1, 2].map((i) => c.value(n, i));
-  if (cond!.t !== 'const' || a!.t !== 'const' || b!.t !== 'const') return c.unknown(n, 'Where of computed tensors');
+  if (cond!.t !== 'const' || a!.t !== 'const' || b!.t !== 'const') return select(c, n, [cond!, a!, b!]);
   const ab = broadcastValues(
     c.where(n),
     { ...a!, values: c.valuesOf(a!) },

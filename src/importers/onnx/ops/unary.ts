@@ -1,4 +1,4 @@
-/** Unary math (Erf, Sqrt, Exp, ...): folded on constants, a unary kind on tensors. */
+/** Unary math (Erf, Sqrt, Exp, ..., IsNaN): folded on constants, a unary kind on tensors. */
 import type { UnaryOp } from '../../../kinds/tensor.js';
 import type { Handler, OpFile } from './def.js';
 import { none } from './lift.js';
@@ -15,6 +15,7 @@ const UNARY: Record<string, UnaryOp> = {
   Ceil: 'ceil',
   Sin: 'sin',
   Cos: 'cos',
+  IsNaN: 'isNaN',
 };
 const unary = (u: UnaryOp): Handler =>
   function (n) {
@@ -34,9 +35,10 @@ const unary = (u: UnaryOp): Handler =>
         sin: Math.sin,
         cos: Math.cos,
         identity: (x) => x,
+        isNaN: (x) => Number(Number.isNaN(x)),
       };
       if (u === 'erf') return c.unknown(n, 'Erf of a constant');
-      return this.foldTo(n, v.dims, c.valuesOf(v).map(f[u]), true);
+      return this.foldTo(n, v.dims, c.valuesOf(v).map(f[u]), u !== 'isNaN');
     }
     const { ref, shapes } = c.emit(n, { kind: 'unary', op: u }, [v.ref]);
     c.out(n, 0, ref, shapes[0]!, v.perm);

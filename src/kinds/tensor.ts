@@ -114,6 +114,11 @@ export interface SelectConfig {
   a?: { shape: number[]; values: number[] };
   b?: { shape: number[]; values: number[] };
 }
+/** Broadcast to a shape (ONNX Expand of a computed tensor, per example): a repeat, no arithmetic. */
+export interface ExpandConfig {
+  kind: 'expand';
+  shape: number[];
+}
 export interface UnaryConfig {
   kind: 'unary';
   op: UnaryOp;
@@ -155,6 +160,7 @@ export type TensorFamily =
   | ParamConcatConfig
   | UnaryConfig
   | SelectConfig
+  | ExpandConfig
   | ReduceConfig
   | MatMulConfig
   | InstanceNormConfig
@@ -324,6 +330,17 @@ export const tensorKinds: Kinds<TensorFamily> = {
     ...simple,
     outputShape: (c, inputs, name) => one(name, c.kind, inputs),
     describe: () => '',
+  },
+
+  expand: {
+    title: 'Expand',
+    ...simple,
+    outputShape: (c, inputs, name) => {
+      const s = one(name, c.kind, inputs);
+      if (s.length > c.shape.length) fail(name, c.kind, `cannot expand [${s.join('x')}] to [${c.shape.join('x')}]`);
+      return broadcast(name, c.kind, [s, c.shape]);
+    },
+    describe: (c) => `[${c.shape.join(', ')}]`,
   },
 
   select: {
@@ -571,6 +588,8 @@ export function tensorOp(tf: Tf): LayerClass<TensorOpArgs> {
         }
         case 'clip':
           return tf.clipByValue(x, op.min, op.max);
+        case 'expand':
+          return tf.broadcastTo(x, [x.shape[0]!, ...op.shape]);
         case 'select': {
           const rank = Math.max(
             ...xs.map((t) => t.rank),

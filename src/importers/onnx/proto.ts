@@ -169,12 +169,16 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
  * keeps its one value), and the fields this schema does not name are dropped, none of which ONNX Runtime
  * needs to execute the graph.
  */
-export function withOutputs(bytes: Uint8Array, names: readonly string[]): Uint8Array {
+export function withOutputs(
+  bytes: Uint8Array,
+  names: readonly string[],
+  elemType: (name: string) => number = () => 1,
+): Uint8Array {
   const type = types().lookupType('onnx.ModelProto');
   const message = type.decode(bytes) as unknown as { graph: { output: unknown[] } };
   const valueInfo = types().lookupType('onnx.ValueInfoProto');
   for (const name of names) {
-    message.graph.output.push(valueInfo.fromObject({ name, type: { tensorType: { elemType: 1 } } }));
+    message.graph.output.push(valueInfo.fromObject({ name, type: { tensorType: { elemType: elemType(name) } } }));
   }
   return type.encode(message).finish();
 }

@@ -185,6 +185,10 @@ export function broadcastValues(
   return { t: 'const', dims, values, float: a.float || b.float };
 }
 
+/** Values the dynamo exporter computed from buffers and stored, by the aten op that made them (`unsqueeze_16`). */
+const DYNAMO_FOLDED =
+  /^(cos|sin|unsqueeze|squeeze|mul|add|sub|div|pow|neg|expand|cat|view|reshape|transpose|permute|slice|clone|_to_copy|matmul|arange|triu|tril)(_\d+)?$/;
+
 /**
  * A stored float tensor in arithmetic is a parameter (PyTorch's nn.Parameter) when it has more than one
  * element, or one element along at least one axis (`nn.Parameter(torch.ones(1))`), unless the exporter
@@ -192,8 +196,9 @@ export function broadcastValues(
  * TorchScript's folding a scalar as `onnx::Op_N`; Constant nodes are never parameters.
  */
 export function isParameter(name: string, dims: readonly number[]): boolean {
-  // dynamo's val_N are its constants whatever their size (a causal mask of 1x1xTxT too).
-  if (/^val_\d+$/.test(name)) return false;
+  // dynamo's val_N are its constants whatever their size (a causal mask of 1x1xTxT too); a buffer it computed
+  // and folded (RoPE's cos and sin caches) is named after the aten op that made it.
+  if (/^val_\d+$/.test(name) || DYNAMO_FOLDED.test(name)) return false;
   if (prod(dims) > 1) return true;
   return dims.length > 0 && prod(dims) === 1 && !name.startsWith('onnx::');
 }

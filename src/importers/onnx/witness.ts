@@ -56,6 +56,21 @@ interface OrtRun {
   inputs: Map<string, { data: Float32Array; dims: number[] }>;
 }
 
+/** Operators whose output is bool. */
+const LOGICAL_OPS = new Set([
+  'IsNaN',
+  'IsInf',
+  'Not',
+  'And',
+  'Or',
+  'Xor',
+  'Equal',
+  'Less',
+  'Greater',
+  'LessOrEqual',
+  'GreaterOrEqual',
+]);
+
 /** Runs the file in ONNX Runtime with every tensor the conversion knows exposed as an output. */
 async function runOrt(path: string, file: OnnxFile): Promise<OrtRun> {
   const ort = await loadOrt();
@@ -67,7 +82,11 @@ async function runOrt(path: string, file: OnnxFile): Promise<OrtRun> {
   const exposed = [...file.imported.tensors.keys()].filter((name) => !declared.has(name) && produced.has(name));
   // The model with every tensor exposed runs from memory; its external data is read from the model's own
   // folder (ONNX Runtime refuses a linked copy that resolves outside a temporary one).
-  const session = await ort.InferenceSession.create(withOutputs(file.bytes, exposed), {
+  // Each exposed output with its element type: the file's value_info, else bool for a logical op's, else float.
+  const declaredType = new Map(g.valueInfo.map((v) => [v.name, v.type?.tensorType?.elemType]));
+  const logical = new Set(g.node.filter((n) => LOGICAL_OPS.has(n.opType)).flatMap((n) => n.output));
+  const elemType = (name: string): number => Number(declaredType.get(name) ?? 0) || (logical.has(name) ? 9 : 1);
+  const session = await ort.InferenceSession.create(withOutputs(file.bytes, exposed, elemType), {
     graphOptimizationLevel: 'disabled',
     intraOpNumThreads: 1,
     extra: { session: { model_external_initializers_file_folder_path: resolve(dirname(path)) } },

@@ -1,4 +1,7 @@
-/** Gather: folded on constants, a slice of one position of a tensor, or nn.Embedding's table lookup. */
+/**
+ * Gather: folded on constants, a slice of one position of a tensor, nn.Embedding's table lookup, or a
+ * table read at constant rows; GatherElements folded on constants.
+ */
 import { prod } from '../../../exact.js';
 import { attrInt } from '../attributes.js';
 import { checkFold, identity, isParameter, strides, type Tensor, type WeightLayout } from '../values.js';
@@ -77,11 +80,41 @@ const gather: Handler = function (n) {
   this.foldTo(n, dims, out, data.float);
 };
 
+/** GatherElements on constants (BERT's token_type_ids buffer read at the positions): folded. */
+const gatherElements: Handler = function (n) {
+  const c = this;
+  const data = c.value(n, 0);
+  const idx = c.value(n, 1);
+  if (data.t !== 'const' || idx.t !== 'const') return c.unknown(n, 'GatherElements of a computed tensor');
+  const rank = data.dims.length;
+  const axis = (attrInt(n, 'axis', 0) + rank) % rank;
+  if (idx.dims.length !== rank)
+    return c.unknown(n, `GatherElements of rank-${idx.dims.length} indices into rank ${rank}`);
+  checkFold(c.where(n), idx.dims);
+  const values = c.valuesOf(data);
+  const indices = c.valuesOf(idx);
+  const [ds, is] = [strides(data.dims), strides(idx.dims)];
+  const out = indices.map((raw, k) => {
+    const i = raw < 0 ? raw + data.dims[axis]! : raw;
+    if (!(i >= 0 && i < data.dims[axis]!)) return NaN;
+    let src = 0;
+    let rest = k;
+    for (let a = 0; a < rank; a++) {
+      const coord = Math.floor(rest / is[a]!);
+      rest -= coord * is[a]!;
+      src += (a === axis ? i : coord) * ds[a]!;
+    }
+    return values[src]!;
+  });
+  if (out.some(Number.isNaN)) return c.unknown(n, 'GatherElements with an index outside its axis');
+  this.foldTo(n, idx.dims, out, data.float);
+};
+
 const embedding: WeightLayout = (source, stored) => [
   { data: stored(source.inits[0]!).data, shape: stored(source.inits[0]!).dims },
 ];
 
 export const { operators, layouts }: OpFile = {
-  operators: { Gather: { convert: gather, lift: axisAttr(() => 0) } },
+  operators: { Gather: { convert: gather, lift: axisAttr(() => 0) }, GatherElements: { convert: gatherElements } },
   layouts: { Embedding: embedding },
 };

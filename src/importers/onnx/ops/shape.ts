@@ -136,7 +136,7 @@ const transpose: Handler = function (n) {
 };
 
 // Expand to a shape that only adds the batch axis (ViT's class token, cls.expand(n, -1, -1) at batch 1)
-// keeps its input; a constant expands to its values. Anything else would repeat a computed tensor.
+// keeps its input; a constant expands to its values; a computed tensor is repeated by an expand node.
 const expand: Handler = function (n) {
   const c = this;
   const v = c.value(n, 0, true);
@@ -156,6 +156,12 @@ const expand: Handler = function (n) {
       n.output[0]!,
       broadcastValues(c.where(n), { ...v, values: c.valuesOf(v) }, ones, (x) => x),
     );
+  }
+  if (v.t === 'tensor' && out[0] === 1 && out.length === v.onnx.length) {
+    // A computed tensor repeated along axes of 1 (grouped-query attention's repeat_kv): in ONNX order.
+    const x = c.layout(n, v.flat ? (c.value(n, 0) as Tensor) : v, identity(v.perm.length), 'onnx_order');
+    const { ref, shapes } = c.emit(n, { kind: 'expand', shape: out.slice(1) }, [x.ref]);
+    return void c.out(n, 0, ref, shapes[0]!, identity(shapes[0]!.length));
   }
   c.unknown(
     n,

@@ -641,7 +641,13 @@ export function tensorOp(tf: Tf): LayerClass<TensorOpArgs> {
         }
         case 'matmul': {
           const [a, b] = [xs[0]!, xs[1]!];
-          return a.rank === 2 + 1 && b.rank === 3 ? tf.matMul(a, b) : tf.einsum('...ij,...jk->...ik', a, b);
+          if (a.rank === 3 && b.rank === 3) return tf.matMul(a, b);
+          // Leading axes broadcast, then folded into one batch (tfjs' cpu and wasm einsum take no ellipsis).
+          const lead = broadcast(this.name, 'matmul', [a.shape.slice(0, -2), b.shape.slice(0, -2)]);
+          const [i, j, k] = [a.shape.at(-2)!, a.shape.at(-1)!, b.shape.at(-1)!];
+          const a3 = tf.reshape(tf.broadcastTo(a, [...lead, i, j]), [-1, i, j]);
+          const b3 = tf.reshape(tf.broadcastTo(b, [...lead, j, k]), [-1, j, k]);
+          return tf.reshape(tf.matMul(a3, b3), [...lead, i, k]);
         }
         case 'instanceNorm': {
           const spatial = Array.from({ length: x.rank - 2 }, (_, i) => i + 1);

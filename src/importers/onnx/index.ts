@@ -96,6 +96,24 @@ function notes(model: ModelProto, imported: OnnxImport): string[] {
       `${derived.size} stored tensor(s) used in arithmetic (${int(values)} values) were computed by the exporter from parameters by constant folding (a PReLU slope or GroupNorm scale reshaped, the same count; Swin's relative position bias gathered from its smaller table, a larger one): they are counted as the file holds them`,
     );
   }
+  // The dynamo exporter stores embedding(table, position_ids) as the rows it read, named after the aten op.
+  const rows = dynamo
+    ? [...imported.weights.values()]
+        .filter((w) => w.op === 'paramOp')
+        .flatMap((w) => w.inits)
+        .filter((i) => /^embedding(_\d+)?$/.test(i))
+    : [];
+  if (rows.length) {
+    out.push(
+      `${rows.length} stored tensor(s) (first "${rows[0]}") are embeddings the dynamo exporter computed at export, a table read at constant positions (position_ids): the file holds the rows read, not the table, so PyTorch's sum(p.numel()) is larger by the rows no position reads`,
+    );
+  }
+  const sharedCalls = imported.graph.nodes.filter((n) => n.sharedWith !== undefined);
+  if (sharedCalls.length) {
+    out.push(
+      `${sharedCalls.length} node(s) (first "${sharedCalls[0]!.name}", a call of "${sharedCalls[0]!.sharedWith}") read the stored tensors of an earlier node: one module called again, its parameters counted once and its MACs per call, as PyTorch and torchinfo count them`,
+    );
+  }
   out.push(`${int(g.initializer.length)} stored tensors, ${int(g.node.length)} nodes`);
   return out;
 }

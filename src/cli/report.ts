@@ -5,7 +5,7 @@ import { checkOutFile } from '../outfile.js';
 import { publishedVerdicts } from '../published.js';
 import { resolveModel } from '../resolve.js';
 import { ZOO } from '../../models/index.js';
-import type { BackendChoice, BackendName } from '../backend.js';
+import type { BackendChoice } from '../backend.js';
 import type { BenchResult } from '../bench.js';
 import type { VerifyResult } from '../verify.js';
 import {

@@ -13,10 +13,10 @@
  */
 import type * as TF from '@tensorflow/tfjs';
 import { customBase, perExample, shapesOf, singleInput, singleShape } from '../tfjs/base.js';
-import type { LayerArgs, WeightedArgs } from '../tfjs/base.js';
+import type { LayerArgs, ConfigArgs, WeightedArgs } from '../tfjs/base.js';
 import { mul, prod, sum } from '../exact.js';
 import { activationOp, fused, type ActivationFn } from './activation.js';
-import { bias, checkPositive, fail, fusedText, one, otherFactors, weight } from './spec.js';
+import { bias, checkPositive, fail, fusedText, one, otherFactors, weight, configLayer } from './spec.js';
 import type { ConfigReader, Kinds, LayerClass, Shape, Tf, WeightSpec } from './spec.js';
 
 export interface MultiHeadAttentionConfig {
@@ -572,13 +572,7 @@ export const attentionKinds: Kinds<AttentionFamily> = {
       },
     },
     custom: [einsumDenseLayer],
-    tfjs: (c, ctx) => {
-      const Layer = ctx.custom(einsumDenseLayer);
-      return ctx.use(
-        new Layer({ name: ctx.name, config: c, kernelInitializer: ctx.kernelInitializer }),
-        ctx.inputs[0]!,
-      );
-    },
+    tfjs: configLayer(einsumDenseLayer),
     factors: (_c, info, convention) => otherFactors(info, convention),
     window: null,
   },
@@ -754,9 +748,7 @@ export function luongAttentionLayer(tf: Tf): LayerClass<LuongAttentionArgs> {
   };
 }
 
-export interface EinsumDenseArgs extends WeightedArgs {
-  config: EinsumDenseConfig;
-}
+export type EinsumDenseArgs = ConfigArgs<EinsumDenseConfig>;
 
 /** Keras' EinsumDense: tf.einsum of the input and a kernel shaped by the equation, plus bias and activation. */
 export function einsumDenseLayer(tf: Tf): LayerClass<EinsumDenseArgs> {

@@ -18,12 +18,12 @@
  */
 import type * as TF from '@tensorflow/tfjs';
 import { customBase, initializer, perExample, singleInput, singleShape } from '../tfjs/base.js';
-import type { LayerArgs, WeightedArgs } from '../tfjs/base.js';
+import type { LayerArgs, ConfigArgs } from '../tfjs/base.js';
 import { mul, prod, sum } from '../exact.js';
 import { activationOp, readActivation, tfjsActivation, type ActivationFn } from './activation.js';
 // The registry, for a wrapped layer's spec: used inside functions only, as index.ts imports this file first.
 import { kindSpec, type LayerConfig } from './index.js';
-import { bias, checkPositive, fail, one, otherFactors, weight } from './spec.js';
+import { bias, checkPositive, fail, one, otherFactors, weight, configLayer } from './spec.js';
 import type { BuildCtx, ConfigReader, Kinds, LayerInfo, Shape, Tf, WeightSpec } from './spec.js';
 import { padText, sizeText, slide } from './window.js';
 
@@ -841,13 +841,7 @@ export const sequenceKinds: Kinds<SequenceFamily> = {
       },
     },
     custom: [reversibleEmbeddingLayer],
-    tfjs: (c, ctx) => {
-      const Layer = ctx.custom(reversibleEmbeddingLayer);
-      return ctx.use(
-        new Layer({ name: ctx.name, config: c, kernelInitializer: ctx.kernelInitializer }),
-        ctx.inputs[0]!,
-      );
-    },
+    tfjs: configLayer(reversibleEmbeddingLayer),
     factors: (_c, info, convention) => otherFactors(info, convention),
     window: null,
   },
@@ -867,13 +861,7 @@ export const sequenceKinds: Kinds<SequenceFamily> = {
     describe: (c) => `${c.inputDim}x${c.outputDim} rows ${fixedRowsText(c.indices)}`,
     keras: {},
     custom: [fixedEmbeddingLayer],
-    tfjs: (c, ctx) => {
-      const Layer = ctx.custom(fixedEmbeddingLayer);
-      return ctx.use(
-        new Layer({ name: ctx.name, config: c, kernelInitializer: ctx.kernelInitializer }),
-        ctx.inputs[0]!,
-      );
-    },
+    tfjs: configLayer(fixedEmbeddingLayer),
     factors: (_c, info, convention) => otherFactors(info, convention),
     window: null,
   },
@@ -1104,9 +1092,7 @@ export function lstmTwoBiasCell(tf: Tf): CellClass<GruCellArgs> {
   };
 }
 
-export interface ConvLstmArgs extends WeightedArgs {
-  config: ConvLstmConfig;
-}
+export type ConvLstmArgs = ConfigArgs<ConvLstmConfig>;
 
 /**
  * ConvLSTM of any rank (tfjs-layers has only ConvLSTM2D): Keras' cell, gates i, f, c, o, with the input
@@ -1240,9 +1226,7 @@ export function bidirectionalMerge(tf: Tf): import('./spec.js').LayerClass<Bidir
   };
 }
 
-export interface ReversibleEmbeddingArgs extends WeightedArgs {
-  config: ReversibleEmbeddingConfig;
-}
+export type ReversibleEmbeddingArgs = ConfigArgs<ReversibleEmbeddingConfig>;
 
 /** `0..7` for consecutive rows, else the first few. */
 function fixedRowsText(indices: readonly number[]): string {
@@ -1251,9 +1235,7 @@ function fixedRowsText(indices: readonly number[]): string {
   return indices.length > 4 ? `${indices.slice(0, 4).join(',')},...` : indices.join(',');
 }
 
-export interface FixedEmbeddingArgs extends WeightedArgs {
-  config: FixedEmbeddingConfig;
-}
+export type FixedEmbeddingArgs = ConfigArgs<FixedEmbeddingConfig>;
 
 /** The table's fixed rows, the same for every example of the batch. */
 export function fixedEmbeddingLayer(tf: Tf): import('./spec.js').LayerClass<FixedEmbeddingArgs> {

@@ -122,6 +122,15 @@ export interface LayerClass<A> {
   readonly className: string;
 }
 
+/** The build of a kind whose one custom layer takes the kind's whole config (EinsumDense, the embeddings). */
+export const configLayer =
+  <C>(factory: (tf: Tf) => LayerClass<{ name?: string; config: C; kernelInitializer?: 'zeros' | 'glorotUniform' }>) =>
+  (c: C, ctx: BuildCtx): TF.SymbolicTensor =>
+    ctx.use(
+      new (ctx.custom(factory))({ name: ctx.name, config: c, kernelInitializer: ctx.kernelInitializer }),
+      ctx.inputs[0]!,
+    );
+
 /** Everything a kind's TensorFlow.js build gets: the library, its node, and a way to record its layers. */
 export interface BuildCtx {
   tf: Tf;

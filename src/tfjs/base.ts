@@ -16,6 +16,9 @@ export interface WeightedArgs extends LayerArgs {
   kernelInitializer?: Initializer;
 }
 
+/** The arguments of a layer that takes its kind's whole config (EinsumDense, the embeddings, ConvLSTM). */
+export type ConfigArgs<C> = WeightedArgs & { config: C };
+
 /** How a weight starts: the layer's kernel initializer, or a constant. */
 export type WeightStart = 'kernel' | 'zeros' | 'ones';
 

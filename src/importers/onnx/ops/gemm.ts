@@ -3,7 +3,7 @@ import { prod } from '../../../exact.js';
 import type { Converter } from '../convert.js';
 import { attrInt } from '../attributes.js';
 import type { GraphProto, NodeProto } from '../proto.js';
-import { identity, transpose, type Const, type Tensor, type WeightLayout } from '../values.js';
+import { identity, transpose, type Tensor, type WeightLayout } from '../values.js';
 import type { Handler, OpFile } from './def.js';
 import { none } from './lift.js';
 

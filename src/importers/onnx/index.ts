@@ -8,7 +8,7 @@ import { prod } from '../../exact.js';
 import { int } from '../../format/numbers.js';
 import type { Graph } from '../../graph.js';
 import type { ImportOptions, Imported } from '../types.js';
-import { Converter, modulePath, type OnnxImport } from './convert.js';
+import { Converter, isDynamo, modulePath, type OnnxImport } from './convert.js';
 import { decodeModel, type ModelProto } from './proto.js';
 import { checkExternal, externalOf } from './tensors.js';
 import { MAX_ONNX_BYTES, readRegular } from '../untrusted.js';
@@ -41,7 +41,7 @@ function notes(model: ModelProto, imported: OnnxImport): string[] {
   const g = model.graph!;
   const out: string[] = [];
   const producer = `${model.producerName || 'an unknown producer'} ${model.producerVersion}`.trim();
-  const dynamo = g.node.some((n) => n.metadataProps.some((p) => p.key === 'pkg.torch.onnx.name_scopes'));
+  const dynamo = g.node.some(isDynamo);
   out.push(
     `ONNX opset ${imported.opset}, IR version ${model.irVersion}, written by ${producer}` +
       (model.producerName === 'pytorch' ? ` (the ${dynamo ? 'dynamo' : 'TorchScript'} exporter)` : '') +

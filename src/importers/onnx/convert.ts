@@ -14,6 +14,7 @@ import type { Graph, GraphNode, LayerConfig } from '../../graph.js';
 import { kindSpec } from '../../kinds/index.js';
 import type { Shape } from '../../kinds/spec.js';
 import { operator, OPERATORS } from './ops/index.js';
+import { none } from './ops/lift.js';
 import type { GraphProto, ModelProto, NodeProto, TensorProto } from './proto.js';
 import { FLOAT_TYPES, inline, valuesOf } from './tensors.js';
 import {
@@ -121,6 +122,8 @@ export class Converter {
   readonly path: string;
   readonly inputs: OnnxInput[] = [];
   readonly batchMoves: string[] = [];
+  /** The file's static batch: the first axis every input shares (1 when it is symbolic or they differ). */
+  fileBatch = 1;
   readonly derived = new Map<string, TensorProto>();
 
   constructor(
@@ -147,6 +150,8 @@ export class Converter {
       this.addInput(vi.name, vi, g);
     }
     if (this.inputs.length === 0) bad(`${this.path}: the graph has no input`);
+    const firsts = new Set(this.inputs.map((i) => i.shape[0]!));
+    if (firsts.size === 1) this.fileBatch = [...firsts][0]!;
     this.run(g);
     this.markShared(new Set(g.initializer.map((t) => t.name)));
     this.renameComposites();
@@ -401,6 +406,17 @@ export class Converter {
       : '';
   }
 
+  /**
+   * Where a file traced at a static batch B > 1 holds B on this tensor's axes: ONNX axis 0 of a batch-first
+   * tensor, the first real axis of a lifted one whose examples stand in order there; -1 where it is not
+   * known (a transposed batch), or the file has no static batch.
+   */
+  batchAxis(v: Tensor): number {
+    if (this.fileBatch === 1) return -1;
+    if (!v.lifted) return 0;
+    return v.batchMajor ? 1 : -1;
+  }
+
   where(n: NodeProto): string {
     return `${this.path}: node "${n.name || n.output[0]}" (${n.opType})`;
   }
@@ -457,10 +473,11 @@ export class Converter {
     return big.every((p, i) => i === 0 || big[i - 1]! < p);
   }
 
-  unknown(n: NodeProto, what: string): void {
+  /** A node netcensus cannot count; `batch` where the refusal is about the batch axis (hinted). */
+  unknown(n: NodeProto, what: string, batch = false): void {
     if (!this.options.skipUnknown) {
       bad(
-        `${this.where(n)}: ${what} is not supported${this.firstAxisHint()}; --skip-unknown counts the rest and marks it "not counted"`,
+        `${this.where(n)}: ${what} is not supported${batch ? this.firstAxisHint() : ''}; --skip-unknown counts the rest and marks it "not counted"`,
       );
     }
     const info = (name: string) =>
@@ -498,6 +515,7 @@ export class Converter {
       if (this.readsLifted(n) && !def.selfLifting) return this.lifted(n);
       def.convert.call(this, n);
       this.deriveParameters(n);
+      this.measure(n);
     } finally {
       this.weights.reader = undefined;
     }
@@ -529,6 +547,21 @@ export class Converter {
     }
   }
 
+  /** A constant folded from a Shape, or from values that were, is in the batch of 1 (Const.measured). */
+  measure(n: NodeProto): void {
+    const measured =
+      n.opType === 'Shape' ||
+      n.input.some((name) => {
+        const v = name ? this.values.get(name) : undefined;
+        return v?.t === 'const' && v.measured;
+      });
+    if (!measured || this.fileBatch === 1) return;
+    for (const o of n.output) {
+      const v = o ? this.values.get(o) : undefined;
+      if (v?.t === 'const') this.values.set(o, { ...v, measured: true });
+    }
+  }
+
   readsLifted(n: NodeProto): boolean {
     return n.input.some((i) => (this.values.get(i) as Tensor | undefined)?.lifted);
   }
@@ -551,6 +584,7 @@ export class Converter {
         moved
           ? `${n.opType} of a tensor whose batch axis an earlier node moved`
           : `a ${n.opType} that moves the batch axis`,
+        true,
       );
     }
     if (!moved) this.batchMoves.push(n.name);
@@ -568,10 +602,17 @@ export class Converter {
     m.attribute = [...n.attribute];
     shift.call(this, m, rank);
     def.convert.call(this, m);
+    // An elementwise node keeps its input's examples where they were.
+    const major =
+      shift === none &&
+      m.input.every((name) => {
+        const v = name ? this.values.get(name) : undefined;
+        return v?.t !== 'tensor' || v.batchMajor;
+      });
     for (const o of n.output) {
       const v = this.values.get(o);
       if (v?.t !== 'tensor') continue;
-      const t = v.lifted ? v : { ...v, lifted: true };
+      const t = v.lifted ? v : { ...v, lifted: true, ...(major ? { batchMajor: true } : {}) };
       this.set(o, t.onnx[1] === 1 && t.onnx.length >= 3 ? this.unlift(n, t) : t);
     }
   }
@@ -581,7 +622,7 @@ export class Converter {
     if (v.lifted) return v;
     const x = this.layout(n, v, identity(v.perm.length), 'onnx_order');
     const { ref } = this.emit(n, { kind: 'reshape', target: x.onnx }, [x.ref], '__lift');
-    return { t: 'tensor', ref, onnx: [1, ...x.onnx], perm: identity(x.onnx.length), lifted: true };
+    return { t: 'tensor', ref, onnx: [1, ...x.onnx], perm: identity(x.onnx.length), lifted: true, batchMajor: true };
   }
 
   /** A lifted tensor whose leading ONNX axis is 1 again: batch-first. */
@@ -595,7 +636,9 @@ export class Converter {
   /** A constant input of a lifted node replaced by other values (a shape or axes one further on). */
   constInput(m: NodeProto, i: number, values: number[]): void {
     const name = `${m.output[0]}__lifted_input${i}`;
-    this.values.set(name, { t: 'const', dims: [values.length], values, float: false });
+    const was = m.input[i] ? this.values.get(m.input[i]!) : undefined;
+    const measured = was?.t === 'const' && was.measured ? { measured: true } : {};
+    this.values.set(name, { t: 'const', dims: [values.length], values, float: false, ...measured });
     const input = [...m.input];
     while (input.length <= i) input.push('');
     input[i] = name;

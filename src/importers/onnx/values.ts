@@ -22,6 +22,11 @@ export interface Const {
    * folded values, so the layer that reads it counts a parameter and the witness loads its values.
    */
   derived?: boolean;
+  /**
+   * Computed from a tensor's Shape: in netcensus' batch of 1, where the file's literal shapes are in its
+   * own static batch (see Converter.fileBatch).
+   */
+  measured?: boolean;
 }
 
 /** An activation: a graph tensor and how its axes relate to the ONNX tensor's. */
@@ -38,6 +43,11 @@ export interface Tensor {
   biasAfter?: boolean;
   /** Counted as one example of its whole ONNX shape: `onnx` is [1, ...that shape] (see Converter.lifted). */
   lifted?: boolean;
+  /**
+   * A lifted tensor whose first axis holds the examples in order, as a batch merged in front of it (a
+   * reshape of [B, N, C] into [B x N, C]): where a file traced at a static batch B writes B x k, k is meant.
+   */
+  batchMajor?: boolean;
 }
 
 export type Value = Const | Tensor;

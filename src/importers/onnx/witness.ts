@@ -130,7 +130,7 @@ async function runOrt(path: string, file: OnnxFile): Promise<OrtRun> {
 }
 
 /** The census' shape of a tensor, batch first, in ONNX's axis order. */
-function censusOnnxShape(c: Census, t: Tensor, batch: number): number[] | undefined {
+function censusOnnxShape(c: Census, t: Tensor, batch: number, runBatch: number): number[] | undefined {
   const { node, output } = splitRef(t.ref, (x) => c.infos.some((i) => i.node.name === x));
   const info = c.infos.find((i) => i.node.name === node);
   if (!info) return undefined;
@@ -138,17 +138,22 @@ function censusOnnxShape(c: Census, t: Tensor, batch: number): number[] | undefi
   if (!g) return undefined;
   const onnx = [batch, ...Array(g.length).fill(0)];
   t.perm.forEach((p, i) => (onnx[p + 1] = g[i]!));
-  // A lifted tensor's per-example shape is the file's whole shape (counted at batch 1).
-  return t.lifted ? onnx.slice(1) : onnx;
+  // A lifted tensor's per-example shape is the file's whole shape (counted at batch 1), with the run's
+  // examples on its first axis where they stand in order there.
+  if (!t.lifted) return onnx;
+  const whole = onnx.slice(1);
+  if (t.batchMajor) whole[0]! *= runBatch;
+  return whole;
 }
 
 function ortShapes(c: Census, file: OnnxFile, run: OrtRun): Witness {
   const mismatches: string[] = [];
   let compared = 0;
+  const runBatch = run.inputs.values().next().value?.dims[0] ?? 1;
   for (const [name, t] of file.imported.tensors) {
     const executed = run.dims.get(name);
     if (!executed) continue;
-    const mine = censusOnnxShape(c, t, executed[0] ?? 1);
+    const mine = censusOnnxShape(c, t, executed[0] ?? 1, runBatch);
     if (!mine) continue;
     compared++;
     if (mine.join('x') !== executed.join('x'))

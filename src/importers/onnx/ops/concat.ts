@@ -53,7 +53,7 @@ const concat: Handler = function (n) {
   let ts = vs as Tensor[];
   const rank = ts[0]!.onnx.length;
   const a = axis0 < 0 ? axis0 + rank : axis0;
-  if (a === 0) return c.unknown(n, 'Concat along the batch axis');
+  if (a === 0) return c.unknown(n, 'Concat along the batch axis', true);
   if (!ts.every((t) => same(t.perm, ts[0]!.perm)))
     ts = ts.map((t) => c.layout(n, t, identity(t.perm.length), 'onnx_order'));
   const perm = ts[0]!.perm;
@@ -71,7 +71,7 @@ const split: Handler = function (n) {
   const rank = v.onnx.length;
   const a0 = attrInt(n, 'axis', 0);
   const a = a0 < 0 ? a0 + rank : a0;
-  if (a === 0) return c.unknown(n, 'Split along the batch axis');
+  if (a === 0) return c.unknown(n, 'Split along the batch axis', true);
   const size = v.onnx[a]!;
   let sizes = n.input[1] ? c.constant(n, 1, 'the split sizes') : attrInts(n, 'split');
   if (!sizes) {

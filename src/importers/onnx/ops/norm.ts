@@ -4,12 +4,15 @@ import type { LayerConfig } from '../../../graph.js';
 import { attrFloat, attrInt } from '../attributes.js';
 import { channelsLast, identity, type WeightLayout } from '../values.js';
 import type { Handler, OpFile } from './def.js';
-import { axisAttr } from './lift.js';
+import { axisAttr, none } from './lift.js';
 
+/** A lifted input (LeViT's bn(x.flatten(0, 1)), [B x N, C]) has its channels on its second real axis. */
 const batchNorm: Handler = function (n) {
   const c = this;
   const x0 = c.tensor(n, 0);
-  const x = c.layout(n, x0, channelsLast(x0.perm.length), 'channels_last');
+  const rank = x0.perm.length;
+  const want = x0.lifted ? [0, ...channelsLast(rank - 1).map((p) => p + 1)] : channelsLast(rank);
+  const x = c.layout(n, x0, want, 'channels_last');
   const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => c.value(n, i));
   // affine=False exports its ones and zeros as Constant nodes: those are not parameters.
   const stored = (v: typeof scale) => v!.t === 'const' && v!.init !== undefined;
@@ -104,7 +107,7 @@ const normalizedShape: WeightLayout = (source, t) => source.inits.map((n) => ({ 
 
 export const { operators, layouts }: OpFile = {
   operators: {
-    BatchNormalization: { convert: batchNorm, spatial: true },
+    BatchNormalization: { convert: batchNorm, spatial: true, lift: none },
     InstanceNormalization: { convert: instanceNorm, spatial: true },
     LayerNormalization: { convert: layerNorm, lift: axisAttr(() => -1) },
     LRN: { convert: lrn, spatial: true },

@@ -41,7 +41,7 @@ const recurrent: Handler = function (n) {
   const real = x0.lifted ? x0.onnx.slice(1) : x0.onnx;
   // Batch-first [1, steps, features]: layout 1 as it is; layout 0 [steps, 1, features] from its lifted form.
   if (real.length !== 3 || real[layout === 0 ? 1 : 0] !== 1 || (layout === 0) !== Boolean(x0.lifted))
-    return c.unknown(n, `a ${op} over [${real.join(', ')}] (layout ${layout})`);
+    return c.unknown(n, `a ${op} over [${real.join(', ')}] (layout ${layout})`, true);
   const [steps, features] = layout === 0 ? [real[0]!, real[2]!] : [real[1]!, real[2]!];
   const ordered = c.layout(n, x0, identity(x0.perm.length), 'onnx_order');
   const x =

@@ -14,6 +14,7 @@ import {
   identity,
   same,
   strides,
+  type Const,
   type Tensor,
 } from '../values.js';
 import type { Handler, OpFile } from './def.js';
@@ -61,7 +62,7 @@ const squeeze: Handler = function (n) {
 };
 
 /** Reshapes a tensor to an ONNX shape whose batch stays first. */
-export function reshapeTo(this: Converter, n: NodeProto, v: Tensor, out: number[]): void {
+export function reshapeTo(this: Converter, n: NodeProto, v: Tensor, out: number[], extra: Partial<Tensor> = {}): void {
   const c = this;
   if (out[0] !== v.onnx[0]) return c.lifted(n);
   const target = out.slice(1);
@@ -73,37 +74,56 @@ export function reshapeTo(this: Converter, n: NodeProto, v: Tensor, out: number[
   }
   const x = c.orderSafe(v) ? v : c.layout(n, v, identity(v.perm.length), 'onnx_order');
   if (same(graphShape(x), target))
-    return c.set(n.output[0]!, { t: 'tensor', ref: x.ref, onnx: out, perm: identity(target.length) });
+    return c.set(n.output[0]!, { t: 'tensor', ref: x.ref, onnx: out, perm: identity(target.length), ...extra });
   const { ref, shapes } = c.emit(n, { kind: 'reshape', target }, [x.ref]);
-  c.out(n, 0, ref, shapes[0]!, identity(target.length));
+  c.out(n, 0, ref, shapes[0]!, identity(target.length), extra);
 }
 
+/**
+ * A file traced at a static batch B > 1 writes its reshapes for B ([2, 512, 12, 64]; dynamo's [B x N, C]):
+ * the tensor is reshaped as the file reshapes it, and B divided back out of the axis that then holds the
+ * examples in order. A reshape that would interleave examples is refused, never read at another size.
+ */
 const reshape: Handler = function (n) {
   const c = this;
   const v = c.value(n, 0);
   const shape = c.constant(n, 1, 'the target shape');
   const dims = v.t === 'tensor' ? v.onnx : v.dims;
+  const measured = (c.value(n, 1) as Const).measured;
+  const b = v.t === 'tensor' && !measured ? c.batchAxis(v) : -1;
+  const batch = b >= 0 ? c.fileBatch : 1;
+  const file = dims.map((d, i) => (i === b ? d * batch : d));
   const allowzero = attrInt(n, 'allowzero', 0);
-  const out = shape.map((d, i) => (d === 0 && !allowzero ? dims[i]! : d));
+  const out = shape.map((d, i) => (d === 0 && !allowzero ? file[i]! : d));
   const known = prod(out.filter((d) => d !== -1));
   const unknown = out.indexOf(-1);
-  if (unknown >= 0) out[unknown] = prod(dims) / known;
-  if (!Number.isInteger(out[unknown] ?? 0) || prod(out) !== prod(dims)) {
-    return c.unknown(n, `a Reshape of [${dims.join(', ')}] into [${shape.join(', ')}]`);
+  if (unknown >= 0) out[unknown] = prod(file) / known;
+  if (!Number.isInteger(out[unknown] ?? 0) || prod(out) !== prod(file)) {
+    return c.unknown(n, `a Reshape of [${file.join(', ')}] into [${shape.join(', ')}]`, true);
   }
   if (v.t === 'const') return this.foldTo(n, out, c.valuesOf(v), v.float);
-  reshapeTo.call(this, n, v, out);
+  if (batch > 1) {
+    if (out[b]! % batch !== 0)
+      return c.unknown(n, `a Reshape of [${file.join(', ')}] into [${shape.join(', ')}] across the file's batch of ${batch}`, true);
+    out[b] = out[b]! / batch;
+  }
+  reshapeTo.call(this, n, v, out, v.lifted && b === 1 ? { batchMajor: true } : {});
 };
 
+/** A lifted tensor (LeViT's bn(x.flatten(0, 1))) is flattened behind its batch of 1, its axes as the file's. */
 const flatten: Handler = function (n) {
   const c = this;
   const v = c.value(n, 0);
   const axis = attrInt(n, 'axis', 1);
-  const dims = v.t === 'tensor' ? v.onnx : v.dims;
+  const lifted = v.t === 'tensor' && v.lifted;
+  const dims = v.t === 'tensor' ? (lifted ? v.onnx.slice(1) : v.onnx) : v.dims;
   const a = axis < 0 ? axis + dims.length : axis;
   const out = [prod(dims.slice(0, a)), prod(dims.slice(a))];
   if (v.t === 'const') return this.foldTo(n, out, c.valuesOf(v), v.float);
-  reshapeTo.call(this, n, v, out);
+  if (!lifted) return reshapeTo.call(this, n, v, out);
+  // Axis 0 puts every example on one row: that moves the batch again.
+  if (a === 0) return c.unknown(n, 'a Flatten from axis 0 of a tensor whose batch axis an earlier node moved', true);
+  reshapeTo.call(this, n, v, [1, ...out], v.batchMajor ? { batchMajor: true } : {});
 };
 
 const transpose: Handler = function (n) {
@@ -145,6 +165,10 @@ const expand: Handler = function (n) {
   const rank = Math.max(dims.length, shape.length);
   const from = [...Array(rank - dims.length).fill(1), ...dims];
   const to = [...Array(rank - shape.length).fill(1), ...shape];
+  // A file traced at a static batch B expands to B examples (ViT's cls.expand(B, -1, -1)): one here.
+  const measured = (c.value(n, 1) as Const).measured;
+  if (c.fileBatch > 1 && !measured && to[0] === c.fileBatch && from[0] === 1 && (v.t === 'const' || !v.lifted))
+    to[0] = 1;
   const out = from.map((d, i) => (d === 1 ? to[i]! : d));
   if (from.some((d, i) => d !== 1 && to[i] !== 1 && to[i] !== d))
     return c.unknown(n, `Expand of [${dims.join(', ')}] to [${shape.join(', ')}]`);
@@ -183,7 +207,7 @@ export const { operators }: OpFile = {
       }),
     },
     Reshape: { convert: reshape, lift: shapeInput(1) },
-    Flatten: { convert: flatten },
+    Flatten: { convert: flatten, lift: none },
     Transpose: {
       convert: transpose,
       lift: function (m, rank) {

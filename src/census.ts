@@ -440,7 +440,9 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
     }
     biasAdds = checked(biasAdds + mul('bias adds', w.biasElems, biasPositions(i), batch), 'bias adds');
     if (module.torchinfoParams > 0) {
-      const positions = kindSpec(i.node.config).torchinfoSteps?.(i.inputShapes) ?? biasPositions(i);
+      const spec = kindSpec(i.node.config);
+      const rows = spec.convLike ? undefined : i.node.mergedRows;
+      const positions = spec.torchinfoSteps?.(i.inputShapes) ?? rows ?? biasPositions(i);
       torchinfo = checked(torchinfo + mul('MACs', module.torchinfoParams, positions, batch), 'MACs');
     }
     if (w.hasTorchParams)

@@ -60,6 +60,11 @@ export interface GraphNode {
   sharedWith?: string;
   /** Enclosing models or modules, outermost first (nested Keras models); none for a flat graph. */
   parents?: readonly string[];
+  /**
+   * Rows per example of a first axis the export merged with the batch (a module called on [B x N, C]:
+   * LeViT's BatchNorm1d over tokens). torchinfo 1.8 counts such a module's parameters once per row.
+   */
+  mergedRows?: number;
 }
 
 /** A reference `name` or `name:k` as the node it names and the output index; names win over the suffix. */

@@ -49,6 +49,17 @@ export interface FixedEmbeddingConfig {
   indices: number[];
   indexShape: number[];
 }
+/**
+ * Logits by an embedding table another layer holds (a language model's head tied to its token embedding,
+ * GPT-2's lm_head): x times the table transposed. The node shares its owner's weights (sharedWith), so the
+ * table is counted once, with the embedding; the projection's MACs are its own.
+ */
+export interface TiedProjectionConfig {
+  kind: 'tiedProjection';
+  /** The table's rows (the vocabulary: this layer's units) and columns (its input features). */
+  inputDim: number;
+  outputDim: number;
+}
 /** Keras 3's ReversibleEmbedding: an Embedding that can also project back to logits (a second matrix unless tied). */
 export interface ReversibleEmbeddingConfig {
   kind: 'reversibleEmbedding';
@@ -132,6 +143,7 @@ export type SequenceFamily =
   | EmbeddingConfig
   | ReversibleEmbeddingConfig
   | FixedEmbeddingConfig
+  | TiedProjectionConfig
   | RecurrentConfig
   | RnnConfig
   | ConvLstmConfig
@@ -814,6 +826,33 @@ export const sequenceKinds: Kinds<SequenceFamily> = {
     window: null,
   },
 
+  tiedProjection: {
+    title: 'Linear',
+    titleOf: () => 'Linear (tied)',
+    outputShape: (c, inputs, name) => {
+      const s = one(name, c.kind, inputs);
+      checkPositive(name, c.kind, 'input_dim and output_dim', [c.inputDim, c.outputDim]);
+      if (s.at(-1) !== c.outputDim)
+        fail(name, c.kind, `expects ${c.outputDim} features, the table's columns, got [${s.join('x')}]`);
+      return [...s.slice(0, -1), c.inputDim];
+    },
+    // The table is its owner's (the embedding): counted there.
+    weights: () => [],
+    macs: (c, inputs) => mul('MACs', prod(inputs[0]!.slice(0, -1)), c.inputDim, c.outputDim),
+    describe: (c) => `${c.outputDim}->${c.inputDim} by the embedding's table`,
+    keras: {},
+    readsOwner: true,
+    custom: [tiedProjectionLayer],
+    tfjs: (c, ctx) => {
+      const table = ctx.owner?.[0] ?? fail(ctx.info.node.name, c.kind, 'has no embedding layer to read its table from');
+      const layer = new (ctx.custom(tiedProjectionLayer))({ name: ctx.name, config: c });
+      layer.table = table;
+      return ctx.use(layer, ctx.inputs[0]!);
+    },
+    factors: (_c, info, convention) => otherFactors(info, convention),
+    window: null,
+  },
+
   reversibleEmbedding: {
     title: 'ReversibleEmbedding',
     outputShape: (c, inputs, name) => {
@@ -1233,6 +1272,37 @@ function fixedRowsText(indices: readonly number[]): string {
   const consecutive = indices.every((x, i) => x === indices[0]! + i);
   if (consecutive && indices.length > 1) return `${indices[0]}..${indices.at(-1)}`;
   return indices.length > 4 ? `${indices.slice(0, 4).join(',')},...` : indices.join(',');
+}
+
+export type TiedProjectionArgs = ConfigArgs<TiedProjectionConfig>;
+
+/** x by the owner's table transposed; no weights of its own (countParams() 0, as the census counts it). */
+export function tiedProjectionLayer(
+  tf: Tf,
+): import('./spec.js').LayerClass<TiedProjectionArgs, TF.layers.Layer & { table?: TF.layers.Layer }> {
+  return class TiedProjection extends customBase(tf)<TiedProjectionArgs> {
+    static className = 'NetcensusTiedProjection';
+    /** The embedding layer whose table this one reads (set by the build, not an argument: args are copied). */
+    table?: TF.layers.Layer;
+
+    override censusShape(inputs: Shape[]): Shape {
+      return sequenceKinds.tiedProjection.outputShape(this.args.config, inputs, this.name);
+    }
+
+    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
+      return tf.tidy(() => {
+        const x = singleInput(inputs);
+        const c = this.args.config;
+        const table = this.table!.weights[0]!.read();
+        const y = tf.matMul(tf.reshape(x, [-1, c.outputDim]), table, false, true);
+        return tf.reshape(y, [...x.shape.slice(0, -1), c.inputDim]);
+      });
+    }
+
+    override getConfig(): TF.serialization.ConfigDict {
+      return { ...super.getConfig(), config: this.args.config as unknown as TF.serialization.ConfigDict };
+    }
+  };
 }
 
 export type FixedEmbeddingArgs = ConfigArgs<FixedEmbeddingConfig>;

@@ -117,8 +117,8 @@ export interface ConfigReader {
 }
 
 /** A custom tfjs layer class, as a kind's factory makes it for one TensorFlow.js instance. */
-export interface LayerClass<A> {
-  new (args: A): TF.layers.Layer;
+export interface LayerClass<A, L extends TF.layers.Layer = TF.layers.Layer> {
+  new (args: A): L;
   readonly className: string;
 }
 
@@ -148,6 +148,8 @@ export interface BuildCtx {
   use(layer: TF.layers.Layer, x: TF.SymbolicTensor | TF.SymbolicTensor[]): TF.SymbolicTensor;
   /** The custom layer classes a kind defines, made once per TensorFlow.js instance and registered. */
   custom<T>(factory: (tf: Tf) => T): T;
+  /** The layers of the node this one shares weights with (GraphNode.sharedWith), for a kind that reads them. */
+  owner?: readonly TF.layers.Layer[];
 }
 
 export interface KindSpec<C extends { kind: string }> {
@@ -186,6 +188,11 @@ export interface KindSpec<C extends { kind: string }> {
   kerasCallInputs?: readonly string[];
   /** Custom tfjs layer classes the kind's build uses (registered for serialization before deserializing). */
   custom?: ReadonlyArray<(tf: Tf) => unknown>;
+  /**
+   * A call that reads its owner's weights (sharedWith) through a layer of its own, another kind than the
+   * owner's (a tied head reading an embedding's table): the builder does not replay the owner's layers.
+   */
+  readsOwner?: true;
   /** Builds the layer as TensorFlow.js layers and returns its output tensor (or tensors, for several outputs). */
   tfjs(c: C, ctx: BuildCtx): TF.SymbolicTensor | TF.SymbolicTensor[];
   /**

@@ -123,6 +123,14 @@ export interface UnaryConfig {
   kind: 'unary';
   op: UnaryOp;
 }
+/** Random draws of its input's shape (torch.randn_like in a forward): no parameters, no multiply-adds. */
+export interface RandomConfig {
+  kind: 'random';
+  distribution: 'normal' | 'uniform';
+  /** normal: mean and standard deviation; uniform: low and high. */
+  a: number;
+  b: number;
+}
 export interface ReduceConfig {
   kind: 'reduce';
   op: ReduceOp;
@@ -159,6 +167,7 @@ export type TensorFamily =
   | ParamOpConfig
   | ParamConcatConfig
   | UnaryConfig
+  | RandomConfig
   | SelectConfig
   | ExpandConfig
   | ReduceConfig
@@ -330,6 +339,14 @@ export const tensorKinds: Kinds<TensorFamily> = {
     ...simple,
     outputShape: (c, inputs, name) => one(name, c.kind, inputs),
     describe: () => '',
+  },
+
+  random: {
+    title: 'Random',
+    titleOf: (c) => (c.distribution === 'normal' ? 'RandomNormal' : 'RandomUniform'),
+    ...simple,
+    outputShape: (c, inputs, name) => one(name, c.kind, inputs),
+    describe: (c) => (c.distribution === 'normal' ? `mean ${c.a}, std ${c.b}` : `[${c.a}, ${c.b})`),
   },
 
   expand: {
@@ -634,6 +651,10 @@ export function tensorOp(tf: Tf): LayerClass<TensorOpArgs> {
         }
         case 'unary':
           return UNARY[op.op](tf, x);
+        case 'random':
+          return op.distribution === 'normal'
+            ? tf.randomNormal(x.shape, op.a, op.b)
+            : tf.randomUniform(x.shape, op.a, op.b);
         case 'reduce': {
           const axes = op.axes.map((a) => (a < 0 ? a + x.rank - 1 : a) + 1);
           if (op.op === 'l2') return tf.sqrt(tf.sum(tf.square(x), axes, op.keepDims));

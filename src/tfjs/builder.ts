@@ -157,7 +157,8 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
     const { node } = info;
     const layers: TF.layers.Layer[] = [];
     // A later call of a shared layer replays the first call's layers, in the order its build used them.
-    const reuse = node.sharedWith === undefined ? undefined : owned.get(node.sharedWith);
+    const owner = node.sharedWith === undefined ? undefined : owned.get(node.sharedWith);
+    const reuse = kindSpec(node.config).readsOwner ? undefined : owner;
     let replayed = 0;
     const name = tfjsName(node.name);
     const inputTensors = node.inputs.map((ref, i) => {
@@ -188,6 +189,7 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
         return layer.apply(x) as TF.SymbolicTensor;
       },
       custom: customLayer,
+      ...(owner ? { owner } : {}),
     };
     const built = kindSpec(node.config).tfjs(node.config, ctx);
     const outs = Array.isArray(built) ? built : [built];

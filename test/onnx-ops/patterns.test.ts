@@ -6,6 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/backend.js';
+import { errorBudget, RTOL } from '../../src/importers/onnx/witness.js';
 import { verifyGraph } from '../../src/verify.js';
 import { FLOAT, INT64, load, weight } from './build.js';
 
@@ -138,5 +139,34 @@ describe('ONNX: Where of computed tensors, IsNaN', () => {
       inits: [mask, scalar('neg', -1e9)],
     });
     expect(layers.map((l) => [l.kind, l.outputShape, l.params])).toEqual([['select', [1, 2, 4, 4], 0]]);
+  });
+});
+
+describe("ONNX Runtime witness: each tensor's tolerance follows float32 error growth", () => {
+  const chain = (depth: number, extra: Array<{ op: string; inputs: string[] }> = []) =>
+    load({
+      input: [1, 64],
+      nodes: [
+        ...Array.from({ length: depth }, (_, i) => ({ op: 'MatMul', inputs: [i === 0 ? 'x' : `t${i - 1}`, 'w'] })),
+        ...extra,
+      ],
+      inits: [weight('w', [64, 64])],
+    });
+  it('RTOL for a shallow net; 8 x eps x the sum of sqrt(inner axis) along the path for a deep one', () => {
+    const { file } = chain(200);
+    const budget = errorBudget(file, () => [1, 64]);
+    expect(budget.get('t0')).toBe(RTOL);
+    // 200 MatMuls of 64 terms each: 200 x sqrt(64) = 1600.
+    expect(budget.get('y')).toBeCloseTo(8 * 2 ** -23 * 1600, 12);
+    expect(budget.get('y')!).toBeGreaterThan(RTOL);
+  });
+  it('what is computed from a random draw has no tolerance: it is not compared', () => {
+    const { file } = chain(1, [
+      { op: 'RandomNormalLike', inputs: ['t0'] },
+      { op: 'Add', inputs: ['t0', 't1'] },
+    ]);
+    const budget = errorBudget(file, () => [1, 64]);
+    expect(budget.get('t0')).toBe(RTOL);
+    expect([budget.has('y'), budget.get('y'), budget.get('t1')]).toEqual([true, undefined, undefined]);
   });
 });

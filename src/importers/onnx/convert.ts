@@ -14,6 +14,8 @@ import type { Graph, GraphNode, LayerConfig } from '../../graph.js';
 import { kindSpec } from '../../kinds/index.js';
 import type { Shape } from '../../kinds/spec.js';
 import { operator, OPERATORS } from './ops/index.js';
+import { attr, attrInt, attrInts } from './attributes.js';
+import type { Lift } from './ops/def.js';
 import { none } from './ops/lift.js';
 import type { GraphProto, ModelProto, NodeProto, TensorProto } from './proto.js';
 import { FLOAT_TYPES, inline, valuesOf } from './tensors.js';
@@ -113,6 +115,8 @@ export class Converter {
   private folded = 0;
   readonly tensors = new Map<string, Tensor>();
   readonly weights = new WeightSources();
+  /** Embedding tables by initializer name, with the node that reads them (a tied head's owner). */
+  readonly tables = new Map<string, string>();
   readonly consumers = new Map<string, number>();
   readonly shapes = new Map<string, Shape[]>();
   /** The ONNX op each node came from, for names. */
@@ -406,15 +410,10 @@ export class Converter {
       : '';
   }
 
-  /**
-   * Where a file traced at a static batch B > 1 holds B on this tensor's axes: ONNX axis 0 of a batch-first
-   * tensor, the first real axis of a lifted one whose examples stand in order there; -1 where it is not
-   * known (a transposed batch), or the file has no static batch.
-   */
-  batchAxis(v: Tensor): number {
-    if (this.fileBatch === 1) return -1;
+  /** The axis of v's ONNX shape that holds the examples (see Tensor.batchAt); -1 where it is not known. */
+  examplesAxis(v: Tensor): number {
     if (!v.lifted) return 0;
-    return v.batchMajor ? 1 : -1;
+    return v.batchAt === undefined ? -1 : v.batchAt + 1;
   }
 
   where(n: NodeProto): string {
@@ -601,19 +600,66 @@ export class Converter {
     m.input = input;
     m.attribute = [...n.attribute];
     shift.call(this, m, rank);
+    const emitted = this.nodes.length;
     def.convert.call(this, m);
-    // An elementwise node keeps its input's examples where they were.
-    const major =
-      shift === none &&
-      m.input.every((name) => {
-        const v = name ? this.values.get(name) : undefined;
-        return v?.t !== 'tensor' || v.batchMajor;
-      });
+    const first = m.input.map((name) => (name ? this.values.get(name) : undefined)).find((v) => v?.t === 'tensor') as
+      Tensor | undefined;
+    // A module called on a tensor whose first axis holds the examples merged with more rows (GraphNode.mergedRows).
+    const rows = first?.batchAt === 0 ? first.onnx[1]! : 1;
+    if (rows > 1) for (const node of this.nodes.slice(emitted)) node.mergedRows = rows;
+    const at = this.examplesAfter(n, first, shift);
     for (const o of n.output) {
       const v = this.values.get(o);
       if (v?.t !== 'tensor') continue;
-      const t = v.lifted ? v : { ...v, lifted: true, ...(major ? { batchMajor: true } : {}) };
-      this.set(o, t.onnx[1] === 1 && t.onnx.length >= 3 ? this.unlift(n, t) : t);
+      let t = v.lifted ? v : { ...v, lifted: true };
+      if (t.batchAt === undefined && at !== undefined) t = { ...t, batchAt: at };
+      // Batch-first again where the examples are on the leading axis of 1 (in a file of a static batch, only
+      // where that axis is known to hold them).
+      const back = t.onnx[1] === 1 && t.onnx.length >= 3 && (this.fileBatch === 1 || t.batchAt === 0);
+      this.set(o, back ? this.unlift(n, t) : t);
+    }
+  }
+
+  /**
+   * Where a lifted node's output holds the examples (Tensor.batchAt), from where its lifted input holds
+   * them: kept by an elementwise node and by one along another axis, moved by a Transpose, shifted by a
+   * Squeeze or Unsqueeze; a Reshape or Flatten says itself; unknown otherwise.
+   */
+  examplesAfter(n: NodeProto, input: Tensor | undefined, shift: Lift): number | undefined {
+    const at = input?.batchAt;
+    if (at === undefined) return undefined;
+    const rank = input!.onnx.length - 1;
+    const norm = (a: number, r: number) => (a < 0 ? a + r : a);
+    const axes = (i: number) => (n.input[i] ? this.constant(n, i, 'the axes') : attrInts(n, 'axes'));
+    switch (n.opType) {
+      case 'Transpose':
+        return (attrInts(n, 'perm') ?? identity(rank).reverse()).indexOf(at);
+      case 'Squeeze': {
+        const gone = axes(1)?.map((a) => norm(a, rank));
+        if (!gone || gone.includes(at)) return undefined;
+        return at - gone.filter((a) => a < at).length;
+      }
+      case 'Unsqueeze': {
+        const added = axes(1)?.map((a) => norm(a, rank + (axes(1)?.length ?? 0)));
+        if (!added) return undefined;
+        let k = at;
+        for (const a of [...added].sort((x, y) => x - y)) if (a <= k) k++;
+        return k;
+      }
+      case 'Split':
+      case 'Concat':
+      case 'Softmax':
+      case 'LogSoftmax':
+      case 'LayerNormalization': {
+        const a = attr(n, 'axis') ? norm(attrInt(n, 'axis', 0), rank) : undefined;
+        return a === undefined || a === at ? undefined : at;
+      }
+      case 'Slice': {
+        const along = axes(3) ?? identity(rank);
+        return along.map((a) => norm(a, rank)).includes(at) ? undefined : at;
+      }
+      default:
+        return shift === none ? at : undefined;
     }
   }
 
@@ -622,7 +668,7 @@ export class Converter {
     if (v.lifted) return v;
     const x = this.layout(n, v, identity(v.perm.length), 'onnx_order');
     const { ref } = this.emit(n, { kind: 'reshape', target: x.onnx }, [x.ref], '__lift');
-    return { t: 'tensor', ref, onnx: [1, ...x.onnx], perm: identity(x.onnx.length), lifted: true, batchMajor: true };
+    return { t: 'tensor', ref, onnx: [1, ...x.onnx], perm: identity(x.onnx.length), lifted: true, batchAt: 0 };
   }
 
   /** A lifted tensor whose leading ONNX axis is 1 again: batch-first. */

@@ -108,7 +108,15 @@ function notes(model: ModelProto, imported: OnnxImport): string[] {
       `${rows.length} stored tensor(s) (first "${rows[0]}") are embeddings the dynamo exporter computed at export, a table read at constant positions (position_ids): the file holds the rows read, not the table, so PyTorch's sum(p.numel()) is larger by the rows no position reads`,
     );
   }
-  const sharedCalls = imported.graph.nodes.filter((n) => n.sharedWith !== undefined);
+  const tied = imported.graph.nodes.filter((n) => n.config.kind === 'tiedProjection');
+  if (tied.length) {
+    out.push(
+      `"${tied[0]!.name}" projects by the table of "${tied[0]!.sharedWith}", which the file stores again transposed: a head tied to its embedding, the table counted once, as PyTorch counts it`,
+    );
+  }
+  const sharedCalls = imported.graph.nodes.filter(
+    (n) => n.sharedWith !== undefined && n.config.kind !== 'tiedProjection',
+  );
   if (sharedCalls.length) {
     out.push(
       `${sharedCalls.length} node(s) (first "${sharedCalls[0]!.name}", a call of "${sharedCalls[0]!.sharedWith}") read the stored tensors of an earlier node: one module called again, its parameters counted once and its MACs per call, as PyTorch and torchinfo count them`,

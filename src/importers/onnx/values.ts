@@ -44,10 +44,11 @@ export interface Tensor {
   /** Counted as one example of its whole ONNX shape: `onnx` is [1, ...that shape] (see Converter.lifted). */
   lifted?: boolean;
   /**
-   * A lifted tensor whose first axis holds the examples in order, as a batch merged in front of it (a
-   * reshape of [B, N, C] into [B x N, C]): where a file traced at a static batch B writes B x k, k is meant.
+   * The axis of a lifted tensor's file shape that holds the examples, merged in front of what it holds
+   * (a reshape of [B, N, C] into [B x N, C]: axis 0; a permute to [3, B, heads, N, d]: axis 1): where a
+   * file traced at a static batch B has B x k there, netcensus has k. Undefined where it is not known.
    */
-  batchMajor?: boolean;
+  batchAt?: number;
 }
 
 export type Value = Const | Tensor;

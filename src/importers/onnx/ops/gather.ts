@@ -21,6 +21,7 @@ const gather: Handler = function (n) {
     const [inputDim, outputDim] = data.dims as [number, number];
     const { ref, shapes } = c.emit(n, { kind: 'embedding', inputDim, outputDim }, [ids.ref]);
     c.weights.set(ref, { op: 'Embedding', inits: [data.init.name] });
+    if (!c.tables.has(data.init.name)) c.tables.set(data.init.name, ref);
     return void c.out(n, 0, ref, shapes[0]!, identity(shapes[0]!.length));
   }
   if (data.t === 'const' && data.init && data.float && data.dims.length === 2 && idx.dims[0] === 1) {

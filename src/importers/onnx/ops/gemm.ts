@@ -1,9 +1,10 @@
 /** Gemm and MatMul: a Dense by a stored matrix (the bias of a following Add absorbed), or a matmul of tensors. */
 import { prod } from '../../../exact.js';
-import type { Converter } from '../convert.js';
+import { modulePath, type Converter } from '../convert.js';
 import { attrInt } from '../attributes.js';
 import type { GraphProto, NodeProto } from '../proto.js';
-import { identity, transpose, type Tensor, type WeightLayout } from '../values.js';
+import { floatsOf, inline } from '../tensors.js';
+import { identity, transpose, type Const, type Tensor, type WeightLayout } from '../values.js';
 import type { Handler, OpFile } from './def.js';
 import { none } from './lift.js';
 
@@ -41,6 +42,13 @@ const matmul: Handler = function (n) {
   if (a.t === 'tensor' && b.t === 'const' && b.init && b.dims.length === 2) {
     const x = denseInput(c, n, a);
     const biasName = biasOf(c, n);
+    const owner = biasName ? undefined : tiedTable(c, n, b);
+    if (owner) {
+      const [outputDim, inputDim] = b.dims as [number, number];
+      const { ref, shapes } = c.emit(n, { kind: 'tiedProjection', inputDim, outputDim }, [x.ref]);
+      c.nodes.at(-1)!.sharedWith = owner;
+      return void c.out(n, 0, ref, shapes[0]!, x.perm);
+    }
     const { ref, shapes } = c.emit(n, { kind: 'dense', units: b.dims[1]!, bias: biasName !== undefined }, [x.ref]);
     c.weights.set(ref, {
       op: 'MatMul',
@@ -58,6 +66,40 @@ const matmul: Handler = function (n) {
   }
   c.unknown(n, 'a MatMul of these operands');
 };
+
+/** The most values of a table netcensus compares with a head's matrix to tell that they are tied. */
+const MAX_TIED_CHECK = 2 ** 26;
+
+/**
+ * The embedding node whose table this stored [features, vocabulary] matrix holds transposed: a head tied to
+ * its token embedding, which the dynamo exporter reads as the head's parameter (`lm_head.weight`) in the
+ * Gather and as a transposed copy in the MatMul. The name says the parameter is the head's; the values,
+ * compared where the table is at most MAX_TIED_CHECK values and its data is there, say the copy is that
+ * parameter's.
+ */
+function tiedTable(c: Converter, n: NodeProto, w: Const): string | undefined {
+  const module = modulePath(n);
+  const name = module ? `${module}.weight` : '';
+  const owner = name ? c.tables.get(name) : undefined;
+  const table = owner ? c.values.get(name) : undefined;
+  if (!owner || table?.t !== 'const' || !table.init || !w.init) return undefined;
+  const [rows, cols] = table.dims as [number, number];
+  if (w.dims[0] !== cols || w.dims[1] !== rows) return undefined;
+  if (rows * cols > MAX_TIED_CHECK) return owner;
+  let t: Float32Array;
+  let m: Float32Array;
+  try {
+    [t, m] = [floatsOf(table.init, c.path), floatsOf(w.init, c.path)];
+  } catch (e) {
+    // External data left out (a graph shared without its weights; its place was checked at import): the
+    // name is the evidence.
+    if (!inline(table.init) || !inline(w.init)) return owner;
+    throw e;
+  }
+  for (let r = 0; r < rows; r++)
+    for (let k = 0; k < cols; k++) if (t[r * cols + k] !== m[k * rows + r]) return undefined;
+  return owner;
+}
 
 /** The bias of the Add this MatMul's output feeds, when findFusedAdds absorbed it. */
 function biasOf(c: Converter, n: NodeProto): string | undefined {

@@ -11,7 +11,7 @@ const RNN_ACTIVATIONS = { LSTM: ['Sigmoid', 'Tanh', 'Tanh'], GRU: ['Sigmoid', 'T
  * An LSTM or GRU, forward or bidirectional, over a batch-first sequence: Keras' LSTM with PyTorch's second bias, or
  * Keras' GRU with reset_after (ONNX's linear_before_reset = 1, PyTorch's GRU). A sequence-first input
  * (layout 0) is the lifted transpose of a batch-first tensor; Y keeps ONNX's [steps, directions, batch,
- * hidden] (lifted), Y_h is the last step.
+ * hidden] (lifted), Y_h is the last step, Y_c the layer's final cell state.
  */
 const recurrent: Handler = function (n) {
   const c = this;
@@ -35,7 +35,9 @@ const recurrent: Handler = function (n) {
     if (v && (v.t !== 'const' || c.valuesOf(v).some((x) => x !== 0)))
       return c.unknown(n, `a ${op} with initial states other than zeros`);
   }
-  if (op === 'LSTM' && c.used(n, 2)) return c.unknown(n, 'an LSTM whose final cell state is used');
+  // The final cell state is Keras' return_state; a bidirectional wrapper returns its states otherwise.
+  const cellState = op === 'LSTM' && c.used(n, 2);
+  if (cellState && dirs === 2) return c.unknown(n, 'a bidirectional LSTM whose final cell state is used');
   const layout = attrInt(n, 'layout', 0);
   const x0 = c.tensor(n, 0);
   const real = x0.lifted ? x0.onnx.slice(1) : x0.onnx;
@@ -48,7 +50,7 @@ const recurrent: Handler = function (n) {
     layout === 0
       ? c.emit(n, { kind: 'reshape', target: [steps, features] }, [ordered.ref], '__batch_first').ref
       : ordered.ref;
-  const flags = { returnSequences: true, returnState: false, goBackwards: false };
+  const flags = { returnSequences: true, returnState: cellState, goBackwards: false };
   const bias = stored[2] !== undefined;
   const cell: RecurrentConfig =
     op === 'LSTM'
@@ -92,6 +94,11 @@ const recurrent: Handler = function (n) {
       const y = c.emit(n, { kind: 'reshape', target: [dirs, 1, hidden] }, [h], '__onnx_layout').ref;
       c.set(n.output[1]!, { t: 'tensor', ref: y, onnx: [1, dirs, 1, hidden], perm: identity(3), lifted: true });
     }
+  }
+  if (cellState) {
+    // ONNX's Y_c, [1, 1, hidden] at batch 1 either layout: the layer's last state output (Keras: y, h, c).
+    const y = c.emit(n, { kind: 'reshape', target: [1, hidden] }, [`${ref}:2`], '__final_cell').ref;
+    c.set(n.output[2]!, { t: 'tensor', ref: y, onnx: [1, 1, hidden], perm: [0, 1] });
   }
 };
 

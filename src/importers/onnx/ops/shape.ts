@@ -90,7 +90,18 @@ const reshape: Handler = function (n) {
   const shape = c.constant(n, 1, 'the target shape');
   const dims = v.t === 'tensor' ? v.onnx : v.dims;
   const measured = (c.value(n, 1) as Const).measured;
-  const b = v.t === 'tensor' && !measured ? c.batchAxis(v) : -1;
+  const from = v.t === 'tensor' && v.lifted ? 1 : 0;
+  // Where the examples are (Converter.examplesAxis), while they lead: what comes before them is of size 1.
+  let b = v.t === 'tensor' && !measured ? c.examplesAxis(v) : -1;
+  if (b >= 0 && prod(dims.slice(from, b)) !== 1) {
+    if (c.fileBatch > 1)
+      return c.unknown(
+        n,
+        `a Reshape of a tensor whose examples (the file's batch of ${c.fileBatch}) are not its leading axis`,
+        true,
+      );
+    b = -1;
+  }
   const batch = b >= 0 ? c.fileBatch : 1;
   const file = dims.map((d, i) => (i === b ? d * batch : d));
   const allowzero = attrInt(n, 'allowzero', 0);
@@ -102,12 +113,24 @@ const reshape: Handler = function (n) {
     return c.unknown(n, `a Reshape of [${file.join(', ')}] into [${shape.join(', ')}]`, true);
   }
   if (v.t === 'const') return this.foldTo(n, out, c.valuesOf(v), v.float);
-  if (batch > 1) {
-    if (out[b]! % batch !== 0)
-      return c.unknown(n, `a Reshape of [${file.join(', ')}] into [${shape.join(', ')}] across the file's batch of ${batch}`, true);
-    out[b] = out[b]! / batch;
+  if (b >= 0) {
+    // The examples stand in order on the first axis above 1.
+    let k = from;
+    while (k < out.length - 1 && out[k] === 1) k++;
+    if (out[k]! % batch !== 0)
+      return c.unknown(
+        n,
+        `a Reshape of [${file.join(', ')}] into [${shape.join(', ')}] across the file's batch of ${batch}`,
+        true,
+      );
+    if (batch > 1 && !v.lifted && k !== 0) return c.lifted(n);
+    out[k] = out[k]! / batch;
+    if (v.lifted) return reshapeTo.call(this, n, v, out, { batchAt: k - 1 });
   }
-  reshapeTo.call(this, n, v, out, v.lifted && b === 1 ? { batchMajor: true } : {});
+  // A shape measured from a batch-first tensor (reshape_as) has its batch of 1 in front: the examples go there.
+  if (measured && v.t === 'tensor' && v.lifted && v.batchAt !== undefined && out[1] === 1)
+    return reshapeTo.call(this, n, v, out, { batchAt: 0 });
+  reshapeTo.call(this, n, v, out);
 };
 
 /** A lifted tensor (LeViT's bn(x.flatten(0, 1))) is flattened behind its batch of 1, its axes as the file's. */
@@ -123,7 +146,11 @@ const flatten: Handler = function (n) {
   if (!lifted) return reshapeTo.call(this, n, v, out);
   // Axis 0 puts every example on one row: that moves the batch again.
   if (a === 0) return c.unknown(n, 'a Flatten from axis 0 of a tensor whose batch axis an earlier node moved', true);
-  reshapeTo.call(this, n, v, [1, ...out], v.batchMajor ? { batchMajor: true } : {});
+  // The examples stay major on the axis that takes the one they were on, where nothing above 1 is before them.
+  const at = v.batchAt;
+  const start = at !== undefined && at < a ? 0 : a;
+  const batchAt = at !== undefined && prod(dims.slice(start, at)) === 1 ? (at < a ? 0 : 1) : undefined;
+  reshapeTo.call(this, n, v, [1, ...out], batchAt === undefined ? {} : { batchAt });
 };
 
 const transpose: Handler = function (n) {

@@ -1,5 +1,9 @@
-/** Unary math (Erf, Sqrt, Exp, ..., IsNaN): folded on constants, a unary kind on tensors. */
+/**
+ * Unary math (Erf, Sqrt, Exp, ..., IsNaN): folded on constants, a unary kind on tensors; random draws of
+ * a tensor's shape (RandomNormalLike, RandomUniformLike), which no comparison of values can check.
+ */
 import type { UnaryOp } from '../../../kinds/tensor.js';
+import { attrFloat } from '../attributes.js';
 import type { Handler, OpFile } from './def.js';
 import { none } from './lift.js';
 
@@ -44,6 +48,22 @@ const unary = (u: UnaryOp): Handler =>
     c.out(n, 0, ref, shapes[0]!, v.perm);
   };
 
+const random = (distribution: 'normal' | 'uniform'): Handler =>
+  function (n) {
+    const c = this;
+    const x = c.tensor(n, 0);
+    const [a, b] =
+      distribution === 'normal'
+        ? [attrFloat(n, 'mean', 0), attrFloat(n, 'scale', 1)]
+        : [attrFloat(n, 'low', 0), attrFloat(n, 'high', 1)];
+    const { ref, shapes } = c.emit(n, { kind: 'random', distribution, a, b }, [x.ref]);
+    c.out(n, 0, ref, shapes[0]!, x.perm);
+  };
+
 export const { operators }: OpFile = {
-  operators: Object.fromEntries(Object.entries(UNARY).map(([op, u]) => [op, { convert: unary(u), lift: none }])),
+  operators: {
+    ...Object.fromEntries(Object.entries(UNARY).map(([op, u]) => [op, { convert: unary(u), lift: none }])),
+    RandomNormalLike: { convert: random('normal'), lift: none },
+    RandomUniformLike: { convert: random('uniform'), lift: none },
+  },
 };

@@ -87,9 +87,22 @@ const elementwise = (onnxOp: string, op: Op): Handler =>
         return c.unknown(n, `${onnxOp} with a constant of shape [${k.dims.join(', ')}] against [${x.onnx.join(', ')}]`);
     }
     const isParam = k.init !== undefined && k.float && isParameter(k.init.name, k.dims);
+    // A constant's values in the tensor's layout, as a parameter's are loaded (`stored`).
+    const values = () => {
+      const v = c.valuesOf(k);
+      if (v.length === 1 || same(t.perm, identity(t.perm.length))) return v;
+      const perExample = [...Array(t.onnx.length - k.dims.length).fill(1), ...k.dims].slice(1);
+      // Positions, not values, go through the float32 transpose: exact below 2^24 (checkFold's bound).
+      const order = transpose(
+        Float32Array.from(v, (_, i) => i),
+        perExample,
+        t.perm,
+      );
+      return Array.from(order, (i) => v[i]!);
+    };
     const config: LayerConfig = isParam
       ? { kind: 'paramOp', op, shape, left }
-      : { kind: 'constOp', op, shape: prod(k.dims) === 1 ? [] : shape, values: c.valuesOf(k), left };
+      : { kind: 'constOp', op, shape: prod(k.dims) === 1 ? [] : shape, values: values(), left };
     const { ref, shapes } = c.emit(n, config, [t.ref]);
     if (isParam) c.weights.set(ref, { op: 'paramOp', inits: [k.init!.name], perm: t.perm });
     c.out(n, 0, ref, shapes[0]!, shapes[0]!.length === t.perm.length ? t.perm : identity(shapes[0]!.length));

@@ -43,6 +43,10 @@ const gather: Handler = function (n) {
     const a = (attrInt(n, 'axis', 0) + rank) % rank;
     const [raw] = c.valuesOf(idx);
     if (a === 0) return c.lifted(n);
+    // Every position in order (dynamo's as_strided, a flat tensor read back at its own offsets): a reshape.
+    const size0 = data.onnx[a]!;
+    if (prod(idx.dims) === size0 && size0 > 1 && c.valuesOf(idx).every((v, k) => v === k || v === k - size0))
+      return reshapeTo.call(this, n, data, [...data.onnx.slice(0, a), ...idx.dims, ...data.onnx.slice(a + 1)]);
     if (prod(idx.dims) !== 1 || raw === undefined)
       return c.unknown(n, `Gather of [${idx.dims.join(', ')}] indices from a computed tensor along axis ${a}`);
     const size = data.onnx[a]!;

@@ -123,6 +123,15 @@ export interface UnaryConfig {
   kind: 'unary';
   op: UnaryOp;
 }
+/**
+ * A constant tensor, the same for every example (a module applied to a fixed input: EdgeNeXt's positional
+ * encoding projects a grid by a Conv). Its one input only carries the batch.
+ */
+export interface ConstantConfig {
+  kind: 'constant';
+  shape: number[];
+  values: number[];
+}
 /** Random draws of its input's shape (torch.randn_like in a forward): no parameters, no multiply-adds. */
 export interface RandomConfig {
   kind: 'random';
@@ -168,6 +177,7 @@ export type TensorFamily =
   | ParamConcatConfig
   | UnaryConfig
   | RandomConfig
+  | ConstantConfig
   | SelectConfig
   | ExpandConfig
   | ReduceConfig
@@ -339,6 +349,18 @@ export const tensorKinds: Kinds<TensorFamily> = {
     ...simple,
     outputShape: (c, inputs, name) => one(name, c.kind, inputs),
     describe: () => '',
+  },
+
+  constant: {
+    title: 'Constant',
+    ...simple,
+    outputShape: (c, inputs, name) => {
+      one(name, c.kind, inputs);
+      if (prod(c.shape) !== c.values.length)
+        fail(name, c.kind, `holds ${c.values.length} values for [${c.shape.join('x')}]`);
+      return [...c.shape];
+    },
+    describe: (c) => `[${c.shape.join('x')}]`,
   },
 
   random: {
@@ -651,6 +673,8 @@ export function tensorOp(tf: Tf): LayerClass<TensorOpArgs> {
         }
         case 'unary':
           return UNARY[op.op](tf, x);
+        case 'constant':
+          return tf.tile(batched(tf, op.shape, op.values), [x.shape[0]!, ...op.shape.map(() => 1)]);
         case 'random':
           return op.distribution === 'normal'
             ? tf.randomNormal(x.shape, op.a, op.b)

@@ -381,6 +381,28 @@ export class Converter {
     return v as Tensor;
   }
 
+  /**
+   * Input i as a tensor where it is a constant with a batch axis of 1 (a module applied to a fixed input):
+   * a constant node, fed the first graph input for its batch.
+   */
+  tensorOrConstant(n: NodeProto, i: number): Tensor {
+    const v = this.value(n, i);
+    if (v.t === 'tensor' || v.dims[0] !== 1 || v.dims.length < 2) return this.tensor(n, i);
+    const shape = v.dims.slice(1);
+    const { ref } = this.emit(
+      n,
+      { kind: 'constant', shape, values: this.valuesOf(v) },
+      [this.inputRef()],
+      '__constant',
+    );
+    return { t: 'tensor', ref, onnx: v.dims, perm: identity(shape.length) };
+  }
+
+  /** The first graph input's node: what a node of constant values takes its batch from. */
+  inputRef(): string {
+    return (this.values.get(this.inputs[0]!.name) as Tensor).ref;
+  }
+
   constant(n: NodeProto, i: number, what: string): number[] {
     const v = this.value(n, i);
     if (v.t !== 'const')

@@ -35,7 +35,7 @@ function storedWeights(
   n: NodeProto,
   what: string,
 ): { x0: Tensor; w: Const & { init: TensorProto }; b: Const | undefined; s: number } | undefined {
-  const x0 = c.tensor(n, 0);
+  const x0 = c.tensorOrConstant(n, 0);
   const w = c.value(n, 1);
   if (w.t !== 'const' || !w.init) return void c.unknown(n, `a ${n.opType} whose weights are computed, not stored`);
   const b = c.optional(n, 2);

@@ -1,6 +1,9 @@
-/** ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd, ReduceL2; a kept mean or max over a map's spatial axes is a global pool. */
+/**
+ * ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd, ReduceL2; a kept mean or max over a map's spatial
+ * axes is a global pool. CumSum of a constant folds (EdgeNeXt's positional encoding counts a mask of ones).
+ */
 import { attrInt, attrInts } from '../attributes.js';
-import { channelsLast, identity, same } from '../values.js';
+import { channelsLast, identity, same, strides } from '../values.js';
 import { each, type Handler, type OpFile } from './def.js';
 import { axesOf } from './lift.js';
 
@@ -29,9 +32,38 @@ const reduce: Handler = function (n) {
   c.out(n, 0, ref, shapes[0]!, kept);
 };
 
+const cumSum: Handler = function (n) {
+  const c = this;
+  const v = c.value(n, 0);
+  if (v.t !== 'const') return c.unknown(n, 'CumSum of a computed tensor');
+  const [raw] = c.constant(n, 1, 'the axis');
+  const rank = v.dims.length;
+  const axis = raw! < 0 ? raw! + rank : raw!;
+  if (!(axis >= 0 && axis < rank)) return c.unknown(n, `CumSum along axis ${raw} of a rank-${rank} constant`);
+  const [exclusive, reverse] = [attrInt(n, 'exclusive', 0) === 1, attrInt(n, 'reverse', 0) === 1];
+  const x = c.valuesOf(v);
+  const out = Array<number>(x.length);
+  const step = strides(v.dims)[axis]!;
+  const size = v.dims[axis]!;
+  for (let start = 0; start < x.length; start++) {
+    // Each line along the axis, from its first element (position 0 on the axis).
+    if (Math.floor(start / step) % size !== 0) continue;
+    let sum = 0;
+    for (let k = 0; k < size; k++) {
+      const i = start + (reverse ? size - 1 - k : k) * step;
+      if (exclusive) [out[i], sum] = [sum, sum + x[i]!];
+      else out[i] = sum += x[i]!;
+    }
+  }
+  this.foldTo(n, v.dims, out, v.float);
+};
+
 export const { operators }: OpFile = {
-  operators: each(['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL2'], {
-    convert: reduce,
-    lift: axesOf(1, (m, rank) => (attrInt(m, 'noop_with_empty_axes', 0) ? undefined : identity(rank))),
-  }),
+  operators: {
+    CumSum: { convert: cumSum },
+    ...each(['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL2'], {
+      convert: reduce,
+      lift: axesOf(1, (m, rank) => (attrInt(m, 'noop_with_empty_axes', 0) ? undefined : identity(rank))),
+    }),
+  },
 };

@@ -208,6 +208,11 @@ const expand: Handler = function (n) {
       broadcastValues(c.where(n), { ...v, values: c.valuesOf(v) }, ones, (x) => x),
     );
   }
+  if (v.t === 'const' && prod(out) === prod(dims)) {
+    // Only axes of 1 added (CLIP's class_embedding.expand(batch, 1, -1) at batch 1): the same values, folded,
+    // a parameter still where they are one (Converter.deriveParameters).
+    return c.foldTo(n, out, c.valuesOf(v), v.float);
+  }
   if (v.t === 'tensor' && out[0] === 1 && out.length === v.onnx.length) {
     // A computed tensor repeated along axes of 1 (grouped-query attention's repeat_kv): in ONNX order.
     const x = c.layout(n, v.flat ? (c.value(n, 0) as Tensor) : v, identity(v.perm.length), 'onnx_order');

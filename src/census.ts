@@ -127,6 +127,8 @@ export interface Census {
   notCounted: Array<{ layer: string; className: string }>;
   /** What the importer said about the file (an ONNX file's exporter, BatchNorm folding, shared tensors). */
   notes: string[];
+  /** Stored tensors the exporter computed, by which the source framework's count can differ (Graph.exportComputed). */
+  exportComputed?: Graph['exportComputed'];
   containers: ContainerCensus[];
   conventions: {
     params: ParamConvention;
@@ -476,6 +478,7 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
     partial: notCounted.length > 0,
     notCounted,
     notes: [...(graph.notes ?? [])],
+    ...(graph.exportComputed ? { exportComputed: graph.exportComputed } : {}),
     containers: containersOf(graph, layers),
     conventions: {
       params: conv,

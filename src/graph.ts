@@ -124,6 +124,20 @@ export interface Graph {
   notes?: readonly string[];
   /** Figures published for this model, checked against the census by `summary`. */
   published?: readonly PublishedFigure[];
+  /**
+   * Stored tensors an exporter computed at export from what the model held (a relative position bias
+   * gathered from its table, a scale reshaped): the file does not hold what they came from, so PyTorch's
+   * count can differ by them. `counted`: taken as parameters, as the file holds them; `uncounted`: taken
+   * as constants (dynamo names them after the aten op, parameters and buffers alike).
+   */
+  exportComputed?: { counted: StoredTensors; uncounted: StoredTensors };
+}
+
+/** Some stored tensors: how many, their values in all, the first by name. */
+export interface StoredTensors {
+  tensors: number;
+  values: number;
+  first: string;
 }
 
 export function isInput(node: GraphNode): node is GraphNode & { config: InputConfig } {

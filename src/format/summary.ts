@@ -113,6 +113,7 @@ export function formatSummary(
             .filter(Boolean)
             .join('; '),
         ],
+        ...exportComputedRows(c),
         ['  weights', int(t.weights), 'kernels, BatchNorm gamma (and statistics when counted)'],
         ['  biases', int(t.biases), 'conv/dense biases, BatchNorm beta'],
         ['MACs', `${int(t.macs)}`, `${si(t.macs)} multiply-accumulates, batch ${c.batch}`],
@@ -145,6 +146,26 @@ export function formatSummary(
 }
 
 /** Said before any total of a model with layers that could not be counted; `text` escapes the file's names. */
+/** Rows for the stored tensors an exporter computed: what the params total took them as (Census.exportComputed). */
+function exportComputedRows(c: Census): string[][] {
+  const e = c.exportComputed;
+  if (!e) return [];
+  const rows: string[][] = [];
+  if (e.counted.tensors)
+    rows.push([
+      '  exporter-computed',
+      int(e.counted.values),
+      `${int(e.counted.tensors)} tensor(s) computed at export (first "${terminalText(e.counted.first)}"), counted as stored; the model may hold fewer`,
+    ]);
+  if (e.uncounted.tensors)
+    rows.push([
+      '  not counted',
+      int(e.uncounted.values),
+      `${int(e.uncounted.tensors)} tensor(s) dynamo folded (first "${terminalText(e.uncounted.first)}"): parameters or buffers, unknown`,
+    ]);
+  return rows;
+}
+
 export function partialLine(c: Census, text: (s: string) => string = terminalText): string {
   const names = c.notCounted.map((n) => `${text(n.layer)} (${text(n.className)})`);
   return `PARTIAL: ${c.notCounted.length} layer(s) not counted: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', ...' : ''}; every total is a lower bound`;

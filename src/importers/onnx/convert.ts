@@ -115,6 +115,8 @@ export class Converter {
   private folded = 0;
   readonly tensors = new Map<string, Tensor>();
   readonly weights = new WeightSources();
+  /** Stored tensors in arithmetic the exporter computed (Graph.exportComputed), by name: their values. */
+  readonly exportComputed = { counted: new Map<string, number>(), uncounted: new Map<string, number>() };
   /** Embedding tables by initializer name, with the node that reads them (a tied head's owner). */
   readonly tables = new Map<string, string>();
   readonly consumers = new Map<string, number>();
@@ -178,6 +180,14 @@ export class Converter {
       nodes: this.nodes,
       outputs,
     };
+    const stored = (m: Map<string, number>) => ({
+      tensors: m.size,
+      values: [...m.values()].reduce((a, b) => a + b, 0),
+      first: [...m.keys()].sort()[0] ?? '',
+    });
+    const { counted, uncounted } = this.exportComputed;
+    if (counted.size || uncounted.size)
+      graph.exportComputed = { counted: stored(counted), uncounted: stored(uncounted) };
     return {
       graph,
       tensors: this.tensors,

@@ -197,7 +197,7 @@ export function broadcastValues(
 }
 
 /** Values the dynamo exporter computed from buffers and stored, by the aten op that made them (`unsqueeze_16`). */
-const DYNAMO_FOLDED =
+export const DYNAMO_FOLDED =
   /^(cos|sin|unsqueeze|squeeze|mul|add|sub|div|pow|neg|expand|cat|view|reshape|transpose|permute|slice|clone|_to_copy|matmul|arange|triu|tril)(_\d+)?$/;
 
 /**

@@ -11,6 +11,7 @@ import {
   type Tensor,
   type WeightLayout,
   isParameter,
+  DYNAMO_FOLDED,
 } from '../values.js';
 import type { Handler, OpFile } from './def.js';
 import { none } from './lift.js';
@@ -87,6 +88,10 @@ const elementwise = (onnxOp: string, op: Op): Handler =>
         return c.unknown(n, `${onnxOp} with a constant of shape [${k.dims.join(', ')}] against [${x.onnx.join(', ')}]`);
     }
     const isParam = k.init !== undefined && k.float && isParameter(k.init.name, k.dims);
+    // Computed at export (TorchScript's onnx::Op_N, dynamo's aten-named folds), not a weight the graph derives.
+    const name = k.init && k.float && !k.derived && prod(k.dims) > 1 ? k.init.name : '';
+    if (name.startsWith('onnx::') || DYNAMO_FOLDED.test(name))
+      c.exportComputed[isParam ? 'counted' : 'uncounted'].set(name, prod(k.dims));
     // A constant's values in the tensor's layout, as a parameter's are loaded (`stored`).
     const values = () => {
       const v = c.valuesOf(k);

@@ -662,7 +662,12 @@ export class Converter {
     if (at === undefined) return undefined;
     const rank = input!.onnx.length - 1;
     const norm = (a: number, r: number) => (a < 0 ? a + r : a);
-    const axes = (i: number) => (n.input[i] ? this.constant(n, i, 'the axes') : attrInts(n, 'axes'));
+    // Axes the node's own conversion has read already; computed ones leave the examples' place unknown.
+    const axes = (i: number) => {
+      const v = n.input[i] ? this.values.get(n.input[i]!) : undefined;
+      if (!n.input[i]) return attrInts(n, 'axes');
+      return v?.t === 'const' ? this.valuesOf(v) : undefined;
+    };
     switch (n.opType) {
       case 'Transpose':
         return (attrInts(n, 'perm') ?? identity(rank).reverse()).indexOf(at);

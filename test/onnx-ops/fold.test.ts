@@ -9,6 +9,23 @@ import { ints, only } from './build.js';
 const scalar = (name: string, v: number) => ({ name, dataType: 7, dims: [], int64Data: [v] });
 
 describe('ONNX folded constants', () => {
+  it.each([
+    [{}, [1, 3, 6, 10]],
+    [{ exclusive: 1 }, [0, 1, 3, 6]],
+    [{ reverse: 1 }, [10, 9, 7, 4]],
+    [{ exclusive: 1, reverse: 1 }, [9, 7, 4, 0]],
+  ])("CumSum %o of [1, 2, 3, 4] folds to %o (the ONNX spec's exclusive and reverse)", (attrs, want) => {
+    const l = only({
+      input: [1, 4],
+      nodes: [
+        { op: 'CumSum', inputs: ['v', 'axis'], attrs },
+        { op: 'Add', inputs: ['x', 't0'] },
+      ],
+      inits: [ints('v', [1, 2, 3, 4]), scalar('axis', 0)],
+    });
+    expect(l.config).toMatchObject({ kind: 'constOp', op: 'add', values: want });
+  });
+
   it('Shape(x)[-1:] x 3, joined to [1]: the target [1, 12]', () => {
     const l = only({
       input: [1, 3, 4],

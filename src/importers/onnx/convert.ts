@@ -580,13 +580,14 @@ export class Converter {
 
   /** A constant folded from a Shape, or from values that were, is in the batch of 1 (Const.measured). */
   measure(n: NodeProto): void {
+    if (this.fileBatch === 1) return;
     const measured =
       n.opType === 'Shape' ||
       n.input.some((name) => {
         const v = name ? this.values.get(name) : undefined;
         return v?.t === 'const' && v.measured;
       });
-    if (!measured || this.fileBatch === 1) return;
+    if (!measured) return;
     for (const o of n.output) {
       const v = o ? this.values.get(o) : undefined;
       if (v?.t === 'const') this.values.set(o, { ...v, measured: true });

@@ -32,6 +32,10 @@ interface Truth {
   /** Hugging Face models: the rows of the position table no position reads, a tied head. */
   unread_position_rows?: number;
   tied?: boolean;
+  /** Models of images and sound (transformers' CLIP and Whisper, timm's): what folding takes away. */
+  family?: 'vision';
+  /** Parameters the export's BatchNorm folding takes away (gamma and beta, less a bias gained), by hooks. */
+  bn_folded?: number;
 }
 
 const figures = JSON.parse(readFileSync(join(dir, 'figures.json'), 'utf8')) as {
@@ -41,6 +45,7 @@ const figures = JSON.parse(readFileSync(join(dir, 'figures.json'), 'utf8')) as {
 const names = Object.keys(figures.fixtures);
 const own = names.filter((n) => figures.fixtures[n]!.torchinfo_mult_adds !== undefined);
 const hub = names.filter((n) => figures.fixtures[n]!.unread_position_rows !== undefined);
+const vision = names.filter((n) => figures.fixtures[n]!.family === 'vision');
 const load = async (name: string) => (await loadModelFile(join(dir, `${name}.onnx`))).graph;
 
 /** Calls of one module the census should see sharing its first call's weights. */
@@ -54,7 +59,8 @@ describe('PyTorch patterns: counted as PyTorch and torchinfo count them', () => 
   it('torchinfo is the 1.8.0 release', () => {
     expect(figures.versions.torchinfo).toBe('1.8.0');
     expect(own.length).toBe(48);
-    expect(hub.length).toBe(6);
+    expect(hub.length).toBe(8);
+    expect(vision.length).toBe(21);
   });
   for (const name of own) {
     const truth = figures.fixtures[name]!;
@@ -92,6 +98,43 @@ describe('PyTorch patterns: counted as PyTorch and torchinfo count them', () => 
         expect(c.graph.notes?.join('\n') ?? '').toMatch(/embeddings the dynamo exporter computed at export/);
     });
   }
+  for (const name of vision) {
+    const truth = figures.fixtures[name]!;
+    it(`${name} (transformers, timm): PyTorch's count where the file holds it, what it does not in the totals`, async () => {
+      const c = census(await load(name), { params: 'pytorch' });
+      const none = { tensors: 0, values: 0, first: '' };
+      const { counted, uncounted } = c.exportComputed ?? { counted: none, uncounted: none };
+      // Without folding the file holds every parameter, bias tables read at constant indices too: exact.
+      // Folded, the BatchNorms go into their convs (the documented rule), and whatever else the export
+      // computed is in the totals' two rows: counted as the file holds it, or not counted.
+      const held = c.byConvention.params.pytorch - counted.values;
+      const missing = truth.params - (truth.folding ? truth.bn_folded! : 0) - held;
+      const macs = truth.weight_macs + truth.product_macs!;
+      if (!truth.folding || counted.values + uncounted.values === 0) {
+        expect([missing, c.byConvention.macs.weights]).toEqual([0, macs]);
+      } else {
+        expect(missing).toBeGreaterThanOrEqual(0);
+        // MACs the file does not compute are those of a module applied to a constant the export computed.
+        if (uncounted.values === 0) expect(c.byConvention.macs.weights).toBe(macs);
+        else expect(c.byConvention.macs.weights).toBeLessThanOrEqual(macs);
+      }
+    });
+  }
+  it('a bias table read at constant indices is the table PyTorch holds, read by every head that reads it', async () => {
+    // Swin's (2W-1)^2 x heads table, expanded to heads x W^2 x W^2; EfficientViT's heads each read their row.
+    const swin = census(await load('swin_ts_nofold'), { params: 'pytorch' });
+    const bias = swin.layers.filter((l) => l.name.startsWith('layers.') && l.kind === 'paramOp');
+    expect(bias.map((l) => [l.params, l.outputShape.slice(-2)])).toEqual([
+      [169, [49, 49]],
+      [338, [49, 49]],
+    ]);
+    const vit = census(await load('efficientvit_ts_nofold'), { params: 'pytorch' });
+    const heads = vit.layers.filter((l) => l.name.startsWith('stages.0.blocks.0.mixer') && l.kind === 'paramOp');
+    expect(heads.map((l) => [l.params, l.sharedWith !== undefined])).toEqual([
+      [32, false],
+      [0, true],
+    ]);
+  });
   it('the same tensor read twice is one module: its later call owns nothing and counts its MACs', async () => {
     const c = census(await load('siamese_ts'), { params: 'pytorch' });
     const tower = c.layers.filter((l) => l.kind === 'conv2d');

@@ -190,9 +190,10 @@ export interface KindSpec<C extends { kind: string }> {
   custom?: ReadonlyArray<(tf: Tf) => unknown>;
   /**
    * A call that reads its owner's weights (sharedWith) through a layer of its own, another kind than the
-   * owner's (a tied head reading an embedding's table): the builder does not replay the owner's layers.
+   * owner's (a tied head reading an embedding's table), or the same kind with its own config (a second
+   * gather of one table): the builder does not replay the owner's layers.
    */
-  readsOwner?: true;
+  readsOwner?: true | ((c: C) => boolean);
   /** Builds the layer as TensorFlow.js layers and returns its output tensor (or tensors, for several outputs). */
   tfjs(c: C, ctx: BuildCtx): TF.SymbolicTensor | TF.SymbolicTensor[];
   /**

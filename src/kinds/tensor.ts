@@ -91,6 +91,12 @@ export interface ParamOpConfig {
   /** The stored tensor's shape, per example, broadcast against the input. */
   shape: readonly number[];
   left: boolean;
+  /**
+   * The stored tensor is read from a smaller table at constant indices (`table[index]`: Swin's relative
+   * position bias, LeViT's attention biases): the layer holds the table of `table` values, and element k of
+   * the operand (row-major in `shape`) is table[index[k]].
+   */
+  gather?: { table: number; index: readonly number[] };
 }
 /**
  * A stored tensor joined to the input along an axis: ViT's class token, `torch.cat([cls.expand(n, -1, -1), x], 1)`.
@@ -321,9 +327,20 @@ export const tensorKinds: Kinds<TensorFamily> = {
     ...simple,
     outputShape: (c, inputs, name) => broadcast(name, c.kind, [one(name, c.kind, inputs), c.shape]),
     // A stored tensor used in arithmetic is a parameter to PyTorch (nn.Parameter) and to the file.
-    weights: (c) => [storedParam(c.op === 'add' || c.op === 'sub' ? bias : weight, [...c.shape])],
-    describe: (c) =>
-      c.left ? `p[${c.shape.join('x')}] ${symbol[c.op]} x` : `x ${symbol[c.op]} p[${c.shape.join('x')}]`,
+    weights: (c) => [
+      storedParam(c.op === 'add' || c.op === 'sub' ? bias : weight, c.gather ? [c.gather.table] : [...c.shape]),
+    ],
+    // A second gather of one table (EfficientViT's heads each read their row) reads the owner's table.
+    readsOwner: (c) => c.gather !== undefined,
+    tfjs: (c, ctx) => {
+      const layer = new (ctx.custom(tensorOp))({ name: ctx.name, op: c });
+      if (c.gather && ctx.owner) layer.table = ctx.owner[0];
+      return ctx.use(layer, ctx.inputs[0]!);
+    },
+    describe: (c) => {
+      const p = c.gather ? `table[${c.gather.table}][index ${c.shape.join('x')}]` : `p[${c.shape.join('x')}]`;
+      return c.left ? `${p} ${symbol[c.op]} x` : `x ${symbol[c.op]} ${p}`;
+    },
     factors: null,
   },
 
@@ -521,19 +538,23 @@ export interface TensorOpArgs extends LayerArgs {
 }
 
 /** Every tensor operator of the family, executed with tfjs-core ops; weights for paramOp, paramConcat and instanceNorm. */
-export function tensorOp(tf: Tf): LayerClass<TensorOpArgs> {
+export function tensorOp(tf: Tf): LayerClass<TensorOpArgs, TF.layers.Layer & { table?: TF.layers.Layer }> {
   return class TensorOp extends customBase(tf)<TensorOpArgs> {
     static className = 'TensorOp';
     private w: TF.LayerVariable[] = [];
+    /** A gathered paramOp that shares its owner's table: the owner's layer (set by the build, not an argument). */
+    table?: TF.layers.Layer;
 
     override build(inputShape: TF.Shape | TF.Shape[]): void {
       const op = this.args.op;
-      if (op.kind === 'paramConcat') {
+      if (this.table) {
+        // The table is the owner's: this layer holds nothing.
+      } else if (op.kind === 'paramConcat') {
         this.w = [this.weight('value', [...op.shape], 'zeros')];
       } else if (op.kind === 'paramOp') {
         // The identity of the operation: ones for a product or a power, zeros for a sum.
         const start = op.op === 'mul' || op.op === 'div' || op.op === 'pow' ? 'ones' : 'zeros';
-        this.w = [this.weight('value', [...op.shape], start)];
+        this.w = [this.weight('value', op.gather ? [op.gather.table] : [...op.shape], start)];
       } else if (op.kind === 'instanceNorm' && op.affine) {
         const ch = singleShape(inputShape).at(-1)!;
         this.w = [this.weight('scale', [ch], 'ones'), this.weight('bias', [ch], 'zeros')];
@@ -663,7 +684,9 @@ export function tensorOp(tf: Tf): LayerClass<TensorOpArgs> {
           return op.left ? binary(tf, op.op, k, x) : binary(tf, op.op, x, k);
         }
         case 'paramOp': {
-          const p = this.w[0]!.read().reshape([1, ...aligned(op.shape, x.rank)]);
+          const w = (this.table ? this.table.weights[0]! : this.w[0]!).read();
+          const stored = op.gather ? tf.gather(w, tf.tensor1d([...op.gather.index], 'int32')) : w;
+          const p = stored.reshape([1, ...aligned(op.shape, x.rank)]);
           return op.left ? binary(tf, op.op, p, x) : binary(tf, op.op, x, p);
         }
         case 'paramConcat': {

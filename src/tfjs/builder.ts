@@ -158,7 +158,8 @@ export function buildTfjs(graph: Graph, infos: readonly LayerInfo[], options: Bu
     const layers: TF.layers.Layer[] = [];
     // A later call of a shared layer replays the first call's layers, in the order its build used them.
     const owner = node.sharedWith === undefined ? undefined : owned.get(node.sharedWith);
-    const reuse = kindSpec(node.config).readsOwner ? undefined : owner;
+    const readsOwner = kindSpec(node.config).readsOwner;
+    const reuse = (typeof readsOwner === 'function' ? readsOwner(node.config) : readsOwner) ? undefined : owner;
     let replayed = 0;
     const name = tfjsName(node.name);
     const inputTensors = node.inputs.map((ref, i) => {

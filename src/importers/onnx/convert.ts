@@ -34,6 +34,9 @@ import {
   type WeightSource,
 } from './values.js';
 
+/** Operators that only move, repeat or pick a constant's values (a gathered table stays itself through them). */
+const MOVES = new Set(['Reshape', 'Transpose', 'Unsqueeze', 'Squeeze', 'Flatten', 'Identity', 'Expand', 'Slice', 'Gather']);
+
 export { MAX_FOLD_ELEMENTS, MAX_FOLDED_TOTAL } from './values.js';
 
 /** A graph input; `int` is ONNX's integer element type (token ids), where it is one: 6 (int32) or 7 (int64). */
@@ -255,8 +258,14 @@ export class Converter {
     for (const [ref, w] of this.weights) {
       const reader = this.weights.readers.get(ref);
       const node = byName.get(ref);
-      const direct = reader?.input.filter((i) => stored.has(i)) ?? [];
+      // A table read at constant indices is read through folded constants: its name is what both read.
+      const direct = w.op === 'gatheredTable' ? w.inits : (reader?.input.filter((i) => stored.has(i)) ?? []);
       if (!reader || !node || !direct.length) continue;
+      const firstTable = w.op === 'gatheredTable' ? owners.get(JSON.stringify([w, direct])) : undefined;
+      if (firstTable) {
+        node.sharedWith = firstTable.ref;
+        continue;
+      }
       const key = JSON.stringify([w, direct]);
       const config = JSON.stringify(node.config);
       const module = modulePath(reader);
@@ -559,6 +568,7 @@ export class Converter {
       return v?.t === 'const' && v.float && (v.derived || (v.init !== undefined && isParameter(v.init.name, v.dims)));
     });
     if (!fromParameters) return;
+    const gatheredFrom = this.gatheredFrom(n);
     for (const o of n.output) {
       const v = o ? this.values.get(o) : undefined;
       if (v?.t !== 'const' || v.init || !v.float || !v.values) continue;
@@ -574,8 +584,16 @@ export class Converter {
         dataLocation: 0,
       };
       this.derived.set(o, init);
-      this.values.set(o, { ...v, init, derived: true });
+      this.values.set(o, { ...v, init, derived: true, ...(gatheredFrom ? { gatheredFrom } : {}) });
     }
+  }
+
+  /** The stored table a folded node's output still only rearranges (see Const.gatheredFrom). */
+  gatheredFrom(n: NodeProto): string | undefined {
+    const v = n.input[0] ? this.values.get(n.input[0]) : undefined;
+    if (v?.t !== 'const') return undefined;
+    if (n.opType === 'Gather' && v.init && !v.derived && isParameter(v.init.name, v.dims)) return v.init.name;
+    return MOVES.has(n.opType) ? v.gatheredFrom : undefined;
   }
 
   /** A constant folded from a Shape, or from values that were, is in the batch of 1 (Const.measured). */

@@ -23,6 +23,11 @@ export interface Const {
    */
   derived?: boolean;
   /**
+   * A derived constant that only moves the values of one stored table read at constant indices (Swin's
+   * relative position bias, LeViT's attention biases, `table[index]` in PyTorch): the table's name.
+   */
+  gatheredFrom?: string;
+  /**
    * Computed from a tensor's Shape: in netcensus' batch of 1, where the file's literal shapes are in its
    * own static batch (see Converter.fileBatch).
    */
@@ -196,9 +201,13 @@ export function broadcastValues(
   return { t: 'const', dims, values, float: a.float || b.float };
 }
 
-/** Values the dynamo exporter computed from buffers and stored, by the aten op that made them (`unsqueeze_16`). */
+/**
+ * Values the dynamo exporter computed from buffers and stored, by the aten op that made them (`unsqueeze_16`),
+ * and tensors torch.export lifted from plain attributes (`<module>.lifted_tensor_0`: LeViT's cache of its
+ * attention biases gathered, which the eval forward reads instead of the parameter).
+ */
 export const DYNAMO_FOLDED =
-  /^(cos|sin|unsqueeze|squeeze|mul|add|sub|div|pow|neg|expand|cat|view|reshape|transpose|permute|slice|clone|_to_copy|matmul|arange|triu|tril)(_\d+)?$/;
+  /^(?:(cos|sin|unsqueeze|squeeze|mul|add|sub|div|pow|neg|expand|cat|view|reshape|transpose|permute|slice|clone|_to_copy|matmul|arange|triu|tril|select|index|index_select|gather)(_\d+)?|(?:[\w.]+\.)?lifted_tensor_\d+)$/;
 
 /**
  * A stored float tensor in arithmetic is a parameter (PyTorch's nn.Parameter) when it has more than one

@@ -13,6 +13,7 @@ import {
   isParameter,
   DYNAMO_FOLDED,
 } from '../values.js';
+import type { Converter } from '../convert.js';
 import type { Handler, OpFile } from './def.js';
 import { none } from './lift.js';
 
@@ -105,13 +106,41 @@ const elementwise = (onnxOp: string, op: Op): Handler =>
       );
       return Array.from(order, (i) => v[i]!);
     };
+    const gather = isParam ? gathered(c, k, values) : undefined;
     const config: LayerConfig = isParam
-      ? { kind: 'paramOp', op, shape, left }
+      ? { kind: 'paramOp', op, shape, left, ...(gather ? { gather: { table: gather.table, index: gather.index } } : {}) }
       : { kind: 'constOp', op, shape: prod(k.dims) === 1 ? [] : shape, values: values(), left };
     const { ref, shapes } = c.emit(n, config, [t.ref]);
-    if (isParam) c.weights.set(ref, { op: 'paramOp', inits: [k.init!.name], perm: t.perm });
+    if (gather) c.weights.set(ref, { op: 'gatheredTable', inits: [gather.name] });
+    else if (isParam) c.weights.set(ref, { op: 'paramOp', inits: [k.init!.name], perm: t.perm });
     c.out(n, 0, ref, shapes[0]!, shapes[0]!.length === t.perm.length ? t.perm : identity(shapes[0]!.length));
   };
+
+/**
+ * A constant that rearranges a stored table (Const.gatheredFrom), expanded (Swin's (heads, N, N) from
+ * its (2W-1)^2 rows) or a part (one head's row): the table PyTorch holds, and where each of the operand's
+ * values (in the layout the layer sees) comes from in it. The values were only moved,
+ * so each is found in the table; where values repeat, any of their positions gives the same operand.
+ */
+function gathered(
+  c: Converter,
+  k: Const,
+  operand: () => number[],
+): { name: string; table: number; index: number[] } | undefined {
+  const source = k.gatheredFrom ? c.values.get(k.gatheredFrom) : undefined;
+  if (source?.t !== 'const' || !source.init) return undefined;
+  const at = new Map<number, number>();
+  c.valuesOf(source).forEach((v, i) => at.has(v) || at.set(v, i));
+  const index = operand().map((v) => at.get(v) ?? -1);
+  if (index.includes(-1)) return undefined;
+  return { name: source.init.name, table: prod(source.dims), index };
+}
+
+/** A table read at constant indices: its values as stored, flat. */
+const table: WeightLayout = (source, t) => {
+  const v = t(source.inits[0]!);
+  return [{ data: v.data, shape: [v.data.length] }];
+};
 
 /** A stored tensor in arithmetic (also PRelu's slope, a parameter joined by Concat), in the layout of the tensor it meets. */
 const stored: WeightLayout = (source, t) => {
@@ -127,5 +156,5 @@ export const { operators, layouts }: OpFile = {
   operators: Object.fromEntries(
     Object.entries(ELEMENTWISE).map(([onnxOp, op]) => [onnxOp, { convert: elementwise(onnxOp, op), lift: none }]),
   ),
-  layouts: { paramOp: stored },
+  layouts: { paramOp: stored, gatheredTable: table },
 };

@@ -5,7 +5,8 @@
  * conv, PReLU. Each is counted as PyTorch counts it (parameters once, MACs per call), as torchinfo 1.8.0's
  * own run counts it, and verified three ways.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../src/backend.js';
@@ -59,7 +60,7 @@ describe('PyTorch patterns: counted as PyTorch and torchinfo count them', () => 
   it('torchinfo is the 1.8.0 release', () => {
     expect(figures.versions.torchinfo).toBe('1.8.0');
     expect(own.length).toBe(48);
-    expect(hub.length).toBe(8);
+    expect(hub.length).toBe(9);
     expect(vision.length).toBe(21);
   });
   for (const name of own) {
@@ -181,6 +182,21 @@ describe('PyTorch patterns: what the file holds besides a forward pass', () => {
     const r = await verifyGraph(graph);
     expect(r.witnesses.fileWeights?.ok).toBe(true);
     expect(r.witnesses.fileWeights?.note).toMatch(/; \d+ outputs computed from random draws not compared/);
+  });
+});
+
+describe("PyTorch patterns: dynamo's default export, weights in a .data file beside the model", () => {
+  it('values a node needs (a causal mask over 4,096 values) are read from it; without it, one line names the tensor', async () => {
+    const graph = await load('llama_external_dynamo');
+    expect(graph.notes?.join('\n')).toMatch(/live in external data/);
+    expect(census(graph, { params: 'pytorch' }).byConvention.params.pytorch).toBe(
+      figures.fixtures.llama_external_dynamo!.params,
+    );
+    const alone = join(mkdtempSync(join(tmpdir(), 'netcensus-')), 'llama.onnx');
+    copyFileSync(join(dir, 'llama_external_dynamo.onnx'), alone);
+    await expect(loadModelFile(alone)).rejects.toThrow(
+      /initializer "[^"]+" is needed as a constant, but its external data "llama_external_dynamo\.onnx\.data" is not beside the model/,
+    );
   });
 });
 

@@ -18,7 +18,7 @@ import { attr, attrInt, attrInts } from './attributes.js';
 import type { Lift } from './ops/def.js';
 import { none } from './ops/lift.js';
 import type { GraphProto, ModelProto, NodeProto, TensorProto } from './proto.js';
-import { FLOAT_TYPES, inline, valuesOf } from './tensors.js';
+import { externalOf, externalPresent, FLOAT_TYPES, inline, valuesOf } from './tensors.js';
 import {
   MAX_FOLDED_TOTAL,
   bad,
@@ -433,8 +433,18 @@ export class Converter {
     if (c.values) return c.values;
     if (!c.init) return [];
     checkFold(`${this.path}: initializer "${c.init.name}"`, c.dims);
-    if (!inline(c.init) && prod(c.dims) > 4096) {
-      bad(`${this.path}: initializer "${c.init.name}" is needed as a constant but lives in external data`);
+    const ext = externalOf(c.init);
+    if (ext) {
+      // Values are read from external data only where a node needs them (a mask, a shape, a table's rows):
+      // from the model's folder, within the same bounds as the values folded.
+      if (!externalPresent(c.init, this.path))
+        bad(
+          `${this.path}: initializer "${c.init.name}" is needed as a constant, but its external data "${ext.location}" is not beside the model`,
+        );
+      if ((this.folded += prod(c.dims)) > MAX_FOLDED_TOTAL)
+        bad(
+          `${this.path}: initializer "${c.init.name}": the model's constants read exceed ${int(MAX_FOLDED_TOTAL)} values in all; netcensus stops there`,
+        );
     }
     c.values = valuesOf(c.init, this.path);
     return c.values;

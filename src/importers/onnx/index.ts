@@ -96,6 +96,14 @@ function notes(model: ModelProto, imported: OnnxImport): string[] {
       `${derived.size} stored tensor(s) used in arithmetic (${int(values)} values) were computed by the exporter from parameters by constant folding (a PReLU slope or GroupNorm scale reshaped, the same count; Swin's relative position bias gathered from its smaller table, a larger one): they are counted as the file holds them`,
     );
   }
+  const tables = new Set(
+    [...imported.weights.values()].filter((w) => w.op === 'gatheredTable').flatMap((w) => w.inits),
+  );
+  if (tables.size) {
+    out.push(
+      `${tables.size} stored table(s) (first "${[...tables][0]}") are read at constant indices, table[index] (a relative position bias expanded to heads x N x N): counted as the tables PyTorch holds, each once, however many heads read it`,
+    );
+  }
   // The dynamo exporter stores embedding(table, position_ids) as the rows it read, named after the aten op.
   const rows = dynamo
     ? [...imported.weights.values()]

@@ -58,6 +58,11 @@ export function checkExternal(initializers: readonly TensorProto[], modelPath: s
   return [...missing];
 }
 
+/** Whether an external tensor's data file is beside the model (contained and of the size its dims need). */
+export function externalPresent(t: TensorProto, modelPath: string): boolean {
+  return checkContained(modelPath, externalRange(t, modelPath), `${modelPath}: tensor "${t.name}"`, true);
+}
+
 /** Whether a tensor's values can be had without reading a file beside the model. */
 export const inline = (t: TensorProto): boolean => externalOf(t) === undefined;
 

@@ -582,13 +582,17 @@ export function tensorOp(tf: Tf): LayerClass<TensorOpArgs, TF.layers.Layer & { t
           const begin = Array(x.rank).fill(0);
           const end = [...x.shape];
           const strides = Array(x.rank).fill(1);
+          let endMask = 0;
           op.axes.forEach((a, k) => {
             const axis = (a < 0 ? a + x.rank - 1 : a) + 1;
             begin[axis] = op.starts[k]!;
             end[axis] = op.ends[k]!;
             strides[axis] = op.steps[k]!;
+            // A backward slice through index 0 (x.flip(-1)) ends before it, at -1, which tfjs would read as
+            // the last index: the mask runs it to the start.
+            if (op.steps[k]! < 0 && op.ends[k]! < 0) endMask |= 1 << axis;
           });
-          return tf.stridedSlice(x, begin, end, strides);
+          return tf.stridedSlice(x, begin, end, strides, 0, endMask);
         }
         case 'pad': {
           const pads: Array<[number, number]> = [[0, 0], ...op.pads.map(([b, a]) => [b, a] as [number, number])];

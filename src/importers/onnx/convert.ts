@@ -712,13 +712,26 @@ export class Converter {
         for (const a of [...added].sort((x, y) => x - y)) if (a <= k) k++;
         return k;
       }
-      case 'Split':
       case 'Concat':
+        // Views joined along the examples' axis (torch.cat([a, b], 0)) still hold them there, more rows of
+        // one example at the traced batch of 1; in a static batch the joined axis would mix files' examples.
+        if (this.fileBatch === 1 && norm(attrInt(n, 'axis', 0), rank) === at) return at;
+        return norm(attrInt(n, 'axis', 0), rank) === at ? undefined : at;
+      case 'Split':
       case 'Softmax':
       case 'LogSoftmax':
       case 'LayerNormalization': {
         const a = attr(n, 'axis') ? norm(attrInt(n, 'axis', 0), rank) : undefined;
         return a === undefined || a === at ? undefined : at;
+      }
+      case 'ReduceMean':
+      case 'ReduceSum':
+      case 'ReduceMax':
+      case 'ReduceMin': {
+        // Reduced along other axes (a global pool over the joined views): kept, or moved past dropped axes.
+        const over = (attrInts(n, 'axes') ?? axes(1))?.map((a) => norm(a, rank));
+        if (!over || over.length === 0 || over.includes(at)) return undefined;
+        return attrInt(n, 'keepdims', 1) ? at : at - over.filter((a) => a < at).length;
       }
       case 'Slice': {
         const along = axes(3) ?? identity(rank);

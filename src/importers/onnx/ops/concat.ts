@@ -53,7 +53,8 @@ const concat: Handler = function (n) {
   let ts = vs as Tensor[];
   const rank = ts[0]!.onnx.length;
   const a = axis0 < 0 ? axis0 + rank : axis0;
-  if (a === 0) return c.unknown(n, 'Concat along the batch axis', true);
+  // Examples joined into one batch (two views of a contrastive model): counted as one example of the whole.
+  if (a === 0) return c.lifted(n);
   if (!ts.every((t) => same(t.perm, ts[0]!.perm)))
     ts = ts.map((t) => c.layout(n, t, identity(t.perm.length), 'onnx_order'));
   const perm = ts[0]!.perm;

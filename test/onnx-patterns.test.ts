@@ -59,7 +59,7 @@ beforeAll(async () => {
 describe('PyTorch patterns: counted as PyTorch and torchinfo count them', () => {
   it('torchinfo is the 1.8.0 release', () => {
     expect(figures.versions.torchinfo).toBe('1.8.0');
-    expect(own.length).toBe(52);
+    expect(own.length).toBe(60);
     expect(hub.length).toBe(9);
     expect(vision.length).toBe(21);
   });
@@ -168,13 +168,19 @@ describe('PyTorch patterns: what the file holds besides a forward pass', () => {
     }
   });
   it('a file traced at a static batch of 2 is counted per example, as the same model traced at 1 is', async () => {
-    for (const name of ['static_batch_ts', 'static_batch_dynamo', 'token_norm_batch_ts', 'token_norm_batch_dynamo']) {
+    const files = ['static_batch', 'token_norm_batch', 'lstm_seq_first_batch'].flatMap((m) => [`${m}_ts`, `${m}_dynamo`]);
+    for (const name of files) {
       const c = census(await load(name), { params: 'pytorch' });
       expect(c.layers[0]!.outputShape[0], name).toBe(1);
-      const one = name.replace('token_norm_batch', 'token_norm');
+      const one = name.replace('token_norm_batch', 'token_norm').replace('lstm_seq_first_batch', 'lstm_seq_first');
       if (one !== name)
         expect(c.byConvention, name).toEqual(census(await load(one), { params: 'pytorch' }).byConvention);
     }
+  });
+  it("a sequence-first LSTM fed [steps, batch, features] from the input: one example is the steps' column", async () => {
+    const c = census(await load('lstm_seq_first_batch_ts'), { params: 'pytorch' });
+    expect(c.layers[0]!.outputShape).toEqual([1, 5, 1, 4]);
+    expect(c.graph.notes?.join('\n')).toMatch(/move the batch axis/);
   });
   it('torch.randn_like: a random draw of its input shape; what is computed from it is not compared, the rest is', async () => {
     const graph = await load('noise_ts');

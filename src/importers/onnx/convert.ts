@@ -44,6 +44,8 @@ export interface OnnxInput {
   name: string;
   shape: number[];
   int?: 6 | 7;
+  /** The axis of the file's shape that holds the examples where it is not the first (a sequence-first RNN's 1). */
+  batchAxis?: number;
 }
 
 export interface OnnxImport {
@@ -159,7 +161,7 @@ export class Converter {
       this.addInput(vi.name, vi, g);
     }
     if (this.inputs.length === 0) bad(`${this.path}: the graph has no input`);
-    const firsts = new Set(this.inputs.map((i) => i.shape[0]!));
+    const firsts = new Set(this.inputs.map((i) => i.shape[i.batchAxis ?? 0]!));
     if (firsts.size === 1) this.fileBatch = [...firsts][0]!;
     this.run(g);
     this.markShared(new Set(g.initializer.map((t) => t.name)));
@@ -302,6 +304,11 @@ export class Converter {
     const rank = dims.length;
     if (rank < 2)
       bad(`${this.path}: input "${name}" has rank ${rank}; netcensus needs a batch axis and at least one more`);
+    // A sequence-first LSTM or GRU's input (PyTorch's default, batch_first=False): [steps, batch, features].
+    const sequenceFirst =
+      rank === 3 &&
+      g.node.some((n) => ['LSTM', 'GRU'].includes(n.opType) && n.input[0] === name && attrInt(n, 'layout', 0) === 0);
+    if (sequenceFirst) return this.addSequenceFirst(name, vi, dims);
     // A map fed to a convolution, pool or norm is taken channels-last; anything else keeps ONNX order.
     const spatial = rank >= 3 && g.node.some((n) => n.input[0] === name && operator(n.opType)?.spatial);
     const perm = spatial ? channelsLast(rank - 1) : identity(rank - 1);
@@ -336,6 +343,29 @@ export class Converter {
       shape: dims.map((d, i) => (i === 0 ? Number(d.dimValue) || 1 : onnx[i]!)),
       ...(type === 6 || type === 7 ? { int: type } : {}),
     });
+  }
+
+  /**
+   * A sequence-first input holds its examples on axis 1: counted as one example of its whole shape at a
+   * batch of 1 (lifted, as the exports that move the batch axis are), [steps, 1, features].
+   */
+  addSequenceFirst(name: string, vi: GraphProto['input'][number], dims: NonNullable<unknown>[]): void {
+    const sizes = (dims as { dimValue?: number | bigint; dimParam?: string }[]).map((d, i) => {
+      const value = Number(d.dimValue ?? 0);
+      if (!d.dimParam && value > 0) return value;
+      if (i === 1) return 1;
+      return bad(
+        `${this.path}: input "${name}" dimension ${i} of a sequence-first recurrent input ([steps, batch, features]) is symbolic ("${d.dimParam || '?'}"); export it with a fixed size`,
+      );
+    });
+    const example = [sizes[0]!, 1, sizes[2]!];
+    const node: GraphNode = { name: this.unique(name), scope: name, config: { kind: 'input', shape: example }, inputs: [] };
+    this.nodes.push(node);
+    this.shapes.set(node.name, [example]);
+    this.set(name, { t: 'tensor', ref: node.name, onnx: [1, ...example], perm: identity(3), lifted: true, batchAt: 1 });
+    this.batchMoves.push(name);
+    const type = vi.type?.tensorType?.elemType;
+    this.inputs.push({ name, shape: sizes, batchAxis: 1, ...(type === 6 || type === 7 ? { int: type } : {}) });
   }
 
   unique(base: string): string {
@@ -455,9 +485,9 @@ export class Converter {
    * ((length, batch, features), PyTorch's default for RNNs and nn.Transformer) has its length there.
    */
   firstAxisHint(): string {
-    const i = this.inputs.find((x) => x.shape[0]! > 1);
+    const i = this.inputs.find((x) => x.batchAxis === undefined && x.shape[0]! > 1);
     return i
-      ? ` (netcensus takes the first axis of input "${i.name}", ${i.shape[0]}, as the batch; a sequence-first model needs exporting batch-first)`
+      ? ` (netcensus takes the first axis of input "${i.name}", ${i.shape[0]}, as the batch; a sequence-first model needs exporting batch-first, unless the input goes straight into its LSTM or GRU)`
       : '';
   }
 
@@ -723,6 +753,13 @@ export class Converter {
       case 'LayerNormalization': {
         const a = attr(n, 'axis') ? norm(attrInt(n, 'axis', 0), rank) : undefined;
         return a === undefined || a === at ? undefined : at;
+      }
+      case 'Gather': {
+        // One step of a sequence-first output (y[-1]): the indices' axes replace the gathered one.
+        const a = norm(attrInt(n, 'axis', 0), rank);
+        const idx = n.input[1] ? this.values.get(n.input[1]!) : undefined;
+        if (a === at || idx?.t !== 'const') return undefined;
+        return a < at ? at - 1 + idx.dims.length : at;
       }
       case 'ReduceMean':
       case 'ReduceSum':

@@ -152,7 +152,8 @@ function censusOnnxShape(c: Census, t: Tensor, batch: number, runBatch: number):
 function ortShapes(c: Census, file: OnnxFile, run: OrtRun): Witness {
   const mismatches: string[] = [];
   let compared = 0;
-  const runBatch = run.inputs.values().next().value?.dims[0] ?? 1;
+  const first = file.imported.inputs[0];
+  const runBatch = (first && run.inputs.get(first.name)?.dims[first.batchAxis ?? 0]) ?? 1;
   for (const [name, t] of file.imported.tensors) {
     const executed = run.dims.get(name);
     if (!executed) continue;
@@ -226,6 +227,11 @@ function graphInputs(file: OnnxFile, run: OrtRun): tf.Tensor[] {
   return file.imported.inputs.map((i) => {
     const t = file.imported.tensors.get(i.name)!;
     const { data, dims } = run.inputs.get(i.name)!;
+    if (i.batchAxis === 1) {
+      // Sequence-first [steps, batch, features]: each example's [steps, 1, features] behind the batch.
+      const [steps, batch, features] = dims as [number, number, number];
+      return tf.tensor(transpose(data, dims, [1, 0, 2]), [batch, steps, 1, features]);
+    }
     const order = [0, ...t.perm.map((p) => p + 1)];
     return tf.tensor(
       transpose(data, dims, order),

@@ -73,7 +73,8 @@ const recurrent: Handler = function (n) {
       ref: y,
       onnx: [1, ...target],
       perm: identity(target.length),
-      ...(layout === 0 ? { lifted: true } : {}),
+      // Sequence-first: the examples are on ONNX's batch axis, the third.
+      ...(layout === 0 ? { lifted: true, batchAt: 2 } : {}),
     });
   }
   if (c.used(n, 1)) {
@@ -92,7 +93,14 @@ const recurrent: Handler = function (n) {
     } else {
       // [directions, 1, hidden]: directions first, lifted.
       const y = c.emit(n, { kind: 'reshape', target: [dirs, 1, hidden] }, [h], '__onnx_layout').ref;
-      c.set(n.output[1]!, { t: 'tensor', ref: y, onnx: [1, dirs, 1, hidden], perm: identity(3), lifted: true });
+      c.set(n.output[1]!, {
+        t: 'tensor',
+        ref: y,
+        onnx: [1, dirs, 1, hidden],
+        perm: identity(3),
+        lifted: true,
+        batchAt: 1,
+      });
     }
   }
   if (cellState) {

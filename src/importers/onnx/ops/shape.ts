@@ -91,9 +91,10 @@ const reshape: Handler = function (n) {
   const dims = v.t === 'tensor' ? v.onnx : v.dims;
   const measured = (c.value(n, 1) as Const).measured;
   const from = v.t === 'tensor' && v.lifted ? 1 : 0;
-  // Where the examples are (Converter.examplesAxis), while they lead: what comes before them is of size 1.
+  // Where the examples are (Converter.examplesAxis): leading (what comes before them is of size 1), or, in
+  // a lifted tensor, behind axes the reshape keeps together (a sequence-first LSTM's [steps, 1, B, hidden]).
   let b = v.t === 'tensor' && !measured ? c.examplesAxis(v) : -1;
-  if (b >= 0 && prod(dims.slice(from, b)) !== 1) {
+  if (b >= 0 && prod(dims.slice(from, b)) !== 1 && !(c.fileBatch > 1 && v.t === 'tensor' && v.lifted)) {
     if (c.fileBatch > 1)
       return c.unknown(
         n,
@@ -114,10 +115,12 @@ const reshape: Handler = function (n) {
   }
   if (v.t === 'const') return this.foldTo(n, out, c.valuesOf(v), v.float);
   if (b >= 0) {
-    // The examples stand in order on the first axis above 1.
-    let k = from;
+    // The examples stand in order on the first axis above 1 after the axes that held what came before them.
+    const before = prod(file.slice(from, b));
+    let [k, held] = [from, 1];
+    while (k < out.length && held < before) held *= out[k++]!;
     while (k < out.length - 1 && out[k] === 1) k++;
-    if (out[k]! % batch !== 0)
+    if (held !== before || out[k]! % batch !== 0)
       return c.unknown(
         n,
         `a Reshape of [${file.join(', ')}] into [${shape.join(', ')}] across the file's batch of ${batch}`,

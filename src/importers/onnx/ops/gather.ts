@@ -75,10 +75,13 @@ const gather: Handler = function (n) {
   const st = strides(data.dims);
   const outer = prod(data.dims.slice(0, axis));
   const inner = prod(data.dims.slice(axis + 1));
+  const size = data.dims[axis]!;
+  const bad = indices.find((raw) => !Number.isInteger(raw) || raw < -size || raw >= size);
+  if (bad !== undefined) return c.unknown(n, `Gather of index ${bad} from an axis of ${size}`);
   const out: number[] = [];
   for (let o = 0; o < outer; o++) {
     for (const raw of indices) {
-      const i = raw < 0 ? raw + data.dims[axis]! : raw;
+      const i = raw < 0 ? raw + size : raw;
       for (let k = 0; k < inner; k++) out.push(values[o * (st[axis - 1] ?? prod(data.dims)) + i * st[axis]! + k]!);
     }
   }

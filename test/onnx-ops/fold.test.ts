@@ -26,6 +26,23 @@ describe('ONNX folded constants', () => {
     expect(l.config).toMatchObject({ kind: 'constOp', op: 'add', values: want });
   });
 
+  it.each([
+    [{}, [], [1, 2, 3, 0, 5, 6, 0, 0, 9]],
+    [{ upper: 0 }, [], [1, 0, 0, 4, 5, 0, 7, 8, 9]],
+    [{}, [1], [0, 2, 3, 0, 0, 6, 0, 0, 0]],
+    [{ upper: 0 }, [-1], [0, 0, 0, 4, 0, 0, 7, 8, 0]],
+  ])("Trilu %o, k %o, of a 3x3 constant folds to %o (the ONNX spec's triangles)", (attrs, k, want) => {
+    const l = only({
+      input: [1, 3, 3],
+      nodes: [
+        { op: 'Trilu', inputs: k.length ? ['v', 'k'] : ['v'], attrs },
+        { op: 'Add', inputs: ['x', 't0'] },
+      ],
+      inits: [{ ...ints('v', [1, 2, 3, 4, 5, 6, 7, 8, 9]), dims: [3, 3] }, ...(k.length ? [scalar('k', k[0]!)] : [])],
+    });
+    expect(l.config).toMatchObject({ kind: 'constOp', op: 'add', values: want });
+  });
+
   it('Shape(x)[-1:] x 3, joined to [1]: the target [1, 12]', () => {
     const l = only({
       input: [1, 3, 4],

@@ -1,4 +1,7 @@
-/** Constants and aliases: Identity, Constant, Cast, ConstantOfShape and Range fold or pass a value on. */
+/**
+ * Constants and aliases: Identity, Constant, Cast, ConstantOfShape, Range and Trilu (a causal mask's
+ * triangle) fold or pass a value on.
+ */
 import { prod } from '../../../exact.js';
 import { attr, attrInt } from '../attributes.js';
 import { FLOAT_TYPES } from '../tensors.js';
@@ -57,6 +60,22 @@ const range: Handler = function (n) {
   );
 };
 
+/** Trilu of a constant (GPT-2's causal mask, torch.triu/tril): the triangle of the last two axes, zeros elsewhere. */
+const trilu: Handler = function (n) {
+  const c = this;
+  const v = c.value(n, 0);
+  if (v.t !== 'const') return c.unknown(n, 'Trilu of a computed tensor');
+  if (v.dims.length < 2) return c.unknown(n, `Trilu of a rank-${v.dims.length} constant`);
+  const k = n.input[1] ? (c.constant(n, 1, 'k')[0] ?? 0) : 0;
+  const upper = attrInt(n, 'upper', 1) === 1;
+  const [rows, cols] = v.dims.slice(-2) as [number, number];
+  const out = c.valuesOf(v).map((x, i) => {
+    const [r, col] = [Math.floor(i / cols) % rows, i % cols];
+    return (upper ? col - r >= k : col - r <= k) ? x : 0;
+  });
+  this.foldTo(n, v.dims, out, v.float);
+};
+
 export const { operators }: OpFile = {
   operators: {
     Identity: { convert: identity, lift: none },
@@ -65,5 +84,6 @@ export const { operators }: OpFile = {
     CastLike: { convert: cast, lift: none },
     ConstantOfShape: { convert: constantOfShape },
     Range: { convert: range },
+    Trilu: { convert: trilu },
   },
 };

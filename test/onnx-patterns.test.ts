@@ -95,8 +95,11 @@ describe('PyTorch patterns: counted as PyTorch and torchinfo count them', () => 
       const head = c.layers.find((l) => l.name === 'lm_head');
       if (truth.tied)
         expect([head?.kind, head?.params, head?.sharedWith]).toEqual(['tiedProjection', 0, 'transformer.wte']);
-      if (truth.dynamo && truth.unread_position_rows)
+      if (truth.dynamo && truth.unread_position_rows) {
         expect(c.graph.notes?.join('\n') ?? '').toMatch(/embeddings the dynamo exporter computed at export/);
+        // Said in the totals too: the rows read, counted as the file stores them.
+        expect(c.exportComputed?.counted.first).toMatch(/^embedding/);
+      }
     });
   }
   for (const name of vision) {

@@ -145,7 +145,6 @@ export function formatSummary(
   return out.join('\n');
 }
 
-/** Said before any total of a model with layers that could not be counted; `text` escapes the file's names. */
 /** Rows for the stored tensors an exporter computed: what the params total took them as (Census.exportComputed). */
 function exportComputedRows(c: Census): string[][] {
   const e = c.exportComputed;
@@ -155,7 +154,7 @@ function exportComputedRows(c: Census): string[][] {
     rows.push([
       '  exporter-computed',
       int(e.counted.values),
-      `${int(e.counted.tensors)} tensor(s) computed at export (first "${terminalText(e.counted.first)}"), counted as stored; the model may hold fewer`,
+      `${int(e.counted.tensors)} tensor(s) computed at export (first "${terminalText(e.counted.first)}"), counted as stored`,
     ]);
   if (e.uncounted.tensors)
     rows.push([
@@ -166,6 +165,7 @@ function exportComputedRows(c: Census): string[][] {
   return rows;
 }
 
+/** Said before any total of a model with layers that could not be counted; `text` escapes the file's names. */
 export function partialLine(c: Census, text: (s: string) => string = terminalText): string {
   const names = c.notCounted.map((n) => `${text(n.layer)} (${text(n.className)})`);
   return `PARTIAL: ${c.notCounted.length} layer(s) not counted: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', ...' : ''}; every total is a lower bound`;

@@ -11,6 +11,7 @@ import type { ImportOptions, Imported } from '../types.js';
 import { Converter, isDynamo, modulePath, type OnnxImport } from './convert.js';
 import { decodeModel, type ModelProto } from './proto.js';
 import { checkExternal, externalOf } from './tensors.js';
+import { DYNAMO_ROWS } from './values.js';
 import { MAX_ONNX_BYTES, readRegular } from '../untrusted.js';
 
 export interface OnnxFile {
@@ -109,7 +110,7 @@ function notes(model: ModelProto, imported: OnnxImport): string[] {
     ? [...imported.weights.values()]
         .filter((w) => w.op === 'paramOp')
         .flatMap((w) => w.inits)
-        .filter((i) => /^embedding(_\d+)?$/.test(i))
+        .filter((i) => DYNAMO_ROWS.test(i))
     : [];
   if (rows.length) {
     out.push(

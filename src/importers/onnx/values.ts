@@ -209,6 +209,9 @@ export function broadcastValues(
 export const DYNAMO_FOLDED =
   /^(?:(cos|sin|unsqueeze|squeeze|mul|add|sub|div|pow|neg|expand|cat|view|reshape|transpose|permute|slice|clone|_to_copy|matmul|arange|triu|tril|select|index|index_select|gather)(_\d+)?|(?:[\w.]+\.)?lifted_tensor_\d+)$/;
 
+/** A table's rows the dynamo exporter read at export (embedding(table, position_ids)), named after the aten op. */
+export const DYNAMO_ROWS = /^embedding(_\d+)?$/;
+
 /**
  * A stored float tensor in arithmetic is a parameter (PyTorch's nn.Parameter) when it has more than one
  * element, or one element along at least one axis (`nn.Parameter(torch.ones(1))`), unless the exporter

@@ -12,6 +12,7 @@ import {
   type WeightLayout,
   isParameter,
   DYNAMO_FOLDED,
+  DYNAMO_ROWS,
 } from '../values.js';
 import type { Converter } from '../convert.js';
 import type { Handler, OpFile } from './def.js';
@@ -91,7 +92,7 @@ const elementwise = (onnxOp: string, op: Op): Handler =>
     const isParam = k.init !== undefined && k.float && isParameter(k.init.name, k.dims);
     // Computed at export (TorchScript's onnx::Op_N, dynamo's aten-named folds), not a weight the graph derives.
     const name = k.init && k.float && !k.derived && prod(k.dims) > 1 ? k.init.name : '';
-    if (name.startsWith('onnx::') || DYNAMO_FOLDED.test(name))
+    if (name.startsWith('onnx::') || DYNAMO_FOLDED.test(name) || DYNAMO_ROWS.test(name))
       c.exportComputed[isParam ? 'counted' : 'uncounted'].set(name, prod(k.dims));
     // A constant's values in the tensor's layout, as a parameter's are loaded (`stored`).
     const values = () => {

@@ -444,7 +444,7 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
     if (module.torchinfoParams > 0) {
       const spec = kindSpec(i.node.config);
       const rows = spec.convLike ? undefined : i.node.mergedRows;
-      const positions = spec.torchinfoSteps?.(i.inputShapes) ?? rows ?? biasPositions(i);
+      const positions = spec.torchinfoSteps?.(i.inputShapes, i.node.config) ?? rows ?? biasPositions(i);
       torchinfo = checked(torchinfo + mul('MACs', module.torchinfoParams, positions, batch), 'MACs');
     }
     if (w.hasTorchParams)

@@ -178,7 +178,7 @@ export interface KindSpec<C extends { kind: string }> {
    * For modules whose parameters are not called weight and bias (nn.RNN, nn.LSTM, nn.GRU: weight_ih_l0, ...),
    * torchinfo 1.8 multiplies the parameters by output_size[:2], batch and time: per example, the steps.
    */
-  torchinfoSteps?(inputs: Shape[]): number;
+  torchinfoSteps?(inputs: Shape[], c: C): number;
   /**
    * Keras class names this kind reads, and how; a reader may return another kind of the same family. A
    * Keras 3 op in a config (keras.src.ops: `x + 3.0`) is looked up as `ops.ClassName`.

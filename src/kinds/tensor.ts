@@ -17,9 +17,13 @@ import type { Kinds, LayerClass, Shape, Tf, WeightSpec } from './spec.js';
  * A stored tensor in arithmetic or joined to the input: in PyTorch a bare nn.Parameter or one of a module's
  * own (LayerScale's gamma, a class token), named neither weight nor bias, so torchinfo gives it no MACs.
  */
-const storedParam = (make: typeof weight | typeof bias, shape: number[]): WeightSpec => ({
+const storedParam = (
+  make: typeof weight | typeof bias,
+  shape: number[],
+  torchName: 'weight' | 'bias' | 'other' = 'other',
+): WeightSpec => ({
   ...make('value', shape),
-  torchName: 'other',
+  torchName,
 });
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min';
@@ -96,7 +100,13 @@ export interface ParamOpConfig {
    * position bias, LeViT's attention biases): the layer holds the table of `table` values, and element k of
    * the operand (row-major in `shape`) is table[index[k]].
    */
-  gather?: { table: number; index: readonly number[] };
+  gather?: { table: number; index: readonly number[]; rows?: number };
+  /**
+   * The parameter's name in its module where it is `weight` or `bias` (an RMSNorm's scale, an Embedding
+   * called on positions), which torchinfo 1.8 multiplies by its output's first axis: `gather.rows` for an
+   * Embedding read without a batch axis (Whisper's positions, T5's buckets), else the one example.
+   */
+  torchName?: 'weight' | 'bias';
 }
 /**
  * A stored tensor joined to the input along an axis: ViT's class token, `torch.cat([cls.expand(n, -1, -1), x], 1)`.
@@ -328,8 +338,13 @@ export const tensorKinds: Kinds<TensorFamily> = {
     outputShape: (c, inputs, name) => broadcast(name, c.kind, [one(name, c.kind, inputs), c.shape]),
     // A stored tensor used in arithmetic is a parameter to PyTorch (nn.Parameter) and to the file.
     weights: (c) => [
-      storedParam(c.op === 'add' || c.op === 'sub' ? bias : weight, c.gather ? [c.gather.table] : [...c.shape]),
+      storedParam(
+        c.op === 'add' || c.op === 'sub' ? bias : weight,
+        c.gather ? [c.gather.table] : [...c.shape],
+        c.torchName,
+      ),
     ],
+    torchinfoSteps: (_inputs, c) => c.gather?.rows ?? 1,
     // A second gather of one table (EfficientViT's heads each read their row) reads the owner's table.
     readsOwner: (c) => c.gather !== undefined,
     tfjs: (c, ctx) => {

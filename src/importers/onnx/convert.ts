@@ -122,6 +122,8 @@ export class Converter {
   readonly weights = new WeightSources();
   /** Stored tensors in arithmetic the exporter computed (Graph.exportComputed), by name: their values. */
   readonly exportComputed = { counted: new Map<string, number>(), uncounted: new Map<string, number>() };
+  /** Constants read from a table at constant indices that a layer already adds (Const.gatheredFrom). */
+  readonly gatheredReads = new Set<string>();
   /** Embedding tables by initializer name, with the node that reads them (a tied head's owner). */
   readonly tables = new Map<string, string>();
   readonly consumers = new Map<string, number>();
@@ -608,7 +610,7 @@ export class Converter {
       return v?.t === 'const' && v.float && (v.derived || (v.init !== undefined && isParameter(v.init.name, v.dims)));
     });
     if (!fromParameters) return;
-    const gatheredFrom = this.gatheredFrom(n);
+    const gathered = this.gatheredFrom(n);
     for (const o of n.output) {
       const v = o ? this.values.get(o) : undefined;
       if (v?.t !== 'const' || v.init || !v.float || !v.values) continue;
@@ -624,16 +626,21 @@ export class Converter {
         dataLocation: 0,
       };
       this.derived.set(o, init);
-      this.values.set(o, { ...v, init, derived: true, ...(gatheredFrom ? { gatheredFrom } : {}) });
+      this.values.set(o, { ...v, init, derived: true, ...gathered });
     }
   }
 
   /** The stored table a folded node's output still only rearranges (see Const.gatheredFrom). */
-  gatheredFrom(n: NodeProto): string | undefined {
+  gatheredFrom(n: NodeProto): Pick<Const, 'gatheredFrom' | 'gatheredRows'> {
     const v = n.input[0] ? this.values.get(n.input[0]) : undefined;
-    if (v?.t !== 'const') return undefined;
-    if (n.opType === 'Gather' && v.init && !v.derived && isParameter(v.init.name, v.dims)) return v.init.name;
-    return MOVES.has(n.opType) ? v.gatheredFrom : undefined;
+    if (v?.t !== 'const') return {};
+    if (n.opType === 'Gather' && v.init && !v.derived && isParameter(v.init.name, v.dims)) {
+      const idx = n.input[1] ? this.values.get(n.input[1]) : undefined;
+      const rows = attrInt(n, 'axis', 0) === 0 && idx?.t === 'const' ? idx.dims[0] : undefined;
+      return { gatheredFrom: v.init.name, ...(rows === undefined ? {} : { gatheredRows: rows }) };
+    }
+    if (!MOVES.has(n.opType) || !v.gatheredFrom) return {};
+    return { gatheredFrom: v.gatheredFrom, ...(v.gatheredRows === undefined ? {} : { gatheredRows: v.gatheredRows }) };
   }
 
   /** A constant folded from a Shape, or from values that were, is in the batch of 1 (Const.measured). */
@@ -695,8 +702,11 @@ export class Converter {
     def.convert.call(this, m);
     const first = m.input.map((name) => (name ? this.values.get(name) : undefined)).find((v) => v?.t === 'tensor') as
       Tensor | undefined;
-    // A module called on a tensor whose first axis holds the examples merged with more rows (GraphNode.mergedRows).
-    const rows = first?.batchAt === 0 ? first.onnx[1]! : 1;
+    // A module called on a tensor whose first axis holds the examples merged with more rows (GraphNode.mergedRows),
+    // merged outside it (LeViT's bn(x.flatten(0, 1))): within its own forward, torchinfo sees it restored.
+    const module = modulePath(n);
+    const inside = first?.mergedIn !== undefined && `${first.mergedIn}.`.startsWith(module ? `${module}.` : '');
+    const rows = first?.batchAt === 0 && !inside ? first.onnx[1]! : 1;
     if (rows > 1) for (const node of this.nodes.slice(emitted)) node.mergedRows = rows;
     const at = this.examplesAfter(n, first, shift);
     for (const o of n.output) {
@@ -704,6 +714,10 @@ export class Converter {
       if (v?.t !== 'tensor') continue;
       let t = v.lifted ? v : { ...v, lifted: true };
       if (t.batchAt === undefined && at !== undefined) t = { ...t, batchAt: at };
+      // Where this node merged the examples with more rows, the module that did it.
+      if (t.batchAt === 0 && t.onnx[1]! > 1 && (first?.batchAt !== 0 || first.onnx[1] === 1))
+        t = { ...t, mergedIn: module };
+      else if (first?.mergedIn !== undefined && t.batchAt === 0) t = { ...t, mergedIn: first.mergedIn };
       // Batch-first again where the examples are on the leading axis of 1 (in a file of a static batch, only
       // where that axis is known to hold them).
       const back = t.onnx[1] === 1 && t.onnx.length >= 3 && (this.fileBatch === 1 || t.batchAt === 0);

@@ -27,6 +27,8 @@ export interface Const {
    * relative position bias, LeViT's attention biases, `table[index]` in PyTorch): the table's name.
    */
   gatheredFrom?: string;
+  /** The first axis of that read's indices, when it reads rows (an Embedding called without a batch axis). */
+  gatheredRows?: number;
   /**
    * Computed from a tensor's Shape: in netcensus' batch of 1, where the file's literal shapes are in its
    * own static batch (see Converter.fileBatch).
@@ -54,6 +56,11 @@ export interface Tensor {
    * file traced at a static batch B has B x k there, netcensus has k. Undefined where it is not known.
    */
   batchAt?: number;
+  /**
+   * The module whose forward merged the examples with more rows on axis 0 (GPT-2's Conv1D views [B, N, C]
+   * as [B x N, C] and back): torchinfo sees a module inside it only in its restored shape.
+   */
+  mergedIn?: string;
 }
 
 export type Value = Const | Tensor;

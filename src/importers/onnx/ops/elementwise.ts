@@ -108,8 +108,22 @@ const elementwise = (onnxOp: string, op: Op): Handler =>
       return Array.from(order, (i) => v[i]!);
     };
     const gather = isParam ? gathered(c, k, values) : undefined;
+    // torchinfo counts a leaf module's parameter by its own name (an RMSNorm's `weight`).
+    const own = (gather?.name ?? k.init?.name ?? '').split('.').at(-1);
+    const torchName = own === 'weight' || own === 'bias' ? { torchName: own as 'weight' | 'bias' } : {};
+    // One read used again (T5 hands its position bias on to every block) is one Embedding call.
+    const again = gather !== undefined && c.gatheredReads.has(k.init!.name);
+    if (gather) c.gatheredReads.add(k.init!.name);
+    const rows = gather && k.gatheredRows !== undefined ? { rows: again ? 0 : k.gatheredRows } : {};
     const config: LayerConfig = isParam
-      ? { kind: 'paramOp', op, shape, left, ...(gather ? { gather: { table: gather.table, index: gather.index } } : {}) }
+      ? {
+          kind: 'paramOp',
+          op,
+          shape,
+          left,
+          ...torchName,
+          ...(gather ? { gather: { table: gather.table, index: gather.index, ...rows } } : {}),
+        }
       : { kind: 'constOp', op, shape: prod(k.dims) === 1 ? [] : shape, values: values(), left };
     const { ref, shapes } = c.emit(n, config, [t.ref]);
     if (gather) c.weights.set(ref, { op: 'gatheredTable', inits: [gather.name] });

@@ -100,13 +100,15 @@ export interface ParamOpConfig {
    * position bias, LeViT's attention biases): the layer holds the table of `table` values, and element k of
    * the operand (row-major in `shape`) is table[index[k]].
    */
-  gather?: { table: number; index: readonly number[]; rows?: number };
+  gather?: { table: number; index: readonly number[] };
   /**
    * The parameter's name in its module where it is `weight` or `bias` (an RMSNorm's scale, an Embedding
-   * called on positions), which torchinfo 1.8 multiplies by its output's first axis: `gather.rows` for an
-   * Embedding read without a batch axis (Whisper's positions, T5's buckets), else the one example.
+   * called on positions), which torchinfo 1.8 multiplies by its output's first axis: `torchRows` for an
+   * Embedding read without a batch axis (Whisper's positions, T5's buckets; 0 for a read used again), else
+   * the one example.
    */
   torchName?: 'weight' | 'bias';
+  torchRows?: number;
 }
 /**
  * A stored tensor joined to the input along an axis: ViT's class token, `torch.cat([cls.expand(n, -1, -1), x], 1)`.
@@ -344,7 +346,7 @@ export const tensorKinds: Kinds<TensorFamily> = {
         c.torchName,
       ),
     ],
-    torchinfoSteps: (_inputs, c) => c.gather?.rows ?? 1,
+    torchinfoSteps: (_inputs, c) => c.torchRows ?? 1,
     // A second gather of one table (EfficientViT's heads each read their row) reads the owner's table.
     readsOwner: (c) => c.gather !== undefined,
     tfjs: (c, ctx) => {

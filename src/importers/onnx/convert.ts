@@ -720,7 +720,10 @@ export class Converter {
       else if (first?.mergedIn !== undefined && t.batchAt === 0) t = { ...t, mergedIn: first.mergedIn };
       // Batch-first again where the examples are on the leading axis of 1 (in a file of a static batch, only
       // where that axis is known to hold them).
-      const back = t.onnx[1] === 1 && t.onnx.length >= 3 && (this.fileBatch === 1 || t.batchAt === 0);
+      const back =
+        t.onnx[1] === 1 &&
+        t.onnx.length >= 3 &&
+        (this.fileBatch === 1 ? t.batchAt === undefined || t.batchAt === 0 : t.batchAt === 0);
       this.set(o, back ? this.unlift(n, t) : t);
     }
   }

@@ -109,12 +109,17 @@ const elementwise = (onnxOp: string, op: Op): Handler =>
     };
     const gather = isParam ? gathered(c, k, values) : undefined;
     // torchinfo counts a leaf module's parameter by its own name (an RMSNorm's `weight`).
-    const own = (gather?.name ?? k.init?.name ?? '').split('.').at(-1);
+    // dynamo's rows of a position table (embedding_N) are an Embedding's weight, the rows it read.
+    const stored = gather?.name ?? k.init?.name ?? '';
+    const own = DYNAMO_ROWS.test(stored) ? 'weight' : stored.split('.').at(-1);
     const torchName = own === 'weight' || own === 'bias' ? { torchName: own as 'weight' | 'bias' } : {};
     // One read used again (T5 hands its position bias on to every block) is one Embedding call.
     const again = gather !== undefined && c.gatheredReads.has(k.init!.name);
     if (gather) c.gatheredReads.add(k.init!.name);
-    const rows = gather && k.gatheredRows !== undefined ? { rows: again ? 0 : k.gatheredRows } : {};
+    // An Embedding's read without a batch axis: torchinfo's output_size[0] is its first axis.
+    const unbatched = DYNAMO_ROWS.test(stored) && k.dims.length < x.onnx.length ? k.dims[0] : undefined;
+    const read = gather ? k.gatheredRows : unbatched;
+    const rows = read !== undefined ? { torchRows: again ? 0 : read } : {};
     const config: LayerConfig = isParam
       ? {
           kind: 'paramOp',
@@ -122,7 +127,8 @@ const elementwise = (onnxOp: string, op: Op): Handler =>
           shape,
           left,
           ...torchName,
-          ...(gather ? { gather: { table: gather.table, index: gather.index, ...rows } } : {}),
+          ...rows,
+          ...(gather ? { gather: { table: gather.table, index: gather.index } } : {}),
         }
       : { kind: 'constOp', op, shape: prod(k.dims) === 1 ? [] : shape, values: values(), left };
     const { ref, shapes } = c.emit(n, config, [t.ref]);

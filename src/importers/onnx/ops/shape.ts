@@ -119,7 +119,8 @@ const reshape: Handler = function (n) {
     const before = prod(file.slice(from, b));
     let [k, held] = [from, 1];
     while (k < out.length && held < before) held *= out[k++]!;
-    while (k < out.length - 1 && out[k] === 1) k++;
+    // At a traced batch of 1 a leading axis of 1 is where the examples are; above 1 it cannot be.
+    while (batch > 1 && k < out.length - 1 && out[k] === 1) k++;
     if (held !== before || out[k]! % batch !== 0)
       return c.unknown(
         n,

@@ -137,6 +137,14 @@ describe('PyTorch patterns: counted as PyTorch and torchinfo count them', () => 
       }
     });
   }
+  it("a conv dynamo folded a BatchNorm into is named after its weights' module, as TorchScript names it", async () => {
+    const convs = async (name: string) =>
+      census(await load(name)).layers.filter((l) => l.kind === 'conv2d').map((l) => l.name);
+    const dynamo = await convs('efficientvit_dynamo');
+    expect(dynamo).toEqual(await convs('efficientvit_ts'));
+    expect(dynamo[0]).toBe('patch_embed.conv1.conv');
+    expect((await load('efficientvit_dynamo')).notes?.join('\n')).toMatch(/BatchNorm folded: \d+ convolution/);
+  });
   it('a bias table read at constant indices is the table PyTorch holds, read by every head that reads it', async () => {
     // Swin's (2W-1)^2 x heads table, expanded to heads x W^2 x W^2; EfficientViT's heads each read their row.
     const swin = census(await load('swin_ts_nofold'), { params: 'pytorch' });

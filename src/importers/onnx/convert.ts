@@ -79,10 +79,22 @@ export interface OnnxOptions {
 export const isDynamo = (node: NodeProto): boolean =>
   node.metadataProps.some((p) => p.key === 'pkg.torch.onnx.name_scopes');
 
+/**
+ * A Conv the dynamo exporter folded a BatchNorm into: it records the BatchNorm's call as the node's scope,
+ * while the weights keep the conv's name (`patch_embed.conv1.conv.weight`).
+ */
+export function dynamoFoldedConv(node: NodeProto): boolean {
+  const scopes = node.metadataProps.find((p) => p.key === 'pkg.torch.onnx.name_scopes')?.value ?? '';
+  return node.opType === 'Conv' && /batch_norm[^']*'\]$/.test(scopes);
+}
+
 export function modulePath(node: NodeProto): string {
   const scopes = node.metadataProps.find((p) => p.key === 'pkg.torch.onnx.name_scopes')?.value;
   if (scopes) {
-    // The dynamo exporter: fully qualified paths of the enclosing calls, then the aten op.
+    // The dynamo exporter: fully qualified paths of the enclosing calls, then the aten op; a folded conv is
+    // named after its weights' module, as TorchScript names it.
+    const weight = node.input[1] ?? '';
+    if (dynamoFoldedConv(node) && weight.endsWith('.weight')) return weight.slice(0, -'.weight'.length);
     const parts = [...scopes.matchAll(/'([^']*)'/g)].map((m) => m[1]!);
     return parts.length >= 2 ? parts[parts.length - 2]! : '';
   }

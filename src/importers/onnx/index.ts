@@ -8,7 +8,7 @@ import { prod } from '../../exact.js';
 import { int } from '../../format/numbers.js';
 import type { Graph } from '../../graph.js';
 import type { ImportOptions, Imported } from '../types.js';
-import { Converter, isDynamo, modulePath, type OnnxImport } from './convert.js';
+import { Converter, dynamoFoldedConv, isDynamo, type OnnxImport } from './convert.js';
 import { decodeModel, type ModelProto } from './proto.js';
 import { checkExternal, externalOf } from './tensors.js';
 import { DYNAMO_ROWS } from './values.js';
@@ -67,7 +67,7 @@ function notes(model: ModelProto, imported: OnnxImport): string[] {
     (n) =>
       n.opType === 'Conv' &&
       (n.input.slice(1).some((i) => i.startsWith('onnx::Conv')) ||
-        (dynamo && /(^|\.)bn\d*$|\.bn\d*$|batch_?norm/i.test(modulePath(n)))),
+        (dynamo && dynamoFoldedConv(n))),
   );
   const bnNodes = g.node.filter((n) => n.opType === 'BatchNormalization').length;
   if (folded.length) {

@@ -22,6 +22,8 @@ interface Truth {
   folding: boolean;
   params: number;
   buffers: number;
+  /** PyTorch's parameters per module, up to three names deep. */
+  modules: Record<string, number>;
   weight_macs: number;
   /** Hand-written models: torchinfo 1.8.0's figures. */
   torchinfo_mult_adds?: number;
@@ -178,6 +180,25 @@ describe('PyTorch patterns: counted as PyTorch and torchinfo count them', () => 
       ).toEqual([72, 72]);
     }
   });
+});
+
+describe('PyTorch patterns: per module, as PyTorch counts each', () => {
+  // Where the file holds every parameter as the model does: no folded BatchNorm, nothing the export
+  // computed, every row of a position table.
+  const whole = names.filter((n) => {
+    const t = figures.fixtures[n]!;
+    return (!t.folding || !t.bn_folded) && !(t.dynamo && t.unread_position_rows) && !t.pruned_zeros;
+  });
+  for (const name of whole) {
+    it(name, async () => {
+      const c = census(await load(name), { params: 'pytorch' });
+      if (c.exportComputed) return expect(c.exportComputed.counted.values + c.exportComputed.uncounted.values).toBeGreaterThan(0);
+      const under = (m: string) =>
+        c.layers.filter((l) => l.scope === m || l.scope.startsWith(`${m}.`)).reduce((s, l) => s + l.params, 0);
+      const truth = figures.fixtures[name]!.modules;
+      expect(Object.fromEntries(Object.keys(truth).map((m) => [m, under(m)]))).toEqual(truth);
+    });
+  }
 });
 
 describe('PyTorch patterns: what the file holds besides a forward pass', () => {

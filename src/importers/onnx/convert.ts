@@ -523,9 +523,18 @@ export class Converter {
     }
   }
 
-  /** Adds one graph node; its output shapes come from the kind's own rule (the census'). */
-  emit(n: NodeProto, config: LayerConfig, inputs: string[], suffix = ''): { ref: string; shapes: Shape[] } {
-    const module = modulePath(n);
+  /**
+   * Adds one graph node; its output shapes come from the kind's own rule (the census'). `owner`: the module
+   * it belongs to where that is not the ONNX node's (a table added where another module reads it).
+   */
+  emit(
+    n: NodeProto,
+    config: LayerConfig,
+    inputs: string[],
+    suffix = '',
+    owner?: string,
+  ): { ref: string; shapes: Shape[] } {
+    const module = owner ?? modulePath(n);
     const base = (module || n.opType) + suffix;
     const name = this.unique(base);
     const node: GraphNode = { name, scope: module || name, config, inputs };

@@ -131,7 +131,9 @@ const elementwise = (onnxOp: string, op: Op): Handler =>
           ...(gather ? { gather: { table: gather.table, index: gather.index } } : {}),
         }
       : { kind: 'constOp', op, shape: prod(k.dims) === 1 ? [] : shape, values: values(), left };
-    const { ref, shapes } = c.emit(n, config, [t.ref]);
+    // A gathered table belongs to the module that holds it (Whisper's embed_positions, added in the encoder).
+    const owner = gather && gather.name.includes('.') ? gather.name.slice(0, gather.name.lastIndexOf('.')) : undefined;
+    const { ref, shapes } = c.emit(n, config, [t.ref], '', owner);
     if (gather) c.weights.set(ref, { op: 'gatheredTable', inits: [gather.name] });
     else if (isParam) c.weights.set(ref, { op: 'paramOp', inits: [k.init!.name], perm: t.perm });
     c.out(n, 0, ref, shapes[0]!, shapes[0]!.length === t.perm.length ? t.perm : identity(shapes[0]!.length));

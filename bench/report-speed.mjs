@@ -24,9 +24,9 @@ const outDir = join(root, '.cache', 'report-bench');
 mkdirSync(outDir, { recursive: true });
 
 /** What `netcensus report` does for a model, timed from the model name to the file on disk. */
-function writeFor(model, file) {
+async function writeFor(model, file) {
   const t0 = performance.now();
-  const graph = resolveModel(model);
+  const graph = await resolveModel(model);
   const c = census(graph);
   const diagnostics = diagnose(graph, { zoo: ZOO });
   // Verdicts do not matter for timing; the figures do: one per published figure, as the CLI passes them.
@@ -56,8 +56,9 @@ const results = [];
 for (const [model, name] of models) {
   const file = join(outDir, name);
   // First call pays for module loading and JIT; the CLI pays that too, so report both.
-  const cold = writeFor(model, file);
-  const warm = [0, 1, 2].map(() => writeFor(model, file));
+  const cold = await writeFor(model, file);
+  const warm = [];
+  for (let k = 0; k < 3; k++) warm.push(await writeFor(model, file));
   results.push({
     model: name.replace('.html', ''),
     layers: cold.layers,

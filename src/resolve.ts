@@ -24,8 +24,10 @@ export function closestModel(name: string): string {
 
 /** A zoo model by name; unknown names get the closest suggestion. */
 export function zooModel(name: string): Graph {
-  // An own property only: "constructor" or "__proto__" is an unknown model, not Object.prototype's.
-  const build = Object.hasOwn(ZOO, name) ? ZOO[name] : undefined;
+  // Names are matched ignoring case (ResNet18 is resnet18); an own property only: "constructor" or
+  // "__proto__" is an unknown model, not Object.prototype's.
+  const key = Object.hasOwn(ZOO, name) ? name : ZOO_NAMES.find((z) => z.toLowerCase() === name.toLowerCase());
+  const build = key !== undefined && Object.hasOwn(ZOO, key) ? ZOO[key] : undefined;
   if (build === undefined) {
     throw new NetcensusError(
       `unknown model "${name}"; did you mean "${closestModel(name)}"? (netcensus list shows all)`,
@@ -41,5 +43,6 @@ const looksLikeFile = (arg: string): boolean =>
 
 /** A zoo name or a model file (Keras .keras / .h5 / JSON, TensorFlow.js model.json). */
 export async function resolveModel(arg: string, options: ImportOptions = {}): Promise<Graph> {
-  return looksLikeFile(arg) && !Object.hasOwn(ZOO, arg) ? (await loadModelFile(arg, options)).graph : zooModel(arg);
+  const zooName = Object.hasOwn(ZOO, arg) || ZOO_NAMES.some((z) => z.toLowerCase() === arg.toLowerCase());
+  return looksLikeFile(arg) && !zooName ? (await loadModelFile(arg, options)).graph : zooModel(arg);
 }

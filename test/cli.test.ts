@@ -132,3 +132,13 @@ describe('the launcher in a pipe', () => {
     expect([r.stdout.trim(), r.stderr]).toEqual(['0', '']);
   }, 60_000);
 });
+
+describe('names and version', () => {
+  it('zoo names ignore case, and --version is package.json\'s', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { code, out } = await cli('summary', 'ResNet18', '--json');
+    expect([code, JSON.parse(out).model]).toEqual([EXIT.ok, 'resnet18']);
+    const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+    expect((await cli('--version')).out.trim()).toBe(version);
+  });
+});

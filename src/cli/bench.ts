@@ -27,7 +27,7 @@ export function addBench(program: Command, { print, printJson }: Io): void {
     .description(
       'inference latency, throughput and achieved GFLOP/s per backend and batch, against measured peaks and peers',
     )
-    .argument('<models...>', 'zoo model names or model JSON files')
+    .argument('<models...>', 'zoo model names or model files (.keras, .h5, .onnx, model.json)')
     .addOption(
       new Option('--backend <name>', 'backend(s) to measure')
         .choices(['all', 'tensorflow', 'wasm', 'cpu'])

@@ -17,8 +17,8 @@ export function addDiff(program: Command, { print, printJson }: Io): void {
   program
     .command('diff')
     .description('align two models layer by layer and attribute every parameter and MAC of difference to a cause')
-    .argument('<a>', 'zoo model name or model JSON file')
-    .argument('<b>', 'zoo model name or model JSON file')
+    .argument('<a>', 'zoo model name or model file')
+    .argument('<b>', 'zoo model name or model file')
     .addOption(
       new Option(
         '--params <convention>',

@@ -1,16 +1,20 @@
 /** What the commands share: option parsers, the backend option, progress lines and the verify loop. */
 import { InvalidArgumentError, Option } from 'commander';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Census } from '../census.js';
 import { EXIT, NetcensusError } from '../errors.js';
 import { terminalText } from '../format/escape.js';
 import { int } from '../format/numbers.js';
+import { packageRoot } from '../paths.js';
 import { assertFitsInMemory } from '../resources.js';
 import type { BackendChoice, BackendInfo } from '../backend.js';
 import type { WeightInit } from '../tfjs/builder.js';
 import type { VerifyResult } from '../verify.js';
 
-export const VERSION = '0.1.0';
+/** The package's own version, as package.json says. */
+export const VERSION: string = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
+  .version;
 
 /** Where a command prints: text through the terminal guard, JSON in pieces. */
 export interface Io {

@@ -23,7 +23,7 @@ export function addSummary(program: Command, { print, printJson }: Io): void {
   program
     .command('summary')
     .description('per-layer census of a zoo model or a model file, with totals under every convention')
-    .argument('<model>', 'zoo model name (see `netcensus list`) or a Keras / TensorFlow.js model JSON file')
+    .argument('<model>', 'zoo model name (see `netcensus list`) or a model file (.keras, .h5, .onnx, model.json)')
     .option('--input <HxW>', "input size: H, HxW or HxWxC (default: the model's own)", parseInput)
     .option(...SKIP_UNKNOWN)
     .option(

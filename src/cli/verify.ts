@@ -24,7 +24,7 @@ export function addVerify(program: Command, { print, printJson }: Io): void {
     .description(
       "build each model as real TensorFlow.js layers, run a forward pass, and check every layer's shape and countParams() against the census",
     )
-    .argument('[models...]', 'zoo model names or model JSON files')
+    .argument('[models...]', 'zoo model names or model files (.keras, .h5, .onnx, model.json)')
     .option('--all', 'verify the whole zoo')
     .addOption(backendOption())
     .option('--input <HxW>', "input size: H, HxW or HxWxC (default: each model's own)", parseInput)

@@ -35,7 +35,12 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     )
     .version(VERSION)
     .showSuggestionAfterError(true)
-    .configureOutput({ writeOut: io.print, writeErr: (s) => process.stderr.write(terminalLines(s)) });
+    .configureOutput({
+      writeOut: io.print,
+      writeErr: (s) => process.stderr.write(terminalLines(s)),
+      // commander's usage errors get the prefix netcensus' own errors have.
+      outputError: (s, write) => write(s.replace(/^error: /, 'netcensus: ')),
+    });
   for (const add of [addList, addSummary, addDiff, addReport, addVerify, addMain, addBench]) add(program, io);
   return program;
 }

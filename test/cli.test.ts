@@ -142,3 +142,12 @@ describe('names and version', () => {
     expect((await cli('--version')).out.trim()).toBe(version);
   });
 });
+
+describe('usage errors', () => {
+  it("commander's own errors have netcensus' prefix and exit 2", async () => {
+    for (const args of [['summary', 'alexnet', '--no-such-option'], ['no-such-command'], ['summary']]) {
+      const { code, err } = await cli(...args);
+      expect([code, err.split('\n')[0]], args.join(' ')).toEqual([EXIT.badInput, expect.stringMatching(/^netcensus: /)]);
+    }
+  });
+});

@@ -254,7 +254,7 @@ interface EinsumShapes {
   /** Per example. */
   out: number[];
   macs: number;
-  /** The equation with any ellipsis spelled out, for tf.einsum. */
+  /** The equation with any ellipsis spelled out, for einsumMatMul. */
   explicit: string;
 }
 
@@ -750,7 +750,49 @@ export function luongAttentionLayer(tf: Tf): LayerClass<LuongAttentionArgs> {
 
 export type EinsumDenseArgs = ConfigArgs<EinsumDenseConfig>;
 
-/** Keras' EinsumDense: tf.einsum of the input and a kernel shaped by the equation, plus bias and activation. */
+/**
+ * A two-operand einsum without ellipsis as one batched matMul, which every backend runs (wasm registers
+ * no Einsum kernel): an index of one operand alone is summed first; shared indices the output keeps are
+ * the batch, shared ones it drops are contracted, the rest are each operand's own; then the output's order.
+ */
+export function einsumMatMul(tf: Tf, equation: string, a: TF.Tensor, b: TF.Tensor): TF.Tensor {
+  const [inputs, out = ''] = equation.split('->') as [string, string?];
+  let [sa, sb] = inputs.split(',') as [string, string];
+  if (new Set(sa).size !== sa.length || new Set(sb).size !== sb.length || new Set(out).size !== out.length)
+    throw new Error(`einsum "${equation}": an index repeated within one operand`);
+  const alone = (s: string, other: string, t: TF.Tensor): [string, TF.Tensor] => {
+    const axes = [...s].flatMap((d, i) => (other.includes(d) || out.includes(d) ? [] : [i]));
+    return axes.length ? [[...s].filter((_, i) => !axes.includes(i)).join(''), tf.sum(t, axes)] : [s, t];
+  };
+  [sa, a] = alone(sa, sb, a);
+  [sb, b] = alone(sb, sa, b);
+  const size = new Map<string, number>();
+  [...sa].forEach((d, i) => size.set(d, a.shape[i]!));
+  [...sb].forEach((d, i) => size.set(d, b.shape[i]!));
+  const batch = [...sa].filter((d) => sb.includes(d) && out.includes(d));
+  const contract = [...sa].filter((d) => sb.includes(d) && !out.includes(d));
+  const freeA = [...sa].filter((d) => !sb.includes(d));
+  const freeB = [...sb].filter((d) => !sa.includes(d));
+  const n = (ds: string[]) => ds.reduce((p, d) => p * size.get(d)!, 1);
+  const a3 = tf.reshape(tf.transpose(a, [...batch, ...freeA, ...contract].map((d) => sa.indexOf(d))), [
+    n(batch),
+    n(freeA),
+    n(contract),
+  ]);
+  const b3 = tf.reshape(tf.transpose(b, [...batch, ...contract, ...freeB].map((d) => sb.indexOf(d))), [
+    n(batch),
+    n(contract),
+    n(freeB),
+  ]);
+  const order = [...batch, ...freeA, ...freeB];
+  const y = tf.reshape(
+    tf.matMul(a3, b3),
+    order.map((d) => size.get(d)!),
+  );
+  return tf.transpose(y, [...out].map((d) => order.indexOf(d)));
+}
+
+/** Keras' EinsumDense: the einsum of the input and a kernel shaped by the equation, plus bias and activation. */
 export function einsumDenseLayer(tf: Tf): LayerClass<EinsumDenseArgs> {
   return class EinsumDense extends customBase(tf)<EinsumDenseArgs> {
     static className = 'NetcensusEinsumDense';
@@ -773,7 +815,7 @@ export function einsumDenseLayer(tf: Tf): LayerClass<EinsumDenseArgs> {
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
       return tf.tidy(() => {
         const x = singleInput(inputs);
-        let y = tf.einsum(this.explicit, x, this.kernel!.read());
+        let y = einsumMatMul(tf, this.explicit, x, this.kernel!.read());
         if (this.bias) y = tf.add(y, this.bias.read());
         return activationOp(tf, this.args.config.activation)(y);
       });

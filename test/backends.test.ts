@@ -1,9 +1,8 @@
 /**
- * Every kind runs on every backend: the Keras fixtures (test/fixtures/keras, up to 8M parameters on wasm, 2M
- * on cpu) and the
- * PyTorch pattern fixtures (test/fixtures/onnx/patterns) verify on the WebAssembly and pure-JavaScript
- * backends, the fallbacks whenever native TensorFlow is missing. The other suites run them on native
- * TensorFlow (Keras) and cpu (patterns).
+ * Every kind runs on every backend: the Keras fixtures (test/fixtures/keras, up to 8M parameters on wasm,
+ * 2M on cpu) and the PyTorch pattern fixtures (test/fixtures/onnx/patterns) verify on the WebAssembly and
+ * pure-JavaScript backends, the fallbacks whenever native TensorFlow is missing. The other suites run them
+ * on native TensorFlow (Keras) and cpu (patterns).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

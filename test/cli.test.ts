@@ -151,3 +151,27 @@ describe('usage errors', () => {
     }
   });
 });
+
+describe('the files people try first say what they are', () => {
+  const pytorch = new URL('./fixtures/pytorch/', import.meta.url).pathname;
+  it.each([
+    // Written by torch.save (scripts/fixtures/make_pytorch_patterns.py).
+    [`${pytorch}loop_state_dict.pt`, /a PyTorch checkpoint \(torch\.save\): .*torch\.onnx\.export/],
+    [`${pytorch}loop_state_dict_legacy.pth`, /a PyTorch checkpoint in torch\.save's legacy pickle format/],
+  ])('%s', async (file, message) => {
+    const { code, err } = await cli('summary', file);
+    expect([code, err.trim().split('\n').length]).toEqual([EXIT.badInput, 1]);
+    expect(err).toMatch(message);
+  });
+  it('a SavedModel protobuf and a TensorFlow.js graph model: what they are, and what netcensus reads', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'netcensus-first-files-'));
+    // SavedModel's first fields: saved_model_schema_version = 1, then a meta_graphs message.
+    writeFileSync(join(dir, 'saved_model.pb'), Buffer.from([0x08, 0x01, 0x12, 0x02, 0x0a, 0x00]));
+    writeFileSync(join(dir, 'model.json'), JSON.stringify({ format: 'graph-model', modelTopology: { node: [] } }));
+    expect((await cli('summary', join(dir, 'saved_model.pb'))).err).toMatch(/a TensorFlow SavedModel .*tf2onnx/);
+    expect((await cli('summary', join(dir, 'model.json'))).err).toMatch(/a TensorFlow\.js graph model .*layers-model/);
+  });
+});

@@ -53,6 +53,32 @@ async function zipEntry(path: string, entry: string, maxBytes: number, sink: Wri
   }
 }
 
+/** The names of a zip's first `max` entries, from its central directory (nothing is inflated). */
+export async function zipEntryNames(path: string, max = 1000): Promise<string[]> {
+  const yauzl = await import('yauzl');
+  const { fd } = openRegular(path, path);
+  const zip = await new Promise<import('yauzl').ZipFile>((resolve, reject) =>
+    yauzl.fromFd(fd, { lazyEntries: true, autoClose: true }, (err, z) =>
+      err || !z ? reject(err ?? new Error('no archive')) : resolve(z),
+    ),
+  );
+  try {
+    return await new Promise<string[]>((resolve, reject) => {
+      const names: string[] = [];
+      zip.on('error', reject);
+      zip.on('end', () => resolve(names));
+      zip.on('entry', (e: import('yauzl').Entry) => {
+        names.push(e.fileName);
+        if (names.length >= max) resolve(names);
+        else zip.readEntry();
+      });
+      zip.readEntry();
+    });
+  } finally {
+    zip.close();
+  }
+}
+
 /** A zip entry's bytes (a config), at most `maxBytes`; undefined where the archive has no such entry. */
 export async function readZipEntry(path: string, entry: string, maxBytes = MAX_JSON): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];

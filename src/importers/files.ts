@@ -8,7 +8,7 @@
 import { closeSync, readSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { NetcensusError } from '../errors.js';
-import { MAX_JSON, openHdf5, readZipEntry } from './containers.js';
+import { MAX_JSON, openHdf5, readZipEntry, zipEntryNames } from './containers.js';
 import { importKerasJson } from './keras.js';
 import type { ImportOptions, Imported } from './types.js';
 import { hdf5Weights, kerasZipWeights, manifestWeights } from './keras-weights.js';
@@ -33,6 +33,9 @@ export function sniff(head: Buffer): Container | 'empty' | 'unknown' {
   if (head[0] === 0x08) return 'onnx';
   return 'unknown';
 }
+
+const CHECKPOINT_ADVICE =
+  'it holds weights, not an architecture netcensus reads; export the model with torch.onnx.export and give the .onnx file';
 
 const fail = (path: string, what: string): never => {
   throw new NetcensusError(`${path}: ${what}`);
@@ -88,7 +91,13 @@ async function kerasZip(path: string): Promise<unknown> {
   } catch (e) {
     return fail(path, `a zip archive (.keras) that cannot be read: ${(e as Error).message.split('\n')[0]}`);
   }
-  if (!config) fail(path, 'a zip archive without config.json: not a Keras 3 .keras file');
+  if (!config) {
+    // torch.save writes a zip of <name>/data.pkl (the pickled object) and <name>/data/<n> (tensor storages).
+    const names = await zipEntryNames(path).catch(() => []);
+    if (names.some((n) => /(^|\/)data\.pkl$/.test(n)))
+      fail(path, `a PyTorch checkpoint (torch.save): ${CHECKPOINT_ADVICE}`);
+    fail(path, 'a zip archive without config.json: not a Keras 3 .keras file');
+  }
   return parseJson(path, config!.toString('utf8'), 'its config.json');
 }
 
@@ -155,7 +164,8 @@ function once<A, T>(read: (a: A) => Promise<T>): (a: A) => Promise<T> {
 
 /** Reads a model file of any supported kind; `container` says which it was. */
 export async function loadModelFile(path: string, options: ImportOptions = {}): Promise<Imported> {
-  const kind = sniff(readHead(path));
+  const head = readHead(path);
+  const kind = sniff(head);
   const origin = options.origin ?? path;
   let json: unknown;
   switch (kind) {
@@ -166,9 +176,22 @@ export async function loadModelFile(path: string, options: ImportOptions = {}): 
         const { loadOnnx } = await import('./onnx/index.js');
         return loadOnnx(path, { ...options, origin });
       }
+      // A pickle (protocol 2 and up opens with PROTO, 0x80): torch.save's legacy format, or any Python object.
+      if (head[0] === 0x80 && head[1]! >= 2 && head[1]! <= 5)
+        return fail(
+          path,
+          /\.(pt|pth|bin|ckpt)$/i.test(path)
+            ? `a PyTorch checkpoint in torch.save's legacy pickle format: ${CHECKPOINT_ADVICE}`
+            : 'a Python pickle, not a model architecture (netcensus never runs pickles)',
+        );
       return fail(path, 'not a model file (neither JSON, a .keras zip, an HDF5 file, ONNX, nor gzip-compressed JSON)');
     case 'json':
       json = jsonFile(path);
+      if ((json as { format?: unknown })?.format === 'graph-model')
+        fail(
+          path,
+          'a TensorFlow.js graph model (converted from a SavedModel: TensorFlow ops, no Keras layers); netcensus reads layers models (format "layers-model") and the Keras or ONNX file it came from',
+        );
       break;
     case 'json.gz':
       json = gzipFile(path);

@@ -33,7 +33,14 @@ export function decodeOnnx(path: string, bytes: Uint8Array): ModelProto {
       `${path}: not a valid ONNX model: the protobuf does not decode (${(e as Error).message.split('\n')[0]}); is the file truncated?`,
     );
   }
-  if (!model.graph || model.graph.node.length === 0) throw new NetcensusError(`${path}: an ONNX model without a graph`);
+  if (!model.graph || model.graph.node.length === 0) {
+    // A TensorFlow SavedModel is a protobuf too, and opens with the same tag byte as ONNX.
+    if (/\.pb$/i.test(path))
+      throw new NetcensusError(
+        `${path}: a TensorFlow SavedModel (saved_model.pb), not ONNX; load it in Keras and save a .keras file, or convert it with tf2onnx`,
+      );
+    throw new NetcensusError(`${path}: an ONNX model without a graph`);
+  }
   return model;
 }
 

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT, NetcensusError } from './errors.js';
+import { fitTablesTo } from './format/table.js';
 import { jsonChunks, terminalLines, terminalText } from './format/escape.js';
 import { addBench } from './cli/bench.js';
 import { addDiff } from './cli/diff.js';
@@ -41,6 +42,12 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
       // commander's usage errors get the prefix netcensus' own errors have.
       outputError: (s, write) => write(s.replace(/^error: /, 'netcensus: ')),
     });
+  program.option('--wide', "tables as wide as their cells, whatever the terminal's width");
+  // Tables fit the terminal they are printed on (or $COLUMNS); a pipe or a file gets them whole.
+  program.hook('preAction', () => {
+    const width = process.stdout.isTTY ? process.stdout.columns : Number(process.env.COLUMNS) || undefined;
+    fitTablesTo(program.opts<{ wide?: boolean }>().wide ? undefined : width);
+  });
   for (const add of [addList, addSummary, addDiff, addReport, addVerify, addMain, addBench]) add(program, io);
   return program;
 }

@@ -134,7 +134,7 @@ describe('the launcher in a pipe', () => {
 });
 
 describe('names and version', () => {
-  it('zoo names ignore case, and --version is package.json\'s', async () => {
+  it("zoo names ignore case, and --version is package.json's", async () => {
     const { readFileSync } = await import('node:fs');
     const { code, out } = await cli('summary', 'ResNet18', '--json');
     expect([code, JSON.parse(out).model]).toEqual([EXIT.ok, 'resnet18']);
@@ -147,7 +147,10 @@ describe('usage errors', () => {
   it("commander's own errors have netcensus' prefix and exit 2", async () => {
     for (const args of [['summary', 'alexnet', '--no-such-option'], ['no-such-command'], ['summary']]) {
       const { code, err } = await cli(...args);
-      expect([code, err.split('\n')[0]], args.join(' ')).toEqual([EXIT.badInput, expect.stringMatching(/^netcensus: /)]);
+      expect([code, err.split('\n')[0]], args.join(' ')).toEqual([
+        EXIT.badInput,
+        expect.stringMatching(/^netcensus: /),
+      ]);
     }
   });
 });
@@ -174,4 +177,28 @@ describe('the files people try first say what they are', () => {
     expect((await cli('summary', join(dir, 'saved_model.pb'))).err).toMatch(/a TensorFlow SavedModel .*tf2onnx/);
     expect((await cli('summary', join(dir, 'model.json'))).err).toMatch(/a TensorFlow\.js graph model .*layers-model/);
   });
+});
+
+describe('an 80-column terminal', () => {
+  const displayWidth = (s: string) => Math.max(...s.split('\n').map((l) => [...l].length));
+  afterEach(() => {
+    delete process.env.COLUMNS;
+  });
+  it('summary, list, verify and diff fit it; --wide and a pipe get the whole table', async () => {
+    const wide = (await cli('summary', 'test/fixtures/onnx/patterns/t5_encoder_ts.onnx')).out;
+    expect(displayWidth(wide)).toBeGreaterThan(80);
+    process.env.COLUMNS = '80';
+    for (const args of [['summary', 'resnet18'], ['list'], ['verify', 'alexnet'], ['diff', 'alexnet', 'vgg16']]) {
+      const { code, out } = await cli(...args);
+      expect(code, args.join(' ')).toBe(EXIT.ok);
+      // Lines of the tables (borders) and list's rows; prose lines above a table wrap as prose.
+      const rows = out.split('\n').filter((l) => /^[│┌└]/.test(l) || args[0] === 'list');
+      expect(displayWidth(rows.join('\n')), args.join(' ')).toBeLessThanOrEqual(80);
+    }
+    const narrow = (await cli('summary', 'test/fixtures/onnx/patterns/t5_encoder_ts.onnx')).out;
+    // A long module path keeps its tail; every figure is whole.
+    expect(narrow).toMatch(/│ …[\w.]*SelfAttention\.q +│/);
+    expect(narrow).toMatch(/│ +8,192 │/);
+    expect((await cli('summary', 'test/fixtures/onnx/patterns/t5_encoder_ts.onnx', '--wide')).out).toBe(wide);
+  }, 120_000);
 });

@@ -141,7 +141,9 @@ describe('PyTorch patterns: counted as PyTorch and torchinfo count them', () => 
   }
   it("a conv dynamo folded a BatchNorm into is named after its weights' module, as TorchScript names it", async () => {
     const convs = async (name: string) =>
-      census(await load(name)).layers.filter((l) => l.kind === 'conv2d').map((l) => l.name);
+      census(await load(name))
+        .layers.filter((l) => l.kind === 'conv2d')
+        .map((l) => l.name);
     const dynamo = await convs('efficientvit_dynamo');
     expect(dynamo).toEqual(await convs('efficientvit_ts'));
     expect(dynamo[0]).toBe('patch_embed.conv1.conv');
@@ -192,7 +194,8 @@ describe('PyTorch patterns: per module, as PyTorch counts each', () => {
   for (const name of whole) {
     it(name, async () => {
       const c = census(await load(name), { params: 'pytorch' });
-      if (c.exportComputed) return expect(c.exportComputed.counted.values + c.exportComputed.uncounted.values).toBeGreaterThan(0);
+      if (c.exportComputed)
+        return expect(c.exportComputed.counted.values + c.exportComputed.uncounted.values).toBeGreaterThan(0);
       const under = (m: string) =>
         c.layers.filter((l) => l.scope === m || l.scope.startsWith(`${m}.`)).reduce((s, l) => s + l.params, 0);
       const truth = figures.fixtures[name]!.modules;
@@ -213,7 +216,10 @@ describe('PyTorch patterns: what the file holds besides a forward pass', () => {
     }
   });
   it('a file traced at a static batch of 2 is counted per example, as the same model traced at 1 is', async () => {
-    const files = ['static_batch', 'token_norm_batch', 'lstm_seq_first_batch'].flatMap((m) => [`${m}_ts`, `${m}_dynamo`]);
+    const files = ['static_batch', 'token_norm_batch', 'lstm_seq_first_batch'].flatMap((m) => [
+      `${m}_ts`,
+      `${m}_dynamo`,
+    ]);
     for (const name of files) {
       const c = census(await load(name), { params: 'pytorch' });
       expect(c.layers[0]!.outputShape[0], name).toBe(1);

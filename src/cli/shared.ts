@@ -13,8 +13,9 @@ import type { WeightInit } from '../tfjs/builder.js';
 import type { VerifyResult } from '../verify.js';
 
 /** The package's own version, as package.json says. */
-export const VERSION: string = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
-  .version;
+export const VERSION: string = (
+  JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }
+).version;
 
 /** Where a command prints: text through the terminal guard, JSON in pieces. */
 export interface Io {

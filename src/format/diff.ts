@@ -27,6 +27,8 @@ export function formatDiff(d: DiffResult): string {
           rows,
           ['left', 'left', 'right', 'right', 'right', 'right', 'left'],
           [null, null, null, null, null, null, 60],
+          // In a narrow terminal the differences stay; each side's own count goes.
+          [2, 3],
         )
       : 'No weighted layer differs.',
   ];

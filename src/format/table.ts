@@ -21,22 +21,101 @@ const width = (s: string): number =>
     0,
   );
 
+/** The terminal's width the tables fit (set by the CLI); undefined: each table as wide as its cells. */
+let columns: number | undefined;
+
+/** Fits every table printed from now on to `width` columns (a terminal's), or none. */
+export function fitTablesTo(width: number | undefined): void {
+  columns = width !== undefined && Number.isFinite(width) && width >= 40 ? Math.floor(width) : undefined;
+}
+
+/** The width tables fit now (fitTablesTo), for text laid out beside them. */
+export const tableColumns = (): number | undefined => columns;
+
+/** The narrowest a text column is wrapped to: a word of a type or a sentence stays readable. */
+const MIN_TEXT = 12;
+/** The narrowest a column of names (no spaces: `layer4.1.conv2`) is cut to, its tail kept. */
+const MIN_NAME = 24;
+
+const isNames = (body: string[][], i: number): boolean => body.every((r) => !(r[i] ?? '').includes(' '));
+
+/**
+ * Column widths (cell padding included) that fit `columns`: the column with most room above its floor
+ * gives a character first. Text wraps down to MIN_TEXT, names are cut to MIN_NAME keeping their tail, and
+ * numbers keep the width of the widest (their heading wraps), so no figure is split.
+ */
+function fitted(
+  h: string[],
+  body: string[][],
+  align: Array<'left' | 'right'>,
+  widths?: Array<number | null>,
+): number[] | undefined {
+  const natural = h.map((_, i) =>
+    Math.min(widths?.[i] ?? Infinity, body.reduce((m, r) => Math.max(m, width(r[i] ?? '')), width(h[i] ?? '')) + 2),
+  );
+  if (columns === undefined) return undefined;
+  const cols = [...natural];
+  const total = () => cols.reduce((a, b) => a + b, 0) + cols.length + 1;
+  // Numbers keep the width of the widest (their heading wraps); text wraps, names are cut, to a floor.
+  const word = (x: string) => Math.max(0, ...x.split(' ').map(width));
+  const widest = h.map((x, i) => body.reduce((m, r) => Math.max(m, width(r[i] ?? '')), word(x)) + 2);
+  const floor = h.map((_, i) =>
+    align[i] === 'right' ? widest[i]! : Math.min(natural[i]!, isNames(body, i) ? MIN_NAME : MIN_TEXT),
+  );
+  while (total() > columns) {
+    let at = -1;
+    cols.forEach((w, i) => {
+      if (w > floor[i]! && (at < 0 || w - floor[i]! > cols[at]! - floor[at]!)) at = i;
+    });
+    if (at < 0) break;
+    cols[at]! -= 1;
+  }
+  return cols.some((w, i) => w !== natural[i]) || widths ? cols : undefined;
+}
+
+/** A name longer than its column keeps its tail, the part that tells rows apart (`…SelfAttention.q`). */
+const tail = (s: string, w: number): string =>
+  width(s) <= w || s.includes(' ') ? s : `…${[...s].slice(-(w - 1)).join('')}`;
+
+/**
+ * A table; where it is fitted to a terminal and still too wide, the columns in `optional` are left out,
+ * first to last, until it fits (the full table: --wide, or a pipe).
+ */
 export function table(
   head: string[],
   rows: string[][],
-  align: Array<'left' | 'right'>,
-  widths?: Array<number | null>,
+  alignAll: Array<'left' | 'right'>,
+  givenAll?: Array<number | null>,
+  optional: number[] = [],
 ): string {
   // Escaped before cli-table3 measures the cells: it would count an ANSI sequence as zero columns.
-  const h = head.map(terminalText);
-  const body = rows.map((r) => r.map(terminalText));
+  let keep = head.map((_, i) => i);
+  const pick = <T>(xs: readonly T[]) => keep.map((i) => xs[i]!);
+  const all = rows.map((r) => r.map(terminalText));
+  let h = head.map(terminalText);
+  let body = all;
+  let align = alignAll;
+  let given = givenAll;
+  let fit = fitted(h, body, align, given);
+  for (const drop of optional) {
+    const sum = (fit ?? []).reduce((a, b) => a + b, 0) + (fit?.length ?? 0) + 1;
+    if (!fit || columns === undefined || sum <= columns) break;
+    keep = keep.filter((i) => i !== drop);
+    h = pick(head.map(terminalText));
+    body = all.map((r) => pick(r));
+    align = pick(alignAll);
+    given = givenAll && pick(givenAll);
+    fit = fitted(h, body, align, given);
+  }
+  const widths = fit ?? given;
+  if (fit) for (const r of body) r.forEach((c, i) => (r[i] = tail(c, fit[i]! - 2)));
   const render = (part: string[][], withHead: boolean, colWidths?: Array<number | null>): string => {
     const t = new Table({
       head: withHead ? h : [],
       style: plain,
       colAligns: align,
       chars,
-      ...(colWidths ? { colWidths, wordWrap: widths !== undefined } : {}),
+      ...(colWidths ? { colWidths, wordWrap: widths !== undefined, wrapOnWordBoundary: true } : {}),
     });
     for (const r of part) t.push(r);
     return t.toString();

@@ -42,6 +42,9 @@ export function formatVerify(
         r.ok ? 'ok' : 'MISMATCH',
       ]),
       ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+      undefined,
+      // In a narrow terminal: the split of the count, the build time, the input size go first.
+      [5, 6, 7, 1],
     ),
   );
   for (const r of results.filter((x) => !x.ok)) {

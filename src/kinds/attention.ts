@@ -774,22 +774,29 @@ export function einsumMatMul(tf: Tf, equation: string, a: TF.Tensor, b: TF.Tenso
   const freeA = [...sa].filter((d) => !sb.includes(d));
   const freeB = [...sb].filter((d) => !sa.includes(d));
   const n = (ds: string[]) => ds.reduce((p, d) => p * size.get(d)!, 1);
-  const a3 = tf.reshape(tf.transpose(a, [...batch, ...freeA, ...contract].map((d) => sa.indexOf(d))), [
-    n(batch),
-    n(freeA),
-    n(contract),
-  ]);
-  const b3 = tf.reshape(tf.transpose(b, [...batch, ...contract, ...freeB].map((d) => sb.indexOf(d))), [
-    n(batch),
-    n(contract),
-    n(freeB),
-  ]);
+  const a3 = tf.reshape(
+    tf.transpose(
+      a,
+      [...batch, ...freeA, ...contract].map((d) => sa.indexOf(d)),
+    ),
+    [n(batch), n(freeA), n(contract)],
+  );
+  const b3 = tf.reshape(
+    tf.transpose(
+      b,
+      [...batch, ...contract, ...freeB].map((d) => sb.indexOf(d)),
+    ),
+    [n(batch), n(contract), n(freeB)],
+  );
   const order = [...batch, ...freeA, ...freeB];
   const y = tf.reshape(
     tf.matMul(a3, b3),
     order.map((d) => size.get(d)!),
   );
-  return tf.transpose(y, [...out].map((d) => order.indexOf(d)));
+  return tf.transpose(
+    y,
+    [...out].map((d) => order.indexOf(d)),
+  );
 }
 
 /** Keras' EinsumDense: the einsum of the input and a kernel shaped by the equation, plus bias and activation. */

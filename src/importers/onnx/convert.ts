@@ -35,7 +35,17 @@ import {
 } from './values.js';
 
 /** Operators that only move, repeat or pick a constant's values (a gathered table stays itself through them). */
-const MOVES = new Set(['Reshape', 'Transpose', 'Unsqueeze', 'Squeeze', 'Flatten', 'Identity', 'Expand', 'Slice', 'Gather']);
+const MOVES = new Set([
+  'Reshape',
+  'Transpose',
+  'Unsqueeze',
+  'Squeeze',
+  'Flatten',
+  'Identity',
+  'Expand',
+  'Slice',
+  'Gather',
+]);
 
 export { MAX_FOLD_ELEMENTS, MAX_FOLDED_TOTAL } from './values.js';
 
@@ -373,7 +383,12 @@ export class Converter {
       );
     });
     const example = [sizes[0]!, 1, sizes[2]!];
-    const node: GraphNode = { name: this.unique(name), scope: name, config: { kind: 'input', shape: example }, inputs: [] };
+    const node: GraphNode = {
+      name: this.unique(name),
+      scope: name,
+      config: { kind: 'input', shape: example },
+      inputs: [],
+    };
     this.nodes.push(node);
     this.shapes.set(node.name, [example]);
     this.set(name, { t: 'tensor', ref: node.name, onnx: [1, ...example], perm: identity(3), lifted: true, batchAt: 1 });

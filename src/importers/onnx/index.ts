@@ -73,8 +73,7 @@ function notes(model: ModelProto, imported: OnnxImport): string[] {
   const folded = g.node.filter(
     (n) =>
       n.opType === 'Conv' &&
-      (n.input.slice(1).some((i) => i.startsWith('onnx::Conv')) ||
-        (dynamo && dynamoFoldedConv(n))),
+      (n.input.slice(1).some((i) => i.startsWith('onnx::Conv')) || (dynamo && dynamoFoldedConv(n))),
   );
   const bnNodes = g.node.filter((n) => n.opType === 'BatchNormalization').length;
   if (folded.length) {

@@ -19,7 +19,8 @@ export type Container = NonNullable<Imported['container']>;
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** What a file's first bytes say it is. */
-export function sniff(head: Buffer): Container | 'empty' | 'unknown' {
+export function sniff(bytes: Uint8Array): Container | 'empty' | 'unknown' {
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (head.length === 0 || head.toString('utf8').trim() === '') return 'empty';
   if (head[0] === 0x50 && head[1] === 0x4b && (head[2] === 0x03 || head[2] === 0x05)) return 'keras';
   if (head.subarray(0, 8).equals(HDF5_SIGNATURE)) return 'h5';

@@ -94,7 +94,8 @@ export const tensorsOf = (x: TF.Tensor | TF.Tensor[]): TF.Tensor[] => (Array.isA
 export const singleInput = (inputs: TF.Tensor | TF.Tensor[]): TF.Tensor => tensorsOf(inputs)[0]!;
 
 export type Initializer = 'glorotUniform' | 'zeros' | 'ones';
-export const initializer = (tf: Tf, name: Initializer | undefined) =>
+// Typed through tfjs' public namespace: a declaration naming tfjs-layers' dist paths breaks users' tsc.
+export const initializer = (tf: Tf, name: Initializer | undefined): ReturnType<Tf['initializers']['zeros']> =>
   name === 'zeros'
     ? tf.initializers.zeros()
     : name === 'ones'

@@ -202,3 +202,16 @@ describe('an 80-column terminal', () => {
     expect((await cli('summary', 'test/fixtures/onnx/patterns/t5_encoder_ts.onnx', '--wide')).out).toBe(wide);
   }, 120_000);
 });
+
+describe('--depth, as torchinfo counts it', () => {
+  it('1 shows the top-level modules, 2 their children, each summing what lies below', async () => {
+    const file = 'test/fixtures/onnx/resnet18.onnx';
+    const one = (await cli('summary', file, '--params', 'pytorch', '--depth', '1')).out;
+    expect(one).toMatch(/│ layer1 +│ \(module: 10 layers, collapsed\) │ +│ +147,712 │/);
+    expect(one).not.toMatch(/└ 0/);
+    const two = (await cli('summary', file, '--params', 'pytorch', '--depth', '2')).out;
+    expect(two).toMatch(/│ layer1 +│ \(module: 10 layers\) +│/);
+    expect(two).toMatch(/│ +└ 0 +│ \(module: 5 layers, collapsed\) │ +│ +73,856 │/);
+    expect((await cli('summary', file, '--depth', '0')).code).toBe(EXIT.badInput);
+  });
+});

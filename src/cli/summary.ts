@@ -28,8 +28,8 @@ export function addSummary(program: Command, { print, printJson }: Io): void {
     .option(...SKIP_UNKNOWN)
     .option(
       '--depth <N>',
-      'show nested models or modules down to depth N, deeper layers summed into their container',
-      parseCount('--depth', 1000, 0),
+      "show N levels of nested models or modules (torchinfo's depth: 1 is the top level), deeper layers summed into their container",
+      parseCount('--depth', 1000, 1),
     )
     .option('--batch <N>', 'batch size', parseCount('--batch', 1_000_000), 1)
     .addOption(paramsOption())

@@ -58,10 +58,13 @@ function layerRows(c: Census, depth: number | undefined): string[][] {
       k.macs ? int(k.macs) : '--',
     ]);
   };
+  // torchinfo's depth: N levels of rows, the top-level modules (or layers) the first; what lies below the
+  // N-th level is summed into its row there.
+  const cut = depth === undefined ? undefined : depth - 1;
   for (const l of c.layers) {
-    const limit = depth === undefined ? l.depth : Math.min(depth, l.depth);
+    const limit = cut === undefined ? l.depth : Math.min(cut, l.depth);
     for (let d = 0; d < limit; d++) container(l.parents[d]!, false);
-    if (depth !== undefined && l.depth > depth) container(l.parents[depth]!, true);
+    if (cut !== undefined && l.depth > cut) container(l.parents[cut]!, true);
     else rows.push(row(l, leafName(l)));
   }
   return rows;

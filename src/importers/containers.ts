@@ -16,14 +16,19 @@ export const MAX_JSON = 64 * 2 ** 20;
  * that entry, refuses an entry that inflates past its declared size, and the count here stops one that
  * declares more than `maxBytes`. Resolves false where the archive has no such entry.
  */
-async function zipEntry(path: string, entry: string, maxBytes: number, sink: Writable): Promise<boolean> {
+/** A zip's central directory, read lazily from a regular file (entries one by one, on readEntry). */
+async function openZip(path: string): Promise<import('yauzl').ZipFile> {
   const yauzl = await import('yauzl');
   const { fd } = openRegular(path, path);
-  const zip = await new Promise<import('yauzl').ZipFile>((resolve, reject) =>
+  return new Promise<import('yauzl').ZipFile>((resolve, reject) =>
     yauzl.fromFd(fd, { lazyEntries: true, autoClose: true }, (err, z) =>
       err || !z ? reject(err ?? new Error('no archive')) : resolve(z),
     ),
   );
+}
+
+async function zipEntry(path: string, entry: string, maxBytes: number, sink: Writable): Promise<boolean> {
+  const zip = await openZip(path);
   try {
     const found = await new Promise<import('yauzl').Entry | undefined>((resolve, reject) => {
       zip.on('error', reject);
@@ -55,13 +60,7 @@ async function zipEntry(path: string, entry: string, maxBytes: number, sink: Wri
 
 /** The names of a zip's first `max` entries, from its central directory (nothing is inflated). */
 export async function zipEntryNames(path: string, max = 1000): Promise<string[]> {
-  const yauzl = await import('yauzl');
-  const { fd } = openRegular(path, path);
-  const zip = await new Promise<import('yauzl').ZipFile>((resolve, reject) =>
-    yauzl.fromFd(fd, { lazyEntries: true, autoClose: true }, (err, z) =>
-      err || !z ? reject(err ?? new Error('no archive')) : resolve(z),
-    ),
-  );
+  const zip = await openZip(path);
   try {
     return await new Promise<string[]>((resolve, reject) => {
       const names: string[] = [];

@@ -32,16 +32,19 @@ ARG PIP_EXTRA_INDEX_URL
 ARG PIP_FIND_LINKS
 ARG PIP_TRUSTED_HOST
 
+# netcensus keeps native TensorFlow and ONNX Runtime in a per-user cache (scripts/native-loader.cjs); in the
+# image that cache is a folder of the app's, copied into the runtime stage.
+ENV NETCENSUS_CACHE=/app/.native
+
 # Dependencies before sources: this layer, native TensorFlow included, stays cached until they change.
 COPY --chown=node:node package.json package-lock.json ./
-COPY --chown=node:node scripts/setup-native.mjs ./scripts/
+COPY --chown=node:node scripts/setup-native.mjs scripts/native-loader.cjs ./scripts/
 # The README's `npm ci`, its lifecycle run step by step: the sources are not here yet, so the install
-# skips scripts, then runs the postinstall (native TensorFlow), and the prepare (build) follows the
-# sources. A proxy's CA certificates come in as a secret, kept out of every layer. npm 10 has exited 0
-# with its install broken ("Exit handler never called!" behind an untrusted proxy), so each step is
-# checked: the tree must match the lockfile, the native addon must load. libtensorflow is stripped of its
-# symbol tables (about 200 MB); the headers, dependencies' source maps and ONNX Runtime's binaries for other
-# systems (200 MB) are not needed at run time. ONNX Runtime's own install script (skipped) only fetches CUDA parts.
+# skips scripts, then runs the postinstall (native TensorFlow and ONNX Runtime, strict: a failure fails the
+# build), and the prepare (build) follows the sources. A proxy's CA certificates come in as a secret, kept
+# out of every layer. npm 10 has exited 0 with its install broken ("Exit handler never called!" behind an
+# untrusted proxy), so each step is checked: the tree must match the lockfile, the native packages must
+# load. The setup strips libtensorflow and drops the headers and ONNX Runtime's other platforms itself.
 RUN --mount=type=secret,id=extra_ca,uid=1000 \
     --mount=type=cache,id=netcensus-npm,target=/home/node/.npm,uid=1000,gid=1000 \
     set -e; \
@@ -51,18 +54,13 @@ RUN --mount=type=secret,id=extra_ca,uid=1000 \
     fi; \
     npm ci --ignore-scripts; \
     npm ls --all > /dev/null || { echo 'npm ci left node_modules unlike package-lock.json' >&2; exit 1; }; \
-    node scripts/setup-native.mjs; \
-    node -e "require('@tensorflow/tfjs-node')" > /dev/null \
-      || { echo 'native TensorFlow did not build (see the netcensus setup line above)' >&2; exit 1; }; \
+    node scripts/setup-native.mjs --strict; \
     rm -rf /tmp/ca.pem .cache; \
-    deps=node_modules/@tensorflow/tfjs-node/deps; \
-    strip --strip-unneeded "$deps"/lib/libtensorflow.so.2.9.1 "$deps"/lib/libtensorflow_framework.so.2.9.1; \
-    rm -rf "$deps"/include; \
-    find node_modules -type f \( -name '*.js.map' -o -name '*.mjs.map' -o -name '*.cjs.map' -o -name '*.ts.map' \) -delete; \
-    ort=node_modules/onnxruntime-node/bin/napi-v6; \
-    find "$ort" -mindepth 2 -maxdepth 2 -type d ! -path "$ort/linux/$(node -p process.arch)" -exec rm -rf {} +; \
-    node -e "require('@tensorflow/tfjs-node')" > /dev/null; \
-    node -e "require('onnxruntime-node')" > /dev/null || { echo 'ONNX Runtime does not load' >&2; exit 1; }
+    find node_modules .native -type f \( -name '*.js.map' -o -name '*.mjs.map' -o -name '*.cjs.map' -o -name '*.ts.map' \) -delete; \
+    node -e "require('./scripts/native-loader.cjs').requireNative('@tensorflow/tfjs-node')" > /dev/null \
+      || { echo 'native TensorFlow did not build (see the netcensus setup line above)' >&2; exit 1; }; \
+    node -e "require('./scripts/native-loader.cjs').requireNative('onnxruntime-node')" > /dev/null \
+      || { echo 'ONNX Runtime does not load' >&2; exit 1; }
 
 COPY --chown=node:node . .
 RUN npm run prepare && test -f dist/src/index.js && test -f dist/src/cli.js && node bin/netcensus.js list > /dev/null
@@ -74,11 +72,14 @@ WORKDIR /app
 RUN chown node:node /app
 USER node
 
+ENV NETCENSUS_CACHE=/app/.native
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
+COPY --from=build --chown=node:node /app/.native ./.native
 COPY --chown=node:node . .
 COPY --from=build --chown=node:node /app/dist ./dist
 # Nothing the addon needs may have stayed behind in the build stage.
-RUN node -e "require('@tensorflow/tfjs-node')" && node bin/netcensus.js list > /dev/null
+RUN node -e "require('./scripts/native-loader.cjs').requireNative('@tensorflow/tfjs-node')" \
+ && node bin/netcensus.js list > /dev/null
 
 ENTRYPOINT ["/app/scripts/docker-entrypoint.sh"]
 CMD []

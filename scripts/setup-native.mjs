@@ -1,49 +1,64 @@
 #!/usr/bin/env node
 /**
- * postinstall: makes @tensorflow/tfjs-node (native TensorFlow) work, or says in one line why not.
+ * netcensus setup (also the postinstall): puts native TensorFlow (@tensorflow/tfjs-node) and ONNX Runtime
+ * (onnxruntime-node) where netcensus finds them, or says in one line each why not.
  *
- * tfjs-node's own install step downloads libtensorflow from Google's storage. Where that is out of reach
- * (offline machines, CI here), npm drops the optional package and this script builds it instead from
- * the TensorFlow CPU wheel that pip can fetch from its configured index: the wheel carries
- * libtensorflow_cc.so.2, libtensorflow_framework.so.2 and the C API headers, which are placed where
- * tfjs-node expects libtensorflow 2.9.1, and the addon is compiled from source with node-gyp.
+ * Both go into the user's cache directory (scripts/native-loader.cjs says where and why), each in a small npm
+ * project installed with its packages' own install scripts off: ONNX Runtime's only fetches CUDA parts
+ * from NuGet (its CPU binaries are in the package), and tfjs-node's downloads libtensorflow from Google's
+ * storage. That download is tried once; where it is out of reach the addon is built instead from the
+ * TensorFlow CPU wheel that pip fetches from its configured index (libtensorflow_cc.so.2,
+ * libtensorflow_framework.so.2 and the C headers), compiled with node-gyp against the running Node's headers.
  *
- * It never fails the install: on any failure it prints one line and netcensus falls back to WASM.
- * NETCENSUS_SKIP_NATIVE=1 skips it. Progress goes to stderr. Idempotent: a working setup returns at once.
+ * Each project is assembled in a temporary folder and moved into place only when it loads, so a failed or
+ * concurrent setup never leaves a half-built one. As a postinstall it never fails the install: netcensus
+ * then counts on WASM or pure-JS cpu and verifies ONNX files without ONNX Runtime. `--strict` (what
+ * `npx netcensus setup` runs) exits 1 when either is unavailable. NETCENSUS_SKIP_NATIVE=1 skips it all.
+ * Progress goes to stderr. Idempotent: a working setup returns at once.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const pkgDir = join(root, 'node_modules', '@tensorflow', 'tfjs-node');
-const cache = join(root, '.cache', 'native');
+const loaderPath = join(dirname(fileURLToPath(import.meta.url)), 'native-loader.cjs');
+const loader = createRequire(import.meta.url)(loaderPath);
 const LIBTF = '2.9.1'; // the libtensorflow version tfjs-node 4.x links against by file name
 const log = (s) => process.stderr.write(`netcensus setup: ${s}\n`);
+const TFJS_NODE = '@tensorflow/tfjs-node';
+const ORT = 'onnxruntime-node';
 
-function loads() {
-  const r = spawnSync(process.execPath, ['-e', "require('@tensorflow/tfjs-node')"], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return {
-    ok: r.status === 0,
-    error:
-      (r.stderr || '')
-        .trim()
-        .split('\n')
-        .find((l) => /Error|error/.test(l)) ?? `exit ${r.status}`,
-  };
+/** Whether `name` loads in a fresh Node through the loader netcensus uses, and if not, the first error line. */
+function loads(name, env = process.env) {
+  const r = spawnSync(
+    process.execPath,
+    ['-e', `require(${JSON.stringify(loaderPath)}).requireNative(${JSON.stringify(name)})`],
+    { encoding: 'utf8', timeout: 120_000, env },
+  );
+  const error =
+    (r.stderr || '')
+      .trim()
+      .split('\n')
+      .find((l) => /Error|error/.test(l)) ?? `exit ${r.status}`;
+  return { ok: r.status === 0, error: error.replace(/^\w*Error: /, '') };
+}
+
+/** The outer npm's settings (a dry run, --global, --omit, a prefix) must not steer the installs here. */
+function cleanEnv(extra = {}) {
+  const keep =
+    /^npm_config_(registry|cafile|ca|cert|key|proxy|https_proxy|http_proxy|noproxy|strict_ssl|cache|userconfig|globalconfig|nodedir|offline|prefer_offline|fetch_.*|@.*:registry|\/\/.*)$/i;
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) || keep.test(k)) env[k] = v;
+  return { ...env, ...extra };
 }
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, {
-    cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     encoding: 'utf8',
     maxBuffer: 64 * 2 ** 20,
+    env: cleanEnv(),
     ...opts,
   });
   if (r.error) throw new Error(`${cmd} could not start (${r.error.code ?? r.error.message})`);
@@ -54,60 +69,72 @@ function run(cmd, args, opts = {}) {
   return r.stdout;
 }
 
-function wantedVersion() {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  return pkg.optionalDependencies?.['@tensorflow/tfjs-node'] ?? '4.22.0';
-}
-
-/** npm removes an optional package whose install script failed; put it back without running that script. */
-function ensurePackage() {
-  if (existsSync(join(pkgDir, 'package.json')) && existsSync(join(root, 'node_modules', '@mapbox', 'node-pre-gyp')))
-    return;
-  log('restoring @tensorflow/tfjs-node (npm dropped it when its download failed)');
-  run(
-    'npm',
-    ['install', '--no-save', '--ignore-scripts', '--no-audit', '--no-fund', `@tensorflow/tfjs-node@${wantedVersion()}`],
-    {
-      // The outer `npm ci` exports its own settings; the nested install must not inherit e.g. a dry run.
-      env: { ...process.env, npm_config_dry_run: '', npm_config_global: '', npm_config_save: 'false' },
-    },
+/** A fresh npm project holding `name` at netcensus' version, its install scripts not run. */
+function installProject(name, tmp) {
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const version = loader.nativeVersions()[name];
+  writeFileSync(
+    join(tmp, 'package.json'),
+    JSON.stringify({ name: 'netcensus-native', private: true, dependencies: { [name]: version } }, null, 2),
   );
-  if (!existsSync(join(pkgDir, 'package.json'))) throw new Error('npm did not restore @tensorflow/tfjs-node');
+  log(`installing ${name}@${version} into ${dirname(tmp)}`);
+  run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock', '--omit=dev'], {
+    cwd: tmp,
+    timeout: 20 * 60_000,
+  });
+  return join(tmp, 'node_modules', ...name.split('/'));
 }
 
-/** Extracts libtensorflow and the C headers from the tensorflow-cpu wheel, once, into .cache/native. */
-function ensureLibtensorflow() {
-  const lib = join(cache, 'tensorflow', 'libtensorflow_cc.so.2');
-  const fw = join(cache, 'tensorflow', 'libtensorflow_framework.so.2');
-  const inc = join(cache, 'tensorflow', 'include', 'tensorflow', 'c', 'c_api.h');
-  if (existsSync(lib) && existsSync(fw) && existsSync(inc))
-    return { lib, fw, include: join(cache, 'tensorflow', 'include') };
-  mkdirSync(cache, { recursive: true });
+/** Moves a project that loads into its place; the loader finds it there from now on. */
+function commit(name, tmp) {
+  const dest = loader.projectDir(name);
+  rmSync(dest, { recursive: true, force: true });
+  renameSync(tmp, dest);
+  const after = loads(name);
+  if (!after.ok) throw new Error(`it does not load from ${dest}: ${after.error}`);
+}
+
+function setupOrt(tmp) {
+  const pkg = installProject(ORT, tmp);
+  // The package carries every platform's binaries (about 240 MB besides this one's).
+  const bin = join(pkg, 'bin', 'napi-v6');
+  for (const platform of readdirSync(bin))
+    for (const arch of readdirSync(join(bin, platform)))
+      if (platform !== process.platform || arch !== process.arch)
+        rmSync(join(bin, platform, arch), { recursive: true });
+  commit(ORT, tmp);
+}
+
+/** Where node-gyp finds Node's headers without downloading them: the running Node's own include/node. */
+function nodedirEnv() {
+  if (process.env.npm_config_nodedir) return {};
+  const prefix = dirname(dirname(process.execPath));
+  return existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? { npm_config_nodedir: prefix } : {};
+}
+
+/** tfjs-node's own install step: fetches libtensorflow (unless deps/lib has it), then the addon or builds it. */
+function rebuild(tmp) {
+  run('npm', ['rebuild', TFJS_NODE, '--foreground-scripts', '--ignore-scripts=false'], {
+    cwd: tmp,
+    timeout: 30 * 60_000,
+    env: cleanEnv(nodedirEnv()),
+  });
+}
+
+/** libtensorflow and its C headers from the tensorflow-cpu wheel, extracted straight into tfjs-node's deps/. */
+function wheelDeps(pkg, tmp) {
   const python = ['python3', 'python'].find(
     (p) => spawnSync(p, ['-m', 'pip', '--version'], { stdio: 'ignore' }).status === 0,
   );
   if (!python) throw new Error('pip is not available (python3 -m pip), so the tensorflow-cpu wheel cannot be fetched');
-  let wheel = readdirSync(cache).find((f) => /^tensorflow_cpu-.*\.whl$/.test(f));
-  if (!wheel) {
-    log('downloading the tensorflow-cpu wheel with pip (about 270 MB)');
-    run(
-      python,
-      [
-        '-m',
-        'pip',
-        'download',
-        '--no-deps',
-        '--only-binary=:all:',
-        '--disable-pip-version-check',
-        '-d',
-        cache,
-        'tensorflow-cpu',
-      ],
-      { timeout: 30 * 60_000 },
-    );
-    wheel = readdirSync(cache).find((f) => /^tensorflow_cpu-.*\.whl$/.test(f));
-    if (!wheel) throw new Error('pip download produced no tensorflow_cpu wheel');
-  }
+  const wheels = join(tmp, '.wheel');
+  mkdirSync(wheels, { recursive: true });
+  log('downloading the tensorflow-cpu wheel with pip (about 270 MB)');
+  const pipArgs = ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check'];
+  run(python, [...pipArgs, '-d', wheels, 'tensorflow-cpu'], { timeout: 30 * 60_000 });
+  const wheel = readdirSync(wheels).find((f) => /^tensorflow_cpu-.*\.whl$/.test(f));
+  if (!wheel) throw new Error('pip download produced no tensorflow_cpu wheel');
   log(`extracting libtensorflow and headers from ${wheel}`);
   const extract = [
     'import sys, zipfile',
@@ -115,22 +142,19 @@ function ensureLibtensorflow() {
     "keep = [n for n in z.namelist() if n in ('tensorflow/libtensorflow_cc.so.2', 'tensorflow/libtensorflow_framework.so.2') or n.startswith('tensorflow/include/')]",
     'z.extractall(sys.argv[2], keep)',
   ].join('\n');
-  run(python, ['-c', extract, join(cache, wheel), cache]);
-  if (!existsSync(lib) || !existsSync(fw) || !existsSync(inc))
+  run(python, ['-c', extract, join(wheels, wheel), wheels]);
+  const from = join(wheels, 'tensorflow');
+  if (!['libtensorflow_cc.so.2', 'libtensorflow_framework.so.2', 'include'].every((f) => existsSync(join(from, f))))
     throw new Error(`${wheel} does not contain libtensorflow_cc.so.2, libtensorflow_framework.so.2 and the C headers`);
-  // The wheel is only a carrier; keep the extracted files, drop the 270 MB archive.
-  rmSync(join(cache, wheel), { force: true });
-  return { lib, fw, include: join(cache, 'tensorflow', 'include') };
-}
-
-/** Lays the wheel's libraries out under the names tfjs-node's binding.gyp and loader expect. */
-function placeDeps({ lib, fw, include }) {
-  const deps = join(pkgDir, 'deps');
+  const deps = join(pkg, 'deps');
   rmSync(deps, { recursive: true, force: true });
   mkdirSync(join(deps, 'lib'), { recursive: true });
-  const libDir = join(deps, 'lib');
-  cpSync(lib, join(libDir, `libtensorflow.so.${LIBTF}`));
-  cpSync(fw, join(libDir, `libtensorflow_framework.so.${LIBTF}`));
+  const lib = join(deps, 'lib');
+  // Moved, not copied: one copy of libtensorflow on disk, under the names binding.gyp and the loader expect.
+  renameSync(join(from, 'libtensorflow_cc.so.2'), join(lib, `libtensorflow.so.${LIBTF}`));
+  renameSync(join(from, 'libtensorflow_framework.so.2'), join(lib, `libtensorflow_framework.so.${LIBTF}`));
+  renameSync(join(from, 'include'), join(deps, 'include'));
+  rmSync(wheels, { recursive: true, force: true });
   for (const [link, target] of [
     ['libtensorflow.so.2', `libtensorflow.so.${LIBTF}`],
     ['libtensorflow.so', `libtensorflow.so.${LIBTF}`],
@@ -138,48 +162,79 @@ function placeDeps({ lib, fw, include }) {
     ['libtensorflow_cc.so.2', `libtensorflow.so.${LIBTF}`],
     ['libtensorflow_framework.so.2', `libtensorflow_framework.so.${LIBTF}`],
     ['libtensorflow_framework.so', `libtensorflow_framework.so.${LIBTF}`],
-  ]) {
-    symlinkSync(target, join(libDir, link));
-  }
-  cpSync(include, join(deps, 'include'), { recursive: true });
+  ])
+    symlinkSync(target, join(lib, link));
 }
 
-function build() {
-  log('compiling the tfjs-node addon against it (a few minutes on 2 cores)');
-  // tfjs-node's install script sees deps/lib in place and runs node-pre-gyp, which falls back to node-gyp.
-  run('npm', ['rebuild', '@tensorflow/tfjs-node', '--foreground-scripts', '--ignore-scripts=false'], {
-    timeout: 30 * 60_000,
-  });
+/** What only the build needed: the headers, node-gyp's objects, libtensorflow's symbol tables (about 200 MB). */
+function slim(pkg) {
+  rmSync(join(pkg, 'deps', 'include'), { recursive: true, force: true });
+  rmSync(join(pkg, 'build'), { recursive: true, force: true });
+  if (spawnSync('strip', ['--version'], { stdio: 'ignore' }).status !== 0) return;
+  for (const f of [`libtensorflow.so.${LIBTF}`, `libtensorflow_framework.so.${LIBTF}`])
+    spawnSync('strip', ['--strip-unneeded', join(pkg, 'deps', 'lib', f)], { stdio: 'ignore' });
+}
+
+function setupTfjsNode(tmp) {
+  const pkg = installProject(TFJS_NODE, tmp);
+  // TensorFlow.js itself comes from netcensus (native-loader.cjs); a second copy would be a second engine.
+  const scope = join(tmp, 'node_modules', '@tensorflow');
+  for (const p of readdirSync(scope)) if (p !== 'tfjs-node') rmSync(join(scope, p), { recursive: true });
+  let built = false;
+  try {
+    log('trying tfjs-node’s own download of libtensorflow and its addon');
+    rebuild(tmp);
+  } catch (e) {
+    if (process.platform !== 'linux' || process.arch !== 'x64')
+      throw new Error(`${firstLine(e)}; the wheel route is for linux x64, this is ${process.platform} ${process.arch}`);
+    log(`that download failed (${firstLine(e).slice(0, 160)}); building from the tensorflow-cpu wheel instead`);
+    wheelDeps(pkg, tmp);
+    log('compiling the tfjs-node addon against it (a few minutes on 2 cores)');
+    rebuild(tmp);
+    built = true;
+  }
+  slim(pkg);
+  commit(TFJS_NODE, tmp);
+  return built ? 'built from the tensorflow-cpu wheel' : 'downloaded by tfjs-node';
+}
+
+const firstLine = (e) => String(e?.message ?? e).split('\n')[0];
+
+function setup(name, what, fn) {
+  const first = loads(name);
+  if (first.ok) {
+    log(`${what} (${name}) is ready`);
+    return true;
+  }
+  const t0 = Date.now();
+  const tmp = `${loader.projectDir(name)}.tmp-${process.pid}`;
+  try {
+    const how = fn(tmp);
+    log(`${what} (${name}) ${how ? `${how}, ` : ''}ready in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    return true;
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    log(`${what} unavailable: ${firstLine(e)}`);
+    return false;
+  }
 }
 
 function main() {
+  const strict = process.argv.includes('--strict');
+  if (process.argv.includes('--where')) {
+    for (const name of [TFJS_NODE, ORT])
+      process.stdout.write(`${name}\t${loader.packageDir(name) ?? '(not set up)'}\n`);
+    return;
+  }
   if (process.env.NETCENSUS_SKIP_NATIVE === '1') {
-    log('native TensorFlow setup skipped (NETCENSUS_SKIP_NATIVE=1); netcensus will use wasm, then pure-JS cpu');
+    log('skipped (NETCENSUS_SKIP_NATIVE=1): netcensus will use wasm, then pure-JS cpu, and no ONNX Runtime witness');
     return;
   }
-  const first = loads();
-  if (first.ok) {
-    log('native TensorFlow (@tensorflow/tfjs-node) is ready');
-    return;
-  }
-  const t0 = Date.now();
-  try {
-    if (process.platform !== 'linux' || process.arch !== 'x64')
-      throw new Error(`the wheel route is for linux x64, this is ${process.platform} ${process.arch}`);
-    ensurePackage();
-    if (loads().ok) return log('native TensorFlow (@tensorflow/tfjs-node) is ready');
-    placeDeps(ensureLibtensorflow());
-    build();
-    const after = loads();
-    if (!after.ok) throw new Error(`the built addon does not load: ${after.error}`);
-    log(
-      `native TensorFlow built from the tensorflow-cpu wheel in ${((Date.now() - t0) / 1000).toFixed(0)} s and ready`,
-    );
-  } catch (e) {
-    log(
-      `native TensorFlow unavailable: ${String(e?.message ?? e).split('\n')[0]}; netcensus will use wasm, then pure-JS cpu`,
-    );
-  }
+  const ort = setup(ORT, 'ONNX Runtime', setupOrt);
+  const tf = setup(TFJS_NODE, 'native TensorFlow', setupTfjsNode);
+  if (!tf) log('netcensus will use wasm, then pure-JS cpu; `npx netcensus setup` tries again');
+  if (!ort) log('ONNX files will be verified without the ONNX Runtime witness; `npx netcensus setup` tries again');
+  if (strict && !(ort && tf)) process.exitCode = 1;
 }
 
 main();

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { dirname, join } from 'node:path';
 import { EXIT, NetcensusError } from './errors.js';
+import { native } from './native.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendChoice = 'auto' | BackendName;
@@ -97,10 +98,8 @@ async function loadNative(): Promise<{ gpu: boolean; error?: string }> {
     ['@tensorflow/tfjs-node-gpu', true],
     ['@tensorflow/tfjs-node', false],
   ] as const) {
-    try {
-      require.resolve(pkg);
-    } catch {
-      if (!gpu) errors.push(`${pkg} is not installed`);
+    if (native().packageDir(pkg) === undefined) {
+      if (!gpu) errors.push(`${pkg} is not set up`);
       continue;
     }
     try {
@@ -108,7 +107,7 @@ async function loadNative(): Promise<{ gpu: boolean; error?: string }> {
       process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
       // require, not import: an ESM import of the CommonJS package makes Node lex every bundle it
       // re-exports (TensorFlow.js included) for named exports, a tenth of a second at each start.
-      require(pkg);
+      native().requireNative(pkg);
       nativeState = { gpu };
       return nativeState;
     } catch (e) {
@@ -175,7 +174,7 @@ export async function useBackend(choice: BackendChoice): Promise<BackendInfo> {
     } catch (e) {
       if (choice === 'tensorflow')
         throw new BackendUnavailableError(
-          `backend tensorflow is unavailable: ${firstLine(e)} (run npm install to build it; see README)`,
+          `backend tensorflow is unavailable: ${firstLine(e)} (npx netcensus setup builds it; see README)`,
         );
       const why = firstLine(e);
       try {

@@ -184,7 +184,7 @@ describe('native set-up script', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toEqual([
-      'netcensus setup: native TensorFlow setup skipped (NETCENSUS_SKIP_NATIVE=1); netcensus will use wasm, then pure-JS cpu',
+      'netcensus setup: skipped (NETCENSUS_SKIP_NATIVE=1): netcensus will use wasm, then pure-JS cpu, and no ONNX Runtime witness',
     ]);
   });
 });

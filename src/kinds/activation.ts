@@ -13,6 +13,7 @@
  * layer of its own after theirs).
  */
 import type * as TF from '@tensorflow/tfjs';
+import type { SymbolicTensor, Tensor } from '../tfjs/types.js';
 import { customBase, singleInput } from '../tfjs/base.js';
 import { fail, one, otherFactors, weight } from './spec.js';
 import type { BuildCtx, ConfigReader, Kinds, LayerClass, Shape, Tf } from './spec.js';
@@ -132,7 +133,7 @@ export interface ActivationOptions {
 }
 
 /** Keras 3's ReLU with every option (keras.activations.relu): thresholded, clipped, leaky below the threshold. */
-function kerasRelu(tf: Tf, x: TF.Tensor, o: ActivationOptions): TF.Tensor {
+function kerasRelu(tf: Tf, x: Tensor, o: ActivationOptions): Tensor {
   const slope = o.negativeSlope ?? 0;
   const threshold = o.threshold ?? 0;
   if (slope !== 0 && o.maxValue === undefined && threshold === 0) return tf.leakyRelu(x, slope);
@@ -143,7 +144,7 @@ function kerasRelu(tf: Tf, x: TF.Tensor, o: ActivationOptions): TF.Tensor {
 }
 
 /** Sparsemax over the last axis (Martins & Astudillo 2016), as Keras computes it. */
-function sparsemax(tf: Tf, x: TF.Tensor): TF.Tensor {
+function sparsemax(tf: Tf, x: Tensor): Tensor {
   const n = x.shape.at(-1)!;
   const sorted = tf.topk(x, n).values;
   const cumsum = tf.cumsum(sorted, x.rank - 1);
@@ -155,14 +156,10 @@ function sparsemax(tf: Tf, x: TF.Tensor): TF.Tensor {
 }
 
 /** The function as tfjs-core ops, as Keras 3 defines it (keras/src/backend/numpy/nn.py), for custom layers. */
-export function activationOp(
-  tf: Tf,
-  fn: ActivationFn | undefined,
-  o: ActivationOptions = {},
-): (x: TF.Tensor) => TF.Tensor {
-  const last = (x: TF.Tensor): number[] => o.axes ?? [x.rank - 1];
-  const lse = (x: TF.Tensor): TF.Tensor => tf.logSumExp(x, last(x), true);
-  const ops: Record<ActivationFn, (x: TF.Tensor) => TF.Tensor> = {
+export function activationOp(tf: Tf, fn: ActivationFn | undefined, o: ActivationOptions = {}): (x: Tensor) => Tensor {
+  const last = (x: Tensor): number[] => o.axes ?? [x.rank - 1];
+  const lse = (x: Tensor): Tensor => tf.logSumExp(x, last(x), true);
+  const ops: Record<ActivationFn, (x: Tensor) => Tensor> = {
     linear: (x) => x,
     relu: (x) => (o.negativeSlope || o.threshold || o.maxValue !== undefined ? kerasRelu(tf, x, o) : tf.relu(x)),
     relu6: (x) => tf.relu6(x),
@@ -263,7 +260,7 @@ export const fusedInside = (fn: ActivationFn | undefined): ActivationFn | undefi
  * A weighted layer's output with the part of its fused activation it could not compute itself (glu) applied
  * after it, as a `KerasActivation` layer of the same node; the output unchanged otherwise.
  */
-export function fusedAfter(ctx: BuildCtx, fn: ActivationFn | undefined, y: TF.SymbolicTensor): TF.SymbolicTensor {
+export function fusedAfter(ctx: BuildCtx, fn: ActivationFn | undefined, y: SymbolicTensor): SymbolicTensor {
   if (fusedInside(fn) === fn) return y;
   return ctx.use(new (ctx.custom(kerasActivationLayer))({ name: `${ctx.name}__${fn}`, fn: fn! }), y);
 }
@@ -283,8 +280,8 @@ export function withFusedShape<C extends { kind: string; activation?: Activation
  * itself (every function but glu, through `tfjsActivation` or `activationOp`), and glu runs after it.
  */
 export function withFused<C extends { activation?: ActivationFn }>(
-  build: (c: C, ctx: BuildCtx) => TF.SymbolicTensor,
-): (c: C, ctx: BuildCtx) => TF.SymbolicTensor {
+  build: (c: C, ctx: BuildCtx) => SymbolicTensor,
+): (c: C, ctx: BuildCtx) => SymbolicTensor {
   return (c, ctx) => {
     const inside = fusedInside(c.activation);
     const y = build(inside === c.activation ? c : { ...c, activation: inside }, ctx);
@@ -556,7 +553,7 @@ export function kerasActivationLayer(tf: Tf): LayerClass<KerasActivationArgs> {
     const apply = activationOp(tf, fn);
     const cls = class extends tf.serialization.Serializable {
       static className = fn;
-      apply(x: TF.Tensor): TF.Tensor {
+      apply(x: Tensor): Tensor {
         return apply(x);
       }
       getConfig(): TF.serialization.ConfigDict {
@@ -577,7 +574,7 @@ export function kerasActivationLayer(tf: Tf): LayerClass<KerasActivationArgs> {
       return activationKinds.activation.outputShape(this.config(), inputs, this.name);
     }
 
-    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
+    override call(inputs: Tensor | Tensor[]): Tensor {
       const x = singleInput(inputs);
       const c = this.config();
       return activationOp(tf, c.fn, optionsOf(c, x.rank))(x);

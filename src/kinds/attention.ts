@@ -12,8 +12,9 @@
  * size (per example).
  */
 import type * as TF from '@tensorflow/tfjs';
+import type { Tensor } from '../tfjs/types.js';
 import { customBase, perExample, shapesOf, singleInput, singleShape } from '../tfjs/base.js';
-import type { LayerArgs, ConfigArgs, WeightedArgs } from '../tfjs/base.js';
+import type { LayerArgs, ConfigArgs, WeightedArgs } from '../tfjs/args.js';
 import { mul, prod, sum } from '../exact.js';
 import { activationOp, fused, type ActivationFn } from './activation.js';
 import { bias, checkPositive, fail, fusedText, one, otherFactors, weight, configLayer } from './spec.js';
@@ -632,7 +633,7 @@ export function multiHeadAttentionLayer(tf: Tf): LayerClass<MultiHeadAttentionAr
     }
 
     /** x [..., d] -> [..., heads, dim] through kernel [d, heads, dim]. */
-    private project(x: TF.Tensor, p: Projection): TF.Tensor {
+    private project(x: Tensor, p: Projection): Tensor {
       const k = p.kernel.read();
       const d = x.shape.at(-1)!;
       const width = k.size / d;
@@ -644,9 +645,9 @@ export function multiHeadAttentionLayer(tf: Tf): LayerClass<MultiHeadAttentionAr
       return y;
     }
 
-    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
+    override call(inputs: Tensor | Tensor[]): Tensor {
       return tf.tidy(() => {
-        const [query, value, key = value] = inputs as TF.Tensor[];
+        const [query, value, key = value] = inputs as Tensor[];
         const a = this.args;
         // Positional axes: between the batch and the features.
         const positional = query!.rank - 2;
@@ -667,7 +668,7 @@ export function multiHeadAttentionLayer(tf: Tf): LayerClass<MultiHeadAttentionAr
         const attn = a.attention.map((i) => i + 1);
         const other = Array.from({ length: positional }, (_, i) => i + 1).filter((i) => !attn.includes(i));
         const perm = [0, ...other, positional + 1, ...attn, positional + 2];
-        const flat = (t: TF.Tensor) => {
+        const flat = (t: Tensor) => {
           const moved = tf.transpose(t, perm);
           const along = attn.reduce((n, i) => n * t.shape[i]!, 1);
           return tf.reshape(moved, [-1, t.shape[positional + 1]!, along, t.shape[positional + 2]!]);
@@ -720,11 +721,11 @@ export function luongAttentionLayer(tf: Tf): LayerClass<LuongAttentionArgs> {
       return [...q!.slice(0, -1), v!.at(-1)!];
     }
 
-    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
+    override call(inputs: Tensor | Tensor[]): Tensor {
       return tf.tidy(() => {
-        const [q, v, k = v] = inputs as TF.Tensor[];
+        const [q, v, k = v] = inputs as Tensor[];
         const c = this.args.config;
-        let scores: TF.Tensor;
+        let scores: Tensor;
         if (c.kind === 'attention' && c.scoreMode === 'dot') {
           scores = tf.matMul(q!, k!, false, true);
           if (this.scale) scores = tf.mul(scores, this.scale.read());
@@ -755,12 +756,12 @@ export type EinsumDenseArgs = ConfigArgs<EinsumDenseConfig>;
  * no Einsum kernel): an index of one operand alone is summed first; shared indices the output keeps are
  * the batch, shared ones it drops are contracted, the rest are each operand's own; then the output's order.
  */
-export function einsumMatMul(tf: Tf, equation: string, a: TF.Tensor, b: TF.Tensor): TF.Tensor {
+export function einsumMatMul(tf: Tf, equation: string, a: Tensor, b: Tensor): Tensor {
   const [inputs, out = ''] = equation.split('->') as [string, string?];
   let [sa, sb] = inputs.split(',') as [string, string];
   if (new Set(sa).size !== sa.length || new Set(sb).size !== sb.length || new Set(out).size !== out.length)
     throw new Error(`einsum "${equation}": an index repeated within one operand`);
-  const alone = (s: string, other: string, t: TF.Tensor): [string, TF.Tensor] => {
+  const alone = (s: string, other: string, t: Tensor): [string, Tensor] => {
     const axes = [...s].flatMap((d, i) => (other.includes(d) || out.includes(d) ? [] : [i]));
     return axes.length ? [[...s].filter((_, i) => !axes.includes(i)).join(''), tf.sum(t, axes)] : [s, t];
   };
@@ -819,7 +820,7 @@ export function einsumDenseLayer(tf: Tf): LayerClass<EinsumDenseArgs> {
       return attentionKinds.einsumDense.outputShape(this.args.config, inputs, this.name);
     }
 
-    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
+    override call(inputs: Tensor | Tensor[]): Tensor {
       return tf.tidy(() => {
         const x = singleInput(inputs);
         let y = einsumMatMul(tf, this.explicit, x, this.kernel!.read());

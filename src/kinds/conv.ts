@@ -7,7 +7,8 @@
  * so do the convolutions tfjs-layers cannot express (ConvND, ConvTransposeND).
  */
 import type * as TF from '@tensorflow/tfjs';
-import { customBase, singleInput, singleShape, type WeightedArgs } from '../tfjs/base.js';
+import { customBase, singleInput, singleShape } from '../tfjs/base.js';
+import type { WeightedArgs } from '../tfjs/args.js';
 import { NetcensusError } from '../errors.js';
 import { mul, prod } from '../exact.js';
 import { activationOp, fused, tfjsActivation, withFused, withFusedShape, type ActivationFn } from './activation.js';

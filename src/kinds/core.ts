@@ -5,7 +5,8 @@
  * and its kin, noise, Identity, ActivityRegularization, Masking, the Random* augmentation layers).
  */
 import type * as TF from '@tensorflow/tfjs';
-import { customBase, perExample, singleInput, singleShape, type LayerArgs } from '../tfjs/base.js';
+import { customBase, perExample, singleInput, singleShape } from '../tfjs/base.js';
+import type { LayerArgs } from '../tfjs/args.js';
 import { NetcensusError } from '../errors.js';
 import { mul, prod } from '../exact.js';
 import { checkPositive, fail, one, spatialInput, unweighted } from './spec.js';

@@ -8,7 +8,8 @@ import type * as TF from '@tensorflow/tfjs';
 import { mul } from '../exact.js';
 import { fail, unweighted, type Kinds, type LayerClass, type Shape, type Tf } from './spec.js';
 import { broadcast } from './tensor.js';
-import { customBase, tensorsOf, type LayerArgs } from '../tfjs/base.js';
+import { customBase, tensorsOf } from '../tfjs/base.js';
+import type { LayerArgs } from '../tfjs/args.js';
 
 export interface MergeConfig {
   kind: 'add' | 'multiply' | 'subtract' | 'average' | 'maximum' | 'minimum';

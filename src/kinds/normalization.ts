@@ -8,7 +8,8 @@
  * elementwise, so every kind here has 0 weight MACs, as BatchNormalization always had.
  */
 import type * as TF from '@tensorflow/tfjs';
-import { customBase, singleInput, singleShape, type LayerArgs } from '../tfjs/base.js';
+import { customBase, singleInput, singleShape } from '../tfjs/base.js';
+import type { LayerArgs } from '../tfjs/args.js';
 import { kerasAxes, resolveAxes } from './activation.js';
 import { broadcast } from './tensor.js';
 import { bias, fail, one, otherFactors, stat, unweighted, weight } from './spec.js';

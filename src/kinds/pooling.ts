@@ -5,7 +5,8 @@
  * every rank. No weights, no MACs.
  */
 import type * as TF from '@tensorflow/tfjs';
-import { customBase, perExample, singleInput, singleShape, type LayerArgs } from '../tfjs/base.js';
+import { customBase, perExample, singleInput, singleShape } from '../tfjs/base.js';
+import type { LayerArgs } from '../tfjs/args.js';
 import { checkPositive, fail, spatialInput, unweighted } from './spec.js';
 import type { BuildCtx, ConfigReader, Kinds, KindSpec, Pair, LayerClass, Shape, Tf } from './spec.js';
 import { prod } from '../exact.js';

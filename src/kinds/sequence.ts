@@ -17,8 +17,9 @@
  *  - Embedding: a table lookup, no MACs.
  */
 import type * as TF from '@tensorflow/tfjs';
+import type { SymbolicTensor, Tensor, TfLayer, TfRnnCell } from '../tfjs/types.js';
 import { customBase, initializer, perExample, singleInput, singleShape } from '../tfjs/base.js';
-import type { LayerArgs, ConfigArgs } from '../tfjs/base.js';
+import type { LayerArgs, ConfigArgs } from '../tfjs/args.js';
 import { mul, prod, sum } from '../exact.js';
 import { activationOp, readActivation, tfjsActivation, type ActivationFn } from './activation.js';
 // The registry, for a wrapped layer's spec: used inside functions only, as index.ts imports this file first.
@@ -545,7 +546,7 @@ function readBidirectional(r: ConfigReader): BidirectionalConfig {
  * Keras' unit_forget_bias only initializes the forget gate's bias to 1; tfjs' version of that initializer
  * leaves tensors alive, so the bias starts at the initializer's value like the others (the counts are the same).
  */
-function rnnLayer(c: RecurrentConfig | RnnConfig, ctx: BuildCtx): TF.layers.Layer {
+function rnnLayer(c: RecurrentConfig | RnnConfig, ctx: BuildCtx): TfLayer {
   const tf = ctx.tf;
   const flags = { returnSequences: c.returnSequences, returnState: c.returnState, goBackwards: c.goBackwards };
   const init = { kernelInitializer: ctx.kernelInitializer, recurrentInitializer: ctx.kernelInitializer };
@@ -561,7 +562,7 @@ function rnnLayer(c: RecurrentConfig | RnnConfig, ctx: BuildCtx): TF.layers.Laye
     if (cell0.cell === 'lstm') return tf.layers.lstm({ ...args, unitForgetBias: false });
     return tf.layers.gru(args);
   }
-  const make = (cell: RnnCell): TF.layers.RNNCell => {
+  const make = (cell: RnnCell): TfRnnCell => {
     const args = { units: cell.units, useBias: cell.bias, ...init };
     if (cell.cell === 'simple') return tf.layers.simpleRNNCell({ ...args, ...acts(cell) });
     if (cell.cell === 'lstm' && cell.recurrentBias) {
@@ -604,19 +605,19 @@ function tfjsStateOrder(cells: readonly RnnCell[]): number[] {
 }
 
 /** A tfjs RNN applied to the sequence and any initial states, its states returned in Keras' order. */
-function buildRnn(c: RecurrentConfig | RnnConfig, ctx: BuildCtx): TF.SymbolicTensor | TF.SymbolicTensor[] {
+function buildRnn(c: RecurrentConfig | RnnConfig, ctx: BuildCtx): SymbolicTensor | SymbolicTensor[] {
   const order = tfjsStateOrder(cellsOf(c));
   const [x, ...states] = ctx.inputs;
   const out = ctx.use(rnnLayer(c, ctx), states.length ? [x!, ...order.map((k) => states[k]!)] : x!) as
-    TF.SymbolicTensor | TF.SymbolicTensor[];
+    SymbolicTensor | SymbolicTensor[];
   if (!Array.isArray(out)) return out;
   const [y, ...tfjsStates] = out;
-  const keras: TF.SymbolicTensor[] = [];
+  const keras: SymbolicTensor[] = [];
   order.forEach((k, t) => (keras[k] = tfjsStates[t]!));
   return [y!, ...keras];
 }
 
-function convLstmLayer(c: ConvLstmConfig, ctx: BuildCtx): TF.layers.Layer {
+function convLstmLayer(c: ConvLstmConfig, ctx: BuildCtx): TfLayer {
   const flags = { returnSequences: c.returnSequences, returnState: c.returnState, goBackwards: c.goBackwards };
   if (c.kind === 'convLstm2d') {
     return ctx.tf.layers.convLstm2d({
@@ -641,8 +642,8 @@ function convLstmLayer(c: ConvLstmConfig, ctx: BuildCtx): TF.layers.Layer {
 }
 
 /** The layers a kind's build would apply, captured instead of applied (for wrapping). */
-function captureLayers(config: LayerConfig, ctx: BuildCtx, info: LayerInfo, name: string): TF.layers.Layer[] {
-  const captured: TF.layers.Layer[] = [];
+function captureLayers(config: LayerConfig, ctx: BuildCtx, info: LayerInfo, name: string): TfLayer[] {
+  const captured: TfLayer[] = [];
   const capture: BuildCtx = {
     ...ctx,
     info,
@@ -656,9 +657,9 @@ function captureLayers(config: LayerConfig, ctx: BuildCtx, info: LayerInfo, name
   return captured;
 }
 
-const asList = (t: TF.SymbolicTensor | TF.SymbolicTensor[]): TF.SymbolicTensor[] => (Array.isArray(t) ? t : [t]);
+const asList = (t: SymbolicTensor | SymbolicTensor[]): SymbolicTensor[] => (Array.isArray(t) ? t : [t]);
 
-function buildBidirectional(c: BidirectionalConfig, ctx: BuildCtx): TF.SymbolicTensor | TF.SymbolicTensor[] {
+function buildBidirectional(c: BidirectionalConfig, ctx: BuildCtx): SymbolicTensor | SymbolicTensor[] {
   const x = one(ctx.name, c.kind, ctx.info.inputShapes);
   const fInfo = infoOf(ctx.info, c.forward, `${ctx.name}/forward`, [x]);
   const layers = captureLayers(c.forward, ctx, fInfo, fInfo.node.name);
@@ -708,13 +709,13 @@ function buildBidirectional(c: BidirectionalConfig, ctx: BuildCtx): TF.SymbolicT
   return outs.length === 1 ? outs[0]! : outs;
 }
 
-function buildTimeDistributed(c: TimeDistributedConfig, ctx: BuildCtx): TF.SymbolicTensor {
+function buildTimeDistributed(c: TimeDistributedConfig, ctx: BuildCtx): SymbolicTensor {
   const [, step] = timeDistributedInput(c, ctx.info.inputShapes, ctx.name);
   const innerName = `${ctx.name}/layer`;
   const info = infoOf(ctx.info, c.layer, innerName, [step]);
   let layers = captureLayers(c.layer, ctx, info, innerName);
   if (layers.length === 0) return ctx.inputs[0]!;
-  let wrapped: TF.layers.Layer = layers[0]!;
+  let wrapped: TfLayer = layers[0]!;
   if (layers.length > 1 && ctx.info.node.sharedWith === undefined) {
     // A kind built as several layers (a padded convolution): wrap them as one small model.
     const input = ctx.tf.input({ shape: [...step] });
@@ -726,7 +727,7 @@ function buildTimeDistributed(c: TimeDistributedConfig, ctx: BuildCtx): TF.Symbo
       inputs: [input],
       use: (layer, x) => {
         layers.push(layer);
-        return layer.apply(x) as TF.SymbolicTensor;
+        return layer.apply(x) as SymbolicTensor;
       },
     });
     wrapped = ctx.tf.model({ inputs: input, outputs: asList(out)[0]!, name: innerName });
@@ -1012,7 +1013,7 @@ export interface GruCellArgs extends LayerArgs {
   recurrentInitializer?: 'zeros' | 'glorotUniform';
 }
 export interface CellClass<A> {
-  new (args: A): TF.layers.RNNCell;
+  new (args: A): TfRnnCell;
   readonly className: string;
 }
 
@@ -1054,18 +1055,18 @@ export function gruResetAfterCell(tf: Tf): CellClass<GruCellArgs> {
       this.built = true;
     }
 
-    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor[] {
+    override call(inputs: Tensor | Tensor[]): Tensor[] {
       return tf.tidy(() => {
-        const [x, h] = inputs as TF.Tensor[];
-        let mx = tf.matMul(x as TF.Tensor2D, this.kernel!.read()) as TF.Tensor;
-        let mh = tf.matMul(h as TF.Tensor2D, this.recurrentKernel!.read()) as TF.Tensor;
+        const [x, h] = inputs as Tensor[];
+        let mx = tf.matMul(x as TF.Tensor2D, this.kernel!.read()) as Tensor;
+        let mh = tf.matMul(h as TF.Tensor2D, this.recurrentKernel!.read()) as Tensor;
         if (this.bias) {
           const [bx, bh] = tf.unstack(this.bias.read());
           mx = tf.add(mx, bx!);
           mh = tf.add(mh, bh!);
         }
-        const [xz, xr, xh] = tf.split(mx, 3, -1) as [TF.Tensor, TF.Tensor, TF.Tensor];
-        const [hz, hr, hh] = tf.split(mh, 3, -1) as [TF.Tensor, TF.Tensor, TF.Tensor];
+        const [xz, xr, xh] = tf.split(mx, 3, -1) as [Tensor, Tensor, Tensor];
+        const [hz, hr, hh] = tf.split(mh, 3, -1) as [Tensor, Tensor, Tensor];
         const gate = activationOp(tf, this.args.recurrentActivation);
         const z = gate(tf.add(xz, hz));
         const r = gate(tf.add(xr, hr));
@@ -1112,15 +1113,15 @@ export function lstmTwoBiasCell(tf: Tf): CellClass<GruCellArgs> {
       this.built = true;
     }
 
-    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor[] {
+    override call(inputs: Tensor | Tensor[]): Tensor[] {
       return tf.tidy(() => {
-        const [x, h, c] = inputs as TF.Tensor[];
+        const [x, h, c] = inputs as Tensor[];
         let z = tf.add(
           tf.matMul(x as TF.Tensor2D, this.kernel!.read() as TF.Tensor2D),
           tf.matMul(h as TF.Tensor2D, this.recurrentKernel!.read() as TF.Tensor2D),
-        ) as TF.Tensor;
+        ) as Tensor;
         for (const b of this.biases) z = tf.add(z, b.read());
-        const [i, f, g, o] = tf.split(z, 4, -1) as [TF.Tensor, TF.Tensor, TF.Tensor, TF.Tensor];
+        const [i, f, g, o] = tf.split(z, 4, -1) as [Tensor, Tensor, Tensor, Tensor];
         const gate = activationOp(tf, this.args.recurrentActivation);
         const act = activationOp(tf, this.args.activation);
         const cell = tf.add(tf.mul(gate(f), c!), tf.mul(gate(i), act(g)));
@@ -1162,8 +1163,8 @@ export function convLstmLayerClass(tf: Tf): import('./spec.js').LayerClass<ConvL
     }
 
     private conv(
-      x: TF.Tensor,
-      w: TF.Tensor,
+      x: Tensor,
+      w: Tensor,
       strides: readonly number[],
       padding: 'valid' | 'same',
       dilation: readonly number[],
@@ -1185,7 +1186,7 @@ export function convLstmLayerClass(tf: Tf): import('./spec.js').LayerClass<ConvL
       );
     }
 
-    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor | TF.Tensor[] {
+    override call(inputs: Tensor | Tensor[]): Tensor | Tensor[] {
       return tf.tidy(() => {
         const c = this.args.config;
         const x = singleInput(inputs);
@@ -1196,14 +1197,14 @@ export function convLstmLayerClass(tf: Tf): import('./spec.js').LayerClass<ConvL
         const gate = activationOp(tf, c.recurrentActivation ?? 'sigmoid');
         const k = this.kernel!.read();
         const rk = this.recurrentKernel!.read();
-        let h: TF.Tensor | undefined;
-        let state: TF.Tensor | undefined;
-        const outputs: TF.Tensor[] = [];
+        let h: Tensor | undefined;
+        let state: Tensor | undefined;
+        const outputs: Tensor[] = [];
         for (const xt of steps) {
           let z = this.conv(xt, k, c.strides, c.padding, c.dilation);
           if (this.bias) z = tf.add(z, this.bias.read());
           if (h) z = tf.add(z, this.conv(h, rk, ones, 'same', ones));
-          const [i, f, g, o] = tf.split(z, 4, -1) as [TF.Tensor, TF.Tensor, TF.Tensor, TF.Tensor];
+          const [i, f, g, o] = tf.split(z, 4, -1) as [Tensor, Tensor, Tensor, Tensor];
           const input = tf.mul(gate(i), act(g));
           state = state ? tf.add(tf.mul(gate(f), state), input) : input;
           h = tf.mul(gate(o), act(state));
@@ -1240,9 +1241,9 @@ export function bidirectionalMerge(tf: Tf): import('./spec.js').LayerClass<Bidir
       return shapes.length === 1 ? shapes[0]! : shapes;
     }
 
-    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor | TF.Tensor[] {
+    override call(inputs: Tensor | Tensor[]): Tensor | Tensor[] {
       return tf.tidy(() => {
-        const [y, back] = inputs as [TF.Tensor, TF.Tensor];
+        const [y, back] = inputs as [Tensor, Tensor];
         const yRev = this.args.reverse ? tf.reverse(back, 1) : back;
         switch (this.args.mode) {
           case 'concat':
@@ -1279,17 +1280,17 @@ export type TiedProjectionArgs = ConfigArgs<TiedProjectionConfig>;
 /** x by the owner's table transposed; no weights of its own (countParams() 0, as the census counts it). */
 export function tiedProjectionLayer(
   tf: Tf,
-): import('./spec.js').LayerClass<TiedProjectionArgs, TF.layers.Layer & { table?: TF.layers.Layer }> {
+): import('./spec.js').LayerClass<TiedProjectionArgs, TfLayer & { table?: TfLayer }> {
   return class TiedProjection extends customBase(tf)<TiedProjectionArgs> {
     static className = 'NetcensusTiedProjection';
     /** The embedding layer whose table this one reads (set by the build, not an argument: args are copied). */
-    table?: TF.layers.Layer;
+    table?: TfLayer;
 
     override censusShape(inputs: Shape[]): Shape {
       return sequenceKinds.tiedProjection.outputShape(this.args.config, inputs, this.name);
     }
 
-    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
+    override call(inputs: Tensor | Tensor[]): Tensor {
       return tf.tidy(() => {
         const x = singleInput(inputs);
         const c = this.args.config;
@@ -1323,7 +1324,7 @@ export function fixedEmbeddingLayer(tf: Tf): import('./spec.js').LayerClass<Fixe
       return sequenceKinds.fixedEmbedding.outputShape(this.args.config, inputs, this.name);
     }
 
-    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
+    override call(inputs: Tensor | Tensor[]): Tensor {
       return tf.tidy(() => {
         const c = this.args.config;
         const batch = singleInput(inputs).shape[0]!;
@@ -1357,7 +1358,7 @@ export function reversibleEmbeddingLayer(tf: Tf): import('./spec.js').LayerClass
       return sequenceKinds.reversibleEmbedding.outputShape(c, inputs, this.name);
     }
 
-    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
+    override call(inputs: Tensor | Tensor[]): Tensor {
       return tf.tidy(() => {
         const x = singleInput(inputs);
         const ids = tf.cast(x, 'int32');

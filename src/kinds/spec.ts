@@ -6,14 +6,14 @@
  * Shapes are per example and channels-last; kinds must not assume a rank unless they need one. Kind files
  * import TensorFlow.js as types only: the census loads no backend, and `tf` arrives through BuildCtx.
  */
-import type * as TF from '@tensorflow/tfjs';
+import type { SymbolicTensor, Tf, TfLayer } from '../tfjs/types.js';
 import { ShapeError } from '../errors.js';
 import { prod } from '../exact.js';
 import type { GraphNode } from '../graph.js';
 
 export type Shape = readonly number[];
 export type Pair = readonly [number, number];
-export type Tf = typeof TF;
+export type { Tf } from '../tfjs/types.js';
 export type ParamConvention = 'keras' | 'pytorch';
 
 /**
@@ -117,7 +117,7 @@ export interface ConfigReader {
 }
 
 /** A custom tfjs layer class, as a kind's factory makes it for one TensorFlow.js instance. */
-export interface LayerClass<A, L extends TF.layers.Layer = TF.layers.Layer> {
+export interface LayerClass<A, L extends TfLayer = TfLayer> {
   new (args: A): L;
   readonly className: string;
 }
@@ -125,7 +125,7 @@ export interface LayerClass<A, L extends TF.layers.Layer = TF.layers.Layer> {
 /** The build of a kind whose one custom layer takes the kind's whole config (EinsumDense, the embeddings). */
 export const configLayer =
   <C>(factory: (tf: Tf) => LayerClass<{ name?: string; config: C; kernelInitializer?: 'zeros' | 'glorotUniform' }>) =>
-  (c: C, ctx: BuildCtx): TF.SymbolicTensor =>
+  (c: C, ctx: BuildCtx): SymbolicTensor =>
     ctx.use(
       new (ctx.custom(factory))({ name: ctx.name, config: c, kernelInitializer: ctx.kernelInitializer }),
       ctx.inputs[0]!,
@@ -141,15 +141,15 @@ export interface BuildCtx {
    */
   name: string;
   /** The node's input tensors, in order. */
-  inputs: TF.SymbolicTensor[];
+  inputs: SymbolicTensor[];
   /** Initializer for kernels: zeros verify fastest; random (Glorot) serves benchmarks and numerics. */
   kernelInitializer: 'zeros' | 'glorotUniform';
   /** Applies a layer and records it as part of this node (verification sums their countParams()). */
-  use(layer: TF.layers.Layer, x: TF.SymbolicTensor | TF.SymbolicTensor[]): TF.SymbolicTensor;
+  use(layer: TfLayer, x: SymbolicTensor | SymbolicTensor[]): SymbolicTensor;
   /** The custom layer classes a kind defines, made once per TensorFlow.js instance and registered. */
   custom<T>(factory: (tf: Tf) => T): T;
   /** The layers of the node this one shares weights with (GraphNode.sharedWith), for a kind that reads them. */
-  owner?: readonly TF.layers.Layer[];
+  owner?: readonly TfLayer[];
 }
 
 export interface KindSpec<C extends { kind: string }> {
@@ -195,7 +195,7 @@ export interface KindSpec<C extends { kind: string }> {
    */
   readsOwner?: true | ((c: C) => boolean);
   /** Builds the layer as TensorFlow.js layers and returns its output tensor (or tensors, for several outputs). */
-  tfjs(c: C, ctx: BuildCtx): TF.SymbolicTensor | TF.SymbolicTensor[];
+  tfjs(c: C, ctx: BuildCtx): SymbolicTensor | SymbolicTensor[];
   /**
    * Diff factors of a weighted layer under a parameter convention; undefined where nothing is counted
    * under it, null for a kind without weights.

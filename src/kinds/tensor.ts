@@ -8,7 +8,9 @@
  * Every kind builds as one registered custom tfjs layer, `TensorOp`, whose shape rule is the census'.
  */
 import type * as TF from '@tensorflow/tfjs';
-import { customBase, perExample, singleShape, type LayerArgs } from '../tfjs/base.js';
+import type { Tensor, TfLayer } from '../tfjs/types.js';
+import { customBase, perExample, singleShape } from '../tfjs/base.js';
+import type { LayerArgs } from '../tfjs/args.js';
 import { mul, prod } from '../exact.js';
 import { bias, checkPositive, fail, one, otherFactors, unweighted, weight } from './spec.js';
 import type { Kinds, LayerClass, Shape, Tf, WeightSpec } from './spec.js';
@@ -498,7 +500,7 @@ export const tensorKinds: Kinds<TensorFamily> = {
 const batched = (tf: Tf, shape: readonly number[], values: readonly number[]) =>
   tf.tensor(values.length === 1 && prod(shape) !== 1 ? Array(prod(shape)).fill(values[0]) : [...values], [1, ...shape]);
 
-function binary(tf: Tf, op: BinaryOp, a: TF.Tensor, b: TF.Tensor): TF.Tensor {
+function binary(tf: Tf, op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   switch (op) {
     case 'add':
       return tf.add(a, b);
@@ -517,7 +519,7 @@ function binary(tf: Tf, op: BinaryOp, a: TF.Tensor, b: TF.Tensor): TF.Tensor {
   }
 }
 
-const UNARY: Record<UnaryOp, (tf: Tf, x: TF.Tensor) => TF.Tensor> = {
+const UNARY: Record<UnaryOp, (tf: Tf, x: Tensor) => Tensor> = {
   erf: (tf, x) => tf.erf(x),
   sqrt: (tf, x) => tf.sqrt(x),
   exp: (tf, x) => tf.exp(x),
@@ -555,12 +557,12 @@ export interface TensorOpArgs extends LayerArgs {
 }
 
 /** Every tensor operator of the family, executed with tfjs-core ops; weights for paramOp, paramConcat and instanceNorm. */
-export function tensorOp(tf: Tf): LayerClass<TensorOpArgs, TF.layers.Layer & { table?: TF.layers.Layer }> {
+export function tensorOp(tf: Tf): LayerClass<TensorOpArgs, TfLayer & { table?: TfLayer }> {
   return class TensorOp extends customBase(tf)<TensorOpArgs> {
     static className = 'TensorOp';
     private w: TF.LayerVariable[] = [];
     /** A gathered paramOp that shares its owner's table: the owner's layer (set by the build, not an argument). */
-    table?: TF.layers.Layer;
+    table?: TfLayer;
 
     override build(inputShape: TF.Shape | TF.Shape[]): void {
       const op = this.args.op;
@@ -583,11 +585,11 @@ export function tensorOp(tf: Tf): LayerClass<TensorOpArgs, TF.layers.Layer & { t
       return shapesOf(this.args.op, inputShape, this.name);
     }
 
-    override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor | TF.Tensor[] {
+    override call(inputs: Tensor | Tensor[]): Tensor | Tensor[] {
       return tf.tidy(() => this.run(Array.isArray(inputs) ? inputs : [inputs]));
     }
 
-    private run(xs: TF.Tensor[]): TF.Tensor | TF.Tensor[] {
+    private run(xs: Tensor[]): Tensor | Tensor[] {
       const op = this.args.op;
       const x = xs[0]!;
       switch (op.kind) {
@@ -633,7 +635,7 @@ export function tensorOp(tf: Tf): LayerClass<TensorOpArgs, TF.layers.Layer & { t
           // edge: repeat the border element, axis by axis.
           let y = x;
           pads.forEach(([b, a], axis) => {
-            const parts: TF.Tensor[] = [];
+            const parts: Tensor[] = [];
             if (b > 0)
               parts.push(
                 tf.concat(

@@ -6,18 +6,8 @@
 import type * as TF from '@tensorflow/tfjs';
 import type { Shape, Tf } from '../kinds/spec.js';
 
-/** Every custom layer's arguments carry its (tfjs-valid) name. */
-export interface LayerArgs {
-  name?: string;
-}
-
-/** The arguments of a layer with weights: a test can choose how its kernels start. */
-export interface WeightedArgs extends LayerArgs {
-  kernelInitializer?: Initializer;
-}
-
-/** The arguments of a layer that takes its kind's whole config (EinsumDense, the embeddings, ConvLSTM). */
-export type ConfigArgs<C> = WeightedArgs & { config: C };
+import type { Initializer, LayerArgs, WeightedArgs } from './args.js';
+export type { ConfigArgs, Initializer, LayerArgs, WeightedArgs } from './args.js';
 
 /** How a weight starts: the layer's kernel initializer, or a constant. */
 export type WeightStart = 'kernel' | 'zeros' | 'ones';
@@ -93,7 +83,6 @@ export const singleShape = (s: TF.Shape | TF.Shape[]): TF.Shape => shapesOf(s)[0
 export const tensorsOf = (x: TF.Tensor | TF.Tensor[]): TF.Tensor[] => (Array.isArray(x) ? x : [x]);
 export const singleInput = (inputs: TF.Tensor | TF.Tensor[]): TF.Tensor => tensorsOf(inputs)[0]!;
 
-export type Initializer = 'glorotUniform' | 'zeros' | 'ones';
 // Typed through tfjs' public namespace: a declaration naming tfjs-layers' dist paths breaks users' tsc.
 export const initializer = (tf: Tf, name: Initializer | undefined): ReturnType<Tf['initializers']['zeros']> =>
   name === 'zeros'

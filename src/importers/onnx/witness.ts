@@ -9,8 +9,9 @@
  * The input is fixed, not random: element i is float32(((i * 37) % 101) / 50 - 1), as the fixtures' figures use.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { native } from '../../native.js';
 import type { Census } from '../../census.js';
 import { prod } from '../../exact.js';
 import type { Witness } from '../../graph.js';
@@ -21,7 +22,8 @@ import { withOutputs, type TensorProto } from './proto.js';
 import { checkExternal, floatsOf } from './tensors.js';
 import { identity, splitRef, transpose, type Tensor, type WeightSource } from './values.js';
 
-type Ort = typeof import('onnxruntime-node');
+// onnxruntime-node is onnxruntime-common's API with a native binding; the types are common's.
+type Ort = typeof import('onnxruntime-common');
 
 /** The least tolerance of the numeric comparison: max |tfjs - ORT| <= RTOL x max |ORT| of the same tensor. */
 export const RTOL = 1e-4;
@@ -39,12 +41,12 @@ const fixedIds = (n: number, rows: number): Float32Array => Float32Array.from({ 
 
 let ortVersion = '';
 async function loadOrt(): Promise<Ort> {
-  const ort = (await import('onnxruntime-node')) as unknown as Ort & { default?: Ort };
-  const mod = ort.default ?? ort;
+  const mod = native().requireNative('onnxruntime-node') as Ort;
   ortVersion = (mod.env as { versions?: { node?: string } }).versions?.node ?? '';
   if (!ortVersion) {
     try {
-      ortVersion = (createRequire(import.meta.url)('onnxruntime-node/package.json') as { version: string }).version;
+      const dir = native().packageDir('onnxruntime-node')!;
+      ortVersion = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
     } catch {
       ortVersion = 'unknown version';
     }

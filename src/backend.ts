@@ -165,8 +165,28 @@ async function setTensorflow(): Promise<{ device: string; gpu: boolean }> {
   return { device: `native TensorFlow CPU: ${cpuName()} x${os.cpus().length} threads`, gpu: false };
 }
 
+let active: BackendInfo | undefined;
+
 /** Activates a backend; 'auto' takes the best one that works and notes why it fell back. */
 export async function useBackend(choice: BackendChoice): Promise<BackendInfo> {
+  active = await activate(choice);
+  return active;
+}
+
+/**
+ * The backend a library call runs on: the one chosen (useBackend, or tf.setBackend by the caller), else the
+ * best available, as `auto` picks it. A program that never chose one gets native TensorFlow where it is set
+ * up, not tfjs' pure-JS default.
+ */
+export async function ensureBackend(): Promise<BackendInfo> {
+  const name = (tf.engine() as unknown as { backendName: string | null }).backendName;
+  if (active && active.backend === name) return active;
+  if (name === 'tensorflow' || name === 'wasm' || name === 'cpu')
+    return (active = { backend: name, device: name === 'cpu' ? `pure JavaScript on ${cpuName()}` : name, native: name === 'tensorflow' });
+  return useBackend('auto');
+}
+
+async function activate(choice: BackendChoice): Promise<BackendInfo> {
   if (choice === 'tensorflow' || choice === 'auto') {
     try {
       const { device } = await setTensorflow();

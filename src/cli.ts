@@ -11,6 +11,7 @@ import { addBench } from './cli/bench.js';
 import { addDiff } from './cli/diff.js';
 import { addList } from './cli/list.js';
 import { addReport } from './cli/report.js';
+import { addSetup } from './cli/setup.js';
 import { VERSION, type Io } from './cli/shared.js';
 import { addSummary } from './cli/summary.js';
 import { addMain, addVerify } from './cli/verify.js';
@@ -48,7 +49,7 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     const width = process.stdout.isTTY ? process.stdout.columns : Number(process.env.COLUMNS) || undefined;
     fitTablesTo(program.opts<{ wide?: boolean }>().wide ? undefined : width);
   });
-  for (const add of [addList, addSummary, addDiff, addReport, addVerify, addMain, addBench]) add(program, io);
+  for (const add of [addList, addSummary, addDiff, addReport, addVerify, addMain, addBench, addSetup]) add(program, io);
   return program;
 }
 

@@ -12,3 +12,4 @@ export { loadModelFile, zooModel } from './resolve.js';
 export { diffGraphs, diffCensuses, CAUSES, type Cause, type DiffResult, type PairDiff } from './diff.js';
 export { diagnose, type Diagnostic } from './diagnose.js';
 export { publishedVerdicts, type PublishedVerdict } from './published.js';
+export { summaryText, reportHtml, type SummaryTextOptions, type ReportHtmlOptions } from './present.js';

@@ -21,6 +21,10 @@ export function packageRoot(from = dirname(fileURLToPath(import.meta.url))): str
   }
 }
 
+/** The package's own version, as package.json says. */
+export const version = (): string =>
+  (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+
 /** A file the package ships under `assets/` (the FMA loop, the benchmark peers). */
 export const assetPath = (...parts: string[]): string => join(packageRoot(), 'assets', ...parts);
 

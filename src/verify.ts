@@ -9,7 +9,9 @@ import { census, type Census } from './census.js';
 import { NetcensusError } from './errors.js';
 import type { Graph, StoredWeights, Witness } from './graph.js';
 import { registerCustomLayers } from './tfjs/custom.js';
-import { buildTfjs, disposeBuilt, type ConstantPool, type WeightInit } from './tfjs/builder.js';
+import { ensureBackend } from './backend.js';
+import { buildTfjs, disposeBuilt } from './tfjs/builder.js';
+import type { ConstantPool, WeightInit } from './tfjs/constants.js';
 import { assertFitsInMemory } from './resources.js';
 
 export interface LayerCheck {
@@ -225,7 +227,10 @@ function storedWeightsWitness(c: Census, stored: StoredWeights): NonNullable<Wit
   return { name, ok, note, tensors, layers, mismatches };
 }
 
-/** Verifies one graph on the active backend; a tensor left alive afterwards counts as a failure. */
+/**
+ * Verifies one graph on the backend chosen (useBackend), else the best available (`auto`); a tensor left
+ * alive afterwards counts as a failure.
+ */
 export async function verifyGraph(graph: Graph, options: VerifyOptions = {}): Promise<VerifyResult> {
   const t0 = performance.now();
   const c = census(graph, { input: options.input, batch: options.batch ?? 1 });
@@ -233,10 +238,12 @@ export async function verifyGraph(graph: Graph, options: VerifyOptions = {}): Pr
 }
 
 /**
- * Verifies a census on the active backend, against the Keras convention that tfjs counts; a tensor left
+ * Verifies a census on the backend chosen, else the best available, against the Keras convention that tfjs counts; a tensor left
  * alive afterwards counts as a failure.
  */
 export async function verifyCensus(c: Census, options: VerifyOptions = {}, censusMs = 0): Promise<VerifyResult> {
+  const backend = await ensureBackend();
+  options = { ...options, device: options.device ?? backend.device };
   if (c.conventions.params !== 'keras') c = census(c.graph, { ...c.options, params: 'keras' });
   const before = tf.memory().numTensors;
   const pooled = options.constants?.size ?? 0;

@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
 import { census, type ParamConvention } from '../census.js';
-import { diagnose } from '../diagnose.js';
 import { checkOutFile } from '../outfile.js';
-import { publishedVerdicts } from '../published.js';
 import { resolveModel } from '../resolve.js';
-import { ZOO } from '../../models/index.js';
 import type { BackendChoice } from '../backend.js';
 import type { BenchResult } from '../bench.js';
 import type { VerifyResult } from '../verify.js';
@@ -51,7 +48,6 @@ export function addReport(program: Command, { print }: Io): void {
       // Before any long work: a report that cannot be written is refused first.
       checkOutFile(out);
       const c = census(graph, { input: opts.input, params: opts.params });
-      const diagnostics = diagnose(c, { zoo: ZOO });
       let verify: VerifyResult | undefined;
       let bench: BenchResult | undefined;
       if (opts.verify || opts.bench) {
@@ -75,12 +71,11 @@ export function addReport(program: Command, { print }: Io): void {
           });
         }
       }
-      const { renderModelReport, writeReport } = await import('../report/index.js');
-      const published = publishedVerdicts(c, graph.published ?? []);
-      writeReport(
-        out,
-        renderModelReport({ census: c, diagnostics, published, verify, bench, generator: `netcensus ${VERSION}` }),
-      );
+      const [{ writeReport }, { reportHtml }] = await Promise.all([
+        import('../report/index.js'),
+        import('../present.js'),
+      ]);
+      writeReport(out, reportHtml(c, { verify, bench }));
       print(`${out}\n`);
       if (verify && !verify.ok) failOnMismatch([verify]);
     });

@@ -6,16 +6,14 @@ import type { Census } from '../census.js';
 import { EXIT, NetcensusError } from '../errors.js';
 import { terminalText } from '../format/escape.js';
 import { int } from '../format/numbers.js';
-import { packageRoot } from '../paths.js';
+import { packageRoot, version } from '../paths.js';
 import { assertFitsInMemory } from '../resources.js';
 import type { BackendChoice, BackendInfo } from '../backend.js';
 import type { WeightInit } from '../tfjs/builder.js';
 import type { VerifyResult } from '../verify.js';
 
 /** The package's own version, as package.json says. */
-export const VERSION: string = (
-  JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }
-).version;
+export const VERSION: string = version();
 
 /** Where a command prints: text through the terminal guard, JSON in pieces. */
 export interface Io {

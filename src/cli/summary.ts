@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { census, type ParamConvention } from '../census.js';
 import { diagnose } from '../diagnose.js';
 import { NetcensusError } from '../errors.js';
-import { formatCsv, formatMarkdown, formatSummary } from '../format/summary.js';
-import { publishedVerdicts } from '../published.js';
+import { formatCsv, formatMarkdown } from '../format/summary.js';
+import { tableColumns } from '../format/table.js';
+import { summaryText } from '../present.js';
 import { resolveModel } from '../resolve.js';
 import { ZOO } from '../../models/index.js';
 import { paramsOption, parseCount, parseInput, SKIP_UNKNOWN, type Io } from './shared.js';
@@ -45,6 +46,6 @@ export function addSummary(program: Command, { print, printJson }: Io): void {
       if (opts.json) printJson({ ...c, diagnostics });
       else if (opts.markdown) print(formatMarkdown(c) + '\n');
       else if (opts.csv) print(formatCsv(c) + '\n');
-      else print(formatSummary(c, publishedVerdicts(c, graph.published ?? []), diagnostics, opts.depth) + '\n');
+      else print(summaryText(c, { depth: opts.depth, width: tableColumns() }) + '\n');
     });
 }

@@ -13,7 +13,8 @@ import { kindSpec } from '../kinds/index.js';
 import type { BuildCtx } from '../kinds/spec.js';
 import { customLayer, registerCustomLayers } from './custom.js';
 
-export type WeightInit = 'random' | 'zeros';
+import { ConstantPool, type WeightInit } from './constants.js';
+export { ConstantPool, type WeightInit } from './constants.js';
 
 export interface BuildOptions {
   /** Verification needs shapes and counts, not trained weights: zeros build fastest; random (Glorot) is for benchmarks and numerics. */
@@ -44,37 +45,6 @@ export interface BuiltModel {
   shared: TF.layers.Layer[];
   /** For every non-input node, in graph order. With outputs 'all', the model's outputs are their outputs, flattened. */
   nodes: BuiltNode[];
-}
-
-/**
- * Constant weight tensors shared by shape across the models of one run (`verify --all`): a layer built with
- * zeros takes a clone of the pool's zero tensor of its shape, which shares its memory (tfjs counts the
- * references), instead of writing its own. Every layer still has its own variable, shape and count; only
- * the bytes behind equal all-zero (or all-one) weights are written once. VGG's 25088x4096 classifier
- * kernel, 411 MB, recurs in ten zoo models.
- */
-export class ConstantPool {
-  private readonly byKey = new Map<string, TF.Tensor>();
-
-  take(value: number, shape: readonly number[], dtype: TF.DataType): TF.Tensor {
-    const key = `${value}:${dtype}:${shape.join('x')}`;
-    let t = this.byKey.get(key);
-    if (!t) {
-      t = tf.keep(tf.fill([...shape], value, dtype));
-      this.byKey.set(key, t);
-    }
-    return tf.clone(t);
-  }
-
-  /** Tensors the pool holds: a verification excludes them from its leak count. */
-  get size(): number {
-    return this.byKey.size;
-  }
-
-  dispose(): void {
-    tf.dispose([...this.byKey.values()]);
-    this.byKey.clear();
-  }
 }
 
 /**

@@ -8,6 +8,7 @@ declare module './types.js' {
   interface TfjsTypes {
     tf: typeof TF;
     Tensor: TF.Tensor;
+    DataType: TF.DataType;
     SymbolicTensor: TF.SymbolicTensor;
     Layer: TF.layers.Layer;
     RNNCell: TF.layers.RNNCell;

@@ -13,6 +13,7 @@ type Of<K extends string> = TfjsTypes extends Record<K, infer T> ? T : unknown;
 /** The TensorFlow.js namespace a build receives. */
 export type Tf = Of<'tf'>;
 export type Tensor = Of<'Tensor'>;
+export type DataType = Of<'DataType'>;
 export type SymbolicTensor = Of<'SymbolicTensor'>;
 export type TfLayer = Of<'Layer'>;
 export type TfRnnCell = Of<'RNNCell'>;

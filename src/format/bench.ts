@@ -1,6 +1,6 @@
 /** `bench`: peaks, one row per configuration, the peers, the interleaved ratios and the targets. */
 import type { AlgorithmUse, BenchResult, FmaPeak } from '../bench.js';
-import { table } from './table.js';
+import { fitProse, table } from './table.js';
 
 const GIB = 2 ** 30;
 
@@ -176,5 +176,5 @@ export function formatBench(r: BenchResult): string {
       ),
     );
   }
-  return out.join('\n');
+  return fitProse(out.join('\n'));
 }

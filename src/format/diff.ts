@@ -2,7 +2,7 @@
 import { CAUSES, type Cause, type DiffResult } from '../diff.js';
 import { terminalText } from './escape.js';
 import { int, signed } from './numbers.js';
-import { table } from './table.js';
+import { fitProse, table } from './table.js';
 
 /** Aligned layers with their deltas and causes, then the deltas by cause, which add up to the total. */
 export function formatDiff(d: DiffResult): string {
@@ -49,5 +49,5 @@ export function formatDiff(d: DiffResult): string {
       [null, null, null, 60],
     ),
   );
-  return out.join('\n');
+  return fitProse(out.join('\n'));
 }

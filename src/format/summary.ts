@@ -11,7 +11,7 @@ import type { Diagnostic } from '../kinds/spec.js';
 import type { PublishedVerdict } from '../published.js';
 import { csvCell, markdownCell, terminalText } from './escape.js';
 import { bytes, int, shape, si } from './numbers.js';
-import { table } from './table.js';
+import { fitProse, table } from './table.js';
 
 const marks = (l: LayerCensus): string =>
   (l.trainable ? '' : ' [frozen]') + (l.sharedWith === undefined ? '' : ` [shares ${l.sharedWith}]`);
@@ -145,7 +145,7 @@ export function formatSummary(
         ),
       ].join('\n'),
     );
-  return out.join('\n');
+  return fitProse(out.join('\n'));
 }
 
 /** Rows for the stored tensors an exporter computed: what the params total took them as (Census.exportComputed). */

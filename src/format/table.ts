@@ -32,6 +32,32 @@ export function fitTablesTo(width: number | undefined): void {
 /** The width tables fit now (fitTablesTo), for text laid out beside them. */
 export const tableColumns = (): number | undefined => columns;
 
+/**
+ * Text around the tables, fitted to the same width: a line longer than it breaks at spaces, its
+ * continuation indented two past its own indent; tables (already fitted) and unbroken words stay whole.
+ */
+export function fitProse(text: string): string {
+  const w = columns;
+  if (w === undefined) return text;
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    if (width(line) <= w || /^[┌│├└╭]/.test(line)) {
+      out.push(line);
+      continue;
+    }
+    const indent = ' '.repeat((/^ */.exec(line)?.[0].length ?? 0) + 2);
+    let cur = '';
+    for (const word of line.split(/(?<=\S) (?=\S)/)) {
+      if (cur && width(cur) + 1 + width(word.trimStart()) > w) {
+        out.push(cur);
+        cur = indent + word.trimStart();
+      } else cur = cur ? `${cur} ${word}` : word;
+    }
+    out.push(cur);
+  }
+  return out.join('\n');
+}
+
 /** The narrowest a text column is wrapped to: a word of a type or a sentence stays readable. */
 const MIN_TEXT = 12;
 /** The narrowest a column of names (no spaces: `layer4.1.conv2`) is cut to, its tail kept. */

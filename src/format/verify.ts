@@ -2,7 +2,7 @@
 import type { VerifyResult } from '../verify.js';
 import { terminalText } from './escape.js';
 import { int, shape } from './numbers.js';
-import { table } from './table.js';
+import { fitProse, table } from './table.js';
 
 export function formatVerify(
   results: readonly VerifyResult[],
@@ -81,5 +81,5 @@ export function formatVerify(
   out.push(
     `${ok} of ${results.length} models verified: every layer's executed shape and countParams() equal the census`,
   );
-  return out.join('\n');
+  return fitProse(out.join('\n'));
 }

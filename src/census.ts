@@ -47,6 +47,7 @@ export interface CensusOptions {
   /** Spatial input size: [H, W] (channels kept) or a full [H, W, C]. */
   input?: readonly number[];
   batch?: number;
+  /** Default: 'pytorch' for a graph exported from PyTorch, 'keras' for every other. */
   params?: ParamConvention;
 }
 
@@ -310,7 +311,8 @@ function torchSummaryMacs(infos: readonly LayerInfo[], sums: readonly WeightSums
 /** A node's containers: its own, or for a PyTorch graph the prefixes of its module path (torchinfo's depth). */
 function parentsOf(graph: Graph, node: GraphNode): string[] {
   if (node.parents) return [...node.parents];
-  if (graph.framework !== 'pytorch') return [];
+  // A graph input is no module: TorchScript names it `input.1`, which is not module `input`'s child `1`.
+  if (graph.framework !== 'pytorch' || isInput(node)) return [];
   const parts = node.scope.split('.');
   return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('.'));
 }
@@ -349,12 +351,15 @@ function containersOf(graph: Graph, layers: readonly LayerCensus[]): ContainerCe
 const MIB = 2 ** 20;
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
+/** The framework's own count: PyTorch's for a PyTorch export (what torchinfo prints), Keras' for every other graph. */
+export const conventionOf = (g: Graph): ParamConvention => (g.framework === 'pytorch' ? 'pytorch' : 'keras');
+
 /** Stage two: figures per layer and in total. */
 export function census(graph: Graph, options: CensusOptions = {}): Census {
   const batch = options.batch ?? 1;
   if (!Number.isSafeInteger(batch) || batch < 1)
     throw new NetcensusError(`--batch: must be a positive integer, got ${batch}`);
-  const conv = options.params ?? 'keras';
+  const conv = options.params ?? conventionOf(graph);
   const infos = inferLayers(graph, options.input);
   const inputInfos = infos.filter((i) => isInput(i.node));
   const inputInfo = inputInfos[0]!;

@@ -4,7 +4,7 @@
  * statistics, kernel, grouping, widths, fan-in, spatial size), so the per-cause deltas telescope and add
  * up exactly to the total difference.
  */
-import { census, type Census, type LayerInfo, type ParamConvention } from './census.js';
+import { census, conventionOf, type Census, type LayerInfo, type ParamConvention } from './census.js';
 import type { Graph } from './graph.js';
 import { kindSpec } from './kinds/index.js';
 import { otherFactors, type Factors } from './kinds/spec.js';
@@ -171,7 +171,7 @@ function align(a: Array<{ f: Factors }>, b: Array<{ f: Factors }>): Array<[numbe
   return result;
 }
 
-export const conventionOf = (g: Graph): ParamConvention => (g.framework === 'pytorch' ? 'pytorch' : 'keras');
+export { conventionOf } from './census.js';
 
 export interface DiffOptions {
   /** Count both models under this convention; by default each under its own framework's. */

@@ -191,9 +191,9 @@ describe('an 80-column terminal', () => {
     for (const args of [['summary', 'resnet18'], ['list'], ['verify', 'alexnet'], ['diff', 'alexnet', 'vgg16']]) {
       const { code, out } = await cli(...args);
       expect(code, args.join(' ')).toBe(EXIT.ok);
-      // Lines of the tables (borders) and list's rows; prose lines above a table wrap as prose.
-      const rows = out.split('\n').filter((l) => /^[│┌└]/.test(l) || args[0] === 'list');
-      expect(displayWidth(rows.join('\n')), args.join(' ')).toBeLessThanOrEqual(80);
+      // Every line: the tables, and the text around them, which wraps at spaces.
+      for (const line of out.split('\n'))
+        expect(displayWidth(line), `${args.join(' ')}: ${line}`).toBeLessThanOrEqual(80);
     }
     const narrow = (await cli('summary', 'test/fixtures/onnx/patterns/t5_encoder_ts.onnx')).out;
     // A long module path keeps its tail; every figure is whole.

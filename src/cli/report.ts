@@ -24,7 +24,7 @@ interface ReportOptions {
   bench?: boolean;
   backend: BackendChoice;
   input?: number[];
-  params: ParamConvention;
+  params?: ParamConvention;
   skipUnknown?: boolean;
 }
 

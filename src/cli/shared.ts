@@ -61,7 +61,10 @@ export const backendOption = (): Option =>
     .default('auto');
 
 export const paramsOption = (): Option =>
-  new Option('--params <convention>', 'parameter convention').choices(['keras', 'pytorch']).default('keras');
+  new Option(
+    '--params <convention>',
+    'parameter convention (default: pytorch for a PyTorch export, as torchinfo counts; keras for every other)',
+  ).choices(['keras', 'pytorch']);
 
 export function prepareOutDir(dir: string): void {
   try {

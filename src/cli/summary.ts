@@ -12,7 +12,7 @@ import { paramsOption, parseCount, parseInput, SKIP_UNKNOWN, type Io } from './s
 interface SummaryOptions {
   input?: number[];
   batch: number;
-  params: ParamConvention;
+  params?: ParamConvention;
   json?: boolean;
   markdown?: boolean;
   csv?: boolean;

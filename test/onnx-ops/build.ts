@@ -91,7 +91,8 @@ export function load(spec: Spec) {
   const path = join(dir, `m${count++}.onnx`);
   writeFileSync(path, bytes);
   const { graph, file } = importOnnx(path);
-  const c = census(graph);
+  // The op tests state parameters under the Keras convention (a PyTorch export's default is PyTorch's).
+  const c = census(graph, { params: 'keras' });
   const layers = c.layers.filter((l) => l.kind !== 'input');
   return { graph, file, census: c, layers };
 }

@@ -22,14 +22,33 @@ export interface ModelPageData {
   groups: string[][];
   diag: Record<string, Array<{ code: string; message: string }>>;
   verify: Record<string, VerifyCell> | null;
+  /** Per layer, what its details show beyond the table's columns. */
+  info: NodeInfo[];
   graph: {
     width: number;
     height: number;
-    nodeW: number;
     nodeH: number;
+    /** Top left of each node. */
     nodes: Array<[number, number]>;
+    widths: number[];
+    /** Name and type lines, already cut to the node's width. */
+    labels: Array<[string, string]>;
+    /** [from, to, x0, y0, x1, y1, ...]. */
     edges: number[][];
+    /** The shape each edge carries, e.g. "1×56×56×64"; '' when unknown. */
+    edgeShapes: string[];
   };
+}
+
+export interface NodeInfo {
+  /** The layer's configuration as read from the file: [key, value as text]; none when the census has no inference. */
+  attrs: Array<[string, string]>;
+  /** [reference as the file writes it, producing layer's index or -1, shape batch first or null]. */
+  inputs: Array<[string, number, number[] | null]>;
+  /** Every output's shape, batch first. */
+  outputs: number[][];
+  /** Weight tensors the layer owns: [name, shape, role]. */
+  tensors: Array<[string, number[], string]>;
 }
 
 export function modelClient(data: ModelPageData): void {
@@ -150,7 +169,8 @@ export function modelClient(data: ModelPageData): void {
 
   function drawChart(m: Metric): void {
     const host = $(`#chart-${m.key} .plot`);
-    const W = Math.max(480, host.clientWidth);
+    // As wide as its pane, so a phone shows the whole chart; below 240 px bars would be unreadable anyway.
+    const W = Math.max(240, host.clientWidth);
     const H = 150;
     const left = 58;
     const top = 10;
@@ -438,7 +458,7 @@ export function modelClient(data: ModelPageData): void {
 
   const table = $('#layer-table') as HTMLTableElement;
   const thead = table.createTHead();
-  thead.innerHTML = `<tr>${COLS.map((c) => `<th data-key="${c.key}" class="${c.num ? 'num' : ''} c-${c.key}" title="sort by ${esc(c.label)}${c.sub ? ` ${esc(c.sub)}` : ''}">${esc(c.label)}${c.sub ? `<div class="sub">${esc(c.sub)}</div>` : ''}</th>`).join('')}</tr>`;
+  thead.innerHTML = `<tr>${COLS.map((c) => `<th tabindex="0" data-key="${c.key}" class="${c.num ? 'num' : ''} c-${c.key}" title="sort by ${esc(c.label)}${c.sub ? ` ${esc(c.sub)}` : ''}">${esc(c.label)}${c.sub ? `<div class="sub">${esc(c.sub)}</div>` : ''}</th>`).join('')}</tr>`;
   const tbody = table.createTBody();
   const ncol = COLS.length;
   // Each row is built once; sorting, filtering and collapsing only reorder or hide them.
@@ -451,7 +471,7 @@ export function modelClient(data: ModelPageData): void {
     );
   const notCounted = (g: Group): number => g.members.filter((i) => !counted(L[i]!)).length;
   const groupHtml = (g: Group): string =>
-    `<tr class="grp" data-g="${esc(g.id)}"><td colspan="${ncol}"><span class="gstick"><span class="ind"></span><span class="twisty">&#9662;</span>${esc(g.id)} <span class="muted small">${g.members.length} layers &middot; share of params (${esc(conv)}) ${share(g, 'params')} &middot; share of MACs (weights) ${share(g, 'macs')}${notCounted(g) ? ` &middot; <span class="nc">${notCounted(g)} not counted</span>` : ''}</span></span></td></tr>`;
+    `<tr class="grp" tabindex="0" data-g="${esc(g.id)}"><td colspan="${ncol}"><span class="gstick"><span class="ind"></span><span class="twisty">&#9662;</span>${esc(g.id)} <span class="muted small">${g.members.length} layers &middot; share of params (${esc(conv)}) ${share(g, 'params')} &middot; share of MACs (weights) ${share(g, 'macs')}${notCounted(g) ? ` &middot; <span class="nc">${notCounted(g)} not counted</span>` : ''}</span></span></td></tr>`;
   tbody.innerHTML = L.map(rowHtml).join('') + Array.from(groups.values(), groupHtml).join('');
   const layerRows = Array.from(tbody.querySelectorAll<HTMLTableRowElement>('tr.layer'));
   const groupRows = new Map(
@@ -543,6 +563,15 @@ export function modelClient(data: ModelPageData): void {
     }
     select(Number(tr.dataset.i), 'table');
   });
+  // Headers and groups answer Enter and Space as a click does.
+  for (const part of [thead, tbody])
+    part.addEventListener('keydown', (ev) => {
+      const t = ev.target as HTMLElement;
+      if ((ev.key === 'Enter' || ev.key === ' ') && (t.tagName === 'TH' || t.classList.contains('grp'))) {
+        ev.preventDefault();
+        t.click();
+      }
+    });
   tbody.addEventListener('mouseover', (ev) => {
     const tr = (ev.target as Element).closest('tr.layer') as HTMLTableRowElement | null;
     graphHover(tr ? Number(tr.dataset.i) : -1);
@@ -573,7 +602,14 @@ export function modelClient(data: ModelPageData): void {
   const G = data.graph;
   const gpane = $('#graph-pane');
   let colourBy: 'params' | 'macs' = 'params';
-  let zoom = G.width > graphPaneWidth ? (graphPaneWidth - 4) / G.width : 1;
+  const MIN_ZOOM = 0.05;
+  const MAX_ZOOM = 3;
+  const fitWidth = (w: number): number => Math.max(MIN_ZOOM, Math.min(1, (w - 4) / G.width));
+  // Readable from the start: the whole width when that keeps text at 70% or more, else pan sideways.
+  let zoom = Math.max(0.7, fitWidth(graphPaneWidth));
+  // Consumers of each layer, for walking the graph down with the keyboard.
+  const consumersOf = L.map(() => [] as number[]);
+  for (const e of G.edges) if (!consumersOf[e[0]!]!.includes(e[1]!)) consumersOf[e[0]!]!.push(e[1]!);
   function drawGraph(): void {
     const out: string[] = [];
     for (const e of G.edges) {
@@ -583,25 +619,24 @@ export function modelClient(data: ModelPageData): void {
         `<path class="edge" data-from="${e[0]}" data-to="${e[1]}" d="M${pts.join('L')}" marker-end="url(#arrow)"/>`,
       );
     }
-    const maxChars = Math.floor((G.nodeW - 12) / 6.4);
-    const cut = (s: string, k: number): string => (s.length > k ? `${s.slice(0, k - 1)}\u2026` : s);
+    // One shape label per tensor: edges from the same source that carry the same shape share it.
+    const labelled = new Set<string>();
+    G.edges.forEach((e, k) => {
+      const s = G.edgeShapes[k];
+      if (!s || labelled.has(`${e[0]}:${s}`)) return;
+      labelled.add(`${e[0]}:${s}`);
+      out.push(`<text class="es" data-from="${e[0]}" x="${e[2]! + 5}" y="${e[3]! + 11}">${esc(s)}</text>`);
+    });
     G.nodes.forEach(([x, y], i) => {
       const l = L[i]!;
       const cls = ['node'];
       if (diagOf(l).length) cls.push('diag');
       const v = ver(l);
       if (v && !v[0]) cls.push('mismatch');
-      const fig = counted(l)
-        ? l.params
-          ? `${si(l.params)} params`
-          : l.macs
-            ? `${si(l.macs)} MACs`
-            : ''
-        : 'not counted';
+      const [nm, ty] = G.labels[i]!;
       out.push(
-        `<g class="${cls.join(' ')}" data-i="${i}" transform="translate(${x},${y})"><rect width="${G.nodeW}" height="${G.nodeH}" rx="4"/>` +
-          `<text class="nm" x="6" y="14">${diagOf(l).length ? '&#9888; ' : ''}${esc(cut(l.name, maxChars - (diagOf(l).length ? 2 : 0)))}</text>` +
-          `<text class="ty" x="6" y="27">${esc(cut(`${typeText(l)}${fig ? ` \u00b7 ${fig}` : ''}`, maxChars + 3))}</text></g>`,
+        `<g class="${cls.join(' ')}" data-i="${i}" transform="translate(${x},${y})"><rect width="${G.widths[i]}" height="${G.nodeH}" rx="4"/>` +
+          `<text class="nm" x="6" y="14">${esc(nm)}</text><text class="ty" x="6" y="27">${esc(ty)}</text></g>`,
       );
     });
     gpane.innerHTML = `<svg xmlns="http://www.w3.org/2000/svg" id="graph-svg" viewBox="0 0 ${G.width} ${G.height}"><defs><marker id="arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#9aa5b1"/></marker><pattern id="nc-hatch-g" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff"/><line x1="0" y1="0" x2="0" y2="6" stroke="#9a5b00" stroke-width="2"/></pattern></defs>${out.join('')}</svg>`;
@@ -628,7 +663,7 @@ export function modelClient(data: ModelPageData): void {
     }
     const top = vals.indexOf(max);
     $('#graph-legend').innerHTML =
-      `Fill: share of ${colourBy === 'params' ? `params (${esc(conv)} convention)` : 'MACs (weights convention)'}, square-root scale; darkest: ${esc(L[top]!.name)}, ${pct(max, total)} of the total. ` +
+      `Fill: share of ${colourBy === 'params' ? `params (${esc(conv)} convention)` : 'MACs (weights convention)'}, square-root scale; darkest: ${esc(L[top]!.name)}, ${pct(max, total)} of the total. Edges: the shape of the tensor they carry (batch first). ` +
       `<span class="swatch" style="background:#eef0f3;border:1px solid #ccc"></span>none <span class="swatch" style="background:#fff;border:3px solid #c0262d"></span>diagnostic` +
       (data.verify
         ? ' <span class="swatch" style="background:#fff;border:3px dashed #9a5b00"></span>verify mismatch'
@@ -638,6 +673,9 @@ export function modelClient(data: ModelPageData): void {
     const svg = gpane.querySelector('svg')!;
     svg.setAttribute('width', String(Math.round(G.width * zoom)));
     svg.setAttribute('height', String(Math.round(G.height * zoom)));
+    // Shape labels below 45% would be specks: the overview shows the nodes only.
+    svg.classList.toggle('far', zoom < 0.45);
+    gpane.dataset.zoom = String(zoom);
     $('#zoom-level').textContent = `${Math.round(zoom * 100)}%`;
   }
   for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('#colour-by button'))) {
@@ -647,23 +685,98 @@ export function modelClient(data: ModelPageData): void {
       colourNodes();
     });
   }
-  const setZoom = (z: number): void => {
-    // Keep the pane's centre where it was.
-    const cx = (gpane.scrollLeft + gpane.clientWidth / 2) / zoom;
-    const cy = (gpane.scrollTop + gpane.clientHeight / 2) / zoom;
-    zoom = Math.min(2, Math.max(0.1, z));
+  /** Zooms keeping the graph point under (cx, cy), client coordinates, where it was: the pane's centre by default. */
+  function setZoom(z: number, cx?: number, cy?: number): void {
+    const p = gpane.getBoundingClientRect();
+    const px = cx ?? p.left + gpane.clientWidth / 2;
+    const py = cy ?? p.top + gpane.clientHeight / 2;
+    const svg = gpane.querySelector('svg')!;
+    const before = svg.getBoundingClientRect();
+    const gx = (px - before.left) / zoom;
+    const gy = (py - before.top) / zoom;
+    zoom = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, z));
     applyZoom();
-    gpane.scrollLeft = cx * zoom - gpane.clientWidth / 2;
-    gpane.scrollTop = cy * zoom - gpane.clientHeight / 2;
-  };
+    // The svg is centred while narrower than the pane: measure where it landed, then scroll the point back.
+    const after = svg.getBoundingClientRect();
+    gpane.scrollLeft += after.left + gx * zoom - px;
+    gpane.scrollTop += after.top + gy * zoom - py;
+  }
   $('#zoom-in').addEventListener('click', () => setZoom(zoom * 1.25));
   $('#zoom-out').addEventListener('click', () => setZoom(zoom / 1.25));
-  $('#zoom-fit').addEventListener('click', () => setZoom(Math.min(1, (gpane.clientWidth - 4) / G.width)));
+  const fit = (): void => {
+    setZoom(fitWidth(gpane.clientWidth));
+    gpane.scrollLeft = 0;
+  };
+  $('#zoom-fit').addEventListener('click', fit);
+  // Ctrl or Cmd + wheel, and a trackpad's pinch (which arrives as ctrl + wheel), zoom at the pointer; a plain
+  // wheel scrolls the pane and the page as everywhere else, so the page can still be scrolled past the graph.
+  gpane.addEventListener(
+    'wheel',
+    (ev) => {
+      if (!ev.ctrlKey && !ev.metaKey) return;
+      ev.preventDefault();
+      const dy = ev.deltaMode === 1 ? ev.deltaY * 16 : ev.deltaY;
+      setZoom(zoom * Math.min(2, Math.max(0.5, Math.exp(-dy * 0.002))), ev.clientX, ev.clientY);
+    },
+    { passive: false },
+  );
+  // Drag to pan (a mouse; touch scrolls the pane natively). A drag is no click: it selects nothing.
+  let drag: { x: number; y: number; left: number; top: number; moved: boolean } | null = null;
+  let dragged = false;
+  gpane.addEventListener('pointerdown', (ev) => {
+    if (ev.pointerType !== 'mouse' || ev.button !== 0) return;
+    drag = { x: ev.clientX, y: ev.clientY, left: gpane.scrollLeft, top: gpane.scrollTop, moved: false };
+  });
+  gpane.addEventListener('pointermove', (ev) => {
+    if (!drag) return;
+    const dx = ev.clientX - drag.x;
+    const dy = ev.clientY - drag.y;
+    if (!drag.moved) {
+      if (Math.abs(dx) + Math.abs(dy) < 4) return;
+      drag.moved = true;
+      gpane.setPointerCapture(ev.pointerId);
+      gpane.classList.add('panning');
+      hideTip();
+    }
+    gpane.scrollLeft = drag.left - dx;
+    gpane.scrollTop = drag.top - dy;
+  });
+  const endDrag = (): void => {
+    if (drag?.moved) {
+      dragged = true;
+      setTimeout(() => (dragged = false), 0);
+    }
+    drag = null;
+    gpane.classList.remove('panning');
+  };
+  gpane.addEventListener('pointerup', endDrag);
+  gpane.addEventListener('pointercancel', endDrag);
   gpane.addEventListener('click', (ev) => {
+    if (dragged) return;
     const g = (ev.target as Element).closest('g.node') as SVGGElement | null;
     if (g) select(Number(g.dataset.i), 'graph');
   });
+  // Keyboard: walk the graph (up: the first input, down: the first consumer, left/right: graph order), zoom.
+  gpane.addEventListener('keydown', (ev) => {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const cur = selected;
+    let next = -1;
+    if (ev.key === '+' || ev.key === '=') setZoom(zoom * 1.25);
+    else if (ev.key === '-' || ev.key === '_') setZoom(zoom / 1.25);
+    else if (ev.key === '0') fit();
+    else if (ev.key === 'ArrowDown') next = cur < 0 ? 0 : (consumersOf[cur]![0] ?? Math.min(n - 1, cur + 1));
+    else if (ev.key === 'ArrowUp')
+      next = cur < 0 ? 0 : (data.info[cur]!.inputs.find((x) => x[1] >= 0)?.[1] ?? Math.max(0, cur - 1));
+    else if (ev.key === 'ArrowRight') next = Math.min(n - 1, cur + 1);
+    else if (ev.key === 'ArrowLeft') next = Math.max(0, cur - 1);
+    else if (ev.key === 'Home') next = 0;
+    else if (ev.key === 'End') next = n - 1;
+    else return;
+    ev.preventDefault();
+    if (next >= 0) select(next, 'key');
+  });
   gpane.addEventListener('mousemove', (ev) => {
+    if (drag?.moved) return;
     const g = (ev.target as Element).closest('g.node') as SVGGElement | null;
     if (g) showTip(L[Number(g.dataset.i)]!, ev);
     else hideTip();
@@ -676,6 +789,109 @@ export function modelClient(data: ModelPageData): void {
     hovered?.classList.add('hover');
   }
 
+  // ---- node details --------------------------------------------------------------------------------
+  // Built with textContent only: every name here comes from the model file.
+  const details = $('#node-details');
+  const el = (tag: string, cls = '', text?: string): HTMLElement => {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  function showDetails(i: number): void {
+    const l = L[i]!;
+    const info = data.info[i]!;
+    const box = el('div');
+    box.appendChild(el('h3', 'dname', l.name));
+    box.appendChild(el('div', 'dtype', typeText(l)));
+    const section = (title: string, rows: Array<[string, string | Node]>): void => {
+      if (!rows.length) return;
+      box.appendChild(el('h4', '', title));
+      const t = el('table', 'dtable');
+      for (const [k, v] of rows) {
+        const tr = el('tr');
+        tr.appendChild(el('th', '', k));
+        const td = el('td');
+        if (typeof v === 'string') td.textContent = v;
+        else td.appendChild(v);
+        tr.appendChild(td);
+        t.appendChild(tr);
+      }
+      box.appendChild(t);
+    };
+    const link = (j: number, label: string): Node => {
+      const b = el('button', 'dlink', label) as HTMLButtonElement;
+      b.type = 'button';
+      b.title = 'select this layer';
+      b.addEventListener('click', () => select(j, 'details'));
+      return b;
+    };
+    const shapeOr = (s: number[] | null): string => (s ? shapeText(s) : '?');
+    section('Layer', [
+      ['op type', l.type],
+      ['kind', l.kind],
+      ...(l.detail ? ([['summary', l.detail]] as Array<[string, string]>) : []),
+      ...(l.scope && l.scope !== l.name ? ([['scope', l.scope]] as Array<[string, string]>) : []),
+    ]);
+    section('Attributes', info.attrs);
+    section(
+      'Inputs',
+      info.inputs.map(([ref, from, s]) => {
+        const cell = el('span');
+        cell.appendChild(from >= 0 ? link(from, ref) : el('span', '', ref));
+        cell.appendChild(document.createTextNode(` ${shapeOr(s)}`));
+        return [shapeOr(s) === '?' ? 'tensor' : 'from', cell];
+      }),
+    );
+    section('Outputs', [
+      ...info.outputs.map((s, k): [string, string] => [
+        info.outputs.length > 1 ? `output ${k}` : 'shape',
+        shapeText(s),
+      ]),
+      ...(consumersOf[i]!.length
+        ? ([
+            [
+              'to',
+              (() => {
+                const c = el('span');
+                consumersOf[i]!.forEach((j, k) => {
+                  if (k) c.appendChild(document.createTextNode(', '));
+                  c.appendChild(link(j, L[j]!.name));
+                });
+                return c;
+              })(),
+            ],
+          ] as Array<[string, Node]>)
+        : []),
+    ]);
+    const figs: Array<[string, string]> = counted(l)
+      ? [
+          [`params (${conv})`, `${int(l.params)} (${pct(l.params, data.totals.params)} of total)`],
+          ['non-trainable', int(l.nonTrainableParams)],
+          ['MACs (weights)', `${int(l.macs)} (${pct(l.macs, data.totals.macs)} of total)`],
+          ['neurons (seed 002)', int(l.neurons)],
+          ['param memory', bytes(l.paramBytes)],
+          ['activations', bytes(l.activationBytes)],
+        ]
+      : [['figures', 'not counted']];
+    section('Parameters and cost', [
+      ...figs,
+      ...info.tensors.map(([name, s, role]): [string, string] => [name, `${shapeText(s)} ${role}`]),
+    ]);
+    const v = ver(l);
+    section('Checks', [
+      ...diagOf(l).map((d): [string, string] => [d.code, d.message]),
+      ...(v
+        ? ([['verify', v[0] ? 'ok' : `mismatch: executed ${shapeText(v[2])}, countParams() ${int(v[4])}`]] as Array<
+            [string, string]
+          >)
+        : []),
+    ]);
+    details.replaceChildren(box);
+    details.dataset.layer = l.name;
+    details.scrollTop = 0;
+  }
+
   // ---- selection -----------------------------------------------------------------------------------
   /** Scrolls a pane (not the page) to show an element; table rows scroll vertically only. */
   function scrollWithin(pane: Element, el: Element, horizontal: boolean): void {
@@ -685,7 +901,7 @@ export function modelClient(data: ModelPageData): void {
     if (horizontal && (r.left < p.left || r.right > p.right))
       pane.scrollLeft += r.left - p.left - p.width / 2 + r.width / 2;
   }
-  function select(i: number, from: 'table' | 'graph' | 'chart' | 'alert'): void {
+  function select(i: number, from: 'table' | 'graph' | 'chart' | 'alert' | 'key' | 'details'): void {
     selected = i;
     const l = L[i]!;
     tbody.querySelector('tr.sel')?.classList.remove('sel');
@@ -709,6 +925,7 @@ export function modelClient(data: ModelPageData): void {
     node?.classList.add('sel');
     gpane.querySelectorAll(`.edge[data-from="${i}"], .edge[data-to="${i}"]`).forEach((e) => e.classList.add('hl'));
     if (node && from !== 'graph') scrollWithin(gpane, node, true);
+    showDetails(i);
     $('#selection').innerHTML = `Selected: <b>${esc(l.name)}</b> (${esc(typeText(l))})`;
     if (from === 'alert') $('#layers').scrollIntoView({ block: 'start' });
   }
@@ -723,6 +940,9 @@ export function modelClient(data: ModelPageData): void {
   renderTable();
   performance.mark('netcensus:table');
   drawGraph();
+  // A graph wider than its pane opens on its first layer, not on its left margin.
+  if (G.width * zoom > graphPaneWidth && G.nodes.length)
+    gpane.scrollLeft = (G.nodes[0]![0] + G.widths[0]! / 2) * zoom - graphPaneWidth / 2;
   performance.mark('netcensus:graph');
   let resizeTimer = 0;
   addEventListener('resize', () => {

@@ -39,7 +39,11 @@ function causesOf(d: DiffResult): Cause[] {
   return (Object.keys(CAUSES) as Cause[]).filter((c) => present.has(c));
 }
 
-/** Horizontal waterfall: A's total, one floating bar per cause, B's total. */
+/**
+ * Horizontal waterfall: A's total, one floating bar per cause, B's total. Each row is its label and figure
+ * on one line and its bar below, positioned in percent of the figure's width: it fits a phone and a desktop
+ * alike, and its text keeps its size at any width.
+ */
 function waterfall(d: DiffResult, measure: Measure): string {
   const causes = (Object.keys(CAUSES) as Cause[]).filter((c) => d.byCause[measure][c] !== undefined);
   const start = d.a[measure];
@@ -55,34 +59,32 @@ function waterfall(d: DiffResult, measure: Measure): string {
   rows.push({ label: `B: ${d.b.model}`, from: 0, to: end, cls: 'total', value: end });
   const lo = Math.min(0, ...rows.flatMap((r) => [r.from, r.to]));
   const hi = Math.max(1, ...rows.flatMap((r) => [r.from, r.to]));
-  const left = 200;
-  const width = 760;
-  const plot = width - left - 190;
-  const rowH = 28;
-  const x = (v: number): number => left + ((v - lo) / (hi - lo)) * plot;
+  const rowH = 40;
+  const barY = 18;
+  const barH = 15;
+  const x = (v: number): number => ((v - lo) / (hi - lo)) * 100;
+  const pc = (v: number): string => `${v.toFixed(2)}%`;
   const unit = measure === 'params' ? 'params' : 'MACs';
   const out: string[] = [];
   rows.forEach((r, k) => {
-    const y = 24 + k * rowH;
+    const y = 4 + k * rowH;
     const x0 = Math.min(x(r.from), x(r.to));
-    const w = Math.max(1.5, Math.abs(x(r.to) - x(r.from)));
+    const w = Math.max(0.25, Math.abs(x(r.to) - x(r.from)));
     const isStep = r.cause !== undefined;
     out.push(
-      `<g class="wfrow" data-label="${esc(r.label)}"><text x="${left - 8}" y="${y + 15}" text-anchor="end">${esc(r.label)}</text>` +
-        `<rect class="step ${r.cls}${isStep ? ' cause' : ''}" data-value="${r.value}"${r.cause ? ` data-cause="${r.cause}"` : ''} x="${x0.toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 8}"><title>${esc(r.label)}: ${esc(isStep ? signed(r.value) : int(r.value))} ${unit}${r.cause ? ` (${esc(CAUSES[r.cause])})` : ''}</title></rect>` +
-        `<text x="${(Math.max(x(r.from), x(r.to)) + 6).toFixed(1)}" y="${y + 15}">${esc(isStep ? signed(r.value) : int(r.value))} (${esc(isStep && r.value > 0 ? '+' : '')}${esc(si(r.value))})</text></g>`,
+      `<g class="wfrow" data-label="${esc(r.label)}"><text x="0" y="${y + 12}"><tspan class="wflab">${esc(r.label)}</tspan> ` +
+        `<tspan class="wfval">${esc(isStep ? signed(r.value) : int(r.value))} (${esc(isStep && r.value > 0 ? '+' : '')}${esc(si(r.value))})</tspan></text>` +
+        `<rect class="step ${r.cls}${isStep ? ' cause' : ''}" data-value="${r.value}"${r.cause ? ` data-cause="${r.cause}"` : ''} x="${pc(x0)}" y="${y + barY}" width="${pc(w)}" height="${barH}"><title>${esc(r.label)}: ${esc(isStep ? signed(r.value) : int(r.value))} ${unit}${r.cause ? ` (${esc(CAUSES[r.cause])})` : ''}</title></rect></g>`,
     );
-    // The dashed connector carries the running total to the next row.
+    // The dashed connector carries the running total to the next row's bar.
     if (k < rows.length - 1)
       out.push(
-        `<line class="conn" x1="${x(r.to).toFixed(1)}" x2="${x(r.to).toFixed(1)}" y1="${y + rowH - 5}" y2="${y + rowH + 3}"/>`,
+        `<line class="conn" x1="${pc(x(r.to))}" x2="${pc(x(r.to))}" y1="${y + barY + barH}" y2="${y + rowH + barY}"/>`,
       );
   });
   if (lo < 0)
-    out.push(
-      `<line class="axis" x1="${x(0).toFixed(1)}" x2="${x(0).toFixed(1)}" y1="20" y2="${24 + rows.length * rowH}"/>`,
-    );
-  const height = 34 + rows.length * rowH;
+    out.push(`<line class="axis" x1="${pc(x(0))}" x2="${pc(x(0))}" y1="${barY}" y2="${rows.length * rowH}"/>`);
+  const height = 8 + rows.length * rowH;
   const sum = causes.reduce((s, c) => s + d.byCause[measure][c]!, 0);
   const title =
     measure === 'params'
@@ -92,16 +94,17 @@ function waterfall(d: DiffResult, measure: Measure): string {
     `<figure class="wf" data-measure="${measure}" data-delta="${d.delta[measure]}" data-a="${start}" data-b="${end}"><figcaption><b>${esc(title)}</b>: ${esc(int(start))} &rarr; ${esc(int(end))}, ` +
     `total delta <span class="mono">${esc(signed(d.delta[measure]))}</span> ${unit}; the causes add up to <span class="mono">${esc(signed(sum))}</span> ` +
     `${sum === d.delta[measure] ? '<span class="badge ok">balanced</span>' : '<span class="badge bad">UNBALANCED</span>'} <span class="legend"><span class="swatch" style="background:#2563b0"></span>increase <span class="swatch" style="background:#d97706"></span>decrease</span></figcaption>` +
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${out.join('')}</svg></figure>`
+    `<svg xmlns="http://www.w3.org/2000/svg" width="100%" height="${height}">${out.join('')}</svg></figure>`
   );
 }
 
-/** Both models' layers in two columns; aligned weighted pairs joined by curves coloured by their main cause. */
+/**
+ * Both models' layers in two columns; aligned weighted pairs joined by curves coloured by their main cause.
+ * The columns are HTML boxes that share the width (names cut with an ellipsis, whole on hover), and the
+ * curves an SVG stretched over the gap between them, so both models show side by side on a phone too.
+ */
 function sideBySide(d: DiffResult, a: Census, b: Census): string {
   const rowH = 22;
-  const boxW = 250;
-  const gap = 220;
-  const width = boxW * 2 + gap;
   const ia = new Map(a.layers.map((l, i) => [l.name, i]));
   const ib = new Map(b.layers.map((l, i) => [l.name, i]));
   const pairedA = new Map<string, number>();
@@ -110,45 +113,44 @@ function sideBySide(d: DiffResult, a: Census, b: Census): string {
     if (p.a !== null) pairedA.set(p.a, k);
     if (p.b !== null) pairedB.set(p.b, k);
   });
-  const out: string[] = [];
-  const column = (c: Census, x: number, side: 'a' | 'b', paired: Map<string, number>): void => {
-    c.layers.forEach((l, i) => {
-      const k = paired.get(l.name);
-      const p = k === undefined ? undefined : d.pairs[k]!;
-      const weighted = p !== undefined;
-      const alone = p !== undefined && (p.a === null || p.b === null);
-      const cls = ['lay', weighted ? 'weighted' : 'plainlayer', alone ? 'unpaired' : ''].filter(Boolean).join(' ');
-      const y = 30 + i * rowH;
-      const fig = l.params ? `${si(l.params)} params` : '';
-      out.push(
-        `<g class="${cls}" data-side="${side}" data-layer="${esc(l.name)}"${k === undefined ? '' : ` data-pair="${k}"`}><rect x="${x}" y="${y}" width="${boxW}" height="${rowH - 4}" rx="3"/>` +
-          `<text x="${x + 6}" y="${y + 13}">${esc(l.name.length > 24 ? `${l.name.slice(0, 23)}\u2026` : l.name)}</text>` +
-          `<text x="${x + boxW - 6}" y="${y + 13}" text-anchor="end" fill="#5f6b7a">${esc(l.type)}${fig ? ` \u00b7 ${esc(fig)}` : ''}</text></g>`,
-      );
-    });
-  };
-  column(a, 0, 'a', pairedA);
-  column(b, boxW + gap, 'b', pairedB);
+  const column = (c: Census, side: 'a' | 'b', paired: Map<string, number>): string =>
+    c.layers
+      .map((l) => {
+        const k = paired.get(l.name);
+        const p = k === undefined ? undefined : d.pairs[k]!;
+        const alone = p !== undefined && (p.a === null || p.b === null);
+        const cls = ['lay', p ? 'weighted' : 'plainlayer', alone ? 'unpaired' : ''].filter(Boolean).join(' ');
+        const info = `${l.type}${l.params ? ` \u00b7 ${si(l.params)} params` : ''}`;
+        return (
+          `<div class="${cls}" data-side="${side}" data-layer="${esc(l.name)}"${k === undefined ? '' : ` data-pair="${k}"`} title="${esc(`${l.name}: ${info}`)}">` +
+          `<span class="nm">${esc(l.name)}</span><span class="ty">${esc(info)}</span></div>`
+        );
+      })
+      .join('');
+  const height = Math.max(a.layers.length, b.layers.length) * rowH;
+  const links: string[] = [];
   d.pairs.forEach((p, k) => {
     if (p.a === null || p.b === null) return;
-    const ya = 30 + ia.get(p.a)! * rowH + (rowH - 4) / 2;
-    const yb = 30 + ib.get(p.b)! * rowH + (rowH - 4) / 2;
+    const ya = ia.get(p.a)! * rowH + (rowH - 4) / 2;
+    const yb = ib.get(p.b)! * rowH + (rowH - 4) / 2;
     const cause = mainCause(p);
-    const x0 = boxW;
-    const x1 = boxW + gap;
-    out.push(
-      `<path class="pair${cause ? ' changed' : ''}" data-pair="${k}" d="M${x0} ${ya} C${x0 + gap / 2} ${ya} ${x1 - gap / 2} ${yb} ${x1} ${yb}" stroke="${cause ? CAUSE_COLOURS[cause] : SAME}"${cause ? ' stroke-width="2.4"' : ''}/>`,
+    links.push(
+      `<path class="pair${cause ? ' changed' : ''}" data-pair="${k}" d="M0 ${ya} C50 ${ya} 50 ${yb} 100 ${yb}" stroke="${cause ? CAUSE_COLOURS[cause] : SAME}"${cause ? ' stroke-width="2.4"' : ''}/>`,
     );
   });
-  const height = 40 + Math.max(a.layers.length, b.layers.length) * rowH;
-  const head = `<text x="0" y="18" font-weight="bold">A: ${esc(a.model)} (${esc(int(d.a.params))} params, ${esc(d.a.convention)})</text><text x="${boxW + gap}" y="18" font-weight="bold">B: ${esc(b.model)} (${esc(int(d.b.params))} params, ${esc(d.b.convention)})</text>`;
   const legend = causesOf(d)
     .map((c) => `<span><span class="swatch" style="background:${CAUSE_COLOURS[c]}"></span>${esc(c)}</span>`)
     .join(' ');
   return (
     `<section id="pairs" class="pairs"><h2>Side by side</h2><p class="legend">Every layer of both models in graph order; curves join the aligned pairs of weighted layers, coloured by the cause that changed the pair most (grey: unchanged). ` +
     `Dashed red boxes: weighted layers present in only one model. Hover a curve or box for the pair's deltas.</p><p class="legend">${legend}</p>` +
-    `<div class="pane" style="height:auto;max-height:85vh"><svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${head}${out.join('')}</svg></div></section>`
+    `<div class="pane sbs-pane"><div class="sbs">` +
+    `<div class="sbs-head" data-side="a">A: ${esc(a.model)} (${esc(int(d.a.params))} params, ${esc(d.a.convention)})</div><div></div>` +
+    `<div class="sbs-head" data-side="b">B: ${esc(b.model)} (${esc(int(d.b.params))} params, ${esc(d.b.convention)})</div>` +
+    `<div class="sbs-col">${column(a, 'a', pairedA)}</div>` +
+    // Stretched sideways (preserveAspectRatio none) but not up and down: y is in pixels, the strokes stay their width.
+    `<svg class="sbs-links" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 ${height}" preserveAspectRatio="none" width="100%" height="${height}">${links.join('')}</svg>` +
+    `<div class="sbs-col">${column(b, 'b', pairedB)}</div></div></div></section>`
   );
 }
 
@@ -172,10 +174,10 @@ function pairsTable(d: DiffResult): string {
     )
     .join('');
   return (
-    `<section id="causes"><h2>Deltas by cause</h2><table class="plain"><thead><tr><th>Cause</th><th class="num">&Delta; params</th><th class="num">&Delta; MACs (weights)</th><th>Meaning</th></tr></thead><tbody>${meaning}` +
-    `<tr><td><b>total</b></td><td class="num"><b>${esc(signed(d.delta.params))}</b></td><td class="num"><b>${esc(signed(d.delta.macs))}</b></td><td>${d.balanced ? 'the causes add up to the total difference (balanced)' : 'UNBALANCED: please report this'}</td></tr></tbody></table></section>` +
+    `<section id="causes"><h2>Deltas by cause</h2><div class="scroll-x"><table class="plain"><thead><tr><th>Cause</th><th class="num">&Delta; params</th><th class="num">&Delta; MACs (weights)</th><th>Meaning</th></tr></thead><tbody>${meaning}` +
+    `<tr><td><b>total</b></td><td class="num"><b>${esc(signed(d.delta.params))}</b></td><td class="num"><b>${esc(signed(d.delta.macs))}</b></td><td>${d.balanced ? 'the causes add up to the total difference (balanced)' : 'UNBALANCED: please report this'}</td></tr></tbody></table></div></section>` +
     `<section id="pair-table"><h2>Aligned weighted layers</h2><div class="toolbar"><label><input type="checkbox" id="show-same"> show unchanged pairs</label><span class="muted small">${d.pairs.filter((p) => p.paramsA !== p.paramsB || p.macsA !== p.macsB || p.a === null || p.b === null).length} of ${d.pairs.length} pairs differ</span></div>` +
-    `<table class="plain"><thead><tr><th>A layer</th><th>B layer</th><th>Kind</th><th class="num">Params A</th><th class="num">Params B</th><th class="num">&Delta; params</th><th class="num">&Delta; MACs (weights)</th><th>Causes</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`
+    `<div class="scroll-x"><table class="plain"><thead><tr><th>A layer</th><th>B layer</th><th>Kind</th><th class="num">Params A</th><th class="num">Params B</th><th class="num">&Delta; params</th><th class="num">&Delta; MACs (weights)</th><th>Causes</th></tr></thead><tbody>${rows.join('')}</tbody></table></div></section>`
   );
 }
 

@@ -15,9 +15,10 @@ import { benchSvg } from './chart.js';
 import type { BenchResult } from '../bench.js';
 import { fmaText, shareText } from '../format/bench.js';
 import type { VerifyResult } from '../verify.js';
-import { modelClient, type ModelPageData, type VerifyCell } from './client-model.js';
+import { modelClient, type ModelPageData, type NodeInfo, type VerifyCell } from './client-model.js';
 import { esc, int, mbMib, page, shapeText, si } from './html.js';
-import { layoutGraph, NODE_H, NODE_W } from './layout.js';
+import { parseRef } from '../graph.js';
+import { fitLabel, labelWidth, layoutGraph, MAX_NODE_W, NODE_H, NODE_W } from './layout.js';
 import { groupsOf } from './scopes.js';
 import { STYLE } from './style.js';
 import type { ModelReportInput, PublishedVerdict, ReportLayer } from './types.js';
@@ -211,7 +212,7 @@ function publishedSection(c: Census, published: readonly PublishedVerdict[]): st
   );
   return (
     `<section id="published"><h2>Published figures for ${esc(c.model)}</h2>` +
-    `<table class="plain"><thead><tr><th>Source</th><th>Says</th><th class="num">Value</th><th class="num">netcensus, same convention</th><th>Verdict</th><th>Why</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`
+    `<div class="scroll-x"><table class="plain"><thead><tr><th>Source</th><th>Says</th><th class="num">Value</th><th class="num">netcensus, same convention</th><th>Verdict</th><th>Why</th></tr></thead><tbody>${rows.join('')}</tbody></table></div></section>`
   );
 }
 
@@ -242,13 +243,16 @@ function chartsSection(c: Census): string {
 function layersSection(): string {
   return (
     `<section id="layers"><h2>Layers</h2>` +
-    `<div class="layers"><div><div class="toolbar"><span>Colour by</span><span class="seg" id="colour-by"><button data-by="params" aria-pressed="true">params</button><button data-by="macs" aria-pressed="false">MACs</button></span>` +
-    `<span class="seg"><button id="zoom-out" title="zoom out">&minus;</button><button id="zoom-fit" title="fit the width">fit</button><button id="zoom-in" title="zoom in">+</button></span><span id="zoom-level" class="muted small"></span></div>` +
-    `<div class="pane" id="graph-pane"></div><div class="legend" id="graph-legend"></div></div>` +
-    `<div><div class="toolbar"><input type="search" id="filter" placeholder="filter by name, scope or type" aria-label="filter layers"><select id="depth" aria-label="collapse by nesting depth"><option value="">no nesting</option></select>` +
-    `<span id="table-count" class="muted small"></span><span id="selection" class="small"></span></div>` +
+    `<div class="toolbar"><span>Colour by</span><span class="seg" id="colour-by"><button data-by="params" aria-pressed="true">params</button><button data-by="macs" aria-pressed="false">MACs</button></span>` +
+    `<span class="seg" role="group" aria-label="zoom"><button id="zoom-out" title="zoom out (-)" aria-label="zoom out">&minus;</button><button id="zoom-fit" title="fit the width (0)">fit</button><button id="zoom-in" title="zoom in (+)" aria-label="zoom in">+</button></span><span id="zoom-level" class="muted small" aria-live="polite"></span>` +
+    `<span class="muted small">drag to pan, Ctrl or &#8984; + wheel (or pinch) to zoom; click a layer for its details, arrow keys to walk the graph</span></div>` +
+    `<div class="graph-wrap"><div class="pane" id="graph-pane" tabindex="0" aria-label="layer graph: arrow keys move between layers (up: an input, down: a consumer, left and right: graph order), + and - zoom, 0 fits"></div>` +
+    `<aside class="details" id="node-details" aria-label="layer details"><p class="muted small">Click a layer in the graph, the table or the charts for its type, attributes, input and output shapes and parameters.</p></aside></div>` +
+    `<div class="legend" id="graph-legend"></div>` +
+    `<div class="toolbar"><input type="search" id="filter" placeholder="filter by name, scope or type" aria-label="filter layers"><select id="depth" aria-label="collapse by nesting depth"><option value="">no nesting</option></select>` +
+    `<span id="table-count" class="muted small"></span><span id="selection" class="small" aria-live="polite"></span></div>` +
     `<div class="pane" id="table-pane"><table class="layers-table" id="layer-table"></table></div>` +
-    `<div class="legend">Params under the table's convention; MACs: weight multiply-accumulates; memory: float32, decimal units (kB = 10^3 B, MB = 10^6 B). Click a header to sort, a row to select, a group to fold.</div></div></div></section>`
+    `<div class="legend">Params under the table's convention; MACs: weight multiply-accumulates; memory: float32, decimal units (kB = 10^3 B, MB = 10^6 B). Click a header to sort, a row to select, a group to fold.</div></section>`
   );
 }
 
@@ -260,18 +264,18 @@ function verifySection(v: VerifyResult): string {
     `<section id="verify"><h2>Verification by execution</h2>` +
     `<p>Backend <code>${esc(v.backend)}</code> (${esc(v.device)}), input ${esc(shapeText(v.input))}: ${v.ok ? '<span class="badge ok">ok</span>' : '<span class="badge bad">MISMATCH</span>'} &mdash; ` +
     `${v.layers.filter((l) => l.ok).length} of ${v.layers.length} layers match; build ${(v.timings.buildMs / 1000).toFixed(2)} s, forward pass ${(v.timings.forwardMs / 1000).toFixed(2)} s; ${v.leakedTensors} tensors left alive. Per-layer results are in the table's Verify columns.</p>` +
-    `<table class="plain" style="width:auto"><thead><tr><th>Figure</th><th class="num">census (keras)</th><th class="num">tfjs</th><th></th></tr></thead><tbody>` +
+    `<div class="scroll-x"><table class="plain" style="width:auto"><thead><tr><th>Figure</th><th class="num">census (keras)</th><th class="num">tfjs</th><th></th></tr></thead><tbody>` +
     pair('params (countParams())', v.params) +
     pair('trainable params', v.trainableParams) +
     pair('non-trainable params', v.nonTrainableParams) +
-    `</tbody></table>` +
+    `</tbody></table></div>` +
     (bad.length
-      ? `<h3>Layers that differ</h3><table class="plain"><thead><tr><th>Layer</th><th>Census shape</th><th>Executed shape</th><th class="num">Census params</th><th class="num">countParams()</th></tr></thead><tbody>${bad
+      ? `<h3>Layers that differ</h3><div class="scroll-x"><table class="plain"><thead><tr><th>Layer</th><th>Census shape</th><th>Executed shape</th><th class="num">Census params</th><th class="num">countParams()</th></tr></thead><tbody>${bad
           .map(
             (l) =>
               `<tr><td>${esc(l.name)}</td><td>${esc(shapeText(l.censusShape))}</td><td>${esc(shapeText(l.executedShape))}</td><td class="num">${int(l.censusParams)}</td><td class="num">${int(l.frameworkParams)}</td></tr>`,
           )
-          .join('')}</tbody></table>`
+          .join('')}</tbody></table></div>`
       : '') +
     (v.mismatches.length ? `<ul>${v.mismatches.map((m) => `<li><code>${esc(m)}</code></li>`).join('')}</ul>` : '') +
     `</section>`
@@ -300,15 +304,109 @@ function benchSection(r: BenchResult): string {
     (r.rows.some((x) => x.aboveFmaPeakNote || x.aboveMatmulPeakNote) ? ` * ${esc(r.fastAlgorithmNote)}.` : '') +
     `</p>` +
     `<div class="benchsvg">${benchSvg(r)}</div>` +
-    `<table class="plain"><thead><tr><th>Model</th><th>Backend</th><th class="num">Batch</th><th class="num">Median</th><th class="num">p10</th><th class="num">p90</th><th class="num">Images/s</th><th class="num">GFLOP/s (effective: 2 x direct-convolution MACs)</th><th class="num">% matmul peak</th><th class="num">% FMA peak</th><th class="num">Peak RSS</th><th>Note</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
+    `<div class="scroll-x"><table class="plain"><thead><tr><th>Model</th><th>Backend</th><th class="num">Batch</th><th class="num">Median</th><th class="num">p10</th><th class="num">p90</th><th class="num">Images/s</th><th class="num">GFLOP/s (effective: 2 x direct-convolution MACs)</th><th class="num">% matmul peak</th><th class="num">% FMA peak</th><th class="num">Peak RSS</th><th>Note</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>` +
     (peers.length
-      ? `<h3>Peers</h3><table class="plain"><thead><tr><th>Peer</th><th>Model</th><th class="num">Batch</th><th class="num">Median</th><th class="num">GFLOP/s</th><th>Note</th></tr></thead><tbody>${peers.join('')}</tbody></table>`
+      ? `<h3>Peers</h3><div class="scroll-x"><table class="plain"><thead><tr><th>Peer</th><th>Model</th><th class="num">Batch</th><th class="num">Median</th><th class="num">GFLOP/s</th><th>Note</th></tr></thead><tbody>${peers.join('')}</tbody></table></div>`
       : '') +
     (targets.length
-      ? `<h3>Targets</h3><table class="plain"><thead><tr><th>Target</th><th>Measured</th><th>Met</th></tr></thead><tbody>${targets.join('')}</tbody></table>`
+      ? `<h3>Targets</h3><div class="scroll-x"><table class="plain"><thead><tr><th>Target</th><th>Measured</th><th>Met</th></tr></thead><tbody>${targets.join('')}</tbody></table></div>`
       : '') +
     `</section>`
   );
+}
+
+/** A config value as text, cut short: a folded constant can hold millions of values. */
+function attrText(v: unknown): string {
+  const text =
+    typeof v === 'string'
+      ? v
+      : JSON.stringify(v, (_k, x: unknown) =>
+          Array.isArray(x) && x.length > 16 ? [...x.slice(0, 16), `\u2026 ${x.length} values`] : x,
+        );
+  return text.length > 200 ? `${text.slice(0, 199)}\u2026` : text;
+}
+
+/** Edge labels: a tensor's shape as Netron writes it, batch first. */
+const edgeShapeText = (s: readonly number[]): string => s.join('\u00d7');
+
+/**
+ * What the node details show beyond the table's columns: the layer's configuration, its inputs with their
+ * shapes, every output and its weight tensors. Read from the census' per-node inference where it has one
+ * (a census rebuilt from JSON has not: then the producers' output shapes and no attributes).
+ */
+function nodeInfos(c: Census): NodeInfo[] {
+  const layers = c.layers;
+  const infos = c.infos?.length === layers.length ? c.infos : undefined;
+  const index = new Map(layers.map((l, i) => [l.name, i]));
+  const has = (name: string): boolean => index.has(name);
+  return layers.map((l, i) => {
+    const info = infos?.[i]?.node.name === l.name ? infos[i] : undefined;
+    const withBatch = (s: readonly number[]): number[] => [c.batch, ...s];
+    const inputs: NodeInfo['inputs'] = l.inputs.map((ref, r) => {
+      const from = index.get(parseRef(ref, has).node) ?? -1;
+      const shape = info?.inputShapes[r]
+        ? withBatch(info.inputShapes[r])
+        : from >= 0
+          ? layers[from]!.outputShape
+          : null;
+      return [ref, from, shape];
+    });
+    return {
+      attrs: info
+        ? Object.entries(info.node.config)
+            .filter(([key, v]) => key !== 'kind' && v !== undefined)
+            .slice(0, 40)
+            .map(([key, v]) => [key, attrText(v)] as [string, string])
+        : [],
+      inputs,
+      outputs: info ? info.outputShapes.map(withBatch) : [l.outputShape],
+      tensors: info
+        ? info.weights.map((w) => [w.name, w.shape, w.trainable ? w.role : `${w.role}, non-trainable`])
+        : [],
+    };
+  });
+}
+
+/** The graph as drawn: positions, each node as wide as its labels (cut only past MAX_NODE_W), edge shapes. */
+function graphData(c: Census, diag: ModelPageData['diag'], infos: NodeInfo[]): ModelPageData['graph'] {
+  const layers = c.layers as ReportLayer[];
+  const labels = layers.map((l): [string, string] => {
+    const fig =
+      l.counted === false
+        ? 'not counted'
+        : l.params
+          ? `${si(l.params, l.params < 1e6 ? 1 : 2)} params`
+          : l.macs
+            ? `${si(l.macs, l.macs < 1e6 ? 1 : 2)} MACs`
+            : '';
+    const type = l.detail ? `${l.type} ${l.detail}` : l.type;
+    return [`${diag[l.name] ? '\u26a0 ' : ''}${l.name}`, fig ? `${type} \u00b7 ${fig}` : type];
+  });
+  // Padding: 6 px either side of the text.
+  const widths = labels.map(([nm, ty]) =>
+    Math.min(MAX_NODE_W, Math.max(NODE_W, Math.ceil(Math.max(labelWidth(nm, 11, true), labelWidth(ty, 10)) + 14))),
+  );
+  const g = layoutGraph(layers, widths);
+  const text = g.widths.map((w, i) => [fitLabel(labels[i]![0], w - 12, 11, true), fitLabel(labels[i]![1], w - 12, 10)]);
+  // Each edge carries its input slot's shape: the k-th input of its target fed by its source, in order.
+  const used = layers.map(() => new Set<number>());
+  const edgeShapes = g.edges.map(([from, to]) => {
+    const ins = infos[to!]!.inputs;
+    const k = ins.findIndex(([, f], r) => f === from && !used[to!]!.has(r));
+    if (k >= 0) used[to!]!.add(k);
+    const shape = k >= 0 ? ins[k]![2] : layers[from!]!.outputShape;
+    return shape ? edgeShapeText(shape) : '';
+  });
+  return {
+    width: g.width,
+    height: g.height,
+    nodeH: NODE_H,
+    nodes: g.nodes,
+    widths: g.widths,
+    labels: text as Array<[string, string]>,
+    edges: g.edges,
+    edgeShapes,
+  };
 }
 
 /** The embedded data: layers as rows of a column list (half the size of objects), graph positions, marks. */
@@ -333,7 +431,7 @@ function pageData(input: ModelReportInput): ModelPageData {
         l.frameworkTrainable,
       ] satisfies VerifyCell;
   }
-  const g = layoutGraph(layers);
+  const info = nodeInfos(c);
   return {
     paramsConvention: c.conventions.params,
     batch: c.batch,
@@ -343,7 +441,8 @@ function pageData(input: ModelReportInput): ModelPageData {
     groups: layers.map(groupsOf),
     diag,
     verify,
-    graph: { width: g.width, height: g.height, nodeW: NODE_W, nodeH: NODE_H, nodes: g.nodes, edges: g.edges },
+    info,
+    graph: graphData(c, diag, info),
   };
 }
 

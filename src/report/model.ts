@@ -317,13 +317,19 @@ function benchSection(r: BenchResult): string {
 
 /** A config value as text, cut short: a folded constant can hold millions of values. */
 function attrText(v: unknown): string {
-  const text =
-    typeof v === 'string'
-      ? v
-      : JSON.stringify(v, (_k, x: unknown) =>
-          Array.isArray(x) && x.length > 16 ? [...x.slice(0, 16), `\u2026 ${x.length} values`] : x,
-        );
-  return text.length > 200 ? `${text.slice(0, 199)}\u2026` : text;
+  const text = (x: unknown, top: boolean): string =>
+    Array.isArray(x)
+      ? `[${[...x.slice(0, 16).map((y) => text(y, false)), ...(x.length > 16 ? [`\u2026 ${x.length} values`] : [])].join(', ')}]`
+      : x !== null && typeof x === 'object'
+        ? `{${Object.entries(x)
+            .slice(0, 16)
+            .map(([k, y]) => `${k}: ${text(y, false)}`)
+            .join(', ')}}`
+        : typeof x === 'string' && !top
+          ? JSON.stringify(x)
+          : String(x);
+  const s = text(v, true);
+  return s.length > 200 ? `${s.slice(0, 199)}\u2026` : s;
 }
 
 /** Edge labels: a tensor's shape as Netron writes it, batch first. */

@@ -57,6 +57,8 @@ table.plain td.num, table.plain th.num { text-align: right; font-family: var(--m
 .verdict { font-weight: 600; white-space: nowrap; }
 .verdict.agrees { color: var(--ok); }
 .verdict.differs { color: var(--bad); }
+/* On a phone a text-heavy table keeps readable columns and scrolls, rather than wrapping a word a line. */
+@media (max-width: 700px) { .scroll-x > table.plain:not([style]) { min-width: 680px; } table.plain th.num, table.plain .verdict { white-space: normal; } table.plain td:last-child { min-width: 14em; } }
 .badge { display: inline-block; padding: 0 6px; border-radius: 3px; font-size: 12px; font-weight: 600; }
 .badge.ok { background: var(--ok-soft); color: var(--ok); }
 .badge.bad { background: var(--bad-soft); color: var(--bad); }
@@ -92,8 +94,9 @@ svg text { font-family: system-ui, "DejaVu Sans", sans-serif; }
 /* The graph over the page's width with its details beside it; the table below, as wide as the page. */
 .graph-wrap { display: grid; grid-template-columns: minmax(0, 1fr) minmax(260px, 340px); gap: 12px; align-items: start; }
 @media (max-width: 900px) { .graph-wrap { grid-template-columns: minmax(0, 1fr); } }
-#graph-pane { background: #fbfcfd; cursor: grab; height: 78vh; }
-@media (max-width: 600px) { #graph-pane, #layers .pane { max-height: 62vh; } #graph-pane { height: 62vh; } }
+#graph-pane { background: #fbfcfd; cursor: grab; min-height: 240px; }
+/* A phone keeps some page above and below the panes to scroll the page by. */
+@media (max-width: 600px) { #layers .pane { max-height: 62vh; } }
 #graph-pane.panning { cursor: grabbing; }
 #graph-pane svg { display: block; margin: 0 auto; user-select: none; -webkit-user-select: none; }
 #table-pane { margin-top: 4px; }

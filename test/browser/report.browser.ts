@@ -210,7 +210,7 @@ describe('model report', () => {
     const tip = await page.textContent('#tip');
     expect(tip).toContain('fc');
     expect(tip).toContain(c.layers[fc]!.params.toLocaleString('en-US'));
-    expect(tip).toContain('params (keras)');
+    expect(tip).toContain(`params (${c.conventions.params})`);
     await page.screenshot({ path: join(OUT, 'resnet152-tooltip.png') });
     await page.mouse.move(5, 5);
 
@@ -391,10 +391,290 @@ describe('diff report', () => {
       json.pairs.filter((p: { a: string | null; b: string | null }) => p.a !== null && p.b !== null).length,
     );
     const fc6 = json.pairs.findIndex((p: { b: string }) => p.b === 'fc6');
-    await page.locator(`#pairs g.lay[data-side="b"][data-pair="${fc6}"] rect`).hover();
+    await page.locator(`#pairs .lay[data-side="b"][data-pair="${fc6}"]`).hover();
     await page.waitForSelector('#tip:not([hidden])');
     expect(await page.textContent('#tip')).toContain('fan-in');
     await page.screenshot({ path: join(OUT, 'diff-seed-alexnet.png'), fullPage: true });
+    expectOffline(o, file);
+    await page.close();
+  });
+});
+
+/**
+ * A phone (390 px) and a desktop (1400 px): nothing wider than the window (wide tables scroll in their own
+ * box), the totals cards whole, both models of a diff side by side, the graph readable at its first zoom.
+ */
+describe('narrow and wide windows', () => {
+  const WIDTHS = [
+    { width: 390, height: 844 },
+    { width: 1400, height: 900 },
+  ];
+  const models = [
+    { name: 'wide-resnet152', model: 'resnet152' },
+    { name: 'wide-googlenet-onnx', model: 'test/fixtures/onnx/googlenet.onnx' },
+    { name: 'wide-densenet121-keras', model: KERAS_FILE },
+  ];
+  const diffs = [
+    { name: 'wide-diff-seed-alexnet', a: 'alexnet-keras-seed', b: 'alexnet' },
+    { name: 'wide-diff-alexnet-vgg16', a: 'alexnet', b: 'vgg16' },
+  ];
+
+  beforeAll(async () => {
+    await useBackend('auto');
+  });
+
+  /** Boxes that stick out of the window (by more than half a pixel), and the page's own width. */
+  const overflow = (page: Page, selector: string) =>
+    page.evaluate((sel) => {
+      const out = Array.from(document.querySelectorAll(sel)).flatMap((e) => {
+        const r = e.getBoundingClientRect();
+        return r.left < -0.5 || r.right > innerWidth + 0.5
+          ? [`${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}.${e.className} ${r.left}..${r.right}`]
+          : [];
+      });
+      return { scrollWidth: document.documentElement.scrollWidth, innerWidth, out };
+    }, selector);
+
+  /** Graph labels cut short ('…'), or longer than their node, as the browser measures them. */
+  const badLabels = (page: Page) =>
+    page.$$eval('#graph-pane g.node', (gs) =>
+      gs.flatMap((g) => {
+        const w = Number(g.querySelector('rect')!.getAttribute('width'));
+        return Array.from(g.querySelectorAll('text'))
+          .filter((t) => t.textContent!.endsWith('\u2026') || t.getComputedTextLength() + 6 > w)
+          .map((t) => t.textContent!);
+      }),
+    );
+
+  for (const m of models) {
+    it(`${m.name}: at 390 and 1400 px no page overflow, the cards whole, the graph's labels whole`, async () => {
+      if (!browser) throw noBrowser;
+      const file = await write(m.name, (await modelInputOf(m.model)).input);
+      for (const viewport of WIDTHS) {
+        const o = await open(file, viewport);
+        const { page } = o;
+        const at = `${m.name} at ${viewport.width}`;
+        const o1 = await overflow(page, '.cardgroup, .scroll-x, #graph-pane, #node-details, #table-pane, .plot svg');
+        expect(o1.scrollWidth, at).toBeLessThanOrEqual(viewport.width);
+        expect(o1.out, at).toEqual([]);
+        // Every figure of every card is inside the window, not cut by its card.
+        const figs = await page.$$eval(
+          '.cardgroup .fig',
+          (fs) =>
+            fs.filter((f) => f.scrollWidth > f.clientWidth + 1 || f.getBoundingClientRect().right > innerWidth).length,
+        );
+        expect(figs, at).toBe(0);
+        await page.$eval('#layers', (e) => e.scrollIntoView());
+        expect(await badLabels(page), at).toEqual([]);
+        // The layer table is wider than a phone: it scrolls inside its pane (laid out once in view).
+        await page.$eval('#table-pane', (e) => e.scrollIntoView());
+        const table = await page.$eval('#table-pane', (p) => ({ client: p.clientWidth, scroll: p.scrollWidth }));
+        if (viewport.width === 390) expect(table.scroll, at).toBeGreaterThan(table.client);
+        await page.$eval('#layers', (e) => e.scrollIntoView());
+        const zoom = Number(await page.getAttribute('#graph-pane', 'data-zoom'));
+        expect(zoom, at).toBeGreaterThanOrEqual(0.7);
+        if (viewport.width === 1400) {
+          expect(await page.$eval('#graph-pane', (p) => p.clientWidth)).toBeGreaterThanOrEqual(900);
+          // Side by side with the graph, the details panel is in view at the same time.
+          const d = (await page.locator('#node-details').boundingBox())!;
+          expect(d.x + d.width).toBeLessThanOrEqual(viewport.width);
+        }
+        await page.screenshot({ path: join(OUT, `${m.name}-${viewport.width}-layers.png`) });
+        await page.evaluate(() => window.scrollTo(0, 0));
+        await page.screenshot({ path: join(OUT, `${m.name}-${viewport.width}.png`) });
+        expectOffline(o, file);
+        await page.close();
+      }
+    });
+  }
+
+  for (const d of diffs) {
+    it(`${d.name}: at 390 and 1400 px no page overflow; both models side by side, their names readable`, async () => {
+      if (!browser) throw noBrowser;
+      const ga = zooModel(d.a);
+      const gb = zooModel(d.b);
+      const r = diffGraphs(ga, gb);
+      const file = join(OUT, `${d.name}.html`);
+      writeReport(
+        file,
+        renderDiffReport({
+          diff: r,
+          a: census(ga, { params: r.a.convention }),
+          b: census(gb, { params: r.b.convention }),
+        }),
+      );
+      for (const viewport of WIDTHS) {
+        const o = await open(file, viewport);
+        const { page } = o;
+        const at = `${d.name} at ${viewport.width}`;
+        const o1 = await overflow(page, '.scroll-x, figure.wf, .sbs-pane, .sbs-head, #pairs .lay');
+        expect(o1.scrollWidth, at).toBeLessThanOrEqual(viewport.width);
+        expect(o1.out, at).toEqual([]);
+        for (const side of ['a', 'b']) {
+          const head = (await page.locator(`.sbs-head[data-side="${side}"]`).boundingBox())!;
+          expect(head.width, `${at}: ${side}'s heading`).toBeGreaterThan(100);
+          // Each model's first layer: its box in the window, its name shown for at least 6 characters' room.
+          const first = page.locator(`#pairs .lay[data-side="${side}"]`).first();
+          const box = (await first.boundingBox())!;
+          expect(box.x).toBeGreaterThanOrEqual(0);
+          expect(box.x + box.width).toBeLessThanOrEqual(viewport.width);
+          expect(await first.locator('.nm').evaluate((e) => e.clientWidth), at).toBeGreaterThan(40);
+        }
+        // A's column left of B's: side by side, not one below the other.
+        const a = (await page.locator('.sbs-head[data-side="a"]').boundingBox())!;
+        const b = (await page.locator('.sbs-head[data-side="b"]').boundingBox())!;
+        expect(a.x + a.width).toBeLessThan(b.x);
+        // The waterfall's bars stay inside their figure.
+        const bars = await page.$$eval(
+          '.wf rect.step',
+          (rs) =>
+            rs.filter((x) => {
+              const f = x.closest('figure')!.getBoundingClientRect();
+              const r = x.getBoundingClientRect();
+              return r.left < f.left - 0.5 || r.right > f.right + 0.5;
+            }).length,
+        );
+        expect(bars, at).toBe(0);
+        await page.screenshot({ path: join(OUT, `${d.name}-${viewport.width}.png`) });
+        await page.$eval('#pairs', (e) => e.scrollIntoView());
+        await page.screenshot({ path: join(OUT, `${d.name}-${viewport.width}-pairs.png`) });
+        expectOffline(o, file);
+        await page.close();
+      }
+    });
+  }
+
+  it('the graph: zoom (buttons, Ctrl + wheel, keys, fit), pan by dragging, node details, shapes on edges', async () => {
+    const file = join(OUT, 'wide-resnet152.html');
+    const c = census(zooModel('resnet152'));
+    const o = await open(file, WIDTHS[1]);
+    const { page } = o;
+    const pane = page.locator('#graph-pane');
+    const zoom = async (): Promise<number> => Number(await pane.getAttribute('data-zoom'));
+    await page.$eval('#layers', (e) => e.scrollIntoView());
+    expect(await zoom()).toBe(1);
+    const gw = await page.$eval('#graph-svg', (s) => (s as unknown as SVGSVGElement).viewBox.baseVal.width);
+    // Buttons: in by 1.25, out, fit the width.
+    await page.click('#zoom-in');
+    expect(await zoom()).toBeCloseTo(1.25);
+    expect(Number(await page.getAttribute('#graph-svg', 'width'))).toBe(Math.round(gw * 1.25));
+    expect(await page.textContent('#zoom-level')).toBe('125%');
+    await page.click('#zoom-out');
+    await page.click('#zoom-out');
+    expect(await zoom()).toBeCloseTo(0.8);
+    await page.click('#zoom-fit');
+    expect(Number(await page.getAttribute('#graph-svg', 'width'))).toBeLessThanOrEqual(
+      await pane.evaluate((p) => p.clientWidth),
+    );
+    // Ctrl + wheel zooms at the pointer; a plain wheel scrolls the pane and leaves the zoom alone.
+    const box = (await pane.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const z0 = await zoom();
+    await page.keyboard.down('Control');
+    await page.mouse.wheel(0, -200);
+    await page.keyboard.up('Control');
+    await page.waitForFunction((z) => Number(document.getElementById('graph-pane')!.dataset.zoom) > z, z0);
+    const z1 = await zoom();
+    const top0 = await pane.evaluate((p) => p.scrollTop);
+    await page.mouse.wheel(0, 300);
+    await page.waitForFunction((t) => document.getElementById('graph-pane')!.scrollTop > t, top0);
+    expect(await zoom()).toBe(z1);
+    // Drag to pan: the pane scrolls with the mouse, and the drag selects nothing.
+    const top1 = await pane.evaluate((p) => p.scrollTop);
+    await page.mouse.move(box.x + 40, box.y + box.height - 40);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 40, box.y + box.height - 140, { steps: 5 });
+    await page.mouse.move(box.x + 40, box.y + box.height - 240, { steps: 5 });
+    await page.mouse.up();
+    expect(await pane.evaluate((p) => p.scrollTop)).toBeGreaterThanOrEqual(top1 + 190);
+    expect(await page.getAttribute('#node-details', 'data-layer')).toBeNull();
+
+    // Fit: back to 100%, as ResNet-152 is narrower than the pane. Click conv1: its details, as the census has them.
+    await page.click('#zoom-fit');
+    expect(await zoom()).toBe(1);
+    const k = c.layers.findIndex((l) => l.name === 'conv1');
+    const conv1 = c.layers[k]!;
+    await page.$eval(`#graph-pane g.node[data-i="${k}"]`, (g) => g.scrollIntoView({ block: 'center' }));
+    await page.click(`#graph-pane g.node[data-i="${k}"]`);
+    expect(await page.getAttribute('#node-details', 'data-layer')).toBe('conv1');
+    // Each section of the details as {row: value}.
+    const sections = await page.$$eval('#node-details h4', (hs) =>
+      Object.fromEntries(
+        hs.map((h) => [
+          h.textContent,
+          Object.fromEntries(
+            Array.from(h.nextElementSibling!.querySelectorAll('tr'), (tr) => [
+              tr.children[0]!.textContent,
+              tr.children[1]!.textContent,
+            ]),
+          ),
+        ]),
+      ),
+    );
+    const rows = { ...sections.Layer, ...sections.Attributes, ...sections.Inputs, ...sections.Outputs };
+    expect(rows['op type']).toBe('Conv2D');
+    expect(rows.kind).toBe('conv2d');
+    expect(rows.filters).toBe('64');
+    expect(rows.kernel).toBe('[7, 7]');
+    expect(rows.strides).toBe('[2, 2]');
+    expect(rows.from).toBe(`input [${c.layers[0]!.outputShape.join(', ')}]`);
+    expect(rows.shape).toBe(`[${conv1.outputShape.join(', ')}]`);
+    const cost = sections['Parameters and cost']!;
+    expect(cost[`params (${c.conventions.params})`]).toContain(conv1.params.toLocaleString('en-US'));
+    expect(cost.kernel).toBe('[7, 7, 3, 64] weight');
+    // Its outgoing edge carries its output shape.
+    expect(await page.textContent(`#graph-pane text.es[data-from="${k}"]`)).toBe(conv1.outputShape.join('\u00d7'));
+    expect(await page.$$eval('#graph-pane text.es', (t) => t.length)).toBeGreaterThan(c.layers.length / 2);
+    // The input's name is a link to it.
+    await page.click('#node-details button.dlink');
+    expect(await page.getAttribute('#node-details', 'data-layer')).toBe('input');
+    expect(await page.getAttribute(`#layer-table tr.layer[data-i="0"]`, 'class')).toContain('sel');
+
+    // Keyboard: down to a consumer, up to an input, +/- zoom, 0 fits.
+    await pane.focus();
+    await page.keyboard.press('ArrowDown');
+    expect(await page.getAttribute('#node-details', 'data-layer')).toBe('conv1');
+    await page.keyboard.press('ArrowDown');
+    expect(await page.getAttribute('#node-details', 'data-layer')).toBe(c.layers[k + 1]!.name);
+    await page.keyboard.press('ArrowUp');
+    expect(await page.getAttribute('#node-details', 'data-layer')).toBe('conv1');
+    const z2 = await zoom();
+    await page.keyboard.press('+');
+    expect(await zoom()).toBeCloseTo(z2 * 1.25);
+    await page.keyboard.press('-');
+    await page.keyboard.press('0');
+    expect(Number(await page.getAttribute('#graph-svg', 'width'))).toBeLessThanOrEqual(
+      await pane.evaluate((p) => p.clientWidth),
+    );
+    // Every control is reachable by Tab: the graph pane, the zoom buttons and the table's headers.
+    expect(await pane.getAttribute('tabindex')).toBe('0');
+    await page.focus('th[data-key="macs"]');
+    await page.keyboard.press('Enter');
+    expect(await page.getAttribute('th[data-key="macs"]', 'aria-sort')).toBe('descending');
+    await page.screenshot({ path: join(OUT, 'wide-resnet152-1400-details.png') });
+    expectOffline(o, file);
+    await page.close();
+  });
+
+  it('on a phone: a tap on a node shows its details below the graph, inside the window', async () => {
+    const file = join(OUT, 'wide-googlenet-onnx.html');
+    const o = await open(file, WIDTHS[0]);
+    const { page } = o;
+    await page.$eval('#layers', (e) => e.scrollIntoView());
+    const i = await page.$eval('#graph-pane g.node:nth-of-type(5)', (g) => {
+      g.scrollIntoView({ block: 'center', inline: 'center' });
+      return Number(g.getAttribute('data-i'));
+    });
+    await page.click(`#graph-pane g.node[data-i="${i}"]`);
+    const name = await page.$eval(`#layer-table tr.layer[data-i="${i}"]`, (tr) => tr.children[1]!.textContent);
+    expect(await page.getAttribute('#node-details', 'data-layer')).toBe(name);
+    const d = (await page.locator('#node-details').boundingBox())!;
+    const g = (await page.locator('#graph-pane').boundingBox())!;
+    expect(d.y).toBeGreaterThanOrEqual(g.y + g.height);
+    expect(d.x + d.width).toBeLessThanOrEqual(390);
+    expect((await overflow(page, '#node-details')).scrollWidth).toBeLessThanOrEqual(390);
+    await page.$eval('#node-details', (e) => e.scrollIntoView());
+    await page.screenshot({ path: join(OUT, 'wide-googlenet-onnx-390-details.png') });
     expectOffline(o, file);
     await page.close();
   });
@@ -497,6 +777,10 @@ describe('hostile names', () => {
     await page.$eval('#graph-pane g.node[data-i="2"]', (g) => g.scrollIntoView({ block: 'center' }));
     await page.click('#graph-pane g.node[data-i="2"]');
     expect(await page.textContent('#selection')).toContain(PAYLOADS.script);
+    // The node details: the name, and its inputs' names (links to the layers), as text.
+    const details = await page.textContent('#node-details');
+    expect(details).toContain(PAYLOADS.script);
+    expect(details).toContain(PAYLOADS.img);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(OUT, 'hostile-report.png'), fullPage: true });
     await expectInert(o, file);
@@ -514,9 +798,9 @@ describe('hostile names', () => {
     for (const p of [PAYLOADS.model, PAYLOADS.img, PAYLOADS.script, PAYLOADS.svg, PAYLOADS.attr])
       expect(text).toContain(p);
     expect(text).toContain(PAYLOADS.input.slice(0, 20));
-    const pairs = await page.$$eval('#pairs g.lay[data-side="b"]', (gs) => gs.map((g) => g.getAttribute('data-pair')));
+    const pairs = await page.$$eval('#pairs .lay[data-side="b"]', (gs) => gs.map((g) => g.getAttribute('data-pair')));
     expect(pairs.length).toBeGreaterThan(0);
-    await page.locator(`#pairs g.lay[data-side="b"][data-pair="${pairs[1]}"] rect`).hover();
+    await page.locator(`#pairs .lay[data-side="b"][data-pair="${pairs[1]}"]`).hover();
     await page.waitForSelector('#tip:not([hidden])');
     expect(await page.textContent('#tip')).toContain(PAYLOADS.img);
     await page.screenshot({ path: join(OUT, 'hostile-diff.png'), fullPage: true });

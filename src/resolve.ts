@@ -2,8 +2,9 @@ import { ZOO, ZOO_NAMES } from '../models/index.js';
 import { NetcensusError } from './errors.js';
 import type { Graph } from './graph.js';
 import { existsSync } from 'node:fs';
-import { loadModelFile } from './importers/files.js';
+import { loadFile, loadModelFile } from './importers/files.js';
 import type { ImportOptions } from './importers/types.js';
+import type { TensorInventory } from './inventory.js';
 
 /** Levenshtein distance, for "did you mean" on unknown model names. */
 function distance(a: string, b: string): number {
@@ -39,10 +40,24 @@ export function zooModel(name: string): Graph {
 export { loadModelFile } from './importers/files.js';
 
 const looksLikeFile = (arg: string): boolean =>
-  /\.(json|json\.gz|keras|h5|hdf5|onnx)$/i.test(arg) || arg.includes('/') || existsSync(arg);
+  /\.(json|json\.gz|keras|h5|hdf5|onnx|safetensors|pt|pth|bin|ckpt|pkl)$/i.test(arg) ||
+  arg.includes('/') ||
+  existsSync(arg);
 
-/** A zoo name or a model file (Keras .keras / .h5 / JSON, TensorFlow.js model.json). */
+const isFileArg = (arg: string): boolean =>
+  looksLikeFile(arg) && !(Object.hasOwn(ZOO, arg) || ZOO_NAMES.some((z) => z.toLowerCase() === arg.toLowerCase()));
+
+/** A zoo name or a model file (Keras .keras / .h5 / JSON, TensorFlow.js model.json, ONNX). */
 export async function resolveModel(arg: string, options: ImportOptions = {}): Promise<Graph> {
-  const zooName = Object.hasOwn(ZOO, arg) || ZOO_NAMES.some((z) => z.toLowerCase() === arg.toLowerCase());
-  return looksLikeFile(arg) && !zooName ? (await loadModelFile(arg, options)).graph : zooModel(arg);
+  return isFileArg(arg) ? (await loadModelFile(arg, options)).graph : zooModel(arg);
+}
+
+/** A zoo name, a model file, or a weights-only file (safetensors, a sharded index, a torch.save state dict). */
+export async function resolveInput(
+  arg: string,
+  options: ImportOptions = {},
+): Promise<{ graph: Graph } | { weights: TensorInventory }> {
+  if (!isFileArg(arg)) return { graph: zooModel(arg) };
+  const file = await loadFile(arg, options);
+  return 'model' in file ? { graph: file.model.graph } : file;
 }

@@ -60,6 +60,15 @@ describe('the hostile corpus', () => {
       expect(names).toContain(n);
     for (const n of ['keras-weights-lie', 'h5-external-self', 'h5-hard-cycle', 'gzip-bomb', 'path-fifo'])
       expect(names).toContain(n);
+    for (const n of [
+      'st-header-huge',
+      'st-overlap',
+      'shard-dotdot',
+      'shard-symlink',
+      'pickle-runs-code',
+      'pickle-deep',
+    ])
+      expect(names).toContain(n);
   });
 
   it('every case refuses in one line with exit 2, through every command, and writes nothing', async () => {
@@ -103,6 +112,14 @@ describe('the hostile corpus', () => {
     expect((await run('verify', file('h5-hard-cycle'))).err).toMatch(/groups deep/);
     expect((await run('verify', file('keras-weights-lie'))).err).toMatch(/model.weights.h5/);
     expect((await run('summary', file('op-constructor'))).err).toMatch(/constructor/);
+    expect((await run('summary', file('st-header-huge'))).err).toMatch(/header length is 1099511627776 bytes/);
+    expect((await run('summary', file('st-overlap'))).err).toMatch(/tensor "b": data_offsets \[4, 12\] overlap/);
+    expect((await run('summary', file('shard-dotdot'))).err).toMatch(/points outside the model's folder/);
+    expect((await run('summary', file('shard-symlink'))).err).toMatch(/points outside the model's folder/);
+    expect((await run('summary', file('pickle-runs-code'))).err).toMatch(
+      /names posix\.system, which unpickling would call/,
+    );
+    expect((await run('summary', file('pickle-storage-lie'))).err).toMatch(/storage "0" is 16 bytes in the zip/);
   });
 
   it('a model copied without its external data still counts, and says what is missing', async () => {
@@ -218,6 +235,8 @@ describe('bombs stay within their bounds (child process, peak RSS)', () => {
     ['summary', 'ext-dev-zero'],
     ['summary', 'h5-config-huge'],
     ['summary', 'keras-config-lie'],
+    ['summary', 'st-header-100mb'],
+    ['summary', 'pickle-memo-bomb'],
     ['verify', 'keras-weights-lie'],
     ['verify', 'keras-weights-declared'],
   ];

@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { census, type ParamConvention } from '../census.js';
 import { diagnose } from '../diagnose.js';
 import { NetcensusError } from '../errors.js';
+import { formatInventory, inventoryCsv, inventoryMarkdown } from '../format/inventory.js';
 import { formatCsv, formatMarkdown } from '../format/summary.js';
-import { tableColumns } from '../format/table.js';
+import { fitTablesTo, tableColumns } from '../format/table.js';
 import { summaryText } from '../present.js';
-import { resolveModel } from '../resolve.js';
+import { resolveInput } from '../resolve.js';
 import { ZOO } from '../../models/index.js';
 import { paramsOption, parseCount, parseInput, SKIP_UNKNOWN, type Io } from './shared.js';
 
@@ -24,7 +25,10 @@ export function addSummary(program: Command, { print, printJson }: Io): void {
   program
     .command('summary')
     .description('per-layer census of a zoo model or a model file, with totals under every convention')
-    .argument('<model>', 'zoo model name (see `netcensus list`) or a model file (.keras, .h5, .onnx, model.json)')
+    .argument(
+      '<model>',
+      'zoo model name (see `netcensus list`), a model file (.keras, .h5, .onnx, model.json) or a weights file (.safetensors, its index, a torch.save .pt)',
+    )
     .option('--input <HxW>', "input size: H, HxW or HxWxC (default: the model's own)", parseInput)
     .option(...SKIP_UNKNOWN)
     .option(
@@ -40,7 +44,20 @@ export function addSummary(program: Command, { print, printJson }: Io): void {
     .action(async (model: string, opts: SummaryOptions) => {
       if ([opts.json, opts.markdown, opts.csv].filter(Boolean).length > 1)
         throw new NetcensusError('choose one of --json, --markdown, --csv');
-      const graph = await resolveModel(model, { input: opts.input, skipUnknown: opts.skipUnknown });
+      const input = await resolveInput(model, { input: opts.input, skipUnknown: opts.skipUnknown });
+      if ('weights' in input) {
+        // A weights file's tensors: no graph, so no input size, batch or convention applies.
+        const w = input.weights;
+        if (opts.json) printJson(w);
+        else if (opts.markdown) print(inventoryMarkdown(w) + '\n');
+        else if (opts.csv) print(inventoryCsv(w) + '\n');
+        else {
+          fitTablesTo(tableColumns());
+          print(formatInventory(w, opts.depth) + '\n');
+        }
+        return;
+      }
+      const graph = input.graph;
       const c = census(graph, { input: opts.input, batch: opts.batch, params: opts.params });
       const diagnostics = diagnose(c, { zoo: ZOO });
       if (opts.json) printJson({ ...c, diagnostics });

@@ -1,7 +1,8 @@
-/** `diff`: aligned layers with their deltas and causes, then the deltas by cause. */
+/** `diff`: aligned layers (or a weights file's tensors) with their deltas and causes, then the deltas by cause. */
 import { CAUSES, type Cause, type DiffResult } from '../diff.js';
+import { TENSOR_CAUSES, type InventorySide, type TensorCause, type TensorDiffResult } from '../tensor-diff.js';
 import { terminalText } from './escape.js';
-import { int, signed } from './numbers.js';
+import { int, shape, signed } from './numbers.js';
 import { fitProse, table } from './table.js';
 
 /** Aligned layers with their deltas and causes, then the deltas by cause, which add up to the total. */
@@ -47,6 +48,73 @@ export function formatDiff(d: DiffResult): string {
       ],
       ['left', 'right', 'right', 'left'],
       [null, null, null, 60],
+    ),
+  );
+  return fitProse(out.join('\n'));
+}
+
+const FORMAT_NAMES: Record<InventorySide['format'], string> = {
+  safetensors: 'safetensors',
+  'safetensors-index': 'sharded safetensors',
+  torch: 'torch.save',
+  'torch-legacy': 'torch.save, legacy',
+  census: 'census',
+};
+
+/** A weights file against a model or another weights file: the tensors that differ, then the causes. */
+export function formatTensorDiff(d: TensorDiffResult): string {
+  const sideText = (s: InventorySide): string =>
+    `${terminalText(s.source)} (${FORMAT_NAMES[s.format]}: ${int(s.tensors)} tensors, ${int(s.elements)} elements; ${int(s.withoutBuffers)} without buffers)`;
+  const al = d.alignment;
+  const how =
+    al.by === 'names'
+      ? `Aligned by name${al.strip ? `, "${terminalText(al.strip.prefix)}" taken off ${al.strip.side.toUpperCase()}'s names` : ''}: ${int(al.matched)} pairs.`
+      : `Aligned by shape, in order (too few names match): ${int(al.matched)} pairs.`;
+  const dims = (s: number[] | null): string => (s ? shape(s) : '');
+  const rows = d.pairs
+    .filter((p) => p.cause !== undefined || p.a === null || p.b === null)
+    .map((p) => [
+      p.a ?? '(none)',
+      p.b ?? '(none)',
+      dims(p.shapeA),
+      dims(p.shapeB),
+      signed(p.elementsB - p.elementsA),
+      p.cause ?? (p.a !== null && p.b !== null ? 'tied on both sides' : 'tied, and absent on the other side'),
+    ]);
+  const out = [
+    `${sideText(d.a)} -> ${sideText(d.b)}`,
+    how,
+    rows.length
+      ? table(
+          ['A tensor', 'B tensor', 'Shape A', 'Shape B', 'Δ elements', 'Cause'],
+          rows,
+          ['left', 'left', 'left', 'left', 'right', 'left'],
+          undefined,
+          [3, 2],
+        )
+      : 'No tensor differs in elements.',
+  ];
+  const layout = d.pairs.filter((p) => p.layout && p.cause === undefined).length;
+  if (layout)
+    out.push(
+      `${int(layout)} paired tensor(s) hold the same elements with their dims in another order (a census keeps kernels channels-last, [kh, kw, in, out] for PyTorch's [out, in, kh, kw]; Linear as [in, out]): no difference in count.`,
+    );
+  const dtypes = d.pairs.filter((p) => p.a !== null && p.b !== null && p.dtypeA !== p.dtypeB).length;
+  if (dtypes) out.push(`${int(dtypes)} paired tensor(s) differ in dtype: the same elements, other bytes.`);
+  const causes = Object.keys(d.byCause) as TensorCause[];
+  out.push(
+    table(
+      ['Cause', 'Δ elements', 'Meaning'],
+      [
+        ...causes.map((k) => [k, signed(d.byCause[k]!), TENSOR_CAUSES[k]]),
+        [
+          'total',
+          signed(d.delta.elements),
+          d.balanced ? 'the causes add up to the total difference' : 'UNBALANCED: please report this',
+        ],
+      ],
+      ['left', 'right', 'left'],
+      [null, null, 60],
     ),
   );
   return fitProse(out.join('\n'));

@@ -58,17 +58,24 @@ async function zipEntry(path: string, entry: string, maxBytes: number, sink: Wri
   }
 }
 
-/** The names of a zip's first `max` entries, from its central directory (nothing is inflated). */
-export async function zipEntryNames(path: string, max = 1000): Promise<string[]> {
+/** A zip entry as its central directory describes it. */
+export interface ZipEntryInfo {
+  name: string;
+  /** Its declared size once inflated (yauzl refuses an entry that inflates past it). */
+  size: number;
+}
+
+/** A zip's first `max` entries, from its central directory (nothing is inflated). */
+export async function zipDirectory(path: string, max = 1000): Promise<ZipEntryInfo[]> {
   const zip = await openZip(path);
   try {
-    return await new Promise<string[]>((resolve, reject) => {
-      const names: string[] = [];
+    return await new Promise<ZipEntryInfo[]>((resolve, reject) => {
+      const entries: ZipEntryInfo[] = [];
       zip.on('error', reject);
-      zip.on('end', () => resolve(names));
+      zip.on('end', () => resolve(entries));
       zip.on('entry', (e: import('yauzl').Entry) => {
-        names.push(e.fileName);
-        if (names.length >= max) resolve(names);
+        entries.push({ name: e.fileName, size: e.uncompressedSize });
+        if (entries.length >= max) resolve(entries);
         else zip.readEntry();
       });
       zip.readEntry();
@@ -76,6 +83,11 @@ export async function zipEntryNames(path: string, max = 1000): Promise<string[]>
   } finally {
     zip.close();
   }
+}
+
+/** The names of a zip's first `max` entries, from its central directory (nothing is inflated). */
+export async function zipEntryNames(path: string, max = 1000): Promise<string[]> {
+  return (await zipDirectory(path, max)).map((e) => e.name);
 }
 
 /** A zip entry's bytes (a config), at most `maxBytes`; undefined where the archive has no such entry. */

@@ -3,16 +3,27 @@
  * (config.json, metadata.json, model.weights.h5), an HDF5 `.h5` (root attribute `model_config`, weights
  * under `model_weights`), gzip-compressed JSON, and JSON (Keras 2 / 3 `to_json()`, TensorFlow.js
  * model.json). Only the architecture is read here, never weight data: a large file costs no more than its
- * config. Every failure is one line naming the file and what it looks like.
+ * config. Weights-only files (safetensors, a sharded index, torch.save checkpoints) are recognised here too
+ * and read by the weights room into a tensor inventory. Every failure is one line naming the file and what
+ * it looks like.
  */
 import { closeSync, readSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { NetcensusError } from '../errors.js';
-import { MAX_JSON, openHdf5, readZipEntry, zipEntryNames } from './containers.js';
+import type { TensorInventory } from '../inventory.js';
+import { MAX_JSON, openHdf5, readZipEntry, zipDirectory } from './containers.js';
 import { importKerasJson } from './keras.js';
 import type { ImportOptions, Imported } from './types.js';
 import { hdf5Weights, kerasZipWeights, manifestWeights } from './keras-weights.js';
 import { openRegular, readRegular } from './untrusted.js';
+import {
+  isShardIndex,
+  looksLikeSafetensors,
+  readPickleFile,
+  readSafetensors,
+  readShardIndex,
+  readTorchZip,
+} from './weights/index.js';
 
 export type Container = NonNullable<Imported['container']>;
 
@@ -35,8 +46,13 @@ export function sniff(bytes: Uint8Array): Container | 'empty' | 'unknown' {
   return 'unknown';
 }
 
-const CHECKPOINT_ADVICE =
-  'it holds weights, not an architecture netcensus reads; export the model with torch.onnx.export and give the .onnx file';
+/** What a weights-only file is, for the commands that need an architecture. */
+const WEIGHTS_ONLY: Record<Exclude<TensorInventory['format'], 'census'>, string> = {
+  safetensors: 'a safetensors file',
+  'safetensors-index': 'a sharded safetensors index',
+  torch: 'a PyTorch checkpoint (torch.save)',
+  'torch-legacy': "a PyTorch checkpoint in torch.save's legacy format",
+};
 
 const fail = (path: string, what: string): never => {
   throw new NetcensusError(`${path}: ${what}`);
@@ -85,7 +101,8 @@ function gzipFile(path: string): unknown {
   return parseJson(path, text, 'the decompressed file');
 }
 
-async function kerasZip(path: string): Promise<unknown> {
+/** A .keras zip's config, or a torch.save zip's tensors (a `<name>/data.pkl` beside its storages). */
+async function zipFile(path: string): Promise<{ json: unknown } | { weights: TensorInventory }> {
   let config: Buffer | undefined;
   try {
     config = await readZipEntry(path, 'config.json');
@@ -93,13 +110,12 @@ async function kerasZip(path: string): Promise<unknown> {
     return fail(path, `a zip archive (.keras) that cannot be read: ${(e as Error).message.split('\n')[0]}`);
   }
   if (!config) {
-    // torch.save writes a zip of <name>/data.pkl (the pickled object) and <name>/data/<n> (tensor storages).
-    const names = await zipEntryNames(path).catch(() => []);
-    if (names.some((n) => /(^|\/)data\.pkl$/.test(n)))
-      fail(path, `a PyTorch checkpoint (torch.save): ${CHECKPOINT_ADVICE}`);
+    // Every storage is an entry of its own: a state dict of many tensors has as many entries.
+    const directory = await zipDirectory(path, 2_000_000).catch(() => []);
+    if (directory.some((e) => /(^|\/)data\.pkl$/.test(e.name))) return { weights: await readTorchZip(path, directory) };
     fail(path, 'a zip archive without config.json: not a Keras 3 .keras file');
   }
-  return parseJson(path, config!.toString('utf8'), 'its config.json');
+  return { json: parseJson(path, config!.toString('utf8'), 'its config.json') };
 }
 
 /** An HDF5 attribute's value, refused before reading where its declared size is over MAX_JSON. */
@@ -163,9 +179,14 @@ function once<A, T>(read: (a: A) => Promise<T>): (a: A) => Promise<T> {
   return (a) => (result ??= read(a));
 }
 
-/** Reads a model file of any supported kind; `container` says which it was. */
-export async function loadModelFile(path: string, options: ImportOptions = {}): Promise<Imported> {
+/** A model file, or a weights-only file's tensors. */
+export type LoadedFile = { model: Imported } | { weights: TensorInventory };
+
+/** Reads a model file or a weights-only file of any supported kind, recognised by its bytes. */
+export async function loadFile(path: string, options: ImportOptions = {}): Promise<LoadedFile> {
   const head = readHead(path);
+  // Before sniff: a safetensors header's length can begin with any byte, a JSON brace or ONNX's tag among them.
+  if (looksLikeSafetensors(head)) return { weights: readSafetensors(path) };
   const kind = sniff(head);
   const origin = options.origin ?? path;
   let json: unknown;
@@ -175,19 +196,15 @@ export async function loadModelFile(path: string, options: ImportOptions = {}): 
     case 'unknown':
       if (/\.onnx$/i.test(path)) {
         const { loadOnnx } = await import('./onnx/index.js');
-        return loadOnnx(path, { ...options, origin });
+        return { model: loadOnnx(path, { ...options, origin }) };
       }
-      // A pickle (protocol 2 and up opens with PROTO, 0x80): torch.save's legacy format, or any Python object.
-      if (head[0] === 0x80 && head[1]! >= 2 && head[1]! <= 5)
-        return fail(
-          path,
-          /\.(pt|pth|bin|ckpt)$/i.test(path)
-            ? `a PyTorch checkpoint in torch.save's legacy pickle format: ${CHECKPOINT_ADVICE}`
-            : 'a Python pickle, not a model architecture (netcensus never runs pickles)',
-        );
+      // A pickle (protocol 2 and up opens with PROTO, 0x80): torch.save's legacy format, or any Python
+      // object, read without running it.
+      if (head[0] === 0x80 && head[1]! >= 2 && head[1]! <= 5) return { weights: readPickleFile(path) };
       return fail(path, 'not a model file (neither JSON, a .keras zip, an HDF5 file, ONNX, nor gzip-compressed JSON)');
     case 'json':
       json = jsonFile(path);
+      if (isShardIndex(json)) return { weights: readShardIndex(path, json) };
       if ((json as { format?: unknown })?.format === 'graph-model')
         fail(
           path,
@@ -197,15 +214,18 @@ export async function loadModelFile(path: string, options: ImportOptions = {}): 
     case 'json.gz':
       json = gzipFile(path);
       break;
-    case 'keras':
-      json = await kerasZip(path);
+    case 'keras': {
+      const read = await zipFile(path);
+      if ('weights' in read) return read;
+      json = read.json;
       break;
+    }
     case 'h5':
       json = await hdf5File(path);
       break;
     case 'onnx': {
       const { loadOnnx } = await import('./onnx/index.js');
-      return loadOnnx(path, { ...options, origin });
+      return { model: loadOnnx(path, { ...options, origin }) };
     }
   }
   const imported = importKerasJson(json, { ...options, origin });
@@ -224,5 +244,18 @@ export async function loadModelFile(path: string, options: ImportOptions = {}): 
         ? hdf5Weights(path, nodes)
         : manifestWeights((json as { weightsManifest?: unknown }).weightsManifest, nodes);
   if (stored) imported.graph.file.storedWeights = once(stored);
-  return { ...imported, container: kind };
+  return { model: { ...imported, container: kind } };
+}
+
+/**
+ * Reads a model file of any supported kind; `container` says which it was. A weights-only file holds no
+ * architecture: one line says what it is and what reads it.
+ */
+export async function loadModelFile(path: string, options: ImportOptions = {}): Promise<Imported> {
+  const file = await loadFile(path, options);
+  if ('model' in file) return file.model;
+  return fail(
+    path,
+    `${WEIGHTS_ONLY[file.weights.format as keyof typeof WEIGHTS_ONLY]}: tensors without an architecture, which this command needs; netcensus summary and diff read its tensors; for the network give an ONNX export (torch.onnx.export) or a .keras file`,
+  );
 }

@@ -70,6 +70,28 @@ export function readRegular(path: string, max: number, what = path): Buffer {
   }
 }
 
+/**
+ * Reads parts of a regular file opened once: `use` gets its size and a reader of byte ranges, each read
+ * whole or refused (a weights file's header, a legacy checkpoint's storage sizes; never its data).
+ */
+export function readRanges<T>(
+  path: string,
+  what: string,
+  use: (size: number, read: (offset: number, length: number) => Buffer) => T,
+  flags = 0,
+): T {
+  const { fd, size } = openRegular(path, what, flags);
+  try {
+    return use(size, (offset, length) => {
+      if (offset + length > size)
+        throw new NetcensusError(`${what}: needs bytes ${offset} to ${offset + length}, and the file holds ${size}`);
+      return readAt(fd, offset, length, what);
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Whether `inner` is `outer` or below it, comparing whole path components. */
 export function within(outer: string, inner: string): boolean {
   const rel = relative(outer, inner);

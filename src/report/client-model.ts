@@ -43,9 +43,9 @@ export interface ModelPageData {
 export interface NodeInfo {
   /** The layer's configuration as read from the file: [key, value as text]; none when the census has no inference. */
   attrs: Array<[string, string]>;
-  /** [reference as the file writes it, producing layer's index or -1, shape batch first or null]. */
+  /** [reference as the file writes it, producing layer's index or -1, shape batch first: null where unknown or the producer's output shape]. */
   inputs: Array<[string, number, number[] | null]>;
-  /** Every output's shape, batch first. */
+  /** Every output's shape, batch first; none where the layer's one output is its outputShape. */
   outputs: number[][];
   /** Weight tensors the layer owns: [name, shape, role]. */
   tensors: Array<[string, number[], string]>;
@@ -839,15 +839,13 @@ export function modelClient(data: ModelPageData): void {
       info.inputs.map(([ref, from, s]) => {
         const cell = el('span');
         cell.appendChild(from >= 0 ? link(from, ref) : el('span', '', ref));
-        cell.appendChild(document.createTextNode(` ${shapeOr(s)}`));
-        return [shapeOr(s) === '?' ? 'tensor' : 'from', cell];
+        cell.appendChild(document.createTextNode(` ${shapeOr(s ?? (from >= 0 ? L[from]!.outputShape : null))}`));
+        return [from >= 0 ? 'from' : 'tensor', cell];
       }),
     );
+    const outputs = info.outputs.length ? info.outputs : [l.outputShape];
     section('Outputs', [
-      ...info.outputs.map((s, k): [string, string] => [
-        info.outputs.length > 1 ? `output ${k}` : 'shape',
-        shapeText(s),
-      ]),
+      ...outputs.map((s, k): [string, string] => [outputs.length > 1 ? `output ${k}` : 'shape', shapeText(s)]),
       ...(consumersOf[i]!.length
         ? ([
             [

@@ -415,6 +415,16 @@ function graphData(c: Census, diag: ModelPageData['diag'], infos: NodeInfo[]): M
   };
 }
 
+/** Leaves out what the page knows already: an input's shape that is its producer's output shape, the one output. */
+function compact(x: NodeInfo, layers: readonly ReportLayer[], i: number): NodeInfo {
+  const same = (a: readonly number[] | null, b: readonly number[]): boolean => a?.join() === b.join();
+  return {
+    ...x,
+    inputs: x.inputs.map(([ref, from, s]) => [ref, from, from >= 0 && same(s, layers[from]!.outputShape) ? null : s]),
+    outputs: x.outputs.length === 1 && same(x.outputs[0]!, layers[i]!.outputShape) ? [] : x.outputs,
+  };
+}
+
 /** The embedded data: layers as rows of a column list (half the size of objects), graph positions, marks. */
 function pageData(input: ModelReportInput): ModelPageData {
   const c = input.census;
@@ -447,8 +457,8 @@ function pageData(input: ModelReportInput): ModelPageData {
     groups: layers.map(groupsOf),
     diag,
     verify,
-    info,
     graph: graphData(c, diag, info),
+    info: info.map((x, i) => compact(x, layers, i)),
   };
 }
 

@@ -8,7 +8,25 @@ export { ZOO, ZOO_NAMES } from '../models/index.js';
 export { resolveModel } from './resolve.js';
 export { importKerasJson } from './importers/keras.js';
 export type { ImportOptions, Imported, ModelFormat } from './importers/types.js';
-export { loadModelFile, zooModel } from './resolve.js';
+export { loadModelFile, zooModel, resolveInput } from './resolve.js';
+export { loadFile, type LoadedFile } from './importers/files.js';
+export {
+  censusInventory,
+  groupTensors,
+  BUFFER_NAMES,
+  DTYPE_BITS,
+  type TensorInventory,
+  type TensorEntry,
+  type InventoryTotals,
+  type InventoryFormat,
+} from './inventory.js';
+export {
+  diffInventories,
+  TENSOR_CAUSES,
+  type TensorCause,
+  type TensorDiffResult,
+  type TensorPair,
+} from './tensor-diff.js';
 export { diffGraphs, diffCensuses, CAUSES, type Cause, type DiffResult, type PairDiff } from './diff.js';
 export { diagnose, type Diagnostic } from './diagnose.js';
 export { publishedVerdicts, type PublishedVerdict } from './published.js';

@@ -244,7 +244,7 @@ export function censusInventory(c: Census): TensorInventory {
       const size = tensorSize(w.shape, 'F32', name);
       tensors.push({ name, dtype: 'F32', shape: [...w.shape], ...size, buffer: w.role === 'stat' });
     }
-  return inventory(c.model, 'census', tensors, { convention: c.conventions.params });
+  return inventory(c.graph.file?.path ?? c.model, 'census', tensors, { convention: c.conventions.params });
 }
 
 /** Tensors summed by the first `depth` parts of their dotted names (torchinfo's depth for a file's modules). */

@@ -106,8 +106,6 @@ export interface TensorInventory {
   shardOf?: { shard: number; of: number };
   /** An index's own metadata.total_size, where it differs from the bytes its shards hold. */
   indexTotalSize?: number;
-  /** zip format: the byte order torch.save recorded; the format's version. */
-  byteorder?: string;
   /** census: the model counted, under its convention. */
   convention?: string;
 }

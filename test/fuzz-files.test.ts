@@ -1,7 +1,8 @@
 /**
  * The binary readers under truncation and bit flips (fixed seeds): a real file of each container,
  * damaged, goes through the reader netcensus runs on it (protobuf and the ONNX converter, the zip and the
- * Keras 3 weights file, HDF5's attributes and legacy weights, gzip and JSON), and only a one-line
+ * Keras 3 weights file, HDF5's attributes and legacy weights, gzip and JSON, safetensors headers and
+ * torch.save pickles), and only a one-line
  * NetcensusError ever comes out.
  */
 import fc from 'fast-check';
@@ -61,6 +62,10 @@ const CASES: Array<[string, Buffer, number]> = [
   ['trained_mlp.h5', fixture('keras/trained_mlp.h5'), 200],
   ['sequential_small.json.gz', gzipSync(fixture('keras/sequential_small.json')), 200],
   ['sequential_small.json', fixture('keras/sequential_small.json'), 300],
+  // Weights-only files: read whole (header, pickle, storages checked), then refused as no architecture.
+  ['cnn_state_dict.pt', fixture('weights/cnn_state_dict.pt'), 300],
+  ['cnn_state_dict_legacy.pth', fixture('weights/cnn_state_dict_legacy.pth'), 300],
+  ['cnn.safetensors', fixture('weights/cnn.safetensors'), 300],
 ];
 
 describe('damaged files (fixed seed)', () => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { census } from '../src/census.js';
-import { EXIT } from '../src/errors.js';
+import { EXIT, NetcensusError } from '../src/errors.js';
 import { loadFile } from '../src/importers/files.js';
 import { readPickle, type PyValue } from '../src/importers/weights/pickle.js';
 import { censusInventory, type TensorInventory } from '../src/inventory.js';
@@ -147,7 +147,7 @@ describe('weights files written by torch.save, safetensors and transformers', ()
   });
 
   it('the zip and the legacy format of one state dict read the same', async () => {
-    const strip = (i: TensorInventory) => ({ ...i, source: '', format: '', byteorder: undefined });
+    const strip = (i: TensorInventory) => ({ ...i, source: '', format: '' });
     expect(strip(await weights(fixture('cnn_state_dict_legacy.pth')))).toEqual(
       strip(await weights(fixture('cnn_state_dict.pt'))),
     );
@@ -197,6 +197,44 @@ describe('pickles that would run code are refused in one line', () => {
       return v.t;
     };
     expect(plain(value)).toEqual(truth.value);
+  });
+
+  it('any bytes, and a damaged state dict pickle, give a value or a one-line NetcensusError (fixed seed)', async () => {
+    const fc = (await import('fast-check')).default;
+    const { readZipEntry } = await import('../src/importers/containers.js');
+    const pkl = (await readZipEntry(fixture('cnn_state_dict.pt'), 'cnn_state_dict/data.pkl'))!;
+    const reads = (bytes: Uint8Array): void => {
+      try {
+        readPickle(bytes, 'fuzz', (pid) => ({
+          t: 'storage',
+          key: String(pid),
+          dtype: 'F32',
+          size: 1,
+          location: 'cpu',
+        }));
+      } catch (e) {
+        expect(e, String(e)).toBeInstanceOf(NetcensusError);
+        expect((e as Error).message).not.toContain('\n');
+      }
+    };
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (b) => reads(Uint8Array.from([0x80, 0x02, ...b]))),
+      {
+        numRuns: 3000,
+        seed: 20261203,
+      },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(pkl.length - 1), fc.integer({ min: 0, max: 7 })), { maxLength: 8 }),
+        (flips) => {
+          const b = Buffer.from(pkl);
+          for (const [at, bit] of flips) b[at]! ^= 1 << bit;
+          reads(b);
+        },
+      ),
+      { numRuns: 3000, seed: 20261203 },
+    );
   });
 
   it("a plain pickle is not torch.save's format: one line", async () => {

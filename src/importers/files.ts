@@ -103,18 +103,15 @@ function gzipFile(path: string): unknown {
 
 /** A .keras zip's config, or a torch.save zip's tensors (a `<name>/data.pkl` beside its storages). */
 async function zipFile(path: string): Promise<{ json: unknown } | { weights: TensorInventory }> {
-  let config: Buffer | undefined;
-  try {
-    config = await readZipEntry(path, 'config.json');
-  } catch (e) {
-    return fail(path, `a zip archive (.keras) that cannot be read: ${(e as Error).message.split('\n')[0]}`);
-  }
-  if (!config) {
-    // Every storage is an entry of its own: a state dict of many tensors has as many entries.
-    const directory = await zipDirectory(path, 2_000_000).catch(() => []);
+  const unreadable = (e: unknown): never =>
+    fail(path, `a zip archive (.keras) that cannot be read: ${(e as Error).message.split('\n')[0]}`);
+  // The directory is read once: a state dict has an entry per storage, thousands for a large model.
+  const directory = await zipDirectory(path, 2_000_000).catch(unreadable);
+  if (!directory.some((e) => e.name === 'config.json')) {
     if (directory.some((e) => /(^|\/)data\.pkl$/.test(e.name))) return { weights: await readTorchZip(path, directory) };
     fail(path, 'a zip archive without config.json: not a Keras 3 .keras file');
   }
+  const config = await readZipEntry(path, 'config.json').catch(unreadable);
   return { json: parseJson(path, config!.toString('utf8'), 'its config.json') };
 }
 

@@ -11,6 +11,7 @@
  * stops at a cycle.
  */
 import { NetcensusError } from '../../errors.js';
+import { terminalText as shown } from '../../format/escape.js';
 
 /** A storage a tensor views, as torch.save's persistent id names it (its data lives elsewhere). */
 export interface PyStorage {
@@ -140,11 +141,11 @@ function refusal(where: string, name: string): RefusedGlobal {
   if (!CODE_MODULES.test(name) && (/^[A-Z]/.test(cls) || name.startsWith('__main__.')))
     return new RefusedGlobal(
       name,
-      `${where} names the class ${name}: a whole model (or another object) saved with torch.save(model), which only running its code could rebuild; netcensus runs no pickle code: save model.state_dict() instead, or export ONNX`,
+      `${where} names the class ${shown(name)}: a whole model (or another object) saved with torch.save(model), which only running its code could rebuild; netcensus runs no pickle code: save model.state_dict() instead, or export ONNX`,
     );
   return new RefusedGlobal(
     name,
-    `${where} names ${name}, which unpickling would call: netcensus runs no pickle code; it reads state dicts (torch.save(model.state_dict())) and safetensors`,
+    `${where} names ${shown(name)}, which unpickling would call: netcensus runs no pickle code; it reads state dicts (torch.save(model.state_dict())) and safetensors`,
   );
 }
 
@@ -542,7 +543,7 @@ export function readPickle(
       }
       default:
         fail(
-          `pickle opcode 0x${op.toString(16).padStart(2, '0')} ("${String.fromCharCode(op)}"), which netcensus does not read`,
+          `pickle opcode 0x${op.toString(16).padStart(2, '0')}${op > 0x20 && op < 0x7f ? ` ("${String.fromCharCode(op)}")` : ''}, which netcensus does not read`,
         );
     }
   }

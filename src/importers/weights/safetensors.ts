@@ -9,6 +9,7 @@
 import { constants } from 'node:fs';
 import { basename } from 'node:path';
 import { NetcensusError } from '../../errors.js';
+import { terminalText as shown } from '../../format/escape.js';
 import {
   bufferName,
   DTYPE_BITS,
@@ -80,7 +81,7 @@ function validate(what: string, header: Record<string, unknown>, dataBytes: numb
   const tensors: Array<TensorEntry & { begin: number; end: number }> = [];
   for (const [name, info] of Object.entries(header)) {
     const field = (f: string, why: string): never => {
-      throw new NetcensusError(`${what}: tensor "${name}": ${f} ${why}`);
+      throw new NetcensusError(`${what}: tensor "${shown(name)}": ${f} ${why}`);
     };
     if (name === '__metadata__') {
       if (!isObject(info) || Object.values(info).some((v) => typeof v !== 'string'))
@@ -96,7 +97,7 @@ function validate(what: string, header: Record<string, unknown>, dataBytes: numb
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isSize) || offsets[0]! > offsets[1]!)
       field('data_offsets', 'is not a [begin, end] pair of offsets');
     const [begin, end] = offsets as [number, number];
-    const size = tensorSize(shape as number[], dtype as string, `${what}: tensor "${name}"`);
+    const size = tensorSize(shape as number[], dtype as string, `${what}: tensor "${shown(name)}"`);
     if (end - begin !== size.bytes)
       field('data_offsets', `[${begin}, ${end}] hold ${end - begin} bytes; its shape and dtype need ${size.bytes}`);
     tensors.push({
@@ -114,7 +115,7 @@ function validate(what: string, header: Record<string, unknown>, dataBytes: numb
   for (const t of tensors) {
     if (t.begin !== at)
       throw new NetcensusError(
-        `${what}: tensor "${t.name}": data_offsets [${t.begin}, ${t.end}] ${t.begin < at ? 'overlap the tensor before' : 'leave a gap after the tensor before'} (which ends at ${at})`,
+        `${what}: tensor "${shown(t.name)}": data_offsets [${t.begin}, ${t.end}] ${t.begin < at ? 'overlap the tensor before' : 'leave a gap after the tensor before'} (which ends at ${at})`,
       );
     at = t.end;
   }
@@ -143,7 +144,7 @@ export function readShardIndex(path: string, json: unknown): TensorInventory {
     throw new NetcensusError(`${path}: its metadata is not an object`);
   const byShard = new Map<string, Set<string>>();
   for (const [name, shard] of Object.entries(index.weight_map)) {
-    if (typeof shard !== 'string') throw new NetcensusError(`${path}: weight_map["${name}"] is not a file name`);
+    if (typeof shard !== 'string') throw new NetcensusError(`${path}: weight_map["${shown(name)}"] is not a file name`);
     let names = byShard.get(shard);
     if (!names) {
       if (byShard.size >= MAX_SHARDS)
@@ -156,7 +157,7 @@ export function readShardIndex(path: string, json: unknown): TensorInventory {
   const tensors: TensorEntry[] = [];
   const shards: NonNullable<TensorInventory['shards']> = [];
   for (const [shard, names] of byShard) {
-    const what = `${path}: shard "${shard}"`;
+    const what = `${path}: shard "${shown(shard)}"`;
     // Resolved with links followed, inside the index's folder; opened without following a link again.
     const real = containedPath(path, shard, what);
     const file = readSafetensorsFile(real, what, constants.O_NOFOLLOW);
@@ -164,7 +165,7 @@ export function readShardIndex(path: string, json: unknown): TensorInventory {
     for (const t of file.tensors) {
       if (!names.has(t.name))
         throw new NetcensusError(
-          `${what}: holds tensor "${t.name}", which the weight_map ${Object.hasOwn(index.weight_map, t.name) ? `puts in "${String(index.weight_map[t.name])}"` : 'does not list'}`,
+          `${what}: holds tensor "${shown(t.name)}", which the weight_map ${Object.hasOwn(index.weight_map, t.name) ? `puts in "${shown(index.weight_map[t.name])}"` : 'does not list'}`,
         );
       names.delete(t.name);
       tensors.push({ ...t, file: shard });
@@ -173,7 +174,7 @@ export function readShardIndex(path: string, json: unknown): TensorInventory {
     const missing = [...names][0];
     if (missing !== undefined)
       throw new NetcensusError(
-        `${what}: the weight_map puts tensor "${missing}" in it, and the shard does not hold it`,
+        `${what}: the weight_map puts tensor "${shown(missing)}" in it, and the shard does not hold it`,
       );
     shards.push({ file: shard, tensors: file.tensors.length, bytes });
   }

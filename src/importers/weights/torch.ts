@@ -6,6 +6,7 @@
  * tensor (a tied weight), counted once, as PyTorch's parameters() counts it.
  */
 import { NetcensusError } from '../../errors.js';
+import { terminalText as shown } from '../../format/escape.js';
 import {
   bufferName,
   DTYPE_BITS,
@@ -35,13 +36,14 @@ function storageOf(pid: PyValue, fail: (m: string) => never, storages: Map<strin
   if (pid === null || typeof pid !== 'object' || pid instanceof Uint8Array || pid.t !== 'tuple')
     return fail('a persistent id that is not a tuple');
   const [kind, cls, key, location, size, view] = pid.items;
-  if (kind !== 'storage') return fail(`a persistent id of "${typeof kind === 'string' ? kind : '?'}", not a storage`);
+  if (kind !== 'storage')
+    return fail(`a persistent id of "${typeof kind === 'string' ? shown(kind) : '?'}", not a storage`);
   const className =
     cls !== null && typeof cls === 'object' && !(cls instanceof Uint8Array) && cls.t === 'global'
       ? cls.name.replace(/^torch\.(storage\.)?/, '')
       : '';
   const dtype = STORAGE_DTYPES[className];
-  if (dtype === undefined && className !== 'UntypedStorage') return fail(`a storage of class "${className}"`);
+  if (dtype === undefined && className !== 'UntypedStorage') return fail(`a storage of class "${shown(className)}"`);
   if (
     typeof key !== 'string' ||
     typeof location !== 'string' ||
@@ -73,7 +75,7 @@ function entries(
   let meta = 0;
   const tensors = flat.tensors.map(({ name: path, tensor: t }) => {
     const name = path === '' ? '(tensor)' : path;
-    const what = `${where}: tensor "${name}"`;
+    const what = `${where}: tensor "${shown(name)}"`;
     if (t.size.length !== t.stride.length) throw new NetcensusError(`${what}: its size and stride differ in rank`);
     const size = tensorSize(t.size, t.dtype, what);
     const entry: TensorEntry = { name, dtype: t.dtype, shape: t.size, ...size, buffer: bufferName(name) !== undefined };
@@ -88,7 +90,7 @@ function entries(
     const last = t.size.reduce((m, d, i) => m + (d - 1) * t.stride[i]!, t.offset);
     if (size.elements > 0 && !(last < elementsThere))
       throw new NetcensusError(
-        `${what}: its view (offset ${t.offset}, size [${t.size.join(', ')}], stride [${t.stride.join(', ')}]) reaches past its storage "${s.key}" of ${elementsThere} elements`,
+        `${what}: its view (offset ${t.offset}, size [${t.size.join(', ')}], stride [${t.stride.join(', ')}]) reaches past its storage "${shown(s.key)}" of ${elementsThere} elements`,
       );
     const root = s.key;
     usedStorages.set(root, bytes);
@@ -137,24 +139,21 @@ export async function readTorchZip(path: string, directory: ZipEntryInfo[]): Pro
   });
   const storages = new Map<string, PyStorage>();
   const { value } = readPickle(data!, where, (pid, fail) => storageOf(pid, fail, storages));
-  const byteorder = (await readZipEntry(path, `${prefix}byteorder`, 16).catch(() => undefined))
-    ?.toString('utf8')
-    .trim();
   const found = entries(where, value, (s) => {
     const entry = `${prefix}data/${s.key}`;
     const bytes = sizes.get(entry);
-    if (bytes === undefined) throw new NetcensusError(`${where}: storage "${s.key}" has no entry ${entry} in the zip`);
+    if (bytes === undefined)
+      throw new NetcensusError(`${where}: storage "${shown(s.key)}" has no entry ${shown(entry)} in the zip`);
     const expected = s.dtype === undefined ? s.size : s.size * byteSize(s.dtype);
     if (bytes !== expected)
       throw new NetcensusError(
-        `${where}: storage "${s.key}" is ${bytes} bytes in the zip; its pickle says ${expected}`,
+        `${where}: storage "${shown(s.key)}" is ${bytes} bytes in the zip; its pickle says ${expected}`,
       );
     return bytes;
   });
   return inventory(path, 'torch', found.tensors, {
     ...(found.shapesOnly ? { shapesOnly: true } : { storageBytes: found.storageBytes }),
     ...otherEntries(found.others),
-    ...(byteorder ? { byteorder } : {}),
   });
 }
 
@@ -195,20 +194,23 @@ export function readPickleFile(path: string): TensorInventory {
     for (const k of keyList) {
       const s = typeof k === 'string' ? storages.get(k) : undefined;
       if (!s || s.dtype === undefined)
-        throw new NetcensusError(`${path}: its storage list names "${String(k)}", which no tensor uses`);
+        throw new NetcensusError(`${path}: its storage list names "${shown(String(k))}", which no tensor uses`);
       const count = read(at, 8).readBigInt64LE();
       if (count !== BigInt(s.size))
-        throw new NetcensusError(`${path}: storage "${s.key}" holds ${count} elements; its pickle says ${s.size}`);
+        throw new NetcensusError(
+          `${path}: storage "${shown(s.key)}" holds ${count} elements; its pickle says ${s.size}`,
+        );
       const bytes = s.size * byteSize(s.dtype);
       stored.set(s.key, bytes);
       at += 8 + bytes;
-      if (at > fileSize) throw new NetcensusError(`${path}: storage "${s.key}" ends past the file's ${fileSize} bytes`);
+      if (at > fileSize)
+        throw new NetcensusError(`${path}: storage "${shown(s.key)}" ends past the file's ${fileSize} bytes`);
     }
     const where = `${path}: its pickled object`;
     const found = entries(where, object.value, (s) => {
       const bytes = stored.get(s.key);
       if (bytes === undefined)
-        throw new NetcensusError(`${where}: storage "${s.key}" is not in the file's storage list`);
+        throw new NetcensusError(`${where}: storage "${shown(s.key)}" is not in the file's storage list`);
       return bytes;
     });
     return inventory(path, 'torch-legacy', found.tensors, {

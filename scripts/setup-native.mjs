@@ -222,8 +222,7 @@ function setup(name, what, fn) {
 function main() {
   const strict = process.argv.includes('--strict');
   if (process.argv.includes('--where')) {
-    for (const name of [TFJS_NODE, ORT])
-      process.stdout.write(`${name}: ${loader.packageDir(name) ?? 'not set up'}\n`);
+    for (const name of [TFJS_NODE, ORT]) process.stdout.write(`${name}: ${loader.packageDir(name) ?? 'not set up'}\n`);
     return;
   }
   if (process.env.NETCENSUS_SKIP_NATIVE === '1') {

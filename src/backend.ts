@@ -182,7 +182,11 @@ export async function ensureBackend(): Promise<BackendInfo> {
   const name = (tf.engine() as unknown as { backendName: string | null }).backendName;
   if (active && active.backend === name) return active;
   if (name === 'tensorflow' || name === 'wasm' || name === 'cpu')
-    return (active = { backend: name, device: name === 'cpu' ? `pure JavaScript on ${cpuName()}` : name, native: name === 'tensorflow' });
+    return (active = {
+      backend: name,
+      device: name === 'cpu' ? `pure JavaScript on ${cpuName()}` : name,
+      native: name === 'tensorflow',
+    });
   return useBackend('auto');
 }
 

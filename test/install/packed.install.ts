@@ -49,7 +49,10 @@ beforeAll(() => {
   expect(packed.code, packed.err).toBe(0);
   tarball = join(work, packed.out.trim().split('\n').at(-1)!);
   sh('mkdir', ['-p', project]);
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'uses-netcensus', private: true, type: 'module' }));
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'uses-netcensus', private: true, type: 'module' }),
+  );
   install = npm('install', tarball);
 });
 
@@ -87,7 +90,7 @@ describe('npm install <the packed tarball> in a fresh project', () => {
     expect(total).toBeLessThan(1.2e9);
   });
 
-  it("a later `npm install -D typescript` leaves native TensorFlow in place", () => {
+  it('a later `npm install -D typescript` leaves native TensorFlow in place', () => {
     const r = npm('install', '-D', 'typescript');
     expect(r.code, r.err.slice(-2000)).toBe(0);
     expect(verifiedOn()).toEqual({ backend: 'tensorflow', ok: true });
@@ -129,7 +132,9 @@ describe('npm install <the packed tarball> in a fresh project', () => {
   });
 
   it('that program runs: the text table fits 80 columns, the page is HTML, verifyGraph picks native TensorFlow itself', () => {
-    const built = sh('npx', ['--no-install', 'tsc', '-p', '.', '--noEmit', 'false', '--outDir', 'out'], { cwd: project });
+    const built = sh('npx', ['--no-install', 'tsc', '-p', '.', '--noEmit', 'false', '--outDir', 'out'], {
+      cwd: project,
+    });
     expect(built.code, built.out + built.err).toBe(0);
     const r = sh(process.execPath, ['out/count.js'], { cwd: project });
     expect(r.code, r.err).toBe(0);

@@ -4,6 +4,7 @@
  * statistics, kernel, grouping, widths, fan-in, spatial size), so the per-cause deltas telescope and add
  * up exactly to the total difference.
  */
+import { alignInOrder } from './align.js';
 import { census, conventionOf, type Census, type LayerInfo, type ParamConvention } from './census.js';
 import type { Graph } from './graph.js';
 import { kindSpec } from './kinds/index.js';
@@ -117,20 +118,7 @@ function align(a: Array<{ f: Factors }>, b: Array<{ f: Factors }>): Array<[numbe
   const m = b.length;
   const score = (i: number, j: number): number =>
     a[i]!.f.kind === b[j]!.f.kind ? 2 + similarity(a[i]!.f, b[j]!.f) : -Infinity;
-  const dp = Array.from({ length: n + 1 }, () => new Float64Array(m + 1));
-  for (let i = n - 1; i >= 0; i--)
-    for (let j = m - 1; j >= 0; j--)
-      dp[i]![j] = Math.max(dp[i + 1]![j]!, dp[i]![j + 1]!, dp[i + 1]![j + 1]! + score(i, j));
-  const out: Array<[number | null, number | null]> = [];
-  let i = 0;
-  let j = 0;
-  while (i < n && j < m) {
-    if (dp[i]![j] === dp[i + 1]![j + 1]! + score(i, j)) out.push([i++, j++]);
-    else if (dp[i]![j] === dp[i + 1]![j]) out.push([i++, null]);
-    else out.push([null, j++]);
-  }
-  while (i < n) out.push([i++, null]);
-  while (j < m) out.push([null, j++]);
+  const out = alignInOrder(n, m, score);
   // Second pass: pair leftovers of one kind that are alike and sit at about the same depth of their
   // networks (relative position), wherever the first pass left them.
   const freeB = new Set(out.filter((p) => p[0] === null).map((p) => p[1]!));

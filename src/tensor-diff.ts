@@ -4,6 +4,7 @@
  * where they mostly match (an ONNX export keeps PyTorch's names on its initializers; a checkpoint may wrap
  * them under `model.`); otherwise tensors align by shape, in order.
  */
+import { alignInOrder } from './align.js';
 import type { TensorEntry, TensorInventory } from './inventory.js';
 
 export type TensorCause = 'tensors-added-removed' | 'buffers' | 'shape' | 'tied' | 'bn-folding';
@@ -137,20 +138,7 @@ function alignByOrder(a: readonly TensorEntry[], b: readonly TensorEntry[]): Arr
     for (; j < m; j++) out.push([null, j]);
     return out;
   }
-  const dp = Array.from({ length: n + 1 }, () => new Float64Array(m + 1));
-  for (let i = n - 1; i >= 0; i--)
-    for (let j = m - 1; j >= 0; j--)
-      dp[i]![j] = Math.max(dp[i + 1]![j]!, dp[i]![j + 1]!, dp[i + 1]![j + 1]! + score(i, j));
-  let i = 0;
-  let j = 0;
-  while (i < n && j < m) {
-    if (dp[i]![j] === dp[i + 1]![j + 1]! + score(i, j)) out.push([i++, j++]);
-    else if (dp[i]![j] === dp[i + 1]![j]) out.push([i++, null]);
-    else out.push([null, j++]);
-  }
-  while (i < n) out.push([i++, null]);
-  while (j < m) out.push([null, j++]);
-  return out;
+  return alignInOrder(n, m, score);
 }
 
 /** The module a tensor belongs to (its name without the last part). */

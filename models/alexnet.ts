@@ -130,7 +130,9 @@ export function alexnetTorchvision(): Graph {
       'torchvision alexnet: 64-192-384-256-256 channels, no LRN, no grouping, AdaptiveAvgPool2d(6x6); 224x224 input',
     source: 'torchvision/models/alexnet.py; Krizhevsky 2014, "One weird trick for parallelizing CNNs"',
     framework: 'pytorch',
+    channelsFirst: true,
   });
+  g.classes({ '': 'AlexNet', features: 'Sequential', classifier: 'Sequential' });
   g.add('input', input([224, 224, 3]));
   g.add('features.0', conv(64, 11, { stride: 4, pad: 2 }));
   g.add('features.1', relu);
@@ -146,7 +148,8 @@ export function alexnetTorchvision(): Graph {
   g.add('features.11', relu);
   g.add('features.12', maxPool(3, 2));
   g.add('avgpool', { kind: 'adaptiveAvgPool2d', output: [6, 6] });
-  g.add('flatten', flatten);
+  // torch.flatten in forward(), not a module.
+  g.add('flatten', flatten, { functional: true });
   g.add('classifier.0', dropout(0.5));
   g.add('classifier.1', dense(4096));
   g.add('classifier.2', relu);

@@ -54,8 +54,9 @@ function resnet(
   source: string,
   description: string,
 ): Graph {
-  const g = new GraphBuilder({ name, description, source, framework: 'pytorch' });
+  const g = new GraphBuilder({ name, description, source, framework: 'pytorch', channelsFirst: true });
   g.published(published(name));
+  g.classes({ '': 'ResNet' });
   g.add('input', input([224, 224, 3]));
   g.add('conv1', conv(64, 7, { stride: 2, pad: 3, bias: false }));
   g.add('bn1', batchNorm());
@@ -68,6 +69,7 @@ function resnet(
     for (let j = 0; j < count; j++) {
       const stride = stage > 0 && j === 0 ? 2 : 1;
       const p = `layer${stage + 1}.${j}`;
+      g.classes({ [`layer${stage + 1}`]: 'Sequential', [p]: block === 'basic' ? 'BasicBlock' : 'Bottleneck' });
       const blockIn = g.current;
       // torchvision reuses one ReLU module per block; our nodes need unique names, so they keep its path as scope.
       let k = 0;
@@ -91,6 +93,7 @@ function resnet(
       const main = g.current;
       let shortcut = blockIn;
       if (stride !== 1 || inplanes !== planes * expansion) {
+        g.classes({ [`${p}.downsample`]: 'Sequential' });
         g.add(`${p}.downsample.0`, conv(planes * expansion, 1, { stride, bias: false }), { from: blockIn });
         shortcut = g.add(`${p}.downsample.1`, batchNorm());
       }
@@ -101,7 +104,8 @@ function resnet(
     }
   });
   g.add('avgpool', { kind: 'adaptiveAvgPool2d', output: [1, 1] });
-  g.add('flatten', flatten);
+  // torch.flatten in forward(), not a module.
+  g.add('flatten', flatten, { functional: true });
   g.add('fc', dense(1000));
   return g.build();
 }

@@ -71,7 +71,9 @@ function vgg(name: string, cfg: keyof typeof CFG, bn: boolean, source: string): 
     description: `VGG configuration ${cfg}${bn ? ' with BatchNorm after every conv' : ''}; 224x224 input`,
     source,
     framework: 'pytorch',
+    channelsFirst: true,
   });
+  g.classes({ '': 'VGG', features: 'Sequential', classifier: 'Sequential' });
   g.add('input', input([224, 224, 3]));
   let i = 0;
   const f = (): string => `features.${i++}`;
@@ -87,7 +89,8 @@ function vgg(name: string, cfg: keyof typeof CFG, bn: boolean, source: string): 
   }
   // torchvision pools to 7x7 whatever the input; at 224 it is the identity.
   g.add('avgpool', { kind: 'adaptiveAvgPool2d', output: [7, 7] });
-  g.add('flatten', flatten);
+  // torch.flatten in forward(), not a module.
+  g.add('flatten', flatten, { functional: true });
   g.add('classifier.0', dense(4096));
   g.add('classifier.1', relu);
   g.add('classifier.2', dropout(0.5));

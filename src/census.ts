@@ -8,6 +8,7 @@ import { NetcensusError } from './errors.js';
 import { checked, mul, prod, sum } from './exact.js';
 import { isInput, parseRef, topoSort, type Graph, type GraphNode, type Shape } from './graph.js';
 import { kindSpec } from './kinds/index.js';
+import { moduleCalls, type ModuleCall } from './module-calls.js';
 import { countedUnder, type LayerInfo, type ParamConvention } from './kinds/spec.js';
 
 export type { LayerInfo, ParamConvention, WeightSpec } from './kinds/spec.js';
@@ -63,6 +64,13 @@ export interface LayerCensus {
   trainable: boolean;
   /** A shared layer's later call: the layer whose weights it reuses (its parameters are counted there). */
   sharedWith?: string;
+  /**
+   * A model from PyTorch: the torch.nn class of the module this layer is a call of (recorded by the
+   * exporter, else the kind's); absent for an op PyTorch runs as a function, which torchinfo shows no row for.
+   */
+  torchClass?: string;
+  /** The output shape in the source framework's axis order (PyTorch's N, C, H, W), where it is not `outputShape`'s. */
+  sourceShape?: number[];
   /** The MACs' named parts (attention's projections and products), for the batch, where a kind has several. */
   macParts?: Record<string, number>;
   /** Layer class, as Keras names it. */
@@ -110,6 +118,8 @@ export interface ContainerCensus {
   trainableParams: number;
   nonTrainableParams: number;
   macs: number;
+  /** Its torch.nn class, where the exporter (or the zoo) recorded it. */
+  torchClass?: string;
 }
 
 export interface Census {
@@ -131,6 +141,8 @@ export interface Census {
   /** Stored tensors the exporter computed, by which the source framework's count can differ (Graph.exportComputed). */
   exportComputed?: Graph['exportComputed'];
   containers: ContainerCensus[];
+  /** A model from PyTorch: its module calls in execution order, as torchinfo's hooks see them. */
+  moduleCalls?: ModuleCall[];
   conventions: {
     params: ParamConvention;
     paramsMeaning: string;
@@ -153,6 +165,11 @@ export interface Census {
       inputBytes: number;
       paramBytes: Record<ParamConvention, number>;
       activationBytes: number;
+      /**
+       * torchinfo 1.8's sizes, float32 bytes (it prints MB = 10^6): the input, the forward/backward pass
+       * (2 x the outputs of leaf layers with parameters), the parameters (PyTorch's, buffers not included).
+       */
+      torchinfo: { inputBytes: number; forwardBackwardBytes: number; paramBytes: number; totalBytes: number };
       /** torch-summary 1.3: forward/backward pass = 2 x outputs of leaf layers with parameters. */
       torchSummary: { inputMiB: number; forwardBackwardMiB: number; paramsMiB: number; totalMiB: number };
     };
@@ -314,7 +331,33 @@ function parentsOf(graph: Graph, node: GraphNode): string[] {
   // A graph input is no module: TorchScript names it `input.1`, which is not module `input`'s child `1`.
   if (graph.framework !== 'pytorch' || isInput(node)) return [];
   const parts = node.scope.split('.');
-  return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('.'));
+  // An op in a module's own forward, scoped to that module (dynamo's `embeddings_1`), lies inside it.
+  const inside = node.functional && node.scope !== node.name ? parts.length : parts.length - 1;
+  return parts.slice(0, inside).map((_, i) => parts.slice(0, i + 1).join('.'));
+}
+
+/** The module class of a layer of a PyTorch model: what the file recorded for its path, else its kind's. */
+function torchClassOf(graph: Graph, info: LayerInfo): string | undefined {
+  const recorded = graph.moduleClasses?.[info.node.scope];
+  if (recorded !== undefined && !info.node.functional) return recorded;
+  if (info.node.functional) return undefined;
+  const t = kindSpec(info.node.config).torch;
+  return typeof t === 'function' ? t(info.node.config, info.inputShapes) : t;
+}
+
+/**
+ * A layer's output in the source framework's axis order, batch included, where that is not the graph's
+ * (GraphNode.layout, Graph.channelsFirst, GraphNode.examplesAt).
+ */
+function sourceShapeOf(graph: Graph, node: GraphNode, shape: readonly number[], batch: number): number[] | undefined {
+  const layout = node.layout ?? (graph.channelsFirst && shape.length === 3 ? [1, 2, 0] : undefined);
+  let out = [...shape];
+  if (layout && layout.length === shape.length) layout.forEach((axis, i) => (out[axis] = shape[i]!));
+  else if (node.examplesAt === undefined) return undefined;
+  if (node.examplesAt === undefined) return [batch, ...out];
+  // The examples merged into an axis: the whole shape, that axis times the batch (unknown: as at batch 1).
+  if (node.examplesAt !== null) out = out.map((d, i) => (i === node.examplesAt ? mul('shape', d, batch) : d));
+  return out;
 }
 
 /** Every container with the sums of the layers inside it, in order of first appearance. */
@@ -336,6 +379,8 @@ function containersOf(graph: Graph, layers: readonly LayerCensus[]): ContainerCe
           nonTrainableParams: 0,
           macs: 0,
         };
+        const cls = graph.moduleClasses?.[name];
+        if (cls !== undefined) c.torchClass = cls;
         byName.set(name, c);
       }
       c.layers += 1;
@@ -347,6 +392,13 @@ function containersOf(graph: Graph, layers: readonly LayerCensus[]): ContainerCe
   }
   return [...byName.values()];
 }
+
+const torchinfoSizes = (inputBytes: number, forwardBackwardBytes: number, paramBytes: number) => ({
+  inputBytes,
+  forwardBackwardBytes,
+  paramBytes,
+  totalBytes: sum('bytes', [inputBytes, forwardBackwardBytes, paramBytes]),
+});
 
 const MIB = 2 ** 20;
 const round2 = (x: number): number => Math.round(x * 100) / 100;
@@ -404,6 +456,12 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
       // Assigned after the literal (not spread into it), in the same key order: the common case stays one shape.
       if (info.node.sharedWith !== undefined) layer.sharedWith = info.node.sharedWith;
       if (info.macParts) layer.macParts = Object.fromEntries(info.macParts.map(([k, n]) => [k, mul('MACs', n, batch)]));
+      if (graph.framework === 'pytorch') {
+        const cls = torchClassOf(graph, info);
+        if (cls !== undefined) layer.torchClass = cls;
+        const source = sourceShapeOf(graph, info.node, info.outputShape, batch);
+        if (source) layer.sourceShape = source;
+      }
       return layer;
     }),
   );
@@ -467,6 +525,24 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
   );
   const tsInput = (inputElems * BYTES_PER_ELEMENT) / MIB;
   const tsFwdBwd = (2 * leafOutputsWithParams * BYTES_PER_ELEMENT) / MIB;
+  const containers = containersOf(graph, layers);
+  const calls =
+    graph.framework === 'pytorch'
+      ? moduleCalls(
+          layers,
+          sums.map((w) => ({ params: w.params.pytorch, trainable: w.trainable.pytorch })),
+          containers,
+          graph.moduleClasses?.[''],
+          layers.find((l) => l.name === parseRef(graph.outputs[0] ?? '', (n) => infoByName.has(n)).node),
+        )
+      : undefined;
+  // torchinfo sizes the pass by its module calls (an exported LSTM is one), where the graph has them.
+  const passOutputs = calls
+    ? sum(
+        'outputs',
+        calls.filter((k) => k.leaf && k.params > 0).map((k) => prod(k.shape)),
+      )
+    : leafOutputsWithParams;
   const tsParams = (paramsUnder('pytorch') * BYTES_PER_ELEMENT) / MIB;
 
   const result = {
@@ -484,7 +560,8 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
     notCounted,
     notes: [...(graph.notes ?? [])],
     ...(graph.exportComputed ? { exportComputed: graph.exportComputed } : {}),
-    containers: containersOf(graph, layers),
+    containers,
+    ...(calls ? { moduleCalls: calls } : {}),
     conventions: {
       params: conv,
       paramsMeaning: PARAM_CONVENTIONS[conv],
@@ -516,6 +593,11 @@ export function census(graph: Graph, options: CensusOptions = {}): Census {
           pytorch: mul('bytes', paramsUnder('pytorch'), BYTES_PER_ELEMENT),
         },
         activationBytes: totals.activationBytes,
+        torchinfo: torchinfoSizes(
+          mul('bytes', inputElems, BYTES_PER_ELEMENT),
+          mul('bytes', 2, passOutputs, BYTES_PER_ELEMENT),
+          mul('bytes', paramsUnder('pytorch'), BYTES_PER_ELEMENT),
+        ),
         torchSummary: {
           inputMiB: round2(tsInput),
           forwardBackwardMiB: round2(tsFwdBwd),

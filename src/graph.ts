@@ -65,6 +65,23 @@ export interface GraphNode {
    * LeViT's BatchNorm1d over tokens). torchinfo 1.8 counts such a module's parameters once per row.
    */
   mergedRows?: number;
+  /**
+   * An op in a module's own forward (torch.flatten, ResNet's `out += identity`), not a call of a module of
+   * its own: torchinfo gives it no row.
+   */
+  functional?: true;
+  /**
+   * The source framework's axis order of the first output: `layout[i]` = its per-example axis holding graph
+   * axis i (ONNX's NCHW of a channels-last tensor: [1, 2, 0]). Absent: the graph's own order, or
+   * `Graph.channelsFirst`'s.
+   */
+  layout?: readonly number[];
+  /**
+   * Where the examples are in the source framework's shape of the first output, where they have no axis of
+   * their own: merged into this per-example axis (an export's [B x N, C] or its torch.cat of two views
+   * along the batch), or null where that is not known.
+   */
+  examplesAt?: number | null;
 }
 
 /** A reference `name` or `name:k` as the node it names and the output index; names win over the suffix. */
@@ -131,6 +148,13 @@ export interface Graph {
    * as constants (dynamo names them after the aten op, parameters and buffers alike).
    */
   exportComputed?: { counted: StoredTensors; uncounted: StoredTensors };
+  /** PyTorch's class of each module by its path, '' the model's own (dynamo exports record them; the zoo's). */
+  moduleClasses?: Readonly<Record<string, string>>;
+  /**
+   * The source framework holds images channels-first (torchvision) where the graph holds them last: an
+   * output of H x W x C per example is C x H x W there, unless a node's `layout` says otherwise.
+   */
+  channelsFirst?: true;
 }
 
 /** Some stored tensors: how many, their values in all, the first by name. */
@@ -222,8 +246,18 @@ export class GraphBuilder {
     return this;
   }
 
+  /** PyTorch's class of each module path ('' the model), for the torchinfo view. */
+  classes(map: Readonly<Record<string, string>>): this {
+    this.meta.moduleClasses = { ...this.meta.moduleClasses, ...map };
+    return this;
+  }
+
   /** Appends a node; `from` defaults to the previous node. Returns the node's name. */
-  add(name: string, config: LayerConfig, opts: { from?: string | readonly string[]; scope?: string } = {}): string {
+  add(
+    name: string,
+    config: LayerConfig,
+    opts: { from?: string | readonly string[]; scope?: string; functional?: true } = {},
+  ): string {
     const from =
       opts.from === undefined
         ? this.last === undefined
@@ -232,7 +266,13 @@ export class GraphBuilder {
         : typeof opts.from === 'string'
           ? [opts.from]
           : opts.from;
-    this.nodes.push({ name, scope: opts.scope ?? name, config, inputs: config.kind === 'input' ? [] : [...from] });
+    this.nodes.push({
+      name,
+      scope: opts.scope ?? name,
+      config,
+      inputs: config.kind === 'input' ? [] : [...from],
+      ...(opts.functional ? { functional: true as const } : {}),
+    });
     this.last = name;
     return name;
   }

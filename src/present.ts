@@ -7,7 +7,7 @@ import { ZOO } from '../models/index.js';
 import type { BenchResult } from './bench.js';
 import type { Census } from './census.js';
 import { diagnose } from './diagnose.js';
-import { formatSummary } from './format/summary.js';
+import { formatSummary, type SummaryStyle } from './format/summary.js';
 import { fitTablesTo, tableColumns } from './format/table.js';
 import { version } from './paths.js';
 import { publishedVerdicts } from './published.js';
@@ -19,6 +19,8 @@ export interface SummaryTextOptions {
   depth?: number;
   /** Fit the tables to this many columns (at least 40), as on an 80-column terminal; default: every column whole. */
   width?: number;
+  /** Keras' table or torchinfo's; default: the model's own framework's (torchinfo's for PyTorch). */
+  style?: SummaryStyle;
 }
 
 /**
@@ -29,7 +31,10 @@ export function summaryText(c: Census, options: SummaryTextOptions = {}): string
   const before = tableColumns();
   fitTablesTo(options.width);
   try {
-    return formatSummary(c, publishedVerdicts(c, c.graph.published ?? []), diagnose(c, { zoo: ZOO }), options.depth);
+    return formatSummary(c, publishedVerdicts(c, c.graph.published ?? []), diagnose(c, { zoo: ZOO }), options.depth, {
+      style: options.style,
+      width: options.width,
+    });
   } finally {
     fitTablesTo(before);
   }

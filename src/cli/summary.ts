@@ -1,9 +1,9 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { census, type ParamConvention } from '../census.js';
 import { diagnose } from '../diagnose.js';
 import { NetcensusError } from '../errors.js';
 import { formatInventory, inventoryCsv, inventoryMarkdown } from '../format/inventory.js';
-import { formatCsv, formatMarkdown } from '../format/summary.js';
+import { formatCsv, formatMarkdown, SUMMARY_STYLES, type SummaryStyle } from '../format/summary.js';
 import { fitTablesTo, tableColumns } from '../format/table.js';
 import { summaryText } from '../present.js';
 import { resolveInput } from '../resolve.js';
@@ -19,6 +19,7 @@ interface SummaryOptions {
   csv?: boolean;
   skipUnknown?: boolean;
   depth?: number;
+  style?: SummaryStyle;
 }
 
 export function addSummary(program: Command, { print, printJson }: Io): void {
@@ -35,6 +36,12 @@ export function addSummary(program: Command, { print, printJson }: Io): void {
       '--depth <N>',
       "show N levels of nested models or modules (torchinfo's depth: 1 is the top level), deeper layers summed into their container",
       parseCount('--depth', 1000, 1),
+    )
+    .addOption(
+      new Option(
+        '--style <view>',
+        "the layer table: torchinfo's (torch.nn classes, N, C, H, W shapes) or Keras' (every layer, channels-last); default: the model's own framework's",
+      ).choices(SUMMARY_STYLES),
     )
     .option('--batch <N>', 'batch size', parseCount('--batch', 1_000_000), 1)
     .addOption(paramsOption())
@@ -63,6 +70,6 @@ export function addSummary(program: Command, { print, printJson }: Io): void {
       if (opts.json) printJson({ ...c, diagnostics });
       else if (opts.markdown) print(formatMarkdown(c) + '\n');
       else if (opts.csv) print(formatCsv(c) + '\n');
-      else print(summaryText(c, { depth: opts.depth, width: tableColumns() }) + '\n');
+      else print(summaryText(c, { depth: opts.depth, width: tableColumns(), style: opts.style }) + '\n');
     });
 }

@@ -12,6 +12,7 @@ import type { PublishedVerdict } from '../published.js';
 import { csvCell, markdownCell, terminalText } from './escape.js';
 import { bytes, int, shape, si } from './numbers.js';
 import { fitProse, table } from './table.js';
+import { formatTorchinfo } from './torchinfo.js';
 
 const marks = (l: LayerCensus): string =>
   (l.trainable ? '' : ' [frozen]') + (l.sharedWith === undefined ? '' : ` [shares ${l.sharedWith}]`);
@@ -73,17 +74,38 @@ function layerRows(c: Census, depth: number | undefined): string[][] {
 /** torch-summary printed mult-adds in M below 1e9 and G above, two decimals. */
 const legacyUnits = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : `${(n / 1e6).toFixed(2)}M`);
 
+/**
+ * The layer table's two views: Keras' (every layer, its own totals, channels-last shapes) and torchinfo's
+ * (module calls, torch.nn classes, N, C, H, W shapes), the default for models from PyTorch.
+ */
+export type SummaryStyle = 'keras' | 'torchinfo';
+export const SUMMARY_STYLES: readonly SummaryStyle[] = ['keras', 'torchinfo'];
+
+/** The view a model is shown in unless asked: its own framework's. */
+export const styleOf = (c: Census): SummaryStyle => (c.graph.framework === 'pytorch' ? 'torchinfo' : 'keras');
+
 /** The per-layer table, then totals, then every total under every convention. */
 export function formatSummary(
   c: Census,
   published: readonly PublishedVerdict[] = [],
   diagnostics: readonly Diagnostic[] = [],
   depth?: number,
+  options: { style?: SummaryStyle; width?: number } = {},
 ): string {
   const out: string[] = [];
+  const style = options.style ?? styleOf(c);
   // Lines outside a table escape the file's text themselves (table() escapes its cells).
   out.push(`Model: ${terminalText(c.model)} - ${terminalText(c.description)}`);
   out.push(`Source: ${terminalText(c.source)}`);
+  if (style === 'torchinfo') {
+    const input = c.layers.find((l) => l.kind === 'input');
+    out.push(
+      `Input: ${shape(input?.sourceShape ?? c.input)} (${input?.sourceShape ? 'N, C, H, W' : 'batch first'})   torchinfo 1.8's view: params under the pytorch convention, mult-adds under torchinfo-1.8's, MB = 10^6 bytes of float32`,
+    );
+    out.push(formatTorchinfo(c, { depth, width: options.width }));
+    if (c.partial) out.push(partialLine(c));
+    return fitProse([...out, ...closing(c, published, diagnostics)].join('\n'));
+  }
   out.push(
     `Input: ${shape(c.input)} (N, H, W, C)   Params convention: ${c.conventions.params}   MACs convention: weights (multiply-accumulates)`,
   );
@@ -132,6 +154,12 @@ export function formatSummary(
       ['left', 'right', 'left'],
     ),
   );
+  return fitProse([...out, ...closing(c, published, diagnostics)].join('\n'));
+}
+
+/** What both views end with: the importer's notes, every convention, the published figures, diagnostics. */
+function closing(c: Census, published: readonly PublishedVerdict[], diagnostics: readonly Diagnostic[]): string[] {
+  const out: string[] = [];
   if (c.notes.length) out.push(['Notes', ...c.notes.map((n) => `  ${terminalText(n)}`)].join('\n'));
   out.push(formatConventions(c));
   const notes = formatPublished(c, published);
@@ -145,7 +173,7 @@ export function formatSummary(
         ),
       ].join('\n'),
     );
-  return fitProse(out.join('\n'));
+  return out;
 }
 
 /** Rows for the stored tensors an exporter computed: what the params total took them as (Census.exportComputed). */

@@ -104,6 +104,34 @@ export const ACTIVATIONS: readonly ActivationFn[] = [
   'tanh_shrink',
 ];
 
+/** The torch.nn module of each function PyTorch has one for (torch.nn.modules.activation). */
+const TORCH_MODULES: Partial<Record<ActivationFn, string>> = {
+  linear: 'Identity',
+  relu: 'ReLU',
+  relu6: 'ReLU6',
+  softmax: 'Softmax',
+  sigmoid: 'Sigmoid',
+  tanh: 'Tanh',
+  elu: 'ELU',
+  selu: 'SELU',
+  swish: 'SiLU',
+  gelu: 'GELU',
+  hard_sigmoid: 'Hardsigmoid',
+  softplus: 'Softplus',
+  softsign: 'Softsign',
+  mish: 'Mish',
+  log_softmax: 'LogSoftmax',
+  celu: 'CELU',
+  glu: 'GLU',
+  hard_shrink: 'Hardshrink',
+  hard_silu: 'Hardswish',
+  hard_tanh: 'Hardtanh',
+  leaky_relu: 'LeakyReLU',
+  log_sigmoid: 'LogSigmoid',
+  soft_shrink: 'Softshrink',
+  tanh_shrink: 'Tanhshrink',
+};
+
 /** Functions tfjs-layers lacks, registered under these names for the weighted layers that fuse them. */
 const REGISTERED = ACTIVATIONS.filter((fn) => TFJS_BUILTIN[fn] === undefined);
 
@@ -415,6 +443,7 @@ function optionsOf(c: ActivationConfig, rank: number): ActivationOptions {
 export const activationKinds: Kinds<ActivationFamily> = {
   activation: {
     title: 'Activation',
+    torch: (c) => TORCH_MODULES[c.fn],
     outputShape: (c, inputs, name) => {
       const s = one(name, c.kind, inputs);
       // Only the functions over an axis look at it (elementwise ones take any shape, a scalar's too).
@@ -501,6 +530,7 @@ export const activationKinds: Kinds<ActivationFamily> = {
   },
 
   prelu: {
+    torch: 'PReLU',
     title: 'PReLU',
     outputShape: (c, inputs, name) => {
       const s = one(name, c.kind, inputs);

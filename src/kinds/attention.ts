@@ -384,6 +384,7 @@ const attentionCallInputs = ['query', 'value', 'key'] as const;
 
 export const attentionKinds: Kinds<AttentionFamily> = {
   multiHeadAttention: {
+    torch: 'MultiheadAttention',
     title: 'MultiHeadAttention',
     outputShape: (c, inputs, name) => mhaGeometry(c, inputs, name).out,
     weights: mhaWeights,

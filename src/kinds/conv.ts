@@ -758,20 +758,28 @@ function stftParts(c: StftConfig, inputs: Shape[], out: Shape): Array<[string, n
 export const convKinds: Kinds<ConvFamily> = {
   conv1d: {
     ...convSpec('Conv1D'),
+    torch: 'Conv1d',
     keras: { Conv1D: (r) => readConvNd(r, 'conv1d'), Convolution1D: (r) => readConvNd(r, 'conv1d') },
   },
   conv2d: {
     ...convSpec('Conv2D'),
+    torch: 'Conv2d',
     // netcensus' own GroupedConv2D, as tfjs' toJSON() writes it (config keys in snake_case).
     keras: { Conv2D: readConv2d, Convolution2D: readConv2d, GroupedConv2D: readConv2d },
   },
   conv3d: {
     ...convSpec('Conv3D'),
+    torch: 'Conv3d',
     keras: { Conv3D: (r) => readConvNd(r, 'conv3d'), Convolution3D: (r) => readConvNd(r, 'conv3d') },
   },
-  depthwiseConv1d: { ...depthwiseSpec('DepthwiseConv1D'), keras: { DepthwiseConv1D: readDepthwise1d } },
+  depthwiseConv1d: {
+    ...depthwiseSpec('DepthwiseConv1D'),
+    torch: 'Conv1d',
+    keras: { DepthwiseConv1D: readDepthwise1d },
+  },
   depthwiseConv2d: {
     ...depthwiseSpec('DepthwiseConv2D'),
+    torch: 'Conv2d',
     keras: {
       DepthwiseConv2D: (r) => {
         r.channelsLast();
@@ -795,6 +803,7 @@ export const convKinds: Kinds<ConvFamily> = {
   },
   conv1dTranspose: {
     ...transpose('Conv1DTranspose'),
+    torch: 'ConvTranspose1d',
     keras: {
       Conv1DTranspose: (r) => readTranspose(r, 'conv1dTranspose'),
       Convolution1DTranspose: (r) => readTranspose(r, 'conv1dTranspose'),
@@ -802,6 +811,7 @@ export const convKinds: Kinds<ConvFamily> = {
   },
   conv2dTranspose: {
     ...transpose('Conv2DTranspose'),
+    torch: 'ConvTranspose2d',
     keras: {
       Conv2DTranspose: (r) => readTranspose(r, 'conv2dTranspose'),
       Convolution2DTranspose: (r) => readTranspose(r, 'conv2dTranspose'),
@@ -809,6 +819,7 @@ export const convKinds: Kinds<ConvFamily> = {
   },
   conv3dTranspose: {
     ...transpose('Conv3DTranspose'),
+    torch: 'ConvTranspose3d',
     keras: {
       Conv3DTranspose: (r) => readTranspose(r, 'conv3dTranspose'),
       Convolution3DTranspose: (r) => readTranspose(r, 'conv3dTranspose'),

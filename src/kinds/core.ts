@@ -414,6 +414,7 @@ export const coreKinds: Kinds<CoreFamily> = {
   },
 
   flatten: {
+    torch: 'Flatten',
     title: 'Flatten',
     outputShape: (c, inputs, name) => [prod(one(name, c.kind, inputs))],
     ...unweighted,
@@ -472,6 +473,7 @@ export const coreKinds: Kinds<CoreFamily> = {
   },
 
   dropout: {
+    torch: 'Dropout',
     title: 'Dropout',
     ...passThrough,
     describe: (c) => `${c.rate}`,
@@ -483,6 +485,7 @@ export const coreKinds: Kinds<CoreFamily> = {
   },
 
   zeroPad2d: {
+    torch: 'ZeroPad2d',
     title: 'ZeroPadding2D',
     outputShape: (c, inputs, name) => {
       const [h, w, ch] = spatialInput(name, c.kind, inputs, 2) as [number, number, number];
@@ -524,6 +527,7 @@ export const coreKinds: Kinds<CoreFamily> = {
   },
 
   upSampling2d: {
+    torch: 'Upsample',
     title: 'UpSampling2D',
     outputShape: (c, inputs, name) => {
       const [h, w, ch] = spatialInput(name, c.kind, inputs, 2) as [number, number, number];
@@ -589,6 +593,7 @@ export const coreKinds: Kinds<CoreFamily> = {
   crop3d: cropNd('Cropping3D', 'crop3d', 3),
 
   upSampling1d: {
+    torch: 'Upsample',
     title: 'UpSampling1D',
     outputShape: (c, inputs, name) => upSampledShape(name, c, inputs),
     // Repetition only: no weights, no MACs.
@@ -600,6 +605,7 @@ export const coreKinds: Kinds<CoreFamily> = {
     window: null,
   },
   upSampling3d: {
+    torch: 'Upsample',
     title: 'UpSampling3D',
     outputShape: (c, inputs, name) => upSampledShape(name, c, inputs),
     ...unweighted,
@@ -720,6 +726,7 @@ export const coreKinds: Kinds<CoreFamily> = {
   },
 
   passThrough: {
+    torch: 'Identity',
     title: 'Identity',
     titleOf: (c) => c.className,
     ...passThrough,

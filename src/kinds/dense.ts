@@ -63,6 +63,7 @@ export type DenseFamily = DenseConfig;
 
 export const denseKinds: Kinds<DenseFamily> = {
   dense: {
+    torch: 'Linear',
     title: 'Dense',
     outputShape: withFusedShape((c, inputs, name) => {
       const s = one(name, c.kind, inputs);

@@ -150,6 +150,8 @@ function readValues(r: ConfigReader, field: string): Values | undefined {
 
 export const normalizationKinds: Kinds<NormalizationFamily> = {
   batchNorm: {
+    // BatchNorm1d takes (N, C) and (N, C, L); the rank past the batch says which.
+    torch: (_c, inputs) => `BatchNorm${Math.max(1, (inputs[0]?.length ?? 2) - 1)}d`,
     title: 'BatchNormalization',
     outputShape: (c, inputs, name) => {
       const s = one(name, c.kind, inputs);
@@ -230,6 +232,7 @@ export const normalizationKinds: Kinds<NormalizationFamily> = {
   },
 
   lrn: {
+    torch: 'LocalResponseNorm',
     title: 'LRN',
     outputShape: (c, inputs, name) => one(name, c.kind, inputs),
     ...unweighted,
@@ -295,6 +298,7 @@ export const normalizationKinds: Kinds<NormalizationFamily> = {
   },
 
   layerNorm: {
+    torch: 'LayerNorm',
     title: 'LayerNormalization',
     outputShape: (c, inputs, name) => {
       const s = one(name, c.kind, inputs);
@@ -344,6 +348,7 @@ export const normalizationKinds: Kinds<NormalizationFamily> = {
   },
 
   groupNorm: {
+    torch: 'GroupNorm',
     title: 'GroupNormalization',
     outputShape: (c, inputs, name) => {
       const s = one(name, c.kind, inputs);
@@ -420,6 +425,7 @@ export const normalizationKinds: Kinds<NormalizationFamily> = {
   },
 
   rmsNorm: {
+    torch: 'RMSNorm',
     title: 'RMSNormalization',
     outputShape: (c, inputs, name) => {
       const s = one(name, c.kind, inputs);

@@ -340,54 +340,70 @@ const adaptive = (title: string, titled = true): KindSpec<AdaptivePoolConfig> =>
 export const poolingKinds: Kinds<PoolingFamily> = {
   maxPool2d: {
     ...poolSpec('MaxPooling2D'),
+    torch: 'MaxPool2d',
     keras: { MaxPooling2D: readPool, MaxPool2D: readPool, Pool2DExplicit: readExplicit },
   },
-  avgPool2d: { ...poolSpec('AveragePooling2D'), keras: { AveragePooling2D: readPool, AvgPool2D: readPool } },
+  avgPool2d: {
+    ...poolSpec('AveragePooling2D'),
+    torch: 'AvgPool2d',
+    keras: { AveragePooling2D: readPool, AvgPool2D: readPool },
+  },
 
   globalAvgPool2d: {
     ...globalPool('GlobalAveragePooling2D'),
+    torch: 'AdaptiveAvgPool2d',
     keras: { GlobalAveragePooling2D: readGlobal, GlobalAvgPool2D: readGlobal },
   },
   globalMaxPool2d: {
     ...globalPool('GlobalMaxPooling2D'),
+    torch: 'AdaptiveMaxPool2d',
     keras: { GlobalMaxPooling2D: readGlobal, GlobalMaxPool2D: readGlobal },
   },
   globalAvgPool1d: {
     ...globalPool('GlobalAveragePooling1D'),
+    torch: 'AdaptiveAvgPool1d',
     keras: { GlobalAveragePooling1D: readGlobal, GlobalAvgPool1D: readGlobal },
   },
   globalMaxPool1d: {
     ...globalPool('GlobalMaxPooling1D'),
+    torch: 'AdaptiveMaxPool1d',
     keras: { GlobalMaxPooling1D: readGlobal, GlobalMaxPool1D: readGlobal },
   },
   globalAvgPool3d: {
     ...globalPool('GlobalAveragePooling3D'),
+    torch: 'AdaptiveAvgPool3d',
     keras: { GlobalAveragePooling3D: readGlobal, GlobalAvgPool3D: readGlobal },
   },
   globalMaxPool3d: {
     ...globalPool('GlobalMaxPooling3D'),
+    torch: 'AdaptiveMaxPool3d',
     keras: { GlobalMaxPooling3D: readGlobal, GlobalMaxPool3D: readGlobal },
   },
 
   maxPool1d: {
     ...poolSpec('MaxPooling1D'),
+    torch: 'MaxPool1d',
     keras: { MaxPooling1D: (r) => readPoolNd(r, 1), MaxPool1D: (r) => readPoolNd(r, 1) },
   },
   avgPool1d: {
     ...poolSpec('AveragePooling1D'),
+    torch: 'AvgPool1d',
     keras: { AveragePooling1D: (r) => readPoolNd(r, 1), AvgPool1D: (r) => readPoolNd(r, 1) },
   },
   maxPool3d: {
     ...poolSpec('MaxPooling3D'),
+    torch: 'MaxPool3d',
     keras: { MaxPooling3D: (r) => readPoolNd(r, 3), MaxPool3D: (r) => readPoolNd(r, 3) },
   },
   avgPool3d: {
     ...poolSpec('AveragePooling3D'),
+    torch: 'AvgPool3d',
     keras: { AveragePooling3D: (r) => readPoolNd(r, 3), AvgPool3D: (r) => readPoolNd(r, 3) },
   },
 
   adaptiveAvgPool: {
     ...adaptive('AdaptiveAveragePooling'),
+    torch: (c) => `AdaptiveAvgPool${c.output.length}d`,
     keras: {
       AdaptiveAveragePooling1D: readAdaptive,
       AdaptiveAveragePooling2D: readAdaptive,
@@ -396,6 +412,7 @@ export const poolingKinds: Kinds<PoolingFamily> = {
   },
   adaptiveMaxPool: {
     ...adaptive('AdaptiveMaxPooling'),
+    torch: (c) => `AdaptiveMaxPool${c.output.length}d`,
     keras: {
       AdaptiveMaxPooling1D: readAdaptive,
       AdaptiveMaxPooling2D: readAdaptive,
@@ -405,6 +422,7 @@ export const poolingKinds: Kinds<PoolingFamily> = {
 
   adaptiveAvgPool2d: {
     ...adaptive('AdaptiveAvgPool2d', false),
+    torch: 'AdaptiveAvgPool2d',
     keras: { AdaptiveAvgPool2D: (r) => ({ kind: 'adaptiveAvgPool2d', output: r.pair('output') }) },
     custom: [adaptiveAvgPool2D],
     tfjs: (c, ctx) =>

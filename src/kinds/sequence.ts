@@ -791,6 +791,7 @@ const convLstmSpec = (kind: ConvLstmConfig['kind']): Kinds<ConvLstmConfig>['conv
 
 export const sequenceKinds: Kinds<SequenceFamily> = {
   embedding: {
+    torch: 'Embedding',
     title: 'Embedding',
     outputShape: (c, inputs, name) => {
       const s = one(name, c.kind, inputs);
@@ -828,6 +829,7 @@ export const sequenceKinds: Kinds<SequenceFamily> = {
   },
 
   tiedProjection: {
+    torch: 'Linear',
     title: 'Linear',
     titleOf: () => 'Linear (tied)',
     outputShape: (c, inputs, name) => {
@@ -887,6 +889,7 @@ export const sequenceKinds: Kinds<SequenceFamily> = {
   },
 
   fixedEmbedding: {
+    torch: 'Embedding',
     title: 'Embedding',
     outputShape: (c, inputs, name) => {
       one(name, c.kind, inputs);
@@ -906,9 +909,9 @@ export const sequenceKinds: Kinds<SequenceFamily> = {
     window: null,
   },
 
-  simpleRnn: recurrentSpec('SimpleRNN', 'simpleRnn'),
-  lstm: recurrentSpec('LSTM', 'lstm'),
-  gru: recurrentSpec('GRU', 'gru'),
+  simpleRnn: { ...recurrentSpec('SimpleRNN', 'simpleRnn'), torch: 'RNN' },
+  lstm: { ...recurrentSpec('LSTM', 'lstm'), torch: 'LSTM' },
+  gru: { ...recurrentSpec('GRU', 'gru'), torch: 'GRU' },
 
   rnn: {
     title: 'RNN',
@@ -935,6 +938,11 @@ export const sequenceKinds: Kinds<SequenceFamily> = {
 
   bidirectional: {
     title: 'Bidirectional',
+    // PyTorch's RNN modules take bidirectional=True themselves.
+    torch: (c) => {
+      const t = kindSpec(c.forward as LayerConfig).torch;
+      return typeof t === 'string' ? t : undefined;
+    },
     outputShape: (c, inputs, name) => bidirectionalOutputs(c, inputs, name)[0]!,
     outputShapes: bidirectionalOutputs,
     weights: (c, inputs) => {

@@ -162,6 +162,11 @@ export interface KindSpec<C extends { kind: string }> {
   titleOf?(c: C): string;
   /** false for the placeholder of a layer netcensus cannot count. */
   counted?: false;
+  /**
+   * The torch.nn class a module of this kind is (the torchinfo view's row); absent for what PyTorch runs
+   * as a function (torch.add, torch.cat, a reshape), which torchinfo gives no row.
+   */
+  torch?: string | ((c: C, inputs: Shape[]) => string | undefined);
   weights(c: C, inputs: Shape[]): WeightSpec[];
   /** Weight multiply-accumulates for one example (bias adds are not MACs). */
   macs(c: C, inputs: Shape[], out: Shape): number;

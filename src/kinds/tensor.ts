@@ -465,6 +465,7 @@ export const tensorKinds: Kinds<TensorFamily> = {
   },
 
   instanceNorm: {
+    torch: (_c, inputs) => `InstanceNorm${Math.max(1, (inputs[0]?.length ?? 2) - 1)}d`,
     title: 'InstanceNormalization',
     ...simple,
     outputShape: (c, inputs, name) => {

@@ -152,6 +152,8 @@ export class Converter {
   readonly shapes = new Map<string, Shape[]>();
   /** The ONNX op each node came from, for names. */
   readonly ops = new Map<string, string>();
+  /** PyTorch's class of each module path the dynamo exporter recorded ('' the model's). */
+  readonly moduleClasses = new Map<string, string>();
   /** Add nodes absorbed into the MatMul before them (a Linear on a 3-D input: MatMul, then Add of the bias). */
   readonly fusedAdds = new Map<string, string>();
   readonly path: string;
@@ -190,6 +192,7 @@ export class Converter {
     this.run(g);
     this.markShared(new Set(g.initializer.map((t) => t.name)));
     this.renameComposites();
+    this.recordLayouts();
     const outputs = g.output.map((o) => {
       const v = this.values.get(o.name);
       if (!v || v.t !== 'tensor') return bad(`${this.path}: graph output "${o.name}" is not computed from the input`);
@@ -208,6 +211,7 @@ export class Converter {
       framework: 'pytorch',
       nodes: this.nodes,
       outputs,
+      ...(this.moduleClasses.size ? { moduleClasses: Object.fromEntries(this.moduleClasses) } : {}),
     };
     const stored = (m: Map<string, number>) => ({
       tensors: m.size,
@@ -233,13 +237,31 @@ export class Converter {
    * path as its name; the module's layers are inside it, so the op is named after the module and itself
    * (`layer1.0.add`), as the zoo names it, and the tree shows `layer1.0` as the container it is.
    */
+  /** Each node's first output in ONNX's axis order, where it is not the graph's (GraphNode.layout). */
+  recordLayouts(): void {
+    const firsts = new Map<string, Tensor>();
+    // The first value a node wrote is its own output; a Transpose after it writes the same ref in another layout.
+    for (const t of this.tensors.values()) if (!firsts.has(t.ref)) firsts.set(t.ref, t);
+    for (let i = 0; i < this.nodes.length; i++) {
+      const t = firsts.get(this.nodes[i]!.name);
+      if (!t) continue;
+      const layout = t.perm.some((p, k) => p !== k) ? { layout: t.perm } : {};
+      // A lifted tensor is the file's whole shape, the examples inside it.
+      const examples = t.lifted ? { examplesAt: t.batchAt ?? null } : {};
+      if (t.lifted || 'layout' in layout) this.nodes[i] = { ...this.nodes[i]!, ...layout, ...examples };
+    }
+  }
+
   renameComposites(): void {
     const scopes = new Set(this.nodes.map((n) => n.scope));
     const containers = new Set<string>();
     for (const s of scopes)
       for (let i = s.indexOf('.'); i > 0; i = s.indexOf('.', i + 1)) containers.add(s.slice(0, i));
     const renamed = new Map<string, string>();
-    for (const n of this.nodes) {
+    for (const [i, n] of this.nodes.entries()) {
+      // An op scoped to a composite module under a name of its own (dynamo's `embeddings_1`) is in its forward.
+      if (containers.has(n.scope) && n.scope !== n.name && n.config.kind !== 'input')
+        this.nodes[i] = { ...n, functional: true };
       if (!containers.has(n.name) || n.config.kind === 'input') continue;
       const to = this.unique(`${n.name}.${(this.ops.get(n.name) ?? n.config.kind).toLowerCase()}`);
       renamed.set(n.name, to);
@@ -256,6 +278,7 @@ export class Converter {
         ...n,
         name,
         scope: renamed.has(n.name) ? name : n.scope,
+        ...(renamed.has(n.name) ? { functional: true as const } : {}),
         inputs: n.inputs.map(ref),
         ...(n.sharedWith === undefined ? {} : { sharedWith: renamed.get(n.sharedWith) ?? n.sharedWith }),
       };
@@ -553,6 +576,9 @@ export class Converter {
     const base = (module || n.opType) + suffix;
     const name = this.unique(base);
     const node: GraphNode = { name, scope: module || name, config, inputs };
+    // A PyTorch export's op outside every module's own call (torch.flatten in the model's forward).
+    if (!module && (n.name.startsWith('/') || isDynamo(n))) node.functional = true;
+    this.recordClasses(n);
     this.ops.set(name, n.opType);
     const spec = kindSpec(config);
     const inShapes = inputs.map((ref) => {
@@ -563,6 +589,17 @@ export class Converter {
     this.nodes.push(node);
     this.shapes.set(name, shapes);
     return { ref: name, shapes };
+  }
+
+  /** The dynamo exporter's enclosing calls (`name_scopes`) with their classes (`class_hierarchy`), the last the aten op. */
+  private recordClasses(n: NodeProto): void {
+    const meta = (key: string): string[] =>
+      [...(n.metadataProps.find((p) => p.key === key)?.value ?? '').matchAll(/'([^']*)'/g)].map((m) => m[1]!);
+    const scopes = meta('pkg.torch.onnx.name_scopes');
+    const classes = meta('pkg.torch.onnx.class_hierarchy');
+    if (scopes.length !== classes.length) return;
+    for (let i = 0; i < scopes.length - 1; i++)
+      if (!this.moduleClasses.has(scopes[i]!)) this.moduleClasses.set(scopes[i]!, classes[i]!.split('.').at(-1)!);
   }
 
   /** An output tensor in a layout; its ONNX shape follows from the graph shape. */

@@ -132,6 +132,8 @@ export interface Graph {
   source: string;
   /** Reference framework whose naming and conventions the graph follows. */
   framework: 'caffe' | 'pytorch' | 'keras' | 'tfjs';
+  /** The program that wrote the file, where the file says (ONNX's producer_name). */
+  writtenBy?: string;
   nodes: readonly GraphNode[];
   /** Output node names; defaults to the last node. */
   outputs: readonly string[];

@@ -191,7 +191,8 @@ describe('an 80-column terminal', () => {
     delete process.env.COLUMNS;
   });
   it('summary, list, verify and diff fit it; --wide and a pipe get the whole table', async () => {
-    const wide = (await cli('summary', 'test/fixtures/onnx/patterns/t5_encoder_ts.onnx')).out;
+    const t5 = ['summary', 'test/fixtures/onnx/patterns/t5_encoder_ts.onnx', '--style', 'keras'];
+    const wide = (await cli(...t5)).out;
     expect(displayWidth(wide)).toBeGreaterThan(80);
     process.env.COLUMNS = '80';
     for (const args of [['summary', 'resnet18'], ['list'], ['verify', 'alexnet'], ['diff', 'alexnet', 'vgg16']]) {
@@ -201,21 +202,29 @@ describe('an 80-column terminal', () => {
       for (const line of out.split('\n'))
         expect(displayWidth(line), `${args.join(' ')}: ${line}`).toBeLessThanOrEqual(80);
     }
-    const narrow = (await cli('summary', 'test/fixtures/onnx/patterns/t5_encoder_ts.onnx')).out;
+    const narrow = (await cli(...t5)).out;
     // A long module path keeps its tail; every figure is whole.
     expect(narrow).toMatch(/│ …[\w.]*SelfAttention\.q +│/);
     expect(narrow).toMatch(/│ +8,192 │/);
-    expect((await cli('summary', 'test/fixtures/onnx/patterns/t5_encoder_ts.onnx', '--wide')).out).toBe(wide);
+    expect((await cli(...t5, '--wide')).out).toBe(wide);
   }, 120_000);
 });
 
 describe('--depth, as torchinfo counts it', () => {
   it('1 shows the top-level modules, 2 their children, each summing what lies below', async () => {
     const file = 'test/fixtures/onnx/resnet18.onnx';
-    const one = (await cli('summary', file, '--params', 'pytorch', '--depth', '1')).out;
+    // torchinfo's view, the default for a PyTorch export: depth 1 the top-level modules, each its sum.
+    const top = (await cli('summary', file, '--depth', '1')).out;
+    expect(top).toMatch(/^├─\(layer1\): 1-4 +\[1, 64, 56, 56\] +147,712$/m);
+    expect(top).not.toMatch(/└─\(0\)/);
+    const below = (await cli('summary', file, '--depth', '2')).out;
+    expect(below).toMatch(/^├─\(layer1\): 1-4 +\[1, 64, 56, 56\] +--$/m);
+    expect(below).toMatch(/^│ {4}└─\(0\): 2-1 +\[1, 64, 56, 56\] +73,856$/m);
+    // Keras' view counts the same levels.
+    const one = (await cli('summary', file, '--style', 'keras', '--params', 'pytorch', '--depth', '1')).out;
     expect(one).toMatch(/│ layer1 +│ \(module: 10 layers, collapsed\) │ +│ +147,712 │/);
     expect(one).not.toMatch(/└ 0/);
-    const two = (await cli('summary', file, '--params', 'pytorch', '--depth', '2')).out;
+    const two = (await cli('summary', file, '--style', 'keras', '--params', 'pytorch', '--depth', '2')).out;
     expect(two).toMatch(/│ layer1 +│ \(module: 10 layers\) +│/);
     expect(two).toMatch(/│ +└ 0 +│ \(module: 5 layers, collapsed\) │ +│ +73,856 │/);
     expect((await cli('summary', file, '--depth', '0')).code).toBe(EXIT.badInput);

@@ -21,7 +21,7 @@ describe('summaryText', () => {
     const text = summaryText(census(zooModel('resnet50')), { width: 80 });
     for (const line of text.split('\n')) expect(width(line), line).toBeLessThanOrEqual(80);
     // The whole text is there: wrapping only moves words to the next line.
-    expect(text.replace(/\s+/g, ' ')).toContain('Params convention: pytorch');
+    expect(text.replace(/\s+/g, ' ')).toContain("torchinfo 1.8's view: params under the pytorch convention");
     expect(tableColumns()).toBe(before);
   });
 });

@@ -5,7 +5,7 @@
  * the ties torch.save keeps, parameters() against the total without buffers. Pickles that would run code
  * are refused in one line naming what they call; diffs against models attribute every element.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -288,8 +288,12 @@ describe('summary of a weights file', () => {
   it('every output line fits an 80-column terminal', async () => {
     process.env.COLUMNS = '80';
     try {
-      for (const name of ['cnn_state_dict.pt', 'llama_sharded/model.safetensors.index.json', 'views.pt']) {
-        const { out } = await cli('summary', fixture(name));
+      // A folder deeper than the terminal is wide: its path breaks after a slash.
+      const deep = join(tmp, 'a-folder-whose-name-is-long', 'and-another-one-below-it', 'llama_sharded');
+      cpSync(fixture('llama_sharded'), deep, { recursive: true });
+      const files = ['cnn_state_dict.pt', 'llama_sharded/model.safetensors.index.json', 'views.pt'].map(fixture);
+      for (const name of [...files, join(deep, 'model.safetensors.index.json')]) {
+        const { out } = await cli('summary', name);
         for (const line of out.split('\n')) expect([...line].length, `${name}: ${line}`).toBeLessThanOrEqual(80);
       }
     } finally {

@@ -53,8 +53,18 @@ export function addSummary(program: Command, { print, printJson }: Io): void {
         throw new NetcensusError('choose one of --json, --markdown, --csv');
       const input = await resolveInput(model, { input: opts.input, skipUnknown: opts.skipUnknown });
       if ('weights' in input) {
-        // A weights file's tensors: no graph, so no input size, batch or convention applies.
+        // A weights file's tensors: no graph, so no input size, batch or convention applies; said, not ignored silently.
         const w = input.weights;
+        const moot = [
+          opts.input && '--input',
+          opts.batch !== 1 && '--batch',
+          opts.params && '--params',
+          opts.style && '--style',
+        ].filter(Boolean);
+        if (moot.length)
+          process.stderr.write(
+            `netcensus: ${moot.join(', ')}: a weights file holds tensors, not a network; counted as stored, ${moot.length === 1 ? 'it does' : 'they do'} not apply\n`,
+          );
         if (opts.json) printJson(w);
         else if (opts.markdown) print(inventoryMarkdown(w) + '\n');
         else if (opts.csv) print(inventoryCsv(w) + '\n');

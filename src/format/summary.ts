@@ -81,8 +81,9 @@ const legacyUnits = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(2)}G
 export type SummaryStyle = 'keras' | 'torchinfo';
 export const SUMMARY_STYLES: readonly SummaryStyle[] = ['keras', 'torchinfo'];
 
-/** The view a model is shown in unless asked: its own framework's. */
-export const styleOf = (c: Census): SummaryStyle => (c.graph.framework === 'pytorch' ? 'torchinfo' : 'keras');
+/** The view a model is shown in unless asked: torchinfo's view for what PyTorch wrote or torchvision defines; Keras' for the rest (ONNX from tf2onnx too). */
+export const styleOf = (c: Census): SummaryStyle =>
+  c.graph.framework === 'pytorch' && (c.graph.writtenBy ?? 'pytorch') === 'pytorch' ? 'torchinfo' : 'keras';
 
 /** The per-layer table, then totals, then every total under every convention. */
 export function formatSummary(

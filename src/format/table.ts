@@ -48,14 +48,31 @@ export function fitProse(text: string): string {
     const indent = ' '.repeat((/^ */.exec(line)?.[0].length ?? 0) + 2);
     let cur = '';
     for (const word of line.split(/(?<=\S) (?=\S)/)) {
-      if (cur && width(cur) + 1 + width(word.trimStart()) > w) {
+      // A word wider than the line (a file's path) breaks after its slashes, each piece on a line of its own.
+      const [first, ...rest] = width(word) + indent.length > w ? breakAtSlashes(word, w - indent.length) : [word];
+      if (cur && width(cur) + 1 + width(first!.trimStart()) > w) {
         out.push(cur);
-        cur = indent + word.trimStart();
-      } else cur = cur ? `${cur} ${word}` : word;
+        cur = indent + first!.trimStart();
+      } else cur = cur ? `${cur} ${first}` : first!;
+      for (const piece of rest) {
+        out.push(cur);
+        cur = indent + piece;
+      }
     }
     out.push(cur);
   }
   return out.join('\n');
+}
+
+/** A path cut into pieces of at most `w` after its slashes (a piece without one stays whole). */
+function breakAtSlashes(word: string, w: number): string[] {
+  const pieces: string[] = [];
+  for (const part of word.split(/(?<=\/)/)) {
+    const last = pieces.at(-1);
+    if (last !== undefined && width(last) + width(part) <= w) pieces[pieces.length - 1] = last + part;
+    else pieces.push(part);
+  }
+  return pieces;
 }
 
 /** The narrowest a text column is wrapped to: a word of a type or a sentence stays readable. */

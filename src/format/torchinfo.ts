@@ -67,10 +67,12 @@ export function formatTorchinfo(c: Census, options: { depth?: number; width?: nu
   const depth = options.depth ?? TORCHINFO_DEPTH;
   // torchinfo sizes the name column by every call, those below the depth shown too.
   const every = rows(c, depth);
-  const measured = Math.max(...every.map((r) => [...tree(r)].length + (r.depth ? 4 : 1)));
+  // Folded, not spread: a file can hold more calls than a call's arguments may.
+  const widest = (xs: readonly number[]): number => xs.reduce((a, b) => Math.max(a, b), 0);
+  const measured = widest(every.map((r) => [...tree(r)].length + (r.depth ? 4 : 1)));
   const all = every.filter((r) => r.depth <= depth);
   const names = all.map(tree);
-  const longest = (xs: string[]): number => Math.max(...xs.map((x) => [...x].length));
+  const longest = (xs: string[]): number => widest(xs.map((x) => [...x].length));
   const fit = options.width ?? Infinity;
   // torchinfo's layout: the name column 40 wide (or the longest name, rounded up to 5), columns of 25,
   // each cell followed by a space; where that does not fit, each column as wide as its content.

@@ -86,7 +86,11 @@ export function layoutGraph(
   // is then a whole pixel, like its left edge.
   const own = (i: number): number => 2 * Math.ceil((widths[i] ?? NODE_W) / 2);
   const chainW = new Map<number, number>();
-  for (const [h, m] of members) chainW.set(h, Math.max(...m.map(own)));
+  for (const [h, m] of members)
+    chainW.set(
+      h,
+      m.reduce((a, i) => Math.max(a, own(i)), 0),
+    );
   const w = (i: number): number => chainW.get(head[i]!)!;
 
   const g = new dagre.graphlib.Graph({ multigraph: true });

@@ -153,6 +153,7 @@ export function importOnnx(path: string, options: ImportOptions = {}): { graph: 
   }).convert();
   const graph = imported.graph;
   graph.description = `ONNX model imported from ${options.origin ?? path}`;
+  graph.writtenBy = model.producerName;
   graph.notes = [
     ...notes(model, imported),
     ...(missing.length ? [`external data not beside the model: ${missing.join(', ')} (counting needs only dims)`] : []),

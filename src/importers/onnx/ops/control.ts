@@ -81,7 +81,7 @@ const not: Handler = function (n) {
 /** Where with computed operands: a select node; constants go into its config, the tensors in ONNX order. */
 function select(c: Converter, n: NodeProto, operands: Value[]): void {
   const tensors = operands.filter((v): v is Tensor => v.t === 'tensor');
-  const rank = Math.max(...tensors.map((t) => t.onnx.length));
+  const rank = tensors.reduce((r, t) => Math.max(r, t.onnx.length), 0);
   const lifted = tensors.some((t) => t.lifted);
   const ordered = tensors.map((t) => c.layout(n, t, identity(t.perm.length), 'onnx_order'));
   const batch = ordered[0]!;

@@ -34,8 +34,12 @@ function cacheRoot() {
   return join(process.env.XDG_CACHE_HOME || join(home, '.cache'), 'netcensus');
 }
 
+/** Packages kept in another's project: TensorFlow.js' WebGPU backend beside Dawn. */
+const HOST = { '@tensorflow/tfjs-backend-webgpu': 'webgpu' };
+
 /** The npm project that holds one native package, keyed by version and platform. */
 function projectDir(name) {
+  name = HOST[name] ?? name;
   const version = nativeVersions()[name];
   return join(cacheRoot(), 'native', `${name.replace('/', '+')}@${version}-${process.platform}-${process.arch}`);
 }

@@ -14,10 +14,23 @@
  * concurrent setup never leaves a half-built one. As a postinstall it never fails the install: netcensus
  * then counts on WASM or pure-JS cpu and verifies ONNX files without ONNX Runtime. `--strict` (what
  * `npx netcensus setup` runs) exits 1 when either is unavailable. NETCENSUS_SKIP_NATIVE=1 skips it all.
+ * `--webgpu` adds Dawn's WebGPU for Node and TensorFlow.js' WebGPU backend; `--software-adapter` Mesa's
+ * lavapipe, a Vulkan driver on the CPU, for machines without a GPU.
  * Progress goes to stderr. Idempotent: a working setup returns at once.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +41,8 @@ const LIBTF = '2.9.1'; // the libtensorflow version tfjs-node 4.x links against 
 const log = (s) => process.stderr.write(`netcensus setup: ${s}\n`);
 const TFJS_NODE = '@tensorflow/tfjs-node';
 const ORT = 'onnxruntime-node';
+const WEBGPU = 'webgpu';
+const TFJS_WEBGPU = '@tensorflow/tfjs-backend-webgpu';
 
 /** Whether `name` loads in a fresh Node through the loader netcensus uses, and if not, the first error line. */
 function loads(name, env = process.env) {
@@ -69,16 +84,21 @@ function run(cmd, args, opts = {}) {
   return r.stdout;
 }
 
-/** A fresh npm project holding `name` at netcensus' version, its install scripts not run. */
-function installProject(name, tmp) {
+/** A fresh npm project holding `name` (and `also`) at netcensus' versions, their install scripts not run. */
+function installProject(name, tmp, also = []) {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  const version = loader.nativeVersions()[name];
+  const versions = loader.nativeVersions();
+  const dependencies = Object.fromEntries([name, ...also].map((n) => [n, versions[n]]));
   writeFileSync(
     join(tmp, 'package.json'),
-    JSON.stringify({ name: 'netcensus-native', private: true, dependencies: { [name]: version } }, null, 2),
+    JSON.stringify({ name: 'netcensus-native', private: true, dependencies }, null, 2),
   );
-  log(`installing ${name}@${version} into ${dirname(tmp)}`);
+  log(
+    `installing ${Object.entries(dependencies)
+      .map(([n, v]) => `${n}@${v}`)
+      .join(', ')} into ${dirname(tmp)}`,
+  );
   run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock', '--omit=dev'], {
     cwd: tmp,
     timeout: 20 * 60_000,
@@ -177,9 +197,7 @@ function slim(pkg) {
 
 function setupTfjsNode(tmp) {
   const pkg = installProject(TFJS_NODE, tmp);
-  // TensorFlow.js itself comes from netcensus (native-loader.cjs); a second copy would be a second engine.
-  const scope = join(tmp, 'node_modules', '@tensorflow');
-  for (const p of readdirSync(scope)) if (p !== 'tfjs-node') rmSync(join(scope, p), { recursive: true });
+  dropTfjs(tmp, ['tfjs-node']);
   let built = false;
   try {
     log('trying tfjs-node’s own download of libtensorflow and its addon');
@@ -196,6 +214,127 @@ function setupTfjsNode(tmp) {
   slim(pkg);
   commit(TFJS_NODE, tmp);
   return built ? 'built from the tensorflow-cpu wheel' : 'downloaded by tfjs-node';
+}
+
+/** TensorFlow.js itself comes from netcensus (native-loader.cjs): a second copy would be a second engine. */
+function dropTfjs(tmp, keep) {
+  const scope = join(tmp, 'node_modules', '@tensorflow');
+  for (const p of readdirSync(scope)) if (!keep.includes(p)) rmSync(join(scope, p), { recursive: true });
+}
+
+/** Dawn's WebGPU for Node (its prebuilt dawn.node; no download) and TensorFlow.js' WebGPU backend, one project. */
+function setupWebgpu(tmp) {
+  const pkg = installProject(WEBGPU, tmp, [TFJS_WEBGPU]);
+  dropTfjs(tmp, ['tfjs-backend-webgpu']);
+  // The package carries every platform's dawn.node (about 110 MB besides this one's).
+  const dist = join(pkg, 'dist');
+  const own = `${process.platform}-${process.platform === 'darwin' ? 'universal' : process.arch}`;
+  if (!existsSync(join(dist, own, 'dawn.node'))) throw new Error(`webgpu has no dawn.node for ${own}`);
+  for (const d of readdirSync(dist)) if (d !== own) rmSync(join(dist, d), { recursive: true });
+  commit(WEBGPU, tmp);
+}
+
+/** Core libraries the adapter must take from the system, never from a download (one C runtime per process). */
+const SYSTEM_LIBS = new Set(['libc6', 'libgcc-s1', 'libstdc++6', 'gcc-12-base', 'libdrm-common', 'libx11-data']);
+
+/**
+ * A software Vulkan adapter for machines without a GPU: Mesa's lavapipe from Debian's backports (Dawn refuses
+ * bookworm's own 22.3 for lacking shaderUniform*ArrayDynamicIndexing), downloaded with apt-get and unpacked
+ * into the cache, never installed. Every library gets RUNPATH $ORIGIN (patchelf, downloaded the same way), so
+ * the adapter loads from its folder without LD_LIBRARY_PATH; the Vulkan loader goes beside dawn.node, where
+ * Dawn looks first. netcensus selects it (VK_ICD_FILENAMES) only where the system has no Vulkan driver.
+ */
+function setupSoftwareAdapter() {
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    throw new Error(
+      `the software adapter is for linux x64 (Debian's lavapipe), this is ${process.platform} ${process.arch}`,
+    );
+  const dawnDir = join(loader.packageDir(WEBGPU) ?? '', 'dist', 'linux-x64');
+  if (!existsSync(join(dawnDir, 'dawn.node'))) throw new Error('webgpu is not set up (setup --webgpu first)');
+  const release = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
+  const codename = /^VERSION_CODENAME=(\w+)/m.exec(release)?.[1];
+  if (!/^ID=debian$/m.test(release) || !codename)
+    throw new Error("the software adapter comes from Debian's apt mirror; this system is not Debian");
+  const dest = join(loader.cacheRoot(), 'webgpu-adapter', `lavapipe-${codename}`);
+  const icd = join(dest, 'lvp_icd.json');
+  if (existsSync(icd) && existsSync(join(dawnDir, 'libvulkan.so.1'))) return `already in ${dest}`;
+  const tmp = `${dest}.tmp-${process.pid}`;
+  try {
+    unpackAdapter(tmp, dest, codename);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  copyFileSync(join(dest, 'lib', 'libvulkan.so.1'), join(dawnDir, 'libvulkan.so.1'));
+  return `in ${dest}`;
+}
+
+/** Downloads lavapipe and what it links against into `tmp`, then moves the adapter to `dest`. */
+function unpackAdapter(tmp, dest, codename) {
+  rmSync(tmp, { recursive: true, force: true });
+  const apt = join(tmp, 'apt');
+  for (const d of ['lists/partial', 'cache/archives/partial', 'debs', 'root'])
+    mkdirSync(join(apt, d), { recursive: true });
+  const keyring = '/usr/share/keyrings/debian-archive-keyring.gpg';
+  writeFileSync(
+    join(apt, 'sources.list'),
+    [codename, `${codename}-backports`]
+      .map((suite) => `deb [signed-by=${keyring}] http://deb.debian.org/debian ${suite} main\n`)
+      .join(''),
+  );
+  const opts = [
+    `Dir::Etc::SourceList=${join(apt, 'sources.list')}`,
+    'Dir::Etc::SourceParts=/dev/null',
+    `Dir::State::Lists=${join(apt, 'lists')}`,
+    `Dir::Cache=${join(apt, 'cache')}`,
+    'Debug::NoLocking=1',
+    'APT::Sandbox::User=root',
+  ].flatMap((o) => ['-o', o]);
+  log(`fetching the package lists of ${codename} and ${codename}-backports`);
+  run('apt-get', [...opts, 'update'], { timeout: 10 * 60_000 });
+  const wanted = [`mesa-vulkan-drivers/${codename}-backports`, 'libvulkan1', 'patchelf'];
+  const closure = run('apt-cache', [
+    ...opts,
+    'depends',
+    '--recurse',
+    ...['recommends', 'suggests', 'conflicts', 'breaks', 'replaces', 'enhances'].map((k) => `--no-${k}`),
+    ...wanted,
+  ])
+    .split('\n')
+    .filter((l) => /^[a-z0-9]/.test(l) && !l.includes('<'))
+    .filter((p) => !SYSTEM_LIBS.has(p));
+  log(`downloading lavapipe and ${closure.length - 1} packages it needs (about 50 MB)`);
+  for (const p of new Set(closure)) {
+    // The backports build where there is one (Mesa 25 needs libdrm 2.4.121), else the release's.
+    try {
+      run('apt-get', [...opts, 'download', `${p}/${codename}-backports`], { cwd: join(apt, 'debs') });
+    } catch {
+      run('apt-get', [...opts, 'download', p], { cwd: join(apt, 'debs') });
+    }
+  }
+  for (const deb of readdirSync(join(apt, 'debs'))) run('dpkg', ['-x', join(apt, 'debs', deb), join(apt, 'root')]);
+  const from = join(apt, 'root', 'usr', 'lib', 'x86_64-linux-gnu');
+  const lib = join(tmp, 'lib');
+  mkdirSync(lib, { recursive: true });
+  // The shared libraries only, not Mesa's other drivers (radeon, intel): lavapipe is the one wanted.
+  for (const f of readdirSync(from))
+    if (/\.so(\.\d+)*$/.test(f) && !/^libvulkan_(?!lvp)|^libVkLayer/.test(f)) renameSync(join(from, f), join(lib, f));
+  const patchelf = join(apt, 'root', 'usr', 'bin', 'patchelf');
+  for (const f of readdirSync(lib))
+    if (!lstatSync(join(lib, f)).isSymbolicLink()) run(patchelf, ['--set-rpath', '$ORIGIN', join(lib, f)]);
+  rmSync(apt, { recursive: true, force: true });
+  writeFileSync(
+    join(tmp, 'lvp_icd.json'),
+    JSON.stringify(
+      {
+        file_format_version: '1.0.0',
+        ICD: { library_path: join(dest, 'lib', 'libvulkan_lvp.so'), api_version: '1.3.0' },
+      },
+      null,
+      2,
+    ),
+  );
+  rmSync(dest, { recursive: true, force: true });
+  renameSync(tmp, dest);
 }
 
 const firstLine = (e) => String(e?.message ?? e).split('\n')[0];
@@ -222,7 +361,8 @@ function setup(name, what, fn) {
 function main() {
   const strict = process.argv.includes('--strict');
   if (process.argv.includes('--where')) {
-    for (const name of [TFJS_NODE, ORT]) process.stdout.write(`${name}: ${loader.packageDir(name) ?? 'not set up'}\n`);
+    for (const name of [TFJS_NODE, ORT, WEBGPU])
+      process.stdout.write(`${name}: ${loader.packageDir(name) ?? 'not set up'}\n`);
     return;
   }
   if (process.env.NETCENSUS_SKIP_NATIVE === '1') {
@@ -233,7 +373,18 @@ function main() {
   const tf = setup(TFJS_NODE, 'native TensorFlow', setupTfjsNode);
   if (!tf) log('netcensus will use wasm, then pure-JS cpu; `npx netcensus setup` tries again');
   if (!ort) log('ONNX files will be verified without the ONNX Runtime witness; `npx netcensus setup` tries again');
-  if (strict && !(ort && tf)) process.exitCode = 1;
+  let gpu = true;
+  // WebGPU only where asked: Dawn is 21 MB, and a software adapter 200 MB more.
+  if (process.argv.includes('--webgpu')) gpu = setup(WEBGPU, 'WebGPU (Dawn for Node)', setupWebgpu);
+  if (gpu && process.argv.includes('--software-adapter')) {
+    try {
+      log(`software Vulkan adapter (lavapipe) ready ${setupSoftwareAdapter()}`);
+    } catch (e) {
+      gpu = false;
+      log(`software Vulkan adapter unavailable: ${firstLine(e)}`);
+    }
+  }
+  if (strict && !(ort && tf && gpu)) process.exitCode = 1;
 }
 
 main();

@@ -9,8 +9,9 @@ import * as os from 'node:os';
 import { dirname, join } from 'node:path';
 import { EXIT, NetcensusError } from './errors.js';
 import { native } from './native.js';
+import { adapterLine, hardwareDriverPresent, setWebgpu, type AdapterInfo } from './webgpu.js';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export type BackendChoice = 'auto' | BackendName;
 
 export interface BackendInfo {
@@ -18,6 +19,8 @@ export interface BackendInfo {
   device: string;
   native: boolean;
   note?: string;
+  /** The GPU adapter, on webgpu: vendor, architecture, limits, and whether it is a software one. */
+  adapter?: AdapterInfo;
 }
 
 export class BackendUnavailableError extends NetcensusError {
@@ -181,6 +184,7 @@ export async function useBackend(choice: BackendChoice): Promise<BackendInfo> {
 export async function ensureBackend(): Promise<BackendInfo> {
   const name = (tf.engine() as unknown as { backendName: string | null }).backendName;
   if (active && active.backend === name) return active;
+  if (name === 'webgpu') return useBackend('webgpu');
   if (name === 'tensorflow' || name === 'wasm' || name === 'cpu')
     return (active = {
       backend: name,
@@ -190,7 +194,28 @@ export async function ensureBackend(): Promise<BackendInfo> {
   return useBackend('auto');
 }
 
+async function webgpu(): Promise<BackendInfo> {
+  const adapter = await setWebgpu();
+  return { backend: 'webgpu', device: adapterLine(adapter), native: true, adapter };
+}
+
 async function activate(choice: BackendChoice): Promise<BackendInfo> {
+  if (choice === 'webgpu') {
+    try {
+      return await webgpu();
+    } catch (e) {
+      throw new BackendUnavailableError(`backend webgpu is unavailable: ${firstLine(e)}`);
+    }
+  }
+  // A GPU only where one is there: WebGPU set up and a Vulkan driver for hardware (a software adapter is asked for by name).
+  if (choice === 'auto' && native().packageDir('webgpu') !== undefined && hardwareDriverPresent()) {
+    try {
+      const gpu = await webgpu();
+      if (!gpu.adapter!.software) return gpu;
+    } catch {
+      // no usable adapter: the CPU backends below
+    }
+  }
   if (choice === 'tensorflow' || choice === 'auto') {
     try {
       const { device } = await setTensorflow();
@@ -225,7 +250,31 @@ async function activate(choice: BackendChoice): Promise<BackendInfo> {
   }
 }
 
-/** Backends that can be activated here, best first. Leaves the active backend as it found it. */
+/**
+ * Runs `fn` on the best CPU backend (native TensorFlow, else pure-JS cpu: wasm computes like cpu), then
+ * returns to the backend that was active: the reference a GPU's output is compared with.
+ */
+export async function onReferenceBackend<T>(fn: (backend: BackendName, device: string) => Promise<T>): Promise<T> {
+  const before = tf.getBackend();
+  let name: BackendName = 'tensorflow';
+  let device: string;
+  try {
+    device = (await setTensorflow()).device;
+  } catch {
+    name = 'cpu';
+    device = await setCpu();
+  }
+  try {
+    return await fn(name, device);
+  } finally {
+    await tf.setBackend(before);
+  }
+}
+
+/**
+ * CPU backends that can be activated here, best first. Leaves the active backend as it found it. WebGPU is
+ * not among them: it is asked for by name (`--backend webgpu`), tested by its own suite.
+ */
 export async function availableBackends(): Promise<BackendName[]> {
   const before = tf.getBackend();
   const out: BackendName[] = [];

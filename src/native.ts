@@ -6,7 +6,12 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { packageRoot } from './paths.js';
 
-export type NativePackage = '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu' | 'onnxruntime-node';
+export type NativePackage =
+  | '@tensorflow/tfjs-node'
+  | '@tensorflow/tfjs-node-gpu'
+  | 'onnxruntime-node'
+  | 'webgpu'
+  | '@tensorflow/tfjs-backend-webgpu';
 
 interface NativeLoader {
   /** Loads the package: the user's own copy where netcensus resolves one, else the cache's; throws one line. */

@@ -10,6 +10,8 @@ import { NetcensusError } from './errors.js';
 import type { Graph, StoredWeights, Witness } from './graph.js';
 import { registerCustomLayers } from './tfjs/custom.js';
 import { ensureBackend } from './backend.js';
+import { predictOnGpu, referenceWitness, refuseDeviceErrors, refuseOverLimit } from './verify-gpu.js';
+import { activeAdapter } from './webgpu.js';
 import { buildTfjs, disposeBuilt } from './tfjs/builder.js';
 import type { ConstantPool, WeightInit } from './tfjs/constants.js';
 import { assertFitsInMemory } from './resources.js';
@@ -52,6 +54,8 @@ export interface Witnesses {
   storedWeights?: Witness & { tensors: number; layers: number; mismatches: string[] };
   /** ONNX: ONNX Runtime executing the file itself, every node's output shape against the census'. */
   onnxruntime?: Witness;
+  /** On a GPU: every layer's output, with random weights, against the same network's on a CPU backend. */
+  reference?: Witness;
   /** ONNX: the rebuild with the file's own weights, its output against ONNX Runtime's, within a stated tolerance. */
   fileWeights?: Witness;
   [other: string]: Witness | undefined;
@@ -83,8 +87,14 @@ async function runVerification(c: Census, censusMs: number, options: VerifyOptio
     );
   }
 
+  // On a GPU the output is compared with a CPU's, so the weights must be other than zeros.
+  const gpu = tf.getBackend() === 'webgpu' ? activeAdapter() : undefined;
+  if (gpu) refuseOverLimit(c, gpu);
   const t1 = performance.now();
-  const built = buildTfjs(graph, c.infos, { init: options.init ?? 'zeros', constants: options.constants });
+  const built = buildTfjs(graph, c.infos, {
+    init: gpu ? 'random' : (options.init ?? 'zeros'),
+    constants: gpu ? undefined : options.constants,
+  });
   const buildMs = performance.now() - t1;
 
   let executed: TF.Tensor[] = [];
@@ -93,11 +103,13 @@ async function runVerification(c: Census, censusMs: number, options: VerifyOptio
   const xs = c.inputs.map((shape) => tf.randomUniform(shape));
   try {
     const t2 = performance.now();
-    const out = built.model.predict(xs.length === 1 ? xs[0]! : xs);
+    const out = gpu ? predictOnGpu(built, xs, graph.name) : built.model.predict(xs.length === 1 ? xs[0]! : xs);
     executed = Array.isArray(out) ? out : [out];
     // The timed region ends when the result is back in JS memory, not when the op is queued.
     await executed.at(-1)!.data();
     forwardMs = performance.now() - t2;
+    if (gpu) await refuseDeviceErrors(graph.name);
+    const reference = gpu ? await referenceWitness(c, built, xs, executed) : undefined;
 
     const byName = new Map(c.layers.map((l) => [l.name, l]));
     const infoByName = new Map(c.infos.map((i) => [i.node.name, i]));
@@ -156,7 +168,7 @@ async function runVerification(c: Census, censusMs: number, options: VerifyOptio
       layers,
       mismatches,
       timings: { censusMs, buildMs, forwardMs },
-      witnesses: {},
+      witnesses: reference ? { reference } : {},
       leakedTensors: 0,
     };
   } finally {
@@ -248,7 +260,7 @@ export async function verifyCensus(c: Census, options: VerifyOptions = {}, censu
   const before = tf.memory().numTensors;
   const pooled = options.constants?.size ?? 0;
   const result = await runVerification(c, censusMs, options);
-  result.witnesses = await witnesses(c);
+  Object.assign(result.witnesses, await witnesses(c));
   for (const w of Object.values(result.witnesses).filter((x) => x !== undefined)) {
     if (w.ok === false) {
       result.ok = false;

@@ -57,7 +57,7 @@ export const SKIP_UNKNOWN = [
 
 export const backendOption = (): Option =>
   new Option('--backend <name>', 'TensorFlow.js backend')
-    .choices(['auto', 'tensorflow', 'wasm', 'cpu'])
+    .choices(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'])
     .default('auto');
 
 export const paramsOption = (): Option =>

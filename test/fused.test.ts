@@ -40,8 +40,8 @@ function built(g: Graph, opts: { batch: number; input?: number[] }): { b: BuiltM
     if (layer.getClassName() !== 'BatchNormalization') continue;
     const values = layer.weights.map((w) =>
       /(moving_variance|gamma)$/.test(w.originalName)
-        ? tf.randomUniform(w.shape, 0.5, 1.5)
-        : tf.randomUniform(w.shape, -0.2, 0.2),
+        ? tf.randomUniform(w.shape as number[], 0.5, 1.5)
+        : tf.randomUniform(w.shape as number[], -0.2, 0.2),
     );
     layer.setWeights(values);
     tf.dispose(values);

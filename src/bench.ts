@@ -17,6 +17,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ZOO } from '../models/index.js';
 import { pinNativeThreads, useBackend, type BackendName, type NativeThreads } from './backend.js';
+import { activeAdapter } from './webgpu.js';
 import { census, type Census } from './census.js';
 import { conventionOf, diffGraphs, CAUSES, type Cause } from './diff.js';
 import type { Graph } from './graph.js';
@@ -94,6 +95,8 @@ export interface BenchRow extends Timings {
   model: string;
   backend: BackendName;
   device: string;
+  /** On webgpu, a software adapter (the CPU standing in for a GPU): its figures are no GPU's. */
+  softwareAdapter?: true;
   batch: number;
   input: number[];
   status: 'ok' | 'skipped';
@@ -673,6 +676,7 @@ function newState(c: Census, backend: BackendName, device: string, peak: PeakInf
     model: c.model,
     backend,
     device,
+    ...(backend === 'webgpu' && activeAdapter()?.software ? { softwareAdapter: true as const } : {}),
     batch: c.batch,
     input: c.input,
     status: 'ok',
@@ -853,7 +857,9 @@ function finishRow(s: ConfigState, fma: FmaPeak, peak: PeakInfo): BenchRow {
   const all = runs.flat();
   const sp = spread(all.map((t) => t.ms));
   const gflops = (row.flopsPerImage * row.batch) / (sp.medianMs / 1000) / 1e9;
-  const shareOfFmaPeak = fma.measuredGflops ? gflops / fma.measuredGflops : null;
+  // A GPU is measured against its own matmul peak; the CPU's FMA peak says nothing about it.
+  const onGpu = row.backend === 'webgpu' && !row.softwareAdapter;
+  const shareOfFmaPeak = fma.measuredGflops && !onGpu ? gflops / fma.measuredGflops : null;
   const shareOfMatmulPeak = gflops / peak.gflops;
   const direct = (row.algorithms ?? []).filter((u) => u.primitive === 'convolution');
   const allDirect = direct.length > 0 && direct.every((u) => /direct/.test(u.algorithm));

@@ -30,7 +30,7 @@ export function addBench(program: Command, { print, printJson }: Io): void {
     .argument('<models...>', 'zoo model names or model files (.keras, .h5, .onnx, model.json)')
     .addOption(
       new Option('--backend <name>', 'backend(s) to measure')
-        .choices(['all', 'tensorflow', 'wasm', 'cpu'])
+        .choices(['all', 'tensorflow', 'webgpu', 'wasm', 'cpu'])
         .default('tensorflow'),
     )
     .option('--batch <list>', 'comma-separated batch sizes', parseList, [1])

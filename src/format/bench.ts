@@ -94,7 +94,7 @@ export function formatBench(r: BenchResult): string {
         x.status === 'ok'
           ? [
               x.model,
-              x.backend,
+              x.softwareAdapter ? `${x.backend} (software adapter)` : x.backend,
               String(x.batch),
               ...latencies(x),
               ms(x.q3Ms - x.q1Ms),

@@ -16,8 +16,18 @@ export function addSetup(program: Command, { print }: Io): void {
       "set up native TensorFlow and ONNX Runtime in the user's cache (what the install does; builds from the tensorflow-cpu wheel where the download is out of reach)",
     )
     .option('--where', 'print where each native package is loaded from, and set up nothing')
-    .action(async (opts: { where?: boolean }) => {
-      const args = [join(packageRoot(), 'scripts', 'setup-native.mjs'), opts.where ? '--where' : '--strict'];
+    .option('--webgpu', "also TensorFlow.js' WebGPU backend and Dawn's WebGPU for Node (--backend webgpu)")
+    .option(
+      '--software-adapter',
+      "with --webgpu: Mesa's lavapipe, a Vulkan driver on the CPU, for a machine without a GPU (Debian's apt mirror)",
+    )
+    .action(async (opts: { where?: boolean; webgpu?: boolean; softwareAdapter?: boolean }) => {
+      const args = [
+        join(packageRoot(), 'scripts', 'setup-native.mjs'),
+        opts.where ? '--where' : '--strict',
+        ...(opts.webgpu ? ['--webgpu'] : []),
+        ...(opts.softwareAdapter ? ['--software-adapter'] : []),
+      ];
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -25,7 +35,7 @@ export function addSetup(program: Command, { print }: Io): void {
       if (out) print(out);
       if (code !== 0)
         throw new NetcensusError(
-          'setup: native TensorFlow or ONNX Runtime is unavailable (the line above says why)',
+          'setup: a native package or the adapter asked for is unavailable (the line above says why)',
           EXIT.backendUnavailable,
         );
     });

@@ -257,14 +257,17 @@ function setupSoftwareAdapter() {
     throw new Error("the software adapter comes from Debian's apt mirror; this system is not Debian");
   const dest = join(loader.cacheRoot(), 'webgpu-adapter', `lavapipe-${codename}`);
   const icd = join(dest, 'lvp_icd.json');
-  if (existsSync(icd) && existsSync(join(dawnDir, 'libvulkan.so.1'))) return `already in ${dest}`;
   const tmp = `${dest}.tmp-${process.pid}`;
-  try {
-    unpackAdapter(tmp, dest, codename);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  copyFileSync(join(dest, 'lib', 'libvulkan.so.1'), join(dawnDir, 'libvulkan.so.1'));
+  if (!existsSync(icd))
+    try {
+      unpackAdapter(tmp, dest, codename);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  // Dawn looks for the Vulkan loader beside itself first: dawn.node's, and ONNX Runtime's (its WebGPU provider).
+  const ortDir = loader.packageDir(ORT);
+  for (const dir of [dawnDir, ...(ortDir ? [join(ortDir, 'bin', 'napi-v6', 'linux', 'x64')] : [])])
+    if (existsSync(dir)) copyFileSync(join(dest, 'lib', 'libvulkan.so.1'), join(dir, 'libvulkan.so.1'));
   return `in ${dest}`;
 }
 

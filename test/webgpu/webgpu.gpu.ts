@@ -109,6 +109,17 @@ gpu('zoo models on the GPU', () => {
   });
 });
 
+gpu('an ONNX file on the GPU', () => {
+  it("ONNX Runtime's WebGPU provider is a second GPU witness, beside its CPU run", async () => {
+    await useBackend('webgpu');
+    const r = await verifyGraph((await loadModelFile(join(patterns, 'lstm_state_dynamo.onnx'))).graph);
+    expectVerified(r, 'lstm_state_dynamo');
+    const w = r.witnesses.onnxruntimeWebgpu;
+    if (w?.ok === null) process.stderr.write(`webgpu: ${w.note}\n`);
+    else expect(w?.ok, w?.note).toBe(true);
+  });
+});
+
 gpu('a tensor larger than the adapter can bind', () => {
   it('is refused before it runs, in one line, naming the layer', async () => {
     await useBackend('webgpu');

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { native } from '../../native.js';
+import { GPU_RTOL } from '../../verify-gpu.js';
 import type { Census } from '../../census.js';
 import { prod } from '../../exact.js';
 import type { Witness } from '../../graph.js';
@@ -77,7 +78,7 @@ const LOGICAL_OPS = new Set([
 ]);
 
 /** Runs the file in ONNX Runtime with every tensor the conversion knows exposed as an output. */
-async function runOrt(path: string, file: OnnxFile): Promise<OrtRun> {
+async function runOrt(path: string, file: OnnxFile, provider: 'cpu' | 'webgpu' = 'cpu'): Promise<OrtRun> {
   const ort = await loadOrt();
   // ONNX Runtime opens the external data itself: the same containment and size checks come first.
   checkExternal(file.model.graph!.initializer, path);
@@ -92,6 +93,7 @@ async function runOrt(path: string, file: OnnxFile): Promise<OrtRun> {
   const logical = new Set(g.node.filter((n) => LOGICAL_OPS.has(n.opType)).flatMap((n) => n.output));
   const elemType = (name: string): number => Number(declaredType.get(name) ?? 0) || (logical.has(name) ? 9 : 1);
   const session = await ort.InferenceSession.create(withOutputs(file.bytes, exposed, elemType), {
+    executionProviders: [provider],
     graphOptimizationLevel: 'disabled',
     intraOpNumThreads: 1,
     extra: { session: { model_external_initializers_file_folder_path: resolve(dirname(path)) } },
@@ -398,5 +400,61 @@ export async function onnxWitnesses(c: Census, path: string, file: OnnxFile): Pr
     const note = `ONNX Runtime could not run the file: ${why}`;
     return { onnxruntime: { name: 'ONNX Runtime (onnxruntime-node, CPU)', ok: null, note } };
   }
-  return { onnxruntime: ortShapes(c, file, run), fileWeights: await fileWeights(c, path, file, run) };
+  return {
+    onnxruntime: ortShapes(c, file, run),
+    fileWeights: await fileWeights(c, path, file, run),
+    // On a GPU, ONNX Runtime's own WebGPU execution provider is a second GPU witness.
+    ...(tf.getBackend() === 'webgpu' ? { onnxruntimeWebgpu: await ortWebgpu(path, file, run) } : {}),
+  };
+}
+
+/** Tensors computed from a random draw (RandomNormalLike and kin): no two runs agree on them. */
+function drawnTensors(file: OnnxFile): Set<string> {
+  const out = new Set<string>();
+  for (const n of file.model.graph!.node)
+    if (/^Random/.test(n.opType) || n.input.some((i) => out.has(i))) for (const o of n.output) out.add(o);
+  return out;
+}
+
+/**
+ * ONNX Runtime's WebGPU execution provider runs the file on the same input: every float tensor both runs
+ * expose against the CPU run's, within GPU_RTOL of its largest value. ONNX Runtime gives an op its WebGPU
+ * kernels where it has them and its CPU ones elsewhere, so this witnesses the GPU kernels ONNX Runtime has.
+ */
+async function ortWebgpu(path: string, file: OnnxFile, cpu: OrtRun): Promise<Witness> {
+  const name = `ONNX Runtime ${ortVersion} (onnxruntime-node, WebGPU execution provider) executing the file`;
+  let gpu: OrtRun;
+  try {
+    gpu = await runOrt(path, file, 'webgpu');
+  } catch (e) {
+    return {
+      name,
+      ok: null,
+      note: `ONNX Runtime's WebGPU provider could not run the file: ${(e as Error).message.split('\n')[0]}`,
+    };
+  }
+  const drawn = drawnTensors(file);
+  let first: { tensor: string; relative: number } | undefined;
+  let compared = 0;
+  for (const [tensor, ref] of cpu.outputs) {
+    const got = gpu.outputs.get(tensor);
+    if (!got || got.length !== ref.length || drawn.has(tensor)) continue;
+    let diff = 0;
+    let scale = 0;
+    for (let j = 0; j < ref.length; j++) {
+      diff = Math.max(diff, Math.abs(got[j]! - ref[j]!));
+      scale = Math.max(scale, Math.abs(ref[j]!));
+    }
+    compared++;
+    const relative = diff / Math.max(scale, FLOOR);
+    if (!first && !(relative <= GPU_RTOL)) first = { tensor, relative };
+  }
+  if (!compared) return { name, ok: null, note: 'no float tensor of both runs to compare' };
+  return first
+    ? {
+        name,
+        ok: false,
+        note: `tensor "${first.tensor}" differs from the CPU run: ${first.relative.toExponential(2)} relative, above ${GPU_RTOL}`,
+      }
+    : { name, ok: true, note: `${compared} tensors equal the CPU run's within ${GPU_RTOL} of their largest value` };
 }

@@ -4,7 +4,9 @@
  * models verify with the GPU's output compared with a CPU backend's; a tensor larger than the adapter can bind
  * is refused before it runs. Where no adapter could be had, the suite says so in one line and does not run.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend, type BackendInfo } from '../../src/backend.js';
@@ -106,6 +108,31 @@ gpu('zoo models on the GPU', () => {
     expect(code, err).toBe(EXIT.ok);
     expect(err).toContain('WebGPU (Dawn, Vulkan)');
     expect(out).toMatch(/random weights on (tensorflow|cpu).*agrees/);
+  });
+});
+
+gpu('the pack for a GPU machine without registries', () => {
+  it('fits 60 MiB and verifies on its own: its Node, its dependencies, no cache but its own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netcensus-gpu-pack-'));
+    try {
+      const archive = join(dir, 'netcensus-gpu.tar.gz');
+      const pack = spawnSync(process.execPath, ['scripts/pack-gpu.mjs', '--out', archive], { encoding: 'utf8' });
+      expect(pack.status, pack.stderr).toBe(0);
+      expect(statSync(archive).size).toBeLessThanOrEqual(60 * 2 ** 20);
+      expect(spawnSync('tar', ['-xzf', archive, '-C', dir]).status).toBe(0);
+      // A bare environment: no PATH to this Node, no home cache; the adapter is the one this machine has.
+      const env: Record<string, string> = { PATH: '/usr/bin:/bin', HOME: join(dir, 'home') };
+      if (process.env.VK_ICD_FILENAMES) env.VK_ICD_FILENAMES = process.env.VK_ICD_FILENAMES;
+      const run = spawnSync(
+        join(dir, 'netcensus-gpu', 'netcensus'),
+        ['verify', 'resnet18', '--input', '64', '--backend', 'webgpu'],
+        { encoding: 'utf8', env, cwd: dir, timeout: 600_000 },
+      );
+      expect(run.status, run.stderr.slice(-400)).toBe(0);
+      expect(run.stdout).toMatch(/random weights on cpu .*agrees/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

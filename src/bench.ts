@@ -10,7 +10,8 @@
 import type * as TF from '@tensorflow/tfjs';
 import { tf } from './tfjs/tf.js';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -36,14 +37,35 @@ import {
   torchParamsDifference,
   torchPeerEnded,
   torchVersions as torchVersionsText,
+  agreementText,
+  AGREEMENT_RULE,
+  ortVersions,
+  PATH_NOTES,
   twinDifference as twinDifferenceText,
 } from './format/bench-notes.js';
 import { cpuFacts, fmaPeak, type FmaPeak } from './peak.js';
 import { assetPath, cacheDir, packageRoot } from './paths.js';
 import { assertFitsInMemory } from './resources.js';
 import { buildTfjs, disposeBuilt } from './tfjs/builder.js';
+import {
+  FAST_PATH_RTOL,
+  inferenceForm,
+  NoGraphForm,
+  outputDifference,
+  type ExecutionPath,
+  type InferenceForm,
+  type OutputDifference,
+} from './fused.js';
+import { native } from './native.js';
 
 export * from './peak.js';
+export { EXECUTION_PATHS, FAST_PATH_RTOL, type ExecutionPath, type OutputDifference } from './fused.js';
+
+/** An execution path to measure; 'fast' is the graph form where the model has one on native TensorFlow, else fused. */
+export type PathChoice = ExecutionPath | 'fast';
+export const PATH_CHOICES: readonly PathChoice[] = ['eager', 'fused', 'graph', 'fast'];
+/** What bench measures unless told: the fastest form and the model as built, side by side. */
+export const DEFAULT_PATHS: readonly PathChoice[] = ['fast', 'eager'];
 
 export interface BenchOptions {
   backends: BackendName[];
@@ -59,6 +81,8 @@ export interface BenchOptions {
   /** A configuration whose single run is estimated (from the backend's measured matmul rate) above this is skipped. */
   maxRunSeconds: number;
   peers: boolean;
+  /** Execution paths of netcensus' model to time, each a row, interleaved with each other and the peers (default DEFAULT_PATHS). */
+  paths?: readonly PathChoice[];
   /** Ask oneDNN which convolution algorithms native TensorFlow ran (a child process with ONEDNN_VERBOSE=1); default true. */
   algorithms?: boolean;
   progress?: (line: string) => void;
@@ -94,6 +118,15 @@ const noTimings = (): Timings => ({ timesMs: [], medianMs: 0, p10Ms: 0, p90Ms: 0
 export interface BenchRow extends Timings {
   model: string;
   backend: BackendName;
+  /** How the model ran: eager (model.predict, as verify builds it), fused or graph (src/fused.ts). */
+  path: ExecutionPath;
+  /** Set where the path was chosen for 'fast', with why it is not the graph form where it is not. */
+  requested?: 'fast';
+  pathNote?: string;
+  /** A fast form's output against the eager model's on the benchmark's input, checked before timing (worst repeat). */
+  agreement?: OutputDifference;
+  /** What the fast form does differently: BatchNorms folded, activations fused, layers run by their own call, graph nodes. */
+  form?: InferenceForm['facts'];
   device: string;
   /** On webgpu, a software adapter (the CPU standing in for a GPU): its figures are no GPU's. */
   softwareAdapter?: true;
@@ -139,7 +172,7 @@ export interface AlgorithmUse {
 }
 
 export interface PeerRow extends Timings {
-  peer: 'pytorch' | 'bare-tfjs-node';
+  peer: 'pytorch' | 'bare-tfjs-node' | 'onnxruntime';
   model: string;
   batch: number;
   status: 'ok' | 'skipped';
@@ -159,7 +192,10 @@ export interface PeerRow extends Timings {
 export interface Comparison {
   model: string;
   batch: number;
-  peer: PeerRow['peer'];
+  /** netcensus' execution path (the numerator). */
+  path: ExecutionPath;
+  /** The denominator: a peer, or netcensus' own eager path (a fast path against the model as built). */
+  peer: PeerRow['peer'] | 'eager';
   sameNetwork: boolean;
   /** Median over every round of every repeat of (netcensus ms / peer ms) in the same round. */
   ratio: number;
@@ -198,6 +234,9 @@ export interface BenchResult {
     runs: number;
     repeat: number;
     order: string;
+    /** The execution paths asked for, and the agreement every fast form must reach with eager before it is timed. */
+    paths: PathChoice[];
+    tolerance: { relative: number; rule: string };
   };
   fma: FmaPeak;
   /** Printed beside any share of a peak above 100%. */
@@ -420,7 +459,7 @@ export async function interleave(
 
 /** Times predict() until the result is read back, with this process' CPU time over the same span. */
 async function timePredict(
-  model: TF.LayersModel,
+  model: { predict: (x: TF.Tensor | TF.Tensor[]) => TF.Tensor | TF.Tensor[] },
   x: TF.Tensor | TF.Tensor[],
   threads: number,
 ): Promise<Timed & { tfBytes: number }> {
@@ -532,11 +571,18 @@ function roundRatios(mine: readonly number[], theirs: readonly number[]): number
 
 // ---------------------------------------------------------------------------------------------------------
 
+/** One execution path of a configuration: what was asked for and its row. */
+interface PathState {
+  requested: PathChoice;
+  row: BenchRow;
+}
+
 interface ConfigState {
   c: Census;
   backend: BackendName;
   device: string;
-  row: BenchRow;
+  /** One per execution path; 'fast' becomes graph or fused at the first build. */
+  paths: PathState[];
   peers: PeerRow[];
   /** Per repeat, per competitor label, the times and CPU shares. */
   samples: Array<Map<string, Timed[]>>;
@@ -592,6 +638,12 @@ export async function runBench(graphs: Graph[], opts: BenchOptions): Promise<Ben
     opts.progress?.(python ? `PyTorch peer: ${python}` : 'PyTorch peer: torch and torchvision do not import');
   const torch = python ? TorchPeer.start(python, threads) : undefined;
   let torchVersions: string | undefined;
+  const ort = opts.peers && opts.backends.includes('tensorflow') && torch ? loadOrt() : undefined;
+  if (opts.peers && opts.backends.includes('tensorflow') && torch)
+    opts.progress?.(
+      ort ? `ONNX Runtime peer: onnxruntime-node ${ort.version}` : 'ONNX Runtime peer: onnxruntime-node does not load',
+    );
+  const paths = [...new Set(opts.paths?.length ? opts.paths : DEFAULT_PATHS)];
 
   try {
     for (const backend of opts.backends) {
@@ -599,12 +651,12 @@ export async function runBench(graphs: Graph[], opts: BenchOptions): Promise<Ben
       const peak = await matmulPeak(backend);
       peaks.push(peak);
       opts.progress?.(`backend ${backend} (${info.device}): matmul peak ${peak.gflops.toFixed(1)} GFLOP/s`);
-      const mine = censuses.flat().map((c) => newState(c, backend, info.device, peak, opts));
+      const mine = censuses.flat().map((c) => newState(c, backend, info.device, peak, opts, paths));
       states.push(...mine);
       // Which algorithms oneDNN runs does not change between repeats: asked once per model.
       if (backend === 'tensorflow' && opts.algorithms !== false) {
         for (const perBatch of censuses) {
-          const ok = perBatch.filter((c) => mine.find((s) => s.c === c)!.row.status === 'ok');
+          const ok = perBatch.filter((c) => live(mine.find((s) => s.c === c)!));
           if (!ok.length) continue;
           opts.progress?.(`${ok[0]!.model}: asking oneDNN which algorithms it runs (ONEDNN_VERBOSE, a child process)`);
           const probe = await probeAlgorithms(
@@ -615,14 +667,16 @@ export async function runBench(graphs: Graph[], opts: BenchOptions): Promise<Ben
           if (probe.note) opts.progress?.(`  ${probe.note}`);
           for (const c of ok) {
             const uses = probe.byBatch?.get(c.batch);
-            if (uses) mine.find((s) => s.c === c)!.row.algorithms = uses;
+            // The probe runs the model as built: its algorithms are the eager path's.
+            const eager = mine.find((s) => s.c === c)!.paths.find((p) => p.row.path === 'eager');
+            if (uses && eager) eager.row.algorithms = uses;
           }
         }
       }
       for (let rep = 0; rep < repeat; rep++) {
         for (const state of mine) {
-          if (state.row.status !== 'ok') continue;
-          const versions = await runConfig(state, rep, repeat, threads, opts, bare, torch);
+          if (!live(state)) continue;
+          const versions = await runConfig(state, rep, repeat, threads, opts, bare, torch, ort);
           torchVersions ??= versions;
         }
       }
@@ -631,11 +685,14 @@ export async function runBench(graphs: Graph[], opts: BenchOptions): Promise<Ben
     torch?.close();
   }
 
-  const rows = states.map((s) =>
-    finishRow(
-      s,
-      fma,
-      peaks.find((p) => p.backend === s.backend)!,
+  const rows = states.flatMap((s) =>
+    s.paths.map((p) =>
+      finishRow(
+        s,
+        p.row,
+        fma,
+        peaks.find((k) => k.backend === s.backend)!,
+      ),
     ),
   );
   const peers = states.flatMap((s) => finishPeers(s, torchVersions, threads));
@@ -659,6 +716,8 @@ export async function runBench(graphs: Graph[], opts: BenchOptions): Promise<Ben
       runs: opts.runs,
       repeat,
       order: INTERLEAVED_ORDER,
+      paths: [...paths],
+      tolerance: { relative: FAST_PATH_RTOL, rule: AGREEMENT_RULE },
     },
     fma,
     fastAlgorithmNote: FAST_ALGORITHM_NOTE,
@@ -670,37 +729,135 @@ export async function runBench(graphs: Graph[], opts: BenchOptions): Promise<Ben
   return { ...result, targets: opts.targets?.(result) ?? [] };
 }
 
-function newState(c: Census, backend: BackendName, device: string, peak: PeakInfo, opts: BenchOptions): ConfigState {
+/** A configuration with a row still to time. */
+const live = (s: ConfigState): boolean => s.paths.some((p) => p.row.status === 'ok');
+/** The interleaving label of netcensus' model on one path. */
+const pathLabel = (path: ExecutionPath): string => `netcensus-${path}`;
+
+function newState(
+  c: Census,
+  backend: BackendName,
+  device: string,
+  peak: PeakInfo,
+  opts: BenchOptions,
+  paths: readonly PathChoice[],
+): ConfigState {
   const flopsPerImage = 2 * (c.totals.macs / c.batch);
-  const row: BenchRow = {
-    model: c.model,
+  const estimate = (flopsPerImage * c.batch) / (peak.gflops * 1e9);
+  const rowFor = (requested: PathChoice): BenchRow => {
+    const row: BenchRow = {
+      model: c.model,
+      backend,
+      // 'fast' off native TensorFlow is the fused form; on it, the graph form unless the model has none.
+      path: requested === 'fast' ? (backend === 'tensorflow' ? 'graph' : 'fused') : requested,
+      ...(requested === 'fast' ? { requested } : {}),
+      device,
+      ...(backend === 'webgpu' && activeAdapter()?.software ? { softwareAdapter: true as const } : {}),
+      batch: c.batch,
+      input: c.input,
+      status: 'ok',
+      ...noTimings(),
+      imagesPerSec: 0,
+      flopsPerImage,
+      gflops: 0,
+      shareOfMatmulPeak: 0,
+      shareOfFmaPeak: null,
+      cpuShare: 0,
+      memory: { peakRssBytes: 0, tfBytesWeights: 0, tfBytesPeak: 0 },
+      leakedTensors: 0,
+    };
+    if (estimate > opts.maxRunSeconds) {
+      row.status = 'skipped';
+      row.reason = overTimeLimit(estimate, peak.gflops, opts.maxRunSeconds);
+    } else if (row.path === 'graph' && backend !== 'tensorflow') {
+      row.status = 'skipped';
+      row.reason = PATH_NOTES.graphNeedsNative;
+    }
+    return row;
+  };
+  return {
+    c,
     backend,
     device,
-    ...(backend === 'webgpu' && activeAdapter()?.software ? { softwareAdapter: true as const } : {}),
-    batch: c.batch,
-    input: c.input,
-    status: 'ok',
-    ...noTimings(),
-    imagesPerSec: 0,
-    flopsPerImage,
-    gflops: 0,
-    shareOfMatmulPeak: 0,
-    shareOfFmaPeak: null,
-    cpuShare: 0,
-    memory: { peakRssBytes: 0, tfBytesWeights: 0, tfBytesPeak: 0 },
-    leakedTensors: 0,
+    paths: paths.map((requested) => ({ requested, row: rowFor(requested) })),
+    peers: [],
+    samples: [],
+    peerFlops: new Map(),
   };
-  const estimate = (flopsPerImage * c.batch) / (peak.gflops * 1e9);
-  if (estimate > opts.maxRunSeconds) {
-    row.status = 'skipped';
-    row.reason = overTimeLimit(estimate, peak.gflops, opts.maxRunSeconds);
-  }
-  return { c, backend, device, row, peers: [], samples: [], peerFlops: new Map() };
 }
 
 /**
- * One repeat of one configuration: build netcensus' model and the peers', warm each up, then `runs`
- * rounds in which each runs once, the first of a round rotating. Returns the PyTorch peer's versions.
+ * The form one path runs, checked against the eager model on the benchmark's input before it is timed.
+ * 'fast' without a graph form becomes fused (the reason kept); a form whose output disagrees is not timed.
+ * Returns undefined where the row was skipped.
+ */
+async function pathForm(
+  state: ConfigState,
+  p: PathState,
+  model: TF.LayersModel,
+  x: TF.Tensor | TF.Tensor[],
+  progress: BenchOptions['progress'],
+): Promise<InferenceForm | undefined> {
+  const { row } = p;
+  const what = `${row.model} ${row.backend} batch ${row.batch}`;
+  let form: InferenceForm;
+  try {
+    form = inferenceForm(model, row.path);
+  } catch (e) {
+    const why = (e as Error).message.split('\n')[0]!;
+    if (!(e instanceof NoGraphForm) || p.requested !== 'fast') {
+      row.status = 'skipped';
+      row.reason = why;
+      progress?.(`  ${what} ${row.path}: skipped: ${why}`);
+      return undefined;
+    }
+    row.path = 'fused';
+    row.pathNote = PATH_NOTES.noGraphForm(why);
+    progress?.(`  ${what}: ${row.pathNote}`);
+    // Asked for 'fast' and for 'fused' too: one row of it is enough.
+    if (state.paths.some((q) => q !== p && q.row.path === 'fused')) {
+      state.paths.splice(state.paths.indexOf(p), 1);
+      return undefined;
+    }
+    form = inferenceForm(model, 'fused');
+  }
+  if (form.facts) row.form = form.facts;
+  if (form.path === 'eager') return form;
+  const d = await outputDifference(model, form, x);
+  // The worst repeat is what the row reports.
+  if (!row.agreement || !(d.relative <= row.agreement.relative)) row.agreement = d;
+  progress?.(`  ${what} ${form.path}: ${agreementText(d)}`);
+  if (!d.ok) {
+    row.status = 'skipped';
+    row.reason = agreementText(d);
+    form.dispose();
+    return undefined;
+  }
+  return form;
+}
+
+/** ONNX Runtime (onnxruntime-node, CPU), in this process; undefined where it does not load. */
+interface OrtPeer {
+  version: string;
+  mod: typeof import('onnxruntime-common');
+}
+
+function loadOrt(): OrtPeer | undefined {
+  try {
+    const mod = native().requireNative('onnxruntime-node') as typeof import('onnxruntime-common');
+    const dir = native().packageDir('onnxruntime-node');
+    const version = dir
+      ? (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version
+      : 'unknown';
+    return { version, mod };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One repeat of one configuration: build netcensus' model, its forms and the peers', warm each up, then
+ * `runs` rounds in which each runs once, the first of a round rotating. Returns the PyTorch peer's versions.
  */
 async function runConfig(
   state: ConfigState,
@@ -715,8 +872,9 @@ async function runConfig(
       }
     | undefined,
   torch: TorchPeer | undefined,
+  ort: OrtPeer | undefined,
 ): Promise<string | undefined> {
-  const { c, backend, row } = state;
+  const { c, backend } = state;
   const label = `${c.model} ${backend} batch ${c.batch}${repeat > 1 ? ` (repeat ${rep + 1}/${repeat})` : ''}`;
   const before = tf.memory().numTensors;
   const bytes0 = tf.memory().numBytes;
@@ -725,25 +883,31 @@ async function runConfig(
   const xs = c.inputs.map((shape) => tf.randomUniform(shape));
   const x = xs.length === 1 ? xs[0]! : xs;
   const built = buildTfjs(c.graph, c.infos, { init: 'random', outputs: 'final' });
-  row.memory.tfBytesWeights = tf.memory().numBytes - bytes0 - xs.reduce((s, t) => s + t.size * 4, 0);
-  let peakRss = process.memoryUsage().rss;
-  let tfPeak = row.memory.tfBytesWeights;
-  competitors.push({
-    label: 'netcensus',
-    once: async () => {
-      const b = tf.memory().numBytes;
-      const { tfBytes, ...t } = await timePredict(built.model, x, threads);
-      // This model's weights and what its run added on top of everything else alive (the bare model's weights).
-      tfPeak = Math.max(tfPeak, row.memory.tfBytesWeights + tfBytes - b);
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-      return t;
-    },
-    dispose: () => {
-      disposeBuilt(built);
-    },
-  });
+  const weightBytes = tf.memory().numBytes - bytes0 - xs.reduce((s, t) => s + t.size * 4, 0);
   const peerRow = (peer: PeerRow['peer']): PeerRow | undefined => state.peers.find((p) => p.peer === peer);
+  const peaks = new Map<BenchRow, { rss: number; tf: number }>();
   try {
+    for (const p of [...state.paths]) {
+      if (p.row.status !== 'ok') continue;
+      const form = await pathForm(state, p, built.model, x, opts.progress);
+      if (!form) continue;
+      const row = p.row;
+      row.memory.tfBytesWeights = weightBytes;
+      const peak = { rss: process.memoryUsage().rss, tf: weightBytes };
+      peaks.set(row, peak);
+      competitors.push({
+        label: pathLabel(row.path),
+        once: async () => {
+          const b = tf.memory().numBytes;
+          const { tfBytes, ...t } = await timePredict(form, x, threads);
+          // This model's weights and what its run added on top of everything else alive (the bare model's weights).
+          peak.tf = Math.max(peak.tf, weightBytes + tfBytes - b);
+          peak.rss = Math.max(peak.rss, process.memoryUsage().rss);
+          return t;
+        },
+        dispose: () => form.dispose(),
+      });
+    }
     if (backend === 'tensorflow' && opts.peers) {
       // The bare tfjs-layers model, in this process, on the same TensorFlow.
       const input = c.input.slice(1, 3);
@@ -785,16 +949,30 @@ async function runConfig(
       } else if (!peerRow('bare-tfjs-node')) {
         state.peers.push(skippedPeer('bare-tfjs-node', c.model, c.batch, PEER_SKIPPED.noBareDefinition));
       }
-      // PyTorch, in its long-lived process.
+      // PyTorch, in its long-lived process; ONNX Runtime, here, on the file PyTorch exports of the same module.
       const twinName = Object.hasOwn(TORCHVISION_TWIN, c.model) ? TORCHVISION_TWIN[c.model] : undefined;
+      const both = (reason: string): void => {
+        for (const peer of ['pytorch', 'onnxruntime'] as const)
+          if (!peerRow(peer)) state.peers.push(skippedPeer(peer, c.model, c.batch, reason));
+      };
       if (!torch) {
-        if (!peerRow('pytorch')) state.peers.push(skippedPeer('pytorch', c.model, c.batch, PEER_SKIPPED.noTorch));
+        both(PEER_SKIPPED.noTorch);
       } else if (!twinName || c.graph.file) {
-        if (!peerRow('pytorch')) state.peers.push(skippedPeer('pytorch', c.model, c.batch, PEER_SKIPPED.noTwin));
+        both(PEER_SKIPPED.noTwin);
       } else {
         const twin = ZOO[twinName]!();
         const same = twinName === c.model;
         const twinCensus = same ? c : census(twin, { batch: c.batch, params: 'pytorch' });
+        const expected = twinCensus.byConvention.params.pytorch;
+        const sameAs = (params: number) => ({
+          params,
+          sameNetwork: same && params === expected,
+          ...(same
+            ? params === expected
+              ? {}
+              : { difference: torchParamsDifference(params, expected) }
+            : { difference: twinDifference(c.graph, twin) }),
+        });
         try {
           const loaded = await torch.request<{ params: number; torch: string; torchvision: string; threads: number }>({
             cmd: 'load',
@@ -816,23 +994,36 @@ async function runConfig(
             },
           });
           if (!peerRow('pytorch')) {
-            const expected = twinCensus.byConvention.params.pytorch;
             state.peers.push({
               ...skippedPeer('pytorch', c.model, c.batch, '', same),
               status: 'ok',
               reason: undefined,
-              params: loaded.params,
-              sameNetwork: same && loaded.params === expected,
-              ...(same
-                ? loaded.params === expected
-                  ? {}
-                  : { difference: torchParamsDifference(loaded.params, expected) }
-                : { difference: twinDifference(c.graph, twin) }),
+              ...sameAs(loaded.params),
             });
           }
+          if (!ort) {
+            if (!peerRow('onnxruntime'))
+              state.peers.push(skippedPeer('onnxruntime', c.model, c.batch, PEER_SKIPPED.noOrt));
+          } else {
+            const session = await ortSession(torch, ort, threads, c.batch, twinCensus.input.slice(1, 3));
+            state.peerFlops.set('onnxruntime', 2 * twinCensus.totals.macs);
+            competitors.push({
+              label: 'onnxruntime',
+              once: session.once,
+              dispose: session.dispose,
+            });
+            if (!peerRow('onnxruntime')) {
+              state.peers.push({
+                ...skippedPeer('onnxruntime', c.model, c.batch, '', same),
+                status: 'ok',
+                reason: undefined,
+                ...sameAs(loaded.params),
+                versions: ortVersions(ort.version, session.opset, threads, loaded.torch),
+              });
+            }
+          }
         } catch (e) {
-          if (!peerRow('pytorch'))
-            state.peers.push(skippedPeer('pytorch', c.model, c.batch, (e as Error).message.split('\n')[0]!));
+          both((e as Error).message.split('\n')[0]!);
         }
       }
     }
@@ -840,21 +1031,77 @@ async function runConfig(
     state.samples.push(await interleave(competitors, opts.warmup, opts.runs, label, opts.progress));
   } finally {
     for (const k of competitors.reverse()) await k.dispose();
+    disposeBuilt(built);
     tf.dispose(xs);
   }
-  row.memory.peakRssBytes = Math.max(row.memory.peakRssBytes, peakRss);
-  row.memory.tfBytesPeak = Math.max(row.memory.tfBytesPeak, tfPeak);
-  row.leakedTensors += tf.memory().numTensors - before;
-  const t = state.samples.at(-1)!.get('netcensus')!;
-  opts.progress?.(`${label}: median ${spread(t.map((s) => s.ms)).medianMs.toFixed(1)} ms`);
+  const leaked = tf.memory().numTensors - before;
+  for (const { row } of state.paths) {
+    const peak = peaks.get(row);
+    if (peak) {
+      row.memory.peakRssBytes = Math.max(row.memory.peakRssBytes, peak.rss);
+      row.memory.tfBytesPeak = Math.max(row.memory.tfBytesPeak, peak.tf);
+    }
+    // Leaks are the configuration's: its forms share one model and one input.
+    if (row.status === 'ok') row.leakedTensors += leaked;
+  }
+  const times = state.paths
+    .filter((p) => p.row.status === 'ok')
+    .map(
+      (p) =>
+        `${p.row.path} ${spread((state.samples.at(-1)!.get(pathLabel(p.row.path)) ?? []).map((s) => s.ms)).medianMs.toFixed(1)} ms`,
+    );
+  opts.progress?.(`${label}: median ${times.join(', ')}`);
   return versions;
 }
 
-function finishRow(s: ConfigState, fma: FmaPeak, peak: PeakInfo): BenchRow {
-  const row = s.row;
+/**
+ * An ONNX Runtime session on the peer's model: PyTorch exports the module it loaded (the same random
+ * weights) to a temporary file, ONNX Runtime loads it with its default graph optimizations and `threads`
+ * intra-op threads, and the file goes.
+ */
+async function ortSession(
+  torch: TorchPeer,
+  ort: OrtPeer,
+  threads: number,
+  batch: number,
+  input: number[],
+): Promise<{ once: () => Promise<Timed>; dispose: () => Promise<void>; opset: number }> {
+  const file = join(cacheDir('bench'), `peer-${process.pid}-${randomBytes(4).toString('hex')}.onnx`);
+  let session: import('onnxruntime-common').InferenceSession;
+  let opset: number;
+  try {
+    ({ opset } = await torch.request<{ opset: number }>({ cmd: 'export', path: file }));
+    session = await ort.mod.InferenceSession.create(file, { intraOpNumThreads: threads, interOpNumThreads: threads });
+  } finally {
+    rmSync(file, { force: true });
+  }
+  const name = session.inputNames[0]!;
+  const n = batch * 3 * input[0]! * input[1]!;
+  const data = Float32Array.from({ length: n }, () => Math.random());
+  const feeds = { [name]: new ort.mod.Tensor('float32', data, [batch, 3, input[0]!, input[1]!]) };
+  return {
+    opset,
+    once: async () => {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      // The outputs come back in JS memory: nothing more to read.
+      const out = await session.run(feeds);
+      const ms = performance.now() - t0;
+      const cpu = process.cpuUsage(c0);
+      for (const t of Object.values(out)) t.dispose?.();
+      return { ms, cpuShare: (cpu.user + cpu.system) / 1000 / (ms * threads) };
+    },
+    dispose: async () => {
+      await session.release();
+    },
+  };
+}
+
+function finishRow(s: ConfigState, row: BenchRow, fma: FmaPeak, peak: PeakInfo): BenchRow {
   if (row.status !== 'ok') return row;
-  const runs = s.samples.map((m) => m.get('netcensus')!);
+  const runs = s.samples.map((m) => m.get(pathLabel(row.path)) ?? []);
   const all = runs.flat();
+  if (!all.length) return { ...row, status: 'skipped', reason: PEER_SKIPPED.noTimedRun };
   const sp = spread(all.map((t) => t.ms));
   const gflops = (row.flopsPerImage * row.batch) / (sp.medianMs / 1000) / 1e9;
   // A GPU is measured against its own matmul peak; the CPU's FMA peak says nothing about it.
@@ -885,13 +1132,14 @@ function finishRow(s: ConfigState, fma: FmaPeak, peak: PeakInfo): BenchRow {
 }
 
 function finishPeers(s: ConfigState, torchVersions: string | undefined, threads: number): PeerRow[] {
+  const flopsPerRun = s.paths[0]!.row.flopsPerImage * s.paths[0]!.row.batch;
   return s.peers.map((p) => {
     if (p.status !== 'ok') return p;
     const runs = s.samples.map((m) => m.get(p.peer) ?? []);
     const all = runs.flat();
     if (!all.length) return { ...p, status: 'skipped', reason: PEER_SKIPPED.noTimedRun };
     const sp = spread(all.map((t) => t.ms));
-    const flops = s.peerFlops.get(p.peer) ?? s.row.flopsPerImage * s.row.batch;
+    const flops = s.peerFlops.get(p.peer) ?? flopsPerRun;
     return {
       ...p,
       timesMs: all.map((t) => t.ms),
@@ -899,18 +1147,26 @@ function finishPeers(s: ConfigState, torchVersions: string | undefined, threads:
       repeats: runs.map((r) => spread(r.map((t) => t.ms))),
       gflops: flops / (sp.medianMs / 1000) / 1e9,
       cpuShare: median(all.map((t) => t.cpuShare)),
-      versions: p.peer === 'pytorch' ? torchVersions : bareVersions(threads),
+      versions: p.peer === 'pytorch' ? torchVersions : p.peer === 'bare-tfjs-node' ? bareVersions(threads) : p.versions,
     };
   });
 }
 
+/** Every timed path against every peer that ran, and each fast path against eager, round by round. */
 function compare(s: ConfigState): Comparison[] {
-  if (s.row.status !== 'ok') return [];
   const out: Comparison[] = [];
-  for (const p of s.peers) {
-    if (p.status !== 'ok') continue;
-    const cmp = compareRuns(s.samples, 'netcensus', p.peer);
-    if (cmp) out.push({ model: s.row.model, batch: s.row.batch, peer: p.peer, sameNetwork: p.sameNetwork, ...cmp });
+  const timed = s.paths.filter((p) => p.row.status === 'ok').map((p) => p.row.path);
+  for (const path of timed) {
+    const base = { model: s.c.model, batch: s.c.batch, path };
+    for (const p of s.peers) {
+      if (p.status !== 'ok') continue;
+      const cmp = compareRuns(s.samples, pathLabel(path), p.peer);
+      if (cmp) out.push({ ...base, peer: p.peer, sameNetwork: p.sameNetwork, ...cmp });
+    }
+    if (path !== 'eager' && timed.includes('eager')) {
+      const cmp = compareRuns(s.samples, pathLabel(path), pathLabel('eager'));
+      if (cmp) out.push({ ...base, peer: 'eager', sameNetwork: true, ...cmp });
+    }
   }
   return out;
 }
@@ -923,7 +1179,7 @@ export function compareRuns(
   repeats: ReadonlyArray<ReadonlyMap<string, readonly Timed[]>>,
   mine: string,
   theirs: string,
-): Omit<Comparison, 'model' | 'batch' | 'peer' | 'sameNetwork'> | undefined {
+): Omit<Comparison, 'model' | 'batch' | 'path' | 'peer' | 'sameNetwork'> | undefined {
   const byRepeatAll = repeats.map((m) =>
     roundRatios(
       (m.get(mine) ?? []).map((t) => t.ms),

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   compareRuns,
   cpuFacts,
+  FAST_PATH_RTOL,
   fmaUnitsAssumed,
   interleave,
   parseOnednnVerbose,
@@ -16,7 +17,7 @@ import {
   type Competitor,
   type CpuFacts,
 } from '../src/bench.js';
-import { formatBench, shareText } from '../src/format/bench.js';
+import { formatBench, formatBenchMarkdown, shareText } from '../src/format/bench.js';
 import { census } from '../src/census.js';
 import { benchSvg } from '../src/report/chart.js';
 import { GraphBuilder, conv, dense, flatten, input, maxPool, relu } from '../src/graph.js';
@@ -44,9 +45,11 @@ describe('bench', () => {
       threads: 1,
       maxRunSeconds: 60,
       peers: false,
+      paths: ['eager'],
     });
     expect(tf.memory().numTensors).toBe(before);
     expect(r.rows).toHaveLength(2);
+    expect(r.rows.map((row) => row.path)).toEqual(['eager', 'eager']);
     expect(r.method).toMatchObject({ threads: 1, runs: 3, repeat: 2, warmup: 1 });
     for (const row of r.rows) {
       expect(row.status).toBe('ok');
@@ -99,6 +102,65 @@ describe('bench', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
     expect(svg.match(/<rect x="190"/g)).toHaveLength(2);
+  });
+
+  it('times each execution path as its own row, in the same rounds, after checking its output against eager', async () => {
+    const before = tf.memory().numTensors;
+    const r = await runBench([tiny], {
+      backends: ['cpu'],
+      batches: [2],
+      warmup: 1,
+      runs: 3,
+      threads: 1,
+      maxRunSeconds: 60,
+      peers: false,
+      algorithms: false,
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    // The default: the fastest form ('fast': fused off native TensorFlow) and the model as built.
+    expect(r.method.paths).toEqual(['fast', 'eager']);
+    expect(r.method.tolerance.relative).toBe(FAST_PATH_RTOL);
+    expect(r.rows.map((row) => [row.path, row.requested])).toEqual([
+      ['fused', 'fast'],
+      ['eager', undefined],
+    ]);
+    const [fast, eager] = r.rows;
+    expect(fast!.status).toBe('ok');
+    expect(fast!.timesMs).toHaveLength(3);
+    expect(fast!.agreement).toMatchObject({ ok: true, tolerance: FAST_PATH_RTOL });
+    expect(fast!.agreement!.relative).toBeLessThanOrEqual(FAST_PATH_RTOL);
+    expect(fast!.form).toMatchObject({ foldedNorms: 0, fusedActivations: 1 });
+    expect(eager!.agreement).toBeUndefined();
+    expect(fast!.leakedTensors).toBe(0);
+    // The fast path against eager, round by round.
+    expect(r.comparisons).toEqual([
+      expect.objectContaining({ model: 'tiny', batch: 2, path: 'fused', peer: 'eager', rounds: 3 }),
+    ]);
+    const text = formatBench(r);
+    expect(text).toContain('fused (fast)');
+    expect(text).toContain('agrees with eager');
+    expect(text).toContain('netcensus eager');
+    const md = formatBenchMarkdown(r);
+    expect(md).toMatch(/\| tiny \| cpu \| fused \(fast\) \| 2 \|/);
+    expect(md).toMatch(/\| tiny \| cpu \| eager \| 2 \|/);
+    expect(md).toMatch(/\| tiny \| 2 \| fused \| netcensus eager \| [\d.]+x \|/);
+    // The graph form needs native TensorFlow: asked for on cpu, its row says so.
+    const g = await runBench([tiny], {
+      backends: ['cpu'],
+      batches: [1],
+      warmup: 0,
+      runs: 1,
+      threads: 1,
+      maxRunSeconds: 60,
+      peers: false,
+      algorithms: false,
+      paths: ['graph'],
+    });
+    expect(g.rows[0]).toMatchObject({
+      path: 'graph',
+      status: 'skipped',
+      reason: expect.stringMatching(/needs native TensorFlow/),
+    });
   });
 
   it('skips, with the reason, a configuration estimated beyond the time limit', async () => {

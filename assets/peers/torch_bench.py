@@ -6,6 +6,8 @@ stderr. Requests:
     {"cmd": "load", "model": "vgg16", "batch": 8, "input": [224, 224]}
         -> {"ok": true, "torchvisionModel": "vgg16", "params": N, "torch": "...", "torchvision": "..."}
     {"cmd": "run"}     -> {"ms": T, "cpuMs": C}   one forward pass, timed until the result is read back
+    {"cmd": "export", "path": "/tmp/m.onnx"}  -> {"ok": true, "opset": 17}   the loaded model, its weights and
+        input shape, written as ONNX (TorchScript exporter, constants folded) for the ONNX Runtime peer
     {"cmd": "unload"}  -> {"ok": true}
 A failed request answers {"error": "..."}; end of input ends the process.
 Usage: torch_bench.py --serve --threads 2      or      torch_bench.py --check
@@ -25,6 +27,10 @@ MODELS = {
     **{f"vgg{d}-bn": f"vgg{d}_bn" for d in (11, 13, 16, 19)},
     **{f"resnet{d}": f"resnet{d}" for d in (18, 34, 50, 101, 152)},
 }
+
+
+# The ONNX opset of the exports for the ONNX Runtime peer: one every ONNX Runtime of the last years runs.
+OPSET = 17
 
 
 def import_torchvision():
@@ -107,6 +113,15 @@ def serve(threads):
                     ms = (time.perf_counter() - t0) * 1000
                     cpu = (time.process_time() - c0) * 1000
                 reply({"ms": ms, "cpuMs": cpu})
+            elif cmd == "export":
+                if model is None:
+                    reply({"error": "no model loaded"})
+                    continue
+                # The module just loaded, so ONNX Runtime runs the very weights PyTorch runs; the batch stays
+                # fixed, as in every other competitor.
+                torch.onnx.export(model, (x,), req["path"], opset_version=OPSET, dynamo=False,
+                                  input_names=["input"], output_names=["output"], do_constant_folding=True)
+                reply({"ok": True, "opset": OPSET})
             elif cmd == "unload":
                 model = x = None
                 reply({"ok": True})

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Creates .cache/peers-venv with PyTorch and torchvision (CPU) from pip's configured index, for the
-# benchmark's PyTorch peer. Idempotent. Not part of netcensus' install: the peer is optional.
+# Creates .cache/peers-venv with PyTorch, torchvision (CPU) and onnx from pip's configured index, for the
+# benchmark's PyTorch peer and its ONNX Runtime peer (torchvision's model exported to ONNX by PyTorch). Idempotent. Not part of netcensus' install: the peer is optional.
 # Where the index has only a CUDA build of torchvision next to a CPU torch (here: 0.28.0+cu130 with
 # 2.13.0+cpu), `import torchvision` fails with "operator torchvision::nms does not exist": its C extension
 # does not load. assets/peers/torch_bench.py then declares placeholder schemas for the detection ops the
@@ -10,7 +10,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 venv="$root/.cache/peers-venv"
 check() { "$venv/bin/python" "$root/assets/peers/torch_bench.py" --check 2>/dev/null; }
-if check >/dev/null; then
+if check >/dev/null && "$venv/bin/python" -c "import onnx" 2>/dev/null; then
   echo "peers venv ready: $venv" >&2
   exit 0
 fi
@@ -22,4 +22,6 @@ minor=$("$venv/bin/python" -c "import torch; print(torch.__version__.split('.')[
 "${pip[@]}" "torchvision==0.$((minor + 15)).*" \
   || { echo "pip could not install torchvision 0.$((minor + 15)) for this torch; the PyTorch peer will be skipped" >&2; exit 1; }
 "${pip[@]}" numpy || true
+# onnx: torch.onnx.export writes the ONNX Runtime peer's models with it.
+"${pip[@]}" onnx || echo "pip could not install onnx; the ONNX Runtime peer will be skipped" >&2
 echo "peers venv ready: $(check)" >&2

@@ -1,11 +1,23 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { join } from 'node:path';
-import { formatBench } from '../format/bench.js';
+import { formatBench, formatBenchMarkdown } from '../format/bench.js';
 import { jsonText } from '../format/escape.js';
 import { checkOutFile, writeWhole } from '../outfile.js';
 import { resolveModel } from '../resolve.js';
 import type { BackendName } from '../backend.js';
 import { parseCount, parseList, prepareOutDir, progress, type Io } from './shared.js';
+
+const PATHS = ['eager', 'fused', 'graph', 'fast'] as const;
+type PathChoice = (typeof PATHS)[number];
+
+/** A comma-separated list of execution paths, each once, in the order given. */
+function parsePaths(value: string): PathChoice[] {
+  const parts = value.split(',').map((p) => p.trim());
+  const bad = parts.find((p) => !(PATHS as readonly string[]).includes(p));
+  if (bad !== undefined)
+    throw new InvalidArgumentError(`expected a comma-separated list of ${PATHS.join(', ')}, got "${bad}"`);
+  return [...new Set(parts as PathChoice[])];
+}
 
 interface BenchOptions {
   backend: 'all' | BackendName;
@@ -17,7 +29,9 @@ interface BenchOptions {
   algorithms: boolean;
   maxRunSeconds: number;
   peers: boolean;
+  path: PathChoice[];
   json?: boolean;
+  markdown?: boolean;
   out?: string;
 }
 
@@ -59,8 +73,17 @@ export function addBench(program: Command, { print, printJson }: Io): void {
       parseCount('--max-run-seconds', 86_400),
       30,
     )
-    .option('--no-peers', 'do not run the PyTorch and bare tfjs-node peers')
+    .option(
+      '--path <list>',
+      "execution paths of netcensus' model, each a row, timed in the same rounds: eager (model.predict, the model as " +
+        'verify builds it), fused (BatchNorm folded, bias and activation in fused ops), graph (a frozen TensorFlow ' +
+        'graph run by native TensorFlow), fast (graph where the model has one on native TensorFlow, else fused)',
+      parsePaths,
+      ['fast', 'eager'] as PathChoice[],
+    )
+    .option('--no-peers', 'do not run the PyTorch, ONNX Runtime and bare tfjs-node peers')
     .option('--json', 'print JSON')
+    .option('--markdown', 'print the tables as Markdown')
     .option('--out <dir>', 'write bench.json and bench.svg into this folder')
     .action(async (models: string[], opts: BenchOptions) => {
       const graphs = await Promise.all(models.map((m) => resolveModel(m)));
@@ -80,6 +103,7 @@ export function addBench(program: Command, { print, printJson }: Io): void {
         algorithms: opts.algorithms,
         maxRunSeconds: opts.maxRunSeconds,
         peers: opts.peers,
+        paths: opts.path,
         progress,
       });
       if (opts.out) {
@@ -90,6 +114,7 @@ export function addBench(program: Command, { print, printJson }: Io): void {
         progress(`wrote ${join(opts.out, 'bench.json')} and ${join(opts.out, 'bench.svg')}`);
       }
       if (opts.json) printJson(result);
+      else if (opts.markdown) print(formatBenchMarkdown(result) + '\n');
       else print(formatBench(result) + '\n');
     });
 }

@@ -3,7 +3,7 @@
  * share above a peak means. bench.ts measures and hands these the numbers; the words are written here only.
  */
 import type { BackendName } from '../backend.js';
-import type { AlgorithmUse } from '../bench.js';
+import type { AlgorithmUse, OutputDifference } from '../bench.js';
 import { convolutionAlgorithms } from './bench.js';
 
 export const EFFECTIVE_CONVENTION =
@@ -13,7 +13,24 @@ export const FAST_ALGORITHM_NOTE =
   'above 100% of a peak: effective GFLOP/s count the multiply-adds of direct convolution, and a backend that uses a fast convolution algorithm (Winograd, FFT) performs fewer, so its effective rate can exceed any FMA peak';
 
 export const INTERLEAVED_ORDER =
-  'interleaved: each round times every competitor once (netcensus, bare tfjs-layers, PyTorch), the starting one rotating round by round, each run after a 20 ms pause; ratios are taken within a round';
+  'interleaved: each round times every competitor once (netcensus on each execution path, bare tfjs-layers, PyTorch, ONNX Runtime), the starting one rotating round by round, each run after a 20 ms pause; ratios are taken within a round';
+
+export const AGREEMENT_RULE =
+  "before timing, every fast form (fused, graph) runs the benchmark's input once beside the eager model: max |fast - eager| <= tolerance x max |eager| over every output element, else the form is not timed";
+
+/** A fast form's output against the eager model's, in one line. */
+export const agreementText = (d: OutputDifference): string =>
+  `${d.ok ? 'output agrees with eager' : 'output DIFFERS from eager'}: max difference ${d.maxAbsDiff.toExponential(2)}, ` +
+  `${d.relative.toExponential(2)} of the largest output (tolerance ${d.tolerance.toExponential(0)})`;
+
+export const PATH_NOTES = {
+  graphNeedsNative: 'the graph form needs native TensorFlow (backend tensorflow)',
+  noGraphForm: (why: string): string => `fast path: fused (no graph form: ${why})`,
+};
+
+export const ortVersions = (version: string, opset: number, threads: number, torch: string): string =>
+  `onnxruntime-node ${version}, CPU execution provider, default graph optimizations, ${threads} intra-op threads; ` +
+  `torchvision's model exported by torch ${torch} (opset ${opset})`;
 
 export const matmulPeakHow = (reps: number, n: number): string =>
   `best of ${reps} float32 ${n}x${n} matmuls after one untimed (2n^3 FLOPs), result read back`;
@@ -34,6 +51,7 @@ export const PEER_SKIPPED = {
     'torch and torchvision do not import (NETCENSUS_PYTHON, .cache/peers-venv, python3); run bench/peers/setup.sh',
   noTwin: 'torchvision defines no model of this name',
   noTimedRun: 'no timed run',
+  noOrt: 'onnxruntime-node does not load (npx netcensus setup installs it)',
 };
 
 export const torchPeerEnded = (lastLine: string | undefined): string =>

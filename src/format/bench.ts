@@ -1,5 +1,6 @@
 /** `bench`: peaks, one row per configuration, the peers, the interleaved ratios and the targets. */
-import type { AlgorithmUse, BenchResult, FmaPeak } from '../bench.js';
+import type { AlgorithmUse, BenchResult, BenchRow, Comparison, FmaPeak } from '../bench.js';
+import { markdownCell } from './escape.js';
 import { fitProse, table } from './table.js';
 
 const GIB = 2 ** 30;
@@ -48,6 +49,30 @@ export function fmaText(f: FmaPeak): string {
   );
 }
 
+/** A row's execution path as printed: "graph", "fused (fast)" where 'fast' chose it. */
+export const pathText = (r: Pick<BenchRow, 'path' | 'requested'>): string =>
+  // A result written before execution paths existed ran eager only.
+  r.requested ? `${r.path} (fast)` : (r.path ?? 'eager');
+
+/** What a fast form did and how far its output was from eager's, in a few words. */
+function formNote(x: BenchRow): string {
+  const f = x.form;
+  const parts: string[] = [];
+  if (x.agreement)
+    parts.push(
+      `agrees with eager: ${x.agreement.relative.toExponential(1)} of max output (tolerance ${x.agreement.tolerance.toExponential(0)})`,
+    );
+  if (f) parts.push(`${f.foldedNorms} BN folded, ${f.fusedActivations} activations fused`);
+  if (x.pathNote) parts.push(x.pathNote);
+  return parts.join('; ');
+}
+
+/** Whom a ratio is against, as printed. */
+const againstText = (c: Comparison): string =>
+  c.peer === 'eager' ? 'netcensus eager' : `${c.peer}${c.sameNetwork ? '' : ' (not the same network)'}`;
+
+const backendText = (x: BenchRow): string => (x.softwareAdapter ? `${x.backend} (software adapter)` : x.backend);
+
 /** Benchmark results: peaks, one row per configuration, peers, ratios, and the targets with their verdicts. */
 export function formatBench(r: BenchResult): string {
   const m = r.method;
@@ -76,6 +101,7 @@ export function formatBench(r: BenchResult): string {
       [
         'Model',
         'Backend',
+        'Path',
         'Batch',
         'Median',
         'p10',
@@ -94,7 +120,8 @@ export function formatBench(r: BenchResult): string {
         x.status === 'ok'
           ? [
               x.model,
-              x.softwareAdapter ? `${x.backend} (software adapter)` : x.backend,
+              backendText(x),
+              pathText(x),
               String(x.batch),
               ...latencies(x),
               ms(x.q3Ms - x.q1Ms),
@@ -107,17 +134,25 @@ export function formatBench(r: BenchResult): string {
               `${(x.memory.tfBytesPeak / GIB).toFixed(2)} GiB`,
               [
                 x.leakedTensors ? `${x.leakedTensors} tensors leaked` : '',
+                formNote(x),
                 x.algorithms?.length ? `oneDNN: ${convolutionAlgorithms(x.algorithms)}` : '',
               ]
                 .filter(Boolean)
                 .join('; '),
             ]
-          : [x.model, x.backend, String(x.batch), ...Array<string>(11).fill('--'), `skipped: ${x.reason}`],
+          : [
+              x.model,
+              backendText(x),
+              pathText(x),
+              String(x.batch),
+              ...Array<string>(11).fill('--'),
+              `skipped: ${x.reason}`,
+            ],
       ),
-      ['left', 'left', ...Array<'right'>(12).fill('right'), 'left'],
-      [null, null, null, null, null, null, null, null, null, null, null, null, null, null, 40],
+      ['left', 'left', 'left', ...Array<'right'>(12).fill('right'), 'left'],
+      [null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, 40],
       // In a narrow terminal: memory, spread and load go before the medians and shares of the peaks.
-      [13, 12, 6, 4, 5, 11, 9],
+      [14, 13, 7, 5, 6, 12, 10],
     ),
   );
   notes.forEach((n, i) => out.push(`[${i + 1}] ${n}`));
@@ -150,19 +185,20 @@ export function formatBench(r: BenchResult): string {
     out.push('netcensus time / peer time, run against run within each interleaved round (below 1: netcensus faster):');
     out.push(
       table(
-        ['Model', 'Batch', 'Against', 'Median ratio', 'p10', 'p90', 'Range over repeats', 'Rounds'],
+        ['Model', 'Batch', 'Path', 'Against', 'Median ratio', 'p10', 'p90', 'Range over repeats', 'Rounds'],
         r.comparisons.map((c) => [
           c.model,
           String(c.batch),
-          `${c.peer}${c.sameNetwork ? '' : ' (not the same network)'}`,
+          c.path,
+          againstText(c),
           ratioText(c.ratio),
           ratioText(c.p10),
           ratioText(c.p90),
           c.byRepeat.length > 1 ? `${ratioText(c.range[0])} to ${ratioText(c.range[1])}` : '(one repeat)',
           String(c.rounds),
         ]),
-        ['left', 'right', 'left', 'right', 'right', 'right', 'right', 'right'],
-        [null, null, 40, null, null, null, null, null],
+        ['left', 'right', 'left', 'left', 'right', 'right', 'right', 'right', 'right'],
+        [null, null, null, 40, null, null, null, null, null],
       ),
     );
   }
@@ -177,4 +213,54 @@ export function formatBench(r: BenchResult): string {
     );
   }
   return fitProse(out.join('\n'));
+}
+
+/** The benchmark's tables in Markdown: rows (with their path), peers, ratios within rounds, targets. */
+export function formatBenchMarkdown(r: BenchResult): string {
+  const cell = markdownCell;
+  const m = r.method;
+  const out = [
+    `Benchmark ${cell(r.date)} on ${cell(r.host.cpu)}, ${r.host.threads} logical CPUs; ${m.runs} rounds x ${m.repeat} repeat(s), ${m.threads} threads; ` +
+      `load average ${r.host.loadAverage.start.toFixed(2)} to ${r.host.loadAverage.end.toFixed(2)}.`,
+    '',
+    '| model | backend | path | batch | median | p10 | p90 | images/s | effective GFLOP/s | % FMA peak | note |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...r.rows.map((x) =>
+      x.status === 'ok'
+        ? `| ${cell(x.model)} | ${backendText(x)} | ${pathText(x)} | ${x.batch} | ${latencies(x).join(' | ')} | ${x.imagesPerSec.toFixed(2)} | ${x.gflops.toFixed(1)} | ${shareText(x.shareOfFmaPeak)} | ${cell(formNote(x))} |`
+        : `| ${cell(x.model)} | ${backendText(x)} | ${pathText(x)} | ${x.batch} | -- | -- | -- | -- | -- | -- | skipped: ${cell(x.reason ?? '')} |`,
+    ),
+  ];
+  if (r.peers.length)
+    out.push(
+      '',
+      '| peer | model | batch | median | p10 | p90 | effective GFLOP/s | note |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+      ...r.peers.map((p) =>
+        p.status === 'ok'
+          ? `| ${p.peer} | ${cell(p.model)} | ${p.batch} | ${latencies(p).join(' | ')} | ${p.gflops.toFixed(1)} | ${cell([p.versions ?? '', p.sameNetwork ? '' : (p.difference ?? 'not the same network')].filter(Boolean).join('; '))} |`
+          : `| ${p.peer} | ${cell(p.model)} | ${p.batch} | -- | -- | -- | -- | skipped: ${cell(p.reason ?? '')} |`,
+      ),
+    );
+  if (r.comparisons.length)
+    out.push(
+      '',
+      '| model | batch | path | against | median ratio | p10 | p90 | range over repeats | rounds |',
+      '| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |',
+      ...r.comparisons.map(
+        (c) =>
+          `| ${cell(c.model)} | ${c.batch} | ${c.path} | ${cell(againstText(c))} | ${ratioText(c.ratio)} | ${ratioText(c.p10)} | ${ratioText(c.p90)} | ${c.byRepeat.length > 1 ? `${ratioText(c.range[0])} to ${ratioText(c.range[1])}` : '(one repeat)'} | ${c.rounds} |`,
+      ),
+    );
+  if (r.targets.length)
+    out.push(
+      '',
+      '| target | measured | met |',
+      '| --- | --- | --- |',
+      ...r.targets.map(
+        (t) =>
+          `| ${cell(t.target)} | ${cell(t.value)} | ${t.met === null ? `not measured: ${cell(t.note)}` : t.met ? 'yes' : 'NO'} |`,
+      ),
+    );
+  return out.join('\n');
 }

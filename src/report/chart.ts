@@ -21,7 +21,7 @@ export function benchSvg(r: BenchResult): string {
     const key = `${row.model} batch ${row.batch}`;
     groups.set(key, [
       ...(groups.get(key) ?? []),
-      { label: row.backend, series: row.backend, value: row.gflops, peer: false },
+      { label: `${row.backend} ${row.path}`, series: row.backend, value: row.gflops, peer: false },
     ]);
   }
   for (const p of r.peers.filter((x) => x.status === 'ok')) {

@@ -13,7 +13,7 @@ import {
 } from '../census.js';
 import { benchSvg } from './chart.js';
 import type { BenchResult } from '../bench.js';
-import { fmaText, shareText } from '../format/bench.js';
+import { fmaText, pathText, shareText } from '../format/bench.js';
 import type { VerifyResult } from '../verify.js';
 import { modelClient, type ModelPageData, type NodeInfo, type VerifyCell } from './client-model.js';
 import { esc, int, mbMib, page, shapeText, si } from './html.js';
@@ -286,8 +286,8 @@ function benchSection(r: BenchResult): string {
   const GIB = 2 ** 30;
   const rows = r.rows.map((x) =>
     x.status === 'ok'
-      ? `<tr><td>${esc(x.model)}</td><td>${esc(x.backend)}</td><td class="num">${x.batch}</td><td class="num">${x.medianMs.toFixed(1)} ms</td><td class="num">${x.p10Ms.toFixed(1)} ms</td><td class="num">${x.p90Ms.toFixed(1)} ms</td><td class="num">${x.imagesPerSec.toFixed(2)}</td><td class="num">${x.gflops.toFixed(1)}</td><td class="num">${esc(shareText(x.shareOfMatmulPeak, x.aboveMatmulPeakNote ? '*' : ''))}</td><td class="num">${esc(shareText(x.shareOfFmaPeak, x.aboveFmaPeakNote ? '*' : ''))}</td><td class="num">${(x.memory.peakRssBytes / GIB).toFixed(2)} GiB</td><td>${esc([x.leakedTensors ? `${x.leakedTensors} tensors leaked` : '', x.aboveFmaPeakNote ?? x.aboveMatmulPeakNote ?? ''].filter(Boolean).join('; '))}</td></tr>`
-      : `<tr><td>${esc(x.model)}</td><td>${esc(x.backend)}</td><td class="num">${x.batch}</td><td colspan="8" class="muted">skipped: ${esc(x.reason ?? '')}</td><td></td></tr>`,
+      ? `<tr><td>${esc(x.model)}</td><td>${esc(x.backend)} (${esc(pathText(x))})</td><td class="num">${x.batch}</td><td class="num">${x.medianMs.toFixed(1)} ms</td><td class="num">${x.p10Ms.toFixed(1)} ms</td><td class="num">${x.p90Ms.toFixed(1)} ms</td><td class="num">${x.imagesPerSec.toFixed(2)}</td><td class="num">${x.gflops.toFixed(1)}</td><td class="num">${esc(shareText(x.shareOfMatmulPeak, x.aboveMatmulPeakNote ? '*' : ''))}</td><td class="num">${esc(shareText(x.shareOfFmaPeak, x.aboveFmaPeakNote ? '*' : ''))}</td><td class="num">${(x.memory.peakRssBytes / GIB).toFixed(2)} GiB</td><td>${esc([x.leakedTensors ? `${x.leakedTensors} tensors leaked` : '', x.aboveFmaPeakNote ?? x.aboveMatmulPeakNote ?? ''].filter(Boolean).join('; '))}</td></tr>`
+      : `<tr><td>${esc(x.model)}</td><td>${esc(x.backend)} (${esc(pathText(x))})</td><td class="num">${x.batch}</td><td colspan="8" class="muted">skipped: ${esc(x.reason ?? '')}</td><td></td></tr>`,
   );
   const peers = r.peers.map(
     (p) =>

@@ -11,7 +11,8 @@
  *
  * It also measures the clock the cores actually run at, the way a frequency counter would: a chain of
  * dependent integer adds retires one add per cycle, so adds per second = cycles per second (all threads at
- * once, as under the FMA load). Compiled and run by `netcensus bench`; prints one JSON line.
+ * once, as under the FMA load). Each add takes a register, not an immediate: Intel's Golden Cove and later
+ * cores fold chains of immediate adds at register renaming, several per cycle (a "21 GHz" clock). Compiled and run by `netcensus bench`; prints one JSON line.
  * Usage: fma-peak THREADS [avx512f|avx2|sse|neon|scalar]
  */
 #include <pthread.h>
@@ -111,14 +112,17 @@ static void *work_scalar(void *out) {
   return NULL;
 }
 
-/* One add per cycle: each add depends on the one before. The loop's own counter runs beside the chain. */
+/* One add per cycle: each add depends on the one before. The loop's own counter runs beside the chain.
+   The addend is a register the compiler cannot see the value of, so no core can fold the chain. */
 static void *clock_work(void *out) {
   long x = 0;
+  volatile long one_v = 1;
+  long one = one_v;
   for (long i = 0; i < CLOCK_ADDS / 100; i++) {
 #if defined(__x86_64__)
-    __asm__ volatile(".rept 100\n\taddq $1, %0\n\t.endr" : "+r"(x));
+    __asm__ volatile(".rept 100\n\taddq %1, %0\n\t.endr" : "+r"(x) : "r"(one));
 #elif defined(__aarch64__)
-    __asm__ volatile(".rept 100\n\tadd %0, %0, #1\n\t.endr" : "+r"(x));
+    __asm__ volatile(".rept 100\n\tadd %0, %0, %1\n\t.endr" : "+r"(x) : "r"(one));
 #else
     x += 100;
 #endif

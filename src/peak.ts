@@ -139,6 +139,8 @@ export function fmaUnitsAssumed(isa: VectorIsa, cpu: CpuFacts): { units: number;
   return { units: 2, why: 'assumed: two scalar FMA pipes' };
 }
 
+const MAX_PLAUSIBLE_GHZ = 7;
+
 /** The theoretical peak with its formula; null where the clock is unknown. */
 export function theoreticalPeak(
   isa: VectorIsa,
@@ -221,13 +223,25 @@ export function fmaPeak(threads: number, cpu: CpuFacts = cpuFacts()): FmaPeak {
       how: `FMA loop failed to run (${(r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n')[0]})`,
     };
   }
-  const clock = j.clockGhz ?? cpu.reportedGhz;
-  const theory = theoreticalPeak(j.isa, cores, units, clock, j.clockGhz ? 'measured' : 'reported');
+  // No CPU core runs above ~6.5 GHz: a faster "clock" means the add chain did not take a cycle per add.
+  const measuredGhz = j.clockGhz !== null && j.clockGhz > 0 && j.clockGhz <= MAX_PLAUSIBLE_GHZ ? j.clockGhz : null;
+  const clock = measuredGhz ?? cpu.reportedGhz;
+  const theory = theoreticalPeak(
+    j.isa,
+    cores,
+    units,
+    clock,
+    measuredGhz
+      ? 'measured'
+      : j.clockGhz
+        ? `reported; the add chain read an implausible ${j.clockGhz.toFixed(1)} GHz`
+        : 'reported',
+  );
   return {
     ...base,
     isa: j.isa,
     lanes: j.lanes,
-    clock: { measuredGhz: j.clockGhz, reportedGhz: cpu.reportedGhz },
+    clock: { measuredGhz, reportedGhz: cpu.reportedGhz },
     measuredGflops: j.gflops,
     measuredWallGflops: j.gflopsWall,
     oneThreadGflops: j.gflopsOneThread,

@@ -4,12 +4,13 @@
  * written to bench/results/ (bench.json and bench.svg).
  *
  * Native TensorFlow runs interleaved with its peers (the bare tfjs-layers model in this process, PyTorch in
- * a long-lived child), `--runs` rounds per repeat, `--repeat` times over. The slower backends (wasm, cpu)
+ * a long-lived child, ONNX Runtime on PyTorch's export of the same module), netcensus' model on each of
+ * `--path` (default: the fast path and eager), `--runs` rounds per repeat, `--repeat` times over. The slower backends (wasm, cpu)
  * run after it on their own, `--other-runs` runs and one repeat: they have no peers, and a VGG16 run on
  * wasm takes seconds.
  *
  * Usage: node bench/run.mjs [models...] [--backend all|tensorflow|wasm|cpu] [--batch 1,8] [--runs 20]
- *        [--repeat 3] [--warmup 2] [--threads N] [--other-runs 5] [--out DIR]
+ *        [--repeat 3] [--warmup 2] [--threads N] [--path fast,eager] [--other-runs 5] [--out DIR]
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -33,16 +34,18 @@ const { values, positionals } = parseArgs({
     warmup: { type: 'string', default: '2' },
     threads: { type: 'string' },
     'other-runs': { type: 'string', default: '5' },
+    path: { type: 'string', default: 'fast,eager' },
     out: { type: 'string', default: join(root, 'bench', 'results') },
   },
 });
-const models = positionals.length ? positionals : ['vgg16', 'resnet50'];
+const models = positionals.length ? positionals : ['resnet50', 'vgg16', 'alexnet-torchvision'];
 const graphs = await Promise.all(models.map((m) => resolveModel(m)));
 const backends = values.backend === 'all' ? ['tensorflow', 'wasm', 'cpu'] : [values.backend];
 const common = {
   batches: values.batch.split(',').map(Number),
   warmup: Number(values.warmup),
   maxRunSeconds: 30,
+  paths: values.path.split(','),
   ...(values.threads ? { threads: Number(values.threads) } : {}),
   progress: (line) => process.stderr.write(line + '\n'),
 };

@@ -4,29 +4,26 @@
  * pure-JavaScript backends, the fallbacks whenever native TensorFlow is missing. The other suites run them
  * on native TensorFlow (Keras) and cpu (patterns).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useBackend } from '../src/backend.js';
 import { loadModelFile } from '../src/resolve.js';
 import { verifyGraph } from '../src/verify.js';
+import {
+  KERAS_DIR,
+  PATTERNS_DIR,
+  kerasModels as kerasFixtures,
+  patternNames as patternFixtures,
+  type KerasFigure,
+} from './fixture-lists.js';
 
-const keras = new URL('./fixtures/keras/', import.meta.url).pathname;
-const patterns = new URL('./fixtures/onnx/patterns/', import.meta.url).pathname;
+const keras = KERAS_DIR;
+const patterns = PATTERNS_DIR;
 
-interface KerasFigure {
-  input: Array<number | null>;
-  count_params: number;
-  format_files: string[];
-}
-const kerasModels = Object.entries(
-  (JSON.parse(readFileSync(join(keras, 'figures.json'), 'utf8')) as { models: Record<string, KerasFigure> }).models,
-);
 /** The parameters a backend verifies in reasonable time: the pure-JS one is some 50 times slower. */
 const LIMIT = { wasm: 8_000_000, cpu: 2_000_000 };
-const patternNames = Object.keys(
-  (JSON.parse(readFileSync(join(patterns, 'figures.json'), 'utf8')) as { fixtures: Record<string, unknown> }).fixtures,
-);
+const kerasModels = kerasFixtures();
+const patternNames = patternFixtures();
 
 async function verifyKeras(name: string, m: KerasFigure): Promise<void> {
   const ext = m.format_files.includes('keras') ? 'keras' : m.format_files[0]!;

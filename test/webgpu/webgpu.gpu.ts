@@ -5,7 +5,7 @@
  * is refused before it runs. Where no adapter could be had, the suite says so in one line and does not run.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,11 +17,16 @@ import { loadModelFile, zooModel } from '../../src/resolve.js';
 import { tf } from '../../src/tfjs/tf.js';
 import { verifyCensus, verifyGraph } from '../../src/verify.js';
 import { GPU_RTOL } from '../../src/verify-gpu.js';
+import {
+  KERAS_DIR,
+  PATTERNS_DIR,
+  kerasModels as kerasFixtures,
+  patternNames as patternFixtures,
+} from '../fixture-lists.js';
 import { cli } from '../helpers.js';
 
-const fixtures = new URL('../fixtures/', import.meta.url).pathname;
-const keras = join(fixtures, 'keras');
-const patterns = join(fixtures, 'onnx', 'patterns');
+const keras = KERAS_DIR;
+const patterns = PATTERNS_DIR;
 
 let backend: BackendInfo | undefined;
 let why = '';
@@ -33,17 +38,8 @@ try {
 }
 const gpu = describe.skipIf(backend === undefined);
 
-interface KerasFigure {
-  input: Array<number | null>;
-  count_params: number;
-  format_files: string[];
-}
-const kerasModels = Object.entries(
-  (JSON.parse(readFileSync(join(keras, 'figures.json'), 'utf8')) as { models: Record<string, KerasFigure> }).models,
-);
-const patternNames = Object.keys(
-  (JSON.parse(readFileSync(join(patterns, 'figures.json'), 'utf8')) as { fixtures: Record<string, unknown> }).fixtures,
-);
+const kerasModels = kerasFixtures();
+const patternNames = patternFixtures();
 
 const refused: string[] = [];
 

@@ -20,6 +20,7 @@ import {
 import { formatBench, formatBenchMarkdown, shareText } from '../src/format/bench.js';
 import { census } from '../src/census.js';
 import { benchSvg } from '../src/report/chart.js';
+import { cli } from './helpers.js';
 import { GraphBuilder, conv, dense, flatten, input, maxPool, relu } from '../src/graph.js';
 
 const tiny = (() => {
@@ -161,6 +162,14 @@ describe('bench', () => {
       status: 'skipped',
       reason: expect.stringMatching(/needs native TensorFlow/),
     });
+  });
+
+  it('refuses an unknown execution path in one line', async () => {
+    const r = await cli('bench', 'resnet18', '--path', 'fast,turbo');
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toContain('expected a comma-separated list of eager, fused, graph, fast, got "turbo"');
   });
 
   it('skips, with the reason, a configuration estimated beyond the time limit', async () => {

@@ -425,9 +425,22 @@ export interface Competitor {
 const SETTLE_MS = 20;
 
 /**
- * Warms every competitor up, then runs `runs` rounds in which each runs once; the competitor that starts a
- * round rotates (A B C, B C A, C A B, ...), so that none always runs right after the same other one.
- * Returns each competitor's timed runs, round by round.
+ * The order of round `round` among n competitors: within each block of n rounds every competitor starts
+ * one round (A B C, B C A, C A B); each block steps through the competitors by another stride coprime with
+ * n (1, then 2 or reversed, ...), so that who runs right after whom changes from block to block. A plain
+ * rotation would always put the same competitor after the same other one, and a competitor can leave the
+ * next one a cold cache or a busy core: ONNX Runtime before TensorFlow's AlexNet cost the latter a third.
+ */
+export function roundOrder(n: number, round: number): number[] {
+  const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+  const strides = Array.from({ length: Math.max(1, n - 1) }, (_, i) => i + 1).filter((k) => gcd(k, n) === 1);
+  const stride = strides[Math.floor(round / n) % strides.length]!;
+  return Array.from({ length: n }, (_, i) => (round + i * stride) % n);
+}
+
+/**
+ * Warms every competitor up, then runs `runs` rounds in which each runs once, in the order roundOrder
+ * gives. Returns each competitor's timed runs, round by round.
  */
 export async function interleave(
   competitors: readonly Competitor[],
@@ -444,8 +457,8 @@ export async function interleave(
     }
   }
   for (let round = 0; round < runs; round++) {
-    for (let i = 0; i < competitors.length; i++) {
-      const k = competitors[(i + round) % competitors.length]!;
+    for (const at of roundOrder(competitors.length, round)) {
+      const k = competitors[at]!;
       // A short pause first: the previous competitor's worker threads stop spinning and go to sleep.
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       samples.get(k.label)!.push(await k.once());

@@ -11,6 +11,7 @@ import {
   fmaUnitsAssumed,
   interleave,
   parseOnednnVerbose,
+  roundOrder,
   runBench,
   supportedIsas,
   theoreticalPeak,
@@ -198,6 +199,22 @@ describe('bench', () => {
     const samples = await interleave([fake('A', 10), fake('B', 8), fake('C', 20)], 1, 3, 'test');
     expect(calls).toEqual(['A', 'B', 'C', 'A', 'B', 'C', 'B', 'C', 'A', 'C', 'A', 'B']);
     expect(samples.get('A')!.map((t) => t.ms)).toEqual([10, 10, 10]);
+  });
+
+  it('changes who follows whom from block to block of rounds, each competitor starting once per block', () => {
+    for (const n of [1, 2, 3, 4, 5, 6]) {
+      const follows = new Set<string>();
+      for (let round = 0; round < n * 8; round++) {
+        const order = roundOrder(n, round);
+        expect([...order].sort((a, b) => a - b)).toEqual([...Array(n).keys()]);
+        expect(order[0]).toBe(round % n);
+        order.slice(1).forEach((k, i) => follows.add(`${order[i]}>${k}`));
+      }
+      // Prime n: every competitor follows every other one; otherwise at least both directions.
+      if ([2, 3, 5].includes(n)) expect(follows.size).toBe(n * (n - 1));
+      if (n > 2) expect(follows.has('1>0')).toBe(true);
+    }
+    expect(roundOrder(5, 5)).toEqual([0, 2, 4, 1, 3]);
   });
 
   it('takes ratios run against run within a round, and their range over repeats', () => {

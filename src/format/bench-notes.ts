@@ -13,7 +13,7 @@ export const FAST_ALGORITHM_NOTE =
   'above 100% of a peak: effective GFLOP/s count the multiply-adds of direct convolution, and a backend that uses a fast convolution algorithm (Winograd, FFT) performs fewer, so its effective rate can exceed any FMA peak';
 
 export const INTERLEAVED_ORDER =
-  'interleaved: each round times every competitor once (netcensus on each execution path, bare tfjs-layers, PyTorch, ONNX Runtime), the starting one rotating round by round, each run after a 20 ms pause; ratios are taken within a round';
+  'interleaved: each round times every competitor once (netcensus on each execution path, bare tfjs-layers, PyTorch, ONNX Runtime), the starting one rotating round by round and the order changing every as many rounds as there are competitors (so that none always follows the same other one), each run after a 20 ms pause; ratios are taken within a round';
 
 export const AGREEMENT_RULE =
   "before timing, every fast form (fused, graph) runs the benchmark's input once beside the eager model: max |fast - eager| <= tolerance x max |eager| over every output element, else the form is not timed";

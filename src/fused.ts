@@ -49,6 +49,17 @@ type PostActivation = keyof typeof POST;
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
+/** GroupedConv2D's padding (a mode, or explicit sides) as the fused ops take it, NHWC. */
+const padOf = (p: string | { top: number; bottom: number; left: number; right: number }): Pad =>
+  typeof p === 'string'
+    ? (p as 'same' | 'valid')
+    : [
+        [0, 0],
+        [p.top, p.bottom],
+        [p.left, p.right],
+        [0, 0],
+      ];
+
 /** A convolution or dense layer with the BatchNorm and activation folded into it. */
 interface ContractionStep {
   op: 'conv2d' | 'depthwise' | 'dense';
@@ -200,15 +211,7 @@ function contractionOf(node: LayerNode): Omit<ContractionStep, 'layers' | 'x' | 
       filter,
       ...(bias ? { bias } : {}),
       strides: pair(a.strides),
-      pad:
-        typeof p === 'string'
-          ? (p as 'same' | 'valid')
-          : [
-              [0, 0],
-              [p.top, p.bottom],
-              [p.left, p.right],
-              [0, 0],
-            ],
+      pad: padOf(p),
       dilations: pair(a.dilationRate),
       ...activation,
     };
@@ -725,15 +728,7 @@ function layerGraph(s: LayerStep, ins: string[], e: Emit): string {
       const kernel = weight(layer, 'kernel')!;
       const bias = weight(layer, 'bias');
       const p = a.padding;
-      const pad: Pad =
-        typeof p === 'string'
-          ? (p as 'same' | 'valid')
-          : [
-              [0, 0],
-              [p.top, p.bottom],
-              [p.left, p.right],
-              [0, 0],
-            ];
+      const pad = padOf(p);
       // As the layer computes it: the input and the kernel split by groups of channels, one conv each.
       const xs = add('Split', [ints([3], []), ins[0]!], { ...T, num_split: attr.i(a.groups) });
       const ks = tf.split(kernel, a.groups, 3);

@@ -9,6 +9,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median, timedPass } from './timing.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { ops: { type: 'boolean' } } });
@@ -37,17 +38,7 @@ if (!models.bare) {
   process.exit(2);
 }
 const x = tf.randomUniform(c.input);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const plain = async (m) => {
-  const t0 = performance.now();
-  const y = m.predict(x);
-  await y.data();
-  y.dispose();
-  return performance.now() - t0;
-};
+const plain = (m) => timedPass(m, x);
 async function profiled(m) {
   const p = await tf.profile(async () => {
     const y = m.predict(x);

@@ -14,6 +14,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median, timedPass } from './timing.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values, positionals } = parseArgs({
@@ -38,17 +39,7 @@ const { inferenceForm } = await import(join(root, 'dist/src/fused.js'));
 const c = census(zooModel(name), { batch });
 const model = buildTfjs(c.graph, c.infos, { init: 'random', outputs: 'final' }).model;
 const x = tf.randomUniform(c.input);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const once = async (form) => {
-  const t0 = performance.now();
-  const y = form.predict(x);
-  await y.data();
-  y.dispose();
-  return performance.now() - t0;
-};
+const once = (form) => timedPass(form, x);
 
 if (child) {
   // Two passes; the parent reads oneDNN's lines after the mark (the first pass sets kernels up).

@@ -47,19 +47,12 @@ import { cpuFacts, fmaPeak, type FmaPeak } from './peak.js';
 import { assetPath, cacheDir, packageRoot } from './paths.js';
 import { assertFitsInMemory } from './resources.js';
 import { buildTfjs, disposeBuilt } from './tfjs/builder.js';
-import {
-  FAST_PATH_RTOL,
-  inferenceForm,
-  NoGraphForm,
-  outputDifference,
-  type ExecutionPath,
-  type InferenceForm,
-  type OutputDifference,
-} from './fused.js';
+import { FAST_PATH_RTOL, type ExecutionPath, type FormFacts, type OutputDifference } from './execution-path.js';
+import { inferenceForm, NoGraphForm, outputDifference, type InferenceForm } from './fused.js';
 import { native } from './native.js';
 
 export * from './peak.js';
-export { EXECUTION_PATHS, FAST_PATH_RTOL, type ExecutionPath, type OutputDifference } from './fused.js';
+export { EXECUTION_PATHS, FAST_PATH_RTOL, type ExecutionPath, type OutputDifference } from './execution-path.js';
 
 /** An execution path to measure; 'fast' is the graph form where the model has one on native TensorFlow, else fused. */
 export type PathChoice = ExecutionPath | 'fast';
@@ -126,7 +119,7 @@ export interface BenchRow extends Timings {
   /** A fast form's output against the eager model's on the benchmark's input, checked before timing (worst repeat). */
   agreement?: OutputDifference;
   /** What the fast form does differently: BatchNorms folded, activations fused, layers run by their own call, graph nodes. */
-  form?: InferenceForm['facts'];
+  form?: FormFacts;
   device: string;
   /** On webgpu, a software adapter (the CPU standing in for a GPU): its figures are no GPU's. */
   softwareAdapter?: true;

@@ -22,19 +22,9 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
+import { FAST_PATH_RTOL, type ExecutionPath, type FormFacts, type OutputDifference } from './execution-path.js';
 import { tf } from './tfjs/tf.js';
 import { attr, nodeDef, tensorProto, writeSavedModel, type Proto } from './tfjs/graphdef.js';
-
-export type ExecutionPath = 'eager' | 'fused' | 'graph';
-export const EXECUTION_PATHS: readonly ExecutionPath[] = ['eager', 'fused', 'graph'];
-
-/**
- * The agreement a fast form must reach with the model as built, on the same input:
- * max |fast - built| <= FAST_PATH_RTOL x max |built|, over every output element. Folding a BatchNorm
- * rounds its scale into the kernel once instead of at every element; the graph's oneDNN kernels add in
- * another order: measured differences on the zoo are around 1e-6 of the largest output.
- */
-export const FAST_PATH_RTOL = 1e-4;
 
 type FusedActivation = 'linear' | 'relu' | 'relu6' | 'elu' | 'sigmoid';
 const FUSABLE = new Set<string>(['linear', 'relu', 'relu6', 'elu', 'sigmoid']);
@@ -420,6 +410,14 @@ export function runPlan(plan: InferencePlan, inputs: readonly TF.Tensor[]): TF.T
 // The graph form
 
 /** Why a model has no graph form: the first layer without a TensorFlow op here. */
+export {
+  EXECUTION_PATHS,
+  FAST_PATH_RTOL,
+  type ExecutionPath,
+  type FormFacts,
+  type OutputDifference,
+} from './execution-path.js';
+
 export class NoGraphForm extends Error {}
 
 const TF_ACTIVATION: Record<string, string> = {
@@ -806,7 +804,7 @@ export interface InferenceForm {
   path: ExecutionPath;
   predict(x: TF.Tensor | TF.Tensor[]): TF.Tensor | TF.Tensor[];
   /** What the form does differently from the eager model, in figures (none for eager). */
-  facts?: { foldedNorms: number; fusedActivations: number; ownCalls: Record<string, number>; graphOps?: number };
+  facts?: FormFacts;
   dispose(): void;
 }
 
@@ -839,14 +837,6 @@ export function inferenceForm(model: TF.LayersModel, path: ExecutionPath): Infer
 }
 
 /** How far a form's outputs are from the built model's on the same input, against FAST_PATH_RTOL. */
-export interface OutputDifference {
-  maxAbsDiff: number;
-  maxAbsOutput: number;
-  /** maxAbsDiff / maxAbsOutput (0 where both are 0). */
-  relative: number;
-  tolerance: number;
-  ok: boolean;
-}
 
 export async function outputDifference(
   model: TF.LayersModel,

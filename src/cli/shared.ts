@@ -101,6 +101,11 @@ export async function verifyMany(
   // So is a file whose stored weights cannot be read: they are read once, here, before any backend starts.
   for (const c of censuses) await c.graph.file?.storedWeights?.(c);
   const backend = await useBackend(opts.backend);
+  // And so is a tensor larger than the GPU can bind, for every model before the first runs.
+  if (backend.adapter) {
+    const { refuseOverLimit } = await import('../verify-gpu.js');
+    for (const c of censuses) refuseOverLimit(c, backend.adapter);
+  }
   const { verifyCensus } = await import('../verify.js');
   const { ConstantPool } = await import('../tfjs/builder.js');
   progress(backendLine(backend));

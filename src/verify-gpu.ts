@@ -9,6 +9,7 @@ import { onReferenceBackend } from './backend.js';
 import type { Census } from './census.js';
 import { EXIT, NetcensusError } from './errors.js';
 import { int, shape } from './format/numbers.js';
+import { gap } from './gap.js';
 import { parseRef, type Witness } from './graph.js';
 import { buildTfjs, disposeBuilt, type BuiltModel } from './tfjs/builder.js';
 import { tf } from './tfjs/tf.js';
@@ -102,18 +103,11 @@ export async function referenceWitness(
       const drawn = randomDescendants(c);
       for (const [k, ref] of cpu.entries()) {
         if (drawn.has(names[k]!)) continue;
-        const got = gpu[k]!;
-        let diff = 0;
-        let scale = 0;
-        for (let j = 0; j < ref.length; j++) {
-          // NaN on either side is never agreement.
-          diff = Math.max(diff, Math.abs(got[j]! - ref[j]!));
-          scale = Math.max(scale, Math.abs(ref[j]!));
-        }
-        const gap = { layer: names[k]!, relative: scale > 0 ? diff / scale : diff, diff, scale };
+        const { worst: diff, scale } = gap(gpu[k]!, ref);
+        const at = { layer: names[k]!, relative: scale > 0 ? diff / scale : diff, diff, scale };
         // The first layer past the tolerance is the one that went wrong; those after it inherit its error.
-        if (!first && !(gap.relative <= GPU_RTOL)) first = gap;
-        if (!worst || gap.relative > worst.relative) worst = gap;
+        if (!first && !(at.relative <= GPU_RTOL)) first = at;
+        if (!worst || at.relative > worst.relative) worst = at;
       }
       const shown = first ?? worst ?? { layer: '', relative: 0, diff: 0, scale: 0 };
       const ok = first === undefined;

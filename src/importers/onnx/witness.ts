@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { native } from '../../native.js';
+import { gap } from '../../gap.js';
 import { GPU_RTOL } from '../../verify-gpu.js';
 import type { Census } from '../../census.js';
 import { prod } from '../../exact.js';
@@ -258,15 +259,7 @@ async function difference(
     const order = [...identity(t.batchAt + 1).slice(1), 0, ...identity(dims.length).slice(t.batchAt + 1)];
     got = transpose(got, dims, order);
   }
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < got.length; i++) {
-    // NaN on either side is a disagreement, not a difference of 0.
-    const d = Math.abs(got[i]! - expected[i]!);
-    worst = Number.isNaN(d) ? Infinity : Math.max(worst, d);
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return { worst, scale };
+  return gap(got, expected);
 }
 
 /** Operators that sum over one axis of their input: softmax and the normalisations (n = the last axis). */
@@ -408,14 +401,6 @@ export async function onnxWitnesses(c: Census, path: string, file: OnnxFile): Pr
   };
 }
 
-/** Tensors computed from a random draw (RandomNormalLike and kin): no two runs agree on them. */
-function drawnTensors(file: OnnxFile): Set<string> {
-  const out = new Set<string>();
-  for (const n of file.model.graph!.node)
-    if (/^Random/.test(n.opType) || n.input.some((i) => out.has(i))) for (const o of n.output) out.add(o);
-  return out;
-}
-
 /**
  * ONNX Runtime's WebGPU execution provider runs the file on the same input: every float tensor both runs
  * expose against the CPU run's, within GPU_RTOL of its largest value. ONNX Runtime gives an op its WebGPU
@@ -433,20 +418,16 @@ async function ortWebgpu(path: string, file: OnnxFile, cpu: OrtRun): Promise<Wit
       note: `ONNX Runtime's WebGPU provider could not run the file: ${(e as Error).message.split('\n')[0]}`,
     };
   }
-  const drawn = drawnTensors(file);
+  // errorBudget marks what is computed from a random draw (no budget): no two runs agree on it.
+  const budget = errorBudget(file, (o) => cpu.dims.get(o) ?? cpu.inputs.get(o)?.dims);
   let first: { tensor: string; relative: number } | undefined;
   let compared = 0;
   for (const [tensor, ref] of cpu.outputs) {
     const got = gpu.outputs.get(tensor);
-    if (!got || got.length !== ref.length || drawn.has(tensor)) continue;
-    let diff = 0;
-    let scale = 0;
-    for (let j = 0; j < ref.length; j++) {
-      diff = Math.max(diff, Math.abs(got[j]! - ref[j]!));
-      scale = Math.max(scale, Math.abs(ref[j]!));
-    }
+    if (!got || got.length !== ref.length || (budget.has(tensor) && budget.get(tensor) === undefined)) continue;
+    const { worst, scale } = gap(got, ref);
     compared++;
-    const relative = diff / Math.max(scale, FLOOR);
+    const relative = worst / Math.max(scale, FLOOR);
     if (!first && !(relative <= GPU_RTOL)) first = { tensor, relative };
   }
   if (!compared) return { name, ok: null, note: 'no float tensor of both runs to compare' };

@@ -9,7 +9,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { median, timedPass } from './timing.mjs';
+import { median, nativeNetcensus, timedPass } from './timing.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { ops: { type: 'boolean' } } });
@@ -17,15 +17,7 @@ const [name = 'resnet50', batchArg = '1', passesArg = '12'] = positionals;
 const batch = Number(batchArg);
 const passes = Number(passesArg);
 
-process.env.TF_CPP_MIN_LOG_LEVEL ??= '3';
-const { pinNativeThreads, useBackend } = await import(join(root, 'dist/src/backend.js'));
-const { cpus } = await import('node:os');
-pinNativeThreads(cpus().length);
-await useBackend('tensorflow');
-const { tf } = await import(join(root, 'dist/src/tfjs/tf.js'));
-const { census } = await import(join(root, 'dist/src/census.js'));
-const { zooModel } = await import(join(root, 'dist/src/resolve.js'));
-const { buildTfjs } = await import(join(root, 'dist/src/tfjs/builder.js'));
+const { tf, census, zooModel, buildTfjs } = await nativeNetcensus();
 const { bareModel } = await import(join(root, 'assets/peers/bare-tfjs.mjs'));
 
 const c = census(zooModel(name), { batch });

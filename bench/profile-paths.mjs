@@ -14,7 +14,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { median, timedPass } from './timing.mjs';
+import { median, nativeNetcensus, timedPass } from './timing.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values, positionals } = parseArgs({
@@ -26,14 +26,7 @@ const batch = Number(batchArg);
 const passes = Number(passesArg);
 const child = values['verbose-child'];
 
-process.env.TF_CPP_MIN_LOG_LEVEL ??= '3';
-const { pinNativeThreads, useBackend } = await import(join(root, 'dist/src/backend.js'));
-pinNativeThreads(cpus().length);
-await useBackend('tensorflow');
-const { tf } = await import(join(root, 'dist/src/tfjs/tf.js'));
-const { census } = await import(join(root, 'dist/src/census.js'));
-const { zooModel } = await import(join(root, 'dist/src/resolve.js'));
-const { buildTfjs } = await import(join(root, 'dist/src/tfjs/builder.js'));
+const { tf, census, zooModel, buildTfjs } = await nativeNetcensus();
 const { inferenceForm } = await import(join(root, 'dist/src/fused.js'));
 
 const c = census(zooModel(name), { batch });

@@ -12,3 +12,23 @@ export const timedPass = async (m, x) => {
   y.dispose();
   return performance.now() - t0;
 };
+
+/**
+ * netcensus' built modules on native TensorFlow with a thread per core, as the bench scripts use them; the
+ * threads are set before TensorFlow loads, which reads them once.
+ */
+export async function nativeNetcensus() {
+  const { cpus } = await import('node:os');
+  const { dirname, join } = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '3';
+  const { pinNativeThreads, useBackend } = await import(join(root, 'dist/src/backend.js'));
+  pinNativeThreads(cpus().length);
+  await useBackend('tensorflow');
+  const { tf } = await import(join(root, 'dist/src/tfjs/tf.js'));
+  const { census } = await import(join(root, 'dist/src/census.js'));
+  const { zooModel } = await import(join(root, 'dist/src/resolve.js'));
+  const { buildTfjs } = await import(join(root, 'dist/src/tfjs/builder.js'));
+  return { root, tf, census, zooModel, buildTfjs };
+}
